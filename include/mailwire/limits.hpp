@@ -1,0 +1,48 @@
+// mailwire: limits, and the one pattern every component uses for them.
+//
+// The pattern: each component (a line reader, a base64 decoder, an SMTP
+// server...) takes one `options` aggregate in its constructor, with a default
+// member initializer for every field, so
+//
+//     mailwire::line_options o;            // RFC defaults
+//     o.max_length = mailwire::limits::smtp_command_line;
+//     mailwire::line_reader r{o};
+//
+// and, in C++20, `line_reader r{{.max_length = 512}}`. Options are per object
+// (never global) and fixed once bytes flow. Each limit is a number of bytes
+// (or lines, or levels) with its RFC default below; every limit has a test
+// just under and just over it, and going over one is an `errc`, never a
+// crash or an allocation sized by the peer. Lenient flags in options are off
+// by default and each says which attack it reopens.
+#ifndef MAILWIRE_LIMITS_HPP
+#define MAILWIRE_LIMITS_HPP
+
+#include <cstddef>
+
+namespace mailwire {
+inline namespace v0 {
+namespace limits {
+
+/// SMTP command line, CRLF included (RFC 5321 4.5.3.1.4).
+inline constexpr std::size_t smtp_command_line = 512;
+/// SMTP reply line, CRLF included (RFC 5321 4.5.3.1.5).
+inline constexpr std::size_t smtp_reply_line = 512;
+/// SMTP text line in DATA, CRLF included (RFC 5321 4.5.3.1.6).
+inline constexpr std::size_t smtp_text_line = 1000;
+/// Message header line: 998 characters plus CRLF (RFC 5322 2.1.1).
+inline constexpr std::size_t header_line = 998 + 2;
+/// POP3 command line, CRLF included (RFC 1939 3: 255 octets of arguments,
+/// RFC 2449 4 raises it to 255 per command).
+inline constexpr std::size_t pop3_command_line = 255 + 2;
+/// POP3 response line, CRLF included (RFC 2449 4).
+inline constexpr std::size_t pop3_response_line = 512;
+/// MIME boundary length (RFC 2046 5.1.1).
+inline constexpr std::size_t mime_boundary = 70;
+/// Default bound on bytes a session buffers from the peer before parsing.
+inline constexpr std::size_t max_buffered = 64 * 1024;
+
+}  // namespace limits
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_LIMITS_HPP

@@ -1,0 +1,16 @@
+// mailwire: the umbrella header. Includes every public header except
+// <mailwire/fmt.hpp>, which needs the fmt library and is opt-in.
+#ifndef MAILWIRE_MAILWIRE_HPP
+#define MAILWIRE_MAILWIRE_HPP
+
+#include "mailwire/version.hpp"
+#include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/core/byte_buffer.hpp"
+#include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/output_queue.hpp"
+#include "mailwire/core/line_reader.hpp"
+#include "mailwire/core/base64.hpp"
+
+#endif  // MAILWIRE_MAILWIRE_HPP

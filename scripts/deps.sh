@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing mailwire needs, from Debian's archive.
+# Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
+#   scripts/deps.sh [demo|test]     (default: test)
+set -euo pipefail
+
+what=${1:-test}
+# Compiler, build tools, the test framework, fmt (examples, benchmarks),
+# OpenSSL (the examples' TLS), GMime (benchmark peer), clang for the
+# clang build and the fuzzers, and pkg-config for the consumer tests.
+packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
+if [ "$what" = test ]; then
+  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo)
+else
+  echo "mailwire needs these Debian packages: ${missing[*]}" >&2
+  echo "install them with:  sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,48 @@
+#include <mailwire/error.hpp>
+
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "catch.hpp"
+
+using mailwire::errc;
+
+namespace {
+// Every value, so a new errc without a description or name fails here.
+constexpr errc all[] = {errc::ok, errc::line_too_long, errc::bare_lf, errc::bare_cr,
+                        errc::buffer_full, errc::base64_invalid_char, errc::base64_bad_padding,
+                        errc::base64_truncated, errc::base64_noncanonical, errc::output_too_small,
+                        errc::invalid_state, errc::invalid_argument};
+}  // namespace
+
+TEST_CASE("every errc has its own description and name") {
+  std::set<std::string> descriptions;
+  std::set<std::string> names;
+  for (errc e : all) {
+    INFO(static_cast<int>(e));
+    CHECK(mailwire::to_string(e) != "unknown mailwire error");
+    CHECK(mailwire::to_name(e) != "unknown");
+    descriptions.insert(std::string(mailwire::to_string(e)));
+    names.insert(std::string(mailwire::to_name(e)));
+  }
+  CHECK(descriptions.size() == std::size(all));
+  CHECK(names.size() == std::size(all));
+  CHECK(mailwire::to_name(errc::bare_lf) == "bare_lf");
+  CHECK(mailwire::to_string(static_cast<errc>(250)) == "unknown mailwire error");
+}
+
+TEST_CASE("errc converts to std::error_code in the mailwire category") {
+  const std::error_code ec = errc::line_too_long;
+  CHECK(ec.value() == static_cast<int>(errc::line_too_long));
+  CHECK(std::string(ec.category().name()) == "mailwire");
+  CHECK(ec.message() == "line too long");
+  CHECK(ec == errc::line_too_long);
+  CHECK(ec != errc::bare_lf);
+  CHECK(static_cast<bool>(ec));
+  // errc::ok is the "no error" value std::error_code expects.
+  const std::error_code none = errc::ok;
+  CHECK_FALSE(static_cast<bool>(none));
+  // A std::errc with the same number is a different error.
+  CHECK(ec != std::make_error_code(static_cast<std::errc>(ec.value())));
+}
