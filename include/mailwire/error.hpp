@@ -60,44 +60,48 @@ enum class errc : std::uint8_t {
   invalid_argument = 41,
 };
 
-/// A short English description of `e`, without a trailing period. The
-/// returned view points into static storage.
-constexpr std::string_view to_string(errc e) noexcept {
-  switch (e) {
-    case errc::ok: return "success";
-    case errc::line_too_long: return "line too long";
-    case errc::bare_lf: return "line ends in LF without CR";
-    case errc::bare_cr: return "CR not followed by LF";
-    case errc::buffer_full: return "receive buffer full";
-    case errc::base64_invalid_char: return "invalid base64 character";
-    case errc::base64_bad_padding: return "misplaced base64 padding";
-    case errc::base64_truncated: return "base64 input ends inside a quantum";
-    case errc::base64_noncanonical: return "non-canonical base64 (nonzero trailing bits)";
-    case errc::output_too_small: return "output buffer too small";
-    case errc::invalid_state: return "action not allowed in this state";
-    case errc::invalid_argument: return "argument cannot be sent as given";
+namespace detail {
+struct errc_text {
+  errc code;
+  std::string_view name;         // the enumerator, as spelt above
+  std::string_view description;  // short English, no trailing period
+};
+
+inline constexpr errc_text errc_texts[] = {
+    {errc::ok, "ok", "success"},
+    {errc::line_too_long, "line_too_long", "line too long"},
+    {errc::bare_lf, "bare_lf", "line ends in LF without CR"},
+    {errc::bare_cr, "bare_cr", "CR not followed by LF"},
+    {errc::buffer_full, "buffer_full", "receive buffer full"},
+    {errc::base64_invalid_char, "base64_invalid_char", "invalid base64 character"},
+    {errc::base64_bad_padding, "base64_bad_padding", "misplaced base64 padding"},
+    {errc::base64_truncated, "base64_truncated", "base64 input ends inside a quantum"},
+    {errc::base64_noncanonical, "base64_noncanonical", "non-canonical base64 (nonzero trailing bits)"},
+    {errc::output_too_small, "output_too_small", "output buffer too small"},
+    {errc::invalid_state, "invalid_state", "action not allowed in this state"},
+    {errc::invalid_argument, "invalid_argument", "argument cannot be sent as given"},
+};
+
+constexpr const errc_text* find_text(errc e) noexcept {
+  for (const errc_text& t : errc_texts) {
+    if (t.code == e) return &t;
   }
-  return "unknown mailwire error";
+  return nullptr;
+}
+}  // namespace detail
+
+/// A short English description of `e`, without a trailing period, in
+/// static storage; "unknown mailwire error" for a value not in the enum.
+constexpr std::string_view to_string(errc e) noexcept {
+  const detail::errc_text* t = detail::find_text(e);
+  return t != nullptr ? t->description : "unknown mailwire error";
 }
 
 /// The identifier of `e`, as spelt in the enum ("line_too_long"): the form
-/// used in test vectors and logs.
+/// used in test vectors and logs; "unknown" for a value not in the enum.
 constexpr std::string_view to_name(errc e) noexcept {
-  switch (e) {
-    case errc::ok: return "ok";
-    case errc::line_too_long: return "line_too_long";
-    case errc::bare_lf: return "bare_lf";
-    case errc::bare_cr: return "bare_cr";
-    case errc::buffer_full: return "buffer_full";
-    case errc::base64_invalid_char: return "base64_invalid_char";
-    case errc::base64_bad_padding: return "base64_bad_padding";
-    case errc::base64_truncated: return "base64_truncated";
-    case errc::base64_noncanonical: return "base64_noncanonical";
-    case errc::output_too_small: return "output_too_small";
-    case errc::invalid_state: return "invalid_state";
-    case errc::invalid_argument: return "invalid_argument";
-  }
-  return "unknown";
+  const detail::errc_text* t = detail::find_text(e);
+  return t != nullptr ? t->name : "unknown";
 }
 
 namespace detail {

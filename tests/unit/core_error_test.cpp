@@ -26,6 +26,7 @@ TEST_CASE("every errc has its own description and name") {
     descriptions.insert(std::string(mailwire::to_string(e)));
     names.insert(std::string(mailwire::to_name(e)));
   }
+  CHECK(std::size(mailwire::detail::errc_texts) == std::size(all));
   CHECK(descriptions.size() == std::size(all));
   CHECK(names.size() == std::size(all));
   CHECK(mailwire::to_name(errc::bare_lf) == "bare_lf");
