@@ -58,6 +58,56 @@ enum class errc : std::uint8_t {
   /// An argument cannot be sent as given (for example CR, LF or NUL in a
   /// field that goes on a command line); nothing was queued.
   invalid_argument = 41,
+  /// Bytes that must be UTF-8 are not well-formed UTF-8 (overlong forms,
+  /// surrogates and code points above U+10FFFF included).
+  invalid_utf8 = 42,
+
+  // -- SASL (sasl/) -------------------------------------------------------
+  /// The mechanism name is not one mailwire implements, or not enabled.
+  sasl_unknown_mechanism = 60,
+  /// A message does not follow the mechanism's syntax (RFC 4616, RFC 5802
+  /// 7, RFC 7628 3.1...), or a decoded message is empty where it may not be.
+  sasl_malformed = 61,
+  /// A credential field holds a byte its mechanism forbids: NUL in PLAIN,
+  /// CR or LF anywhere, ',' or '=' unescaped in a SCRAM name, \x01 in an
+  /// OAuth field.
+  sasl_invalid_field = 62,
+  /// A message or field is longer than the configured limit.
+  sasl_too_long = 63,
+  /// A SCRAM message lacks a required attribute.
+  sasl_missing_attribute = 64,
+  /// A SCRAM message repeats an attribute, or has one out of order.
+  sasl_duplicate_attribute = 65,
+  /// The SCRAM server nonce does not start with the client's nonce, or the
+  /// client-final nonce is not the combined one.
+  sasl_bad_nonce = 66,
+  /// The SCRAM iteration count is zero, not a number, or above the limit.
+  sasl_bad_iteration_count = 67,
+  /// The SCRAM server signature is wrong: the server does not know the
+  /// password (or someone is in the middle). The client must not proceed.
+  sasl_bad_server_signature = 68,
+  /// The SCRAM channel-binding data or flag does not match this connection.
+  sasl_channel_binding_mismatch = 69,
+  /// A message arrived in a state that expects none (a challenge after the
+  /// exchange ended, success before the server proved itself...).
+  sasl_unexpected_message = 70,
+  /// Authentication failed: wrong password or proof, token refused, or the
+  /// application refused the identity.
+  sasl_auth_failed = 71,
+  /// The client cancelled the exchange ("*").
+  sasl_cancelled = 72,
+  /// The server reported an error inside the mechanism (SCRAM "e=", an
+  /// OAuth JSON error status).
+  sasl_server_error = 73,
+  /// The mechanism would expose the password without TLS, and the policy
+  /// does not allow it.
+  sasl_insecure = 74,
+  /// SASLprep (RFC 4013) prohibits a character of the string.
+  saslprep_prohibited = 75,
+  /// The string holds a character outside the repertoire mailwire's
+  /// SASLprep normalises (see sasl/saslprep.hpp); it is refused rather
+  /// than normalised wrongly.
+  saslprep_unsupported = 76,
 };
 
 namespace detail {
@@ -80,6 +130,24 @@ inline constexpr errc_text errc_texts[] = {
     {errc::output_too_small, "output_too_small", "output buffer too small"},
     {errc::invalid_state, "invalid_state", "action not allowed in this state"},
     {errc::invalid_argument, "invalid_argument", "argument cannot be sent as given"},
+    {errc::invalid_utf8, "invalid_utf8", "invalid UTF-8"},
+    {errc::sasl_unknown_mechanism, "sasl_unknown_mechanism", "unknown SASL mechanism"},
+    {errc::sasl_malformed, "sasl_malformed", "malformed SASL message"},
+    {errc::sasl_invalid_field, "sasl_invalid_field", "forbidden character in a SASL field"},
+    {errc::sasl_too_long, "sasl_too_long", "SASL message or field too long"},
+    {errc::sasl_missing_attribute, "sasl_missing_attribute", "missing SCRAM attribute"},
+    {errc::sasl_duplicate_attribute, "sasl_duplicate_attribute", "repeated or misplaced SCRAM attribute"},
+    {errc::sasl_bad_nonce, "sasl_bad_nonce", "wrong SCRAM nonce"},
+    {errc::sasl_bad_iteration_count, "sasl_bad_iteration_count", "SCRAM iteration count zero or over the limit"},
+    {errc::sasl_bad_server_signature, "sasl_bad_server_signature", "wrong SCRAM server signature"},
+    {errc::sasl_channel_binding_mismatch, "sasl_channel_binding_mismatch", "SCRAM channel binding mismatch"},
+    {errc::sasl_unexpected_message, "sasl_unexpected_message", "unexpected SASL message"},
+    {errc::sasl_auth_failed, "sasl_auth_failed", "authentication failed"},
+    {errc::sasl_cancelled, "sasl_cancelled", "authentication cancelled"},
+    {errc::sasl_server_error, "sasl_server_error", "server reported a SASL error"},
+    {errc::sasl_insecure, "sasl_insecure", "mechanism exposes the password without TLS"},
+    {errc::saslprep_prohibited, "saslprep_prohibited", "character prohibited by SASLprep"},
+    {errc::saslprep_unsupported, "saslprep_unsupported", "character outside the supported SASLprep repertoire"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

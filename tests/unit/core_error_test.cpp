@@ -13,7 +13,13 @@ namespace {
 constexpr errc all[] = {errc::ok, errc::line_too_long, errc::bare_lf, errc::bare_cr,
                         errc::buffer_full, errc::base64_invalid_char, errc::base64_bad_padding,
                         errc::base64_truncated, errc::base64_noncanonical, errc::output_too_small,
-                        errc::invalid_state, errc::invalid_argument};
+                        errc::invalid_state, errc::invalid_argument, errc::invalid_utf8,
+                        errc::sasl_unknown_mechanism, errc::sasl_malformed, errc::sasl_invalid_field,
+                        errc::sasl_too_long, errc::sasl_missing_attribute, errc::sasl_duplicate_attribute,
+                        errc::sasl_bad_nonce, errc::sasl_bad_iteration_count, errc::sasl_bad_server_signature,
+                        errc::sasl_channel_binding_mismatch, errc::sasl_unexpected_message,
+                        errc::sasl_auth_failed, errc::sasl_cancelled, errc::sasl_server_error,
+                        errc::sasl_insecure, errc::saslprep_prohibited, errc::saslprep_unsupported};
 }  // namespace
 
 TEST_CASE("every errc has its own description and name") {
