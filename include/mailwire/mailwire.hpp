@@ -12,5 +12,7 @@
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/base64.hpp"
+#include "mailwire/core/hash.hpp"
+#include "mailwire/core/hmac.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP

@@ -1,0 +1,143 @@
+// mailwire: HMAC (RFC 2104), PBKDF2 (RFC 8018 5.2) and a constant-time
+// comparison, over the hashes of core/hash.hpp, for CRAM-MD5 and SCRAM.
+//
+// hmac<Hash> keys itself once: the constructor hashes the ipad and opad
+// blocks and keeps both states, so each MAC afterwards costs only the
+// message and two finishes, and a copy of a keyed object is a ready MAC
+// with the same key. PBKDF2 runs thousands of MACs under one key and relies
+// on this. Like the hashes, nothing here allocates, throws or does I/O, and
+// key-derived state is not wiped when an object dies.
+#ifndef MAILWIRE_CORE_HMAC_HPP
+#define MAILWIRE_CORE_HMAC_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "mailwire/core/hash.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+
+/// HMAC (RFC 2104) with `Hash` (md5, sha1, sha256, or any class with their
+/// interface): streaming, reusable, copyable.
+template <class Hash>
+class hmac {
+ public:
+  /// The MAC type: a digest of Hash.
+  using digest = typename Hash::digest;
+  /// Bytes in a MAC.
+  static constexpr std::size_t digest_size = Hash::digest_size;
+
+  /// Keys the MAC with `key`, of any length (RFC 2104 2: a key longer than
+  /// Hash's block is hashed first; a shorter one is padded with zeros).
+  explicit hmac(std::string_view key) noexcept {
+    unsigned char k[Hash::block_size] = {};
+    if (key.size() > Hash::block_size) {
+      const digest kd = Hash::hash(key);
+      std::memcpy(k, kd.data(), kd.size());
+    } else if (!key.empty()) {
+      std::memcpy(k, key.data(), key.size());
+    }
+    unsigned char pad[Hash::block_size];
+    for (std::size_t i = 0; i < Hash::block_size; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36u);
+    inner_.update(std::string_view(reinterpret_cast<const char*>(pad), sizeof pad));
+    for (std::size_t i = 0; i < Hash::block_size; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5cu);
+    outer_.update(std::string_view(reinterpret_cast<const char*>(pad), sizeof pad));
+    message_ = inner_;
+  }
+
+  /// Adds `bytes` to the message; any number of calls, any split.
+  void update(std::string_view bytes) noexcept { message_.update(bytes); }
+
+  /// The MAC of everything given to update() since construction or the last
+  /// finish(); the object is then ready for a new message with the same key.
+  digest finish() noexcept {
+    const digest inner_digest = message_.finish();
+    message_ = inner_;
+    Hash outer = outer_;
+    outer.update(as_view(inner_digest));
+    return outer.finish();
+  }
+
+  /// The MAC of `message` under `key`, in one call.
+  static digest mac(std::string_view key, std::string_view message) noexcept {
+    hmac h(key);
+    h.update(message);
+    return h.finish();
+  }
+
+ private:
+  Hash inner_;    // H state after (K xor ipad): the start of every MAC
+  Hash outer_;    // H state after (K xor opad)
+  Hash message_;  // inner_ plus the message so far
+};
+
+/// PBKDF2 (RFC 8018 5.2) with HMAC-Hash as the PRF: fills out[0, out_len)
+/// with the key derived from `password` and `salt` in `iterations` rounds.
+/// Two cases are defined rather than trusted to callers, and fill `out`
+/// with zeros: iterations == 0 (RFC 8018 requires c >= 1; callers such as
+/// the SCRAM engine reject 0 before calling), and out_len above
+/// (2^32 - 1) * digest_size, which RFC 8018 calls "derived key too long".
+template <class Hash>
+void pbkdf2_hmac(std::string_view password, std::string_view salt, std::uint32_t iterations,
+                 std::uint8_t* out, std::size_t out_len) noexcept {
+  constexpr std::size_t h_len = Hash::digest_size;
+  if (iterations == 0 || static_cast<std::uint64_t>(out_len) > std::uint64_t{0xFFFFFFFFu} * h_len) {
+    if (out_len != 0) std::memset(out, 0, out_len);
+    return;
+  }
+  hmac<Hash> prf(password);  // keyed once; finish() re-arms it for the next U
+  for (std::uint32_t block = 1; out_len != 0; ++block) {
+    // T_i = U_1 xor ... xor U_c, U_1 = PRF(P, S || INT(i)), U_j = PRF(P, U_{j-1}).
+    const unsigned char index[4] = {static_cast<unsigned char>(block >> 24), static_cast<unsigned char>(block >> 16),
+                                    static_cast<unsigned char>(block >> 8), static_cast<unsigned char>(block)};
+    prf.update(salt);
+    prf.update(std::string_view(reinterpret_cast<const char*>(index), sizeof index));
+    typename Hash::digest u = prf.finish();
+    typename Hash::digest t = u;
+    for (std::uint32_t j = 1; j < iterations; ++j) {
+      prf.update(as_view(u));
+      u = prf.finish();
+      for (std::size_t k = 0; k < h_len; ++k) t[k] = static_cast<std::uint8_t>(t[k] ^ u[k]);
+    }
+    const std::size_t n = out_len < h_len ? out_len : h_len;
+    std::memcpy(out, t.data(), n);
+    out += n;
+    out_len -= n;
+  }
+}
+
+/// The first PBKDF2-HMAC-Hash block: a derived key of exactly
+/// Hash::digest_size bytes. This is SCRAM's Hi(str, salt, i) (RFC 5802 2.2,
+/// RFC 7677) with str = the normalized password. iterations == 0 gives an
+/// all-zero digest (see above); SCRAM rejects 0 before calling.
+template <class Hash>
+typename Hash::digest pbkdf2_hmac(std::string_view password, std::string_view salt,
+                                  std::uint32_t iterations) noexcept {
+  typename Hash::digest d{};
+  pbkdf2_hmac<Hash>(password, salt, iterations, d.data(), d.size());
+  return d;
+}
+
+/// Whether `a` and `b` hold the same bytes, in a time that depends on their
+/// length but not on their content or on where they differ: for comparing
+/// MACs, SCRAM proofs and signatures against received values. Unequal
+/// lengths return false at once, so the length may leak; for digests it is
+/// public anyway.
+inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  // Volatile reads keep the compiler from turning the loop into an early
+  // exit (or a memcmp) once it sees the accumulator can only grow.
+  const auto* pa = reinterpret_cast<const volatile unsigned char*>(a.data());
+  const auto* pb = reinterpret_cast<const volatile unsigned char*>(b.data());
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned>(pa[i] ^ pb[i]);
+  return diff == 0;
+}
+
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_CORE_HMAC_HPP
