@@ -82,12 +82,68 @@ void base64_demo() {
   fmt::print("\n");
 }
 
+// Both ends of a SCRAM-SHA-256 login in memory, framed the way SMTP AUTH
+// frames it, with the server holding only derived keys, never the password.
+void sasl_demo() {
+  namespace sasl = mailwire::sasl;
+  fmt::print("-- SASL: choosing a mechanism, then SCRAM-SHA-256 both ways --\n");
+  const auto offered = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256");
+  sasl::client_policy cleartext;  // no TLS yet
+  fmt::print("server offers PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256; without TLS we pick {}\n",
+             sasl::to_string(*sasl::choose(offered, cleartext)));
+  const auto weak = sasl::mechanism_set::parse("PLAIN LOGIN");
+  fmt::print("a server offering only PLAIN LOGIN gets: {}\n\n",
+             sasl::choose(weak, cleartext) ? "a password in clear" : "nothing: no password without TLS");
+
+  sasl::client_credentials cred;
+  cred.username = "alice";
+  cred.password = "correct horse battery staple";
+  cred.nonce = "rOprNGfwEbeRWgbNEkqO";  // from the caller's random source
+  sasl::server_options so;
+  so.nonce = "hvYDpWUa2RaTCAfuxFIlj";
+  sasl::scram_keys stored;  // what the server's user database holds
+  if (sasl::make_scram_keys(sasl::mechanism::scram_sha_256, cred.password, "per-user-salt", 4096, stored) !=
+      mailwire::errc::ok) {
+    return;
+  }
+
+  sasl::client client(sasl::mechanism::scram_sha_256, cred);
+  sasl::server server(sasl::mechanism::scram_sha_256, so);
+  auto c = client.start();
+  fmt::print("C: AUTH SCRAM-SHA-256 {}\n", mailwire::base64::encode(c.response));
+  auto s = server.start(c.response);
+  for (;;) {
+    if (s.state == sasl::server_step::status::check) {
+      fmt::print("   (server application: keys for user \"{}\" please)\n", server.request().username);
+      s = server.provide_scram(stored);
+    } else if (s.state == sasl::server_step::status::challenge) {
+      fmt::print("S: 334 {}\n", mailwire::base64::encode(s.data));
+      c = client.challenge(s.data);
+      fmt::print("C: {}\n", mailwire::base64::encode(c.response));
+      s = server.respond(c.response);
+    } else {
+      break;
+    }
+  }
+  if (s.state == sasl::server_step::status::success) {
+    fmt::print("S: 334 {}\n", mailwire::base64::encode(s.data));
+    client.challenge(s.data);  // checks the server's signature
+    fmt::print("C: \nS: 235 2.7.0 Authentication successful\n");
+    fmt::print("client: {}\n\n", client.success().state == sasl::client_step::status::done
+                                       ? "done, and the server proved it knows the password"
+                                       : "FAILED");
+  } else {
+    fmt::print("S: 535 {}\n\n", s.error);
+  }
+}
+
 }  // namespace
 
 int main() {
   fmt::print("mailwire {} — Sans-I/O email wire formats\n\n", mailwire::version.string);
   lines_demo();
   base64_demo();
+  sasl_demo();
   const std::error_code ec = mailwire::errc::line_too_long;
   fmt::print("errors are std::error_code values: {}: {}\n", ec.category().name(), ec.message());
   return 0;

@@ -14,5 +14,6 @@
 #include "mailwire/core/base64.hpp"
 #include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
+#include "mailwire/sasl.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP
