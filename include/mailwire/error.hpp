@@ -108,6 +108,31 @@ enum class errc : std::uint8_t {
   /// SASLprep normalises (see sasl/saslprep.hpp); it is refused rather
   /// than normalised wrongly.
   saslprep_unsupported = 76,
+
+  // -- SMTP (smtp/) -------------------------------------------------------
+  /// A reply line is not three digits (2xx-5xx) followed by SP, '-' or the
+  /// end of the line (RFC 5321 4.2).
+  smtp_malformed_reply = 80,
+  /// The lines of one multi-line reply carry different codes.
+  smtp_inconsistent_reply = 81,
+  /// A reply has more lines, or more bytes, than the configured limit.
+  smtp_reply_too_long = 82,
+  /// A command verb is unknown (500).
+  smtp_unknown_command = 83,
+  /// A command's arguments do not follow its syntax (501).
+  smtp_syntax_error = 84,
+  /// A reverse-path or forward-path is not valid RFC 5321 4.1.2 syntax (501).
+  smtp_bad_path = 85,
+  /// A MAIL or RCPT parameter is malformed, repeated, or has a bad value (501/555).
+  smtp_bad_parameter = 86,
+  /// UTF-8 in an address or parameter without SMTPUTF8 (RFC 6531 3.2; 553).
+  smtp_utf8_not_allowed = 87,
+  /// xtext with a bad "+HH" escape or a forbidden character (RFC 3461 4).
+  smtp_bad_xtext = 88,
+  /// DATA ended without the terminating CRLF.CRLF (the input ended).
+  smtp_data_truncated = 89,
+  /// The message is larger than the limit (552); the rest was drained.
+  smtp_message_too_big = 90,
 };
 
 namespace detail {
@@ -148,6 +173,17 @@ inline constexpr errc_text errc_texts[] = {
     {errc::sasl_insecure, "sasl_insecure", "mechanism exposes the password without TLS"},
     {errc::saslprep_prohibited, "saslprep_prohibited", "character prohibited by SASLprep"},
     {errc::saslprep_unsupported, "saslprep_unsupported", "character outside the supported SASLprep repertoire"},
+    {errc::smtp_malformed_reply, "smtp_malformed_reply", "malformed SMTP reply"},
+    {errc::smtp_inconsistent_reply, "smtp_inconsistent_reply", "SMTP reply lines with different codes"},
+    {errc::smtp_reply_too_long, "smtp_reply_too_long", "SMTP reply has too many lines or bytes"},
+    {errc::smtp_unknown_command, "smtp_unknown_command", "unknown SMTP command"},
+    {errc::smtp_syntax_error, "smtp_syntax_error", "SMTP command syntax error"},
+    {errc::smtp_bad_path, "smtp_bad_path", "invalid SMTP path"},
+    {errc::smtp_bad_parameter, "smtp_bad_parameter", "invalid MAIL or RCPT parameter"},
+    {errc::smtp_utf8_not_allowed, "smtp_utf8_not_allowed", "UTF-8 address without SMTPUTF8"},
+    {errc::smtp_bad_xtext, "smtp_bad_xtext", "invalid xtext"},
+    {errc::smtp_data_truncated, "smtp_data_truncated", "message data ended without CRLF.CRLF"},
+    {errc::smtp_message_too_big, "smtp_message_too_big", "message exceeds the size limit"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

@@ -19,7 +19,11 @@ constexpr errc all[] = {errc::ok, errc::line_too_long, errc::bare_lf, errc::bare
                         errc::sasl_bad_nonce, errc::sasl_bad_iteration_count, errc::sasl_bad_server_signature,
                         errc::sasl_channel_binding_mismatch, errc::sasl_unexpected_message,
                         errc::sasl_auth_failed, errc::sasl_cancelled, errc::sasl_server_error,
-                        errc::sasl_insecure, errc::saslprep_prohibited, errc::saslprep_unsupported};
+                        errc::sasl_insecure, errc::saslprep_prohibited, errc::saslprep_unsupported,
+                        errc::smtp_malformed_reply, errc::smtp_inconsistent_reply, errc::smtp_reply_too_long,
+                        errc::smtp_unknown_command, errc::smtp_syntax_error, errc::smtp_bad_path,
+                        errc::smtp_bad_parameter, errc::smtp_utf8_not_allowed, errc::smtp_bad_xtext,
+                        errc::smtp_data_truncated, errc::smtp_message_too_big};
 }  // namespace
 
 TEST_CASE("every errc has its own description and name") {
