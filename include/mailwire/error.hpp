@@ -133,6 +133,9 @@ enum class errc : std::uint8_t {
   smtp_data_truncated = 89,
   /// The message is larger than the limit (552); the rest was drained.
   smtp_message_too_big = 90,
+  /// A NUL byte in message data, which RFC 5321 2.3.8 and RFC 6152 forbid
+  /// and which many filters and stores mishandle.
+  smtp_nul_in_data = 91,
 };
 
 namespace detail {
@@ -184,6 +187,7 @@ inline constexpr errc_text errc_texts[] = {
     {errc::smtp_bad_xtext, "smtp_bad_xtext", "invalid xtext"},
     {errc::smtp_data_truncated, "smtp_data_truncated", "message data ended without CRLF.CRLF"},
     {errc::smtp_message_too_big, "smtp_message_too_big", "message exceeds the size limit"},
+    {errc::smtp_nul_in_data, "smtp_nul_in_data", "NUL byte in message data"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

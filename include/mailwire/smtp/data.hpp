@@ -1,0 +1,294 @@
+// mailwire: SMTP message data, both directions (RFC 5321 4.1.1.4, 4.5.2).
+//
+// data_reader (server side) takes the bytes after "354" and yields the
+// message, dot-unstuffed, as zero-copy chunks, then an end event. It is the
+// part of a mail server that SMTP smuggling attacks, so it is strict:
+//
+//  - The data ends only on CRLF "." CRLF, where the "." line starts the data
+//    or follows a real CRLF. "\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r\n" and
+//    "\r\n.\r" never end it.
+//  - Bare LF or bare CR refuses the message by default (errc::bare_lf,
+//    errc::bare_cr with the offset of the first one): the rest of the data
+//    is still read to its real end, without further chunks, and the session
+//    goes on. line_end_policy::normalize turns each into CRLF instead; a "."
+//    after a normalised line end is message content, never an end.
+//  - NUL refuses the message (errc::smtp_nul_in_data) unless allowed.
+//  - Past options.max_size bytes the message is refused
+//    (errc::smtp_message_too_big) and the rest drained.
+// A refused message still ends with an end event carrying the error; the
+// server answers 550/552/554 and carries on.
+//
+// data_writer (client side) does the reverse: it dot-stuffs every line that
+// starts with ".", turns bare CR and bare LF into CRLF (or refuses them),
+// and finish() ends the data with CRLF "." CRLF.
+//
+// Memory: the reader holds back at most 2 bytes (a possible ".\r") and
+// never copies; each byte is searched a bounded number of times (memchr).
+// Views in events are valid until the next non-const call on the buffer.
+#ifndef MAILWIRE_SMTP_DATA_HPP
+#define MAILWIRE_SMTP_DATA_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "mailwire/core/output_queue.hpp"
+#include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/error.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+namespace smtp {
+
+/// What to do with a CR or LF that is not part of a CRLF.
+enum class line_end_policy : std::uint8_t {
+  reject,     ///< refuse the message (reader) or the chunk (writer)
+  normalize,  ///< turn it into CRLF
+};
+
+struct data_options {
+  /// Largest message accepted, in bytes after unstuffing; 0: no limit.
+  std::uint64_t max_size = 0;
+  /// Bare CR and bare LF: refused by default. normalize is safe for a
+  /// server that stores or relays, since the sending side stuffs again.
+  line_end_policy bare_line_ends = line_end_policy::reject;
+  /// Lenient: accept NUL bytes in the data.
+  bool allow_nul = false;
+};
+
+/// What data_reader::next() found.
+struct data_event {
+  enum class kind : std::uint8_t {
+    need_more,  ///< feed more bytes
+    chunk,      ///< `bytes`: the next part of the message
+    end,        ///< the data ended; `error` says whether the message is refused
+  };
+  kind what = kind::need_more;
+  std::string_view bytes;
+  /// Message bytes delivered so far (with this chunk); at end, the total.
+  std::uint64_t size = 0;
+  /// At end: errc::ok, or why the message must be refused.
+  errc error = errc::ok;
+  /// At end with an error: stream offset of the first offending byte.
+  std::uint64_t error_offset = 0;
+};
+
+class data_reader {
+ public:
+  explicit data_reader(data_options o = {}) noexcept : options_(o) {}
+
+  const data_options& options() const noexcept { return options_; }
+
+  /// Reads from `in` (positioned after the 354 reply's command, at the
+  /// first byte of data). After an end event the reader is ready for the
+  /// next message.
+  data_event next(recv_buffer& in) noexcept {
+    for (;;) {
+      const std::string_view data = in.data();
+      if (data.empty()) return {};
+      if (bol_ && data[0] == '.') {
+        // A line starting with "." is either the end (".\r\n") or stuffed.
+        if (data.size() < 2 || (data[1] == '\r' && data.size() < 3)) return {};
+        if (data[1] == '\r' && data[2] == '\n') {
+          in.consume(3);
+          return finish_message();
+        }
+        in.consume(1);  // the stuffing dot (RFC 5321 4.5.2)
+        bol_ = false;
+        continue;
+      }
+      const std::uint64_t at = in.offset();
+      std::string_view out;
+      if (const std::size_t run = scan(data, at); run != 0) {
+        out = data.substr(0, run);
+        in.consume(run);  // the bytes stay readable until the next non-const call
+      } else if (normalize_) {
+        normalize_ = false;
+        out = "\r\n";  // for the bare CR or LF at the front
+        in.consume(1);
+      } else {
+        return {};  // only a CR that may be half of a CRLF
+      }
+      if (refused()) continue;  // drain to the real end, deliver nothing
+      if (options_.max_size != 0 && options_.max_size - size_ < out.size()) {
+        refuse(errc::smtp_message_too_big, at + (options_.max_size - size_));
+        continue;
+      }
+      size_ += out.size();
+      return {data_event::kind::chunk, out, size_, errc::ok, 0};
+    }
+  }
+
+  /// Bytes of the current message delivered so far.
+  std::uint64_t size() const noexcept { return size_; }
+
+ private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  bool refused() const noexcept { return error_ != errc::ok; }
+
+  void refuse(errc e, std::uint64_t at) noexcept {
+    if (error_ == errc::ok) {
+      error_ = e;
+      error_offset_ = at;
+    }
+  }
+
+  data_event finish_message() noexcept {
+    const data_event e{data_event::kind::end, {}, size_, error_, error_offset_};
+    *this = data_reader(options_);
+    return e;
+  }
+
+  // How many bytes from the front are message content to deliver as they
+  // are: whole lines, up to a line that starts with "." (next() decides
+  // end or stuffing), a bare CR/LF to normalise (sets normalize_ when it is
+  // at the front), or the end of the input (keeping back a final CR, which
+  // may be half of a CRLF). Records refusals on the way.
+  std::size_t scan(std::string_view data, std::uint64_t base) noexcept {
+    bol_ = false;
+    std::size_t pos = 0;
+    for (;;) {
+      const void* hit = std::memchr(data.data() + pos, '\n', data.size() - pos);
+      const std::size_t lf = hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(hit) - data.data())
+                                            : data.size();
+      const bool ends_in_cr = lf > pos && data[lf - 1] == '\r';
+      const std::size_t text_end = ends_in_cr ? lf - 1 : lf;
+      if (const std::size_t cr = check_text(data, pos, text_end, base); cr != npos) {
+        return stop_at(cr);  // a bare CR to normalise
+      }
+      if (hit == nullptr) return text_end;  // a partial line
+      if (!ends_in_cr) {
+        // Bare LF (RFC 5321 2.3.8: "MUST NOT be transmitted").
+        if (options_.bare_line_ends == line_end_policy::normalize) return stop_at(lf);
+        refuse(errc::bare_lf, base + lf);
+        pos = lf + 1;  // a "." after it is content: no end, no stuffing
+        if (pos == data.size()) return pos;
+        continue;
+      }
+      pos = lf + 1;  // after a real CRLF
+      if (pos == data.size() || data[pos] == '.') {
+        bol_ = true;
+        return pos;
+      }
+    }
+  }
+
+  // Delivers the content before a bare CR/LF at `at`; when it is at the
+  // front, asks next() to deliver CRLF for it.
+  std::size_t stop_at(std::size_t at) noexcept {
+    if (at == 0) normalize_ = true;
+    return at;
+  }
+
+  // Checks text [from, to) for NUL and bare CR. Refuses per the options;
+  // returns the position of a bare CR to normalise, or npos.
+  std::size_t check_text(std::string_view data, std::size_t from, std::size_t to, std::uint64_t base) noexcept {
+    if (to <= from) return npos;
+    const char* p = data.data() + from;
+    const std::size_t n = to - from;
+    if (!options_.allow_nul) {
+      if (const void* z = std::memchr(p, '\0', n)) {
+        refuse(errc::smtp_nul_in_data, base + static_cast<std::size_t>(static_cast<const char*>(z) - data.data()));
+      }
+    }
+    const void* cr = std::memchr(p, '\r', n);
+    if (cr == nullptr) return npos;
+    const auto at = static_cast<std::size_t>(static_cast<const char*>(cr) - data.data());
+    if (options_.bare_line_ends == line_end_policy::normalize) return at;
+    refuse(errc::bare_cr, base + at);
+    return npos;
+  }
+
+  data_options options_;
+  bool bol_ = true;  // at the start of the data or just after a real CRLF
+  bool normalize_ = false;
+  std::uint64_t size_ = 0;
+  errc error_ = errc::ok;
+  std::uint64_t error_offset_ = 0;
+};
+
+/// Writes message data for DATA: dot-stuffing and line-end repair.
+class data_writer {
+ public:
+  explicit data_writer(line_end_policy bare = line_end_policy::normalize) noexcept : policy_(bare) {}
+
+  /// Appends `chunk` of the message, stuffed, to `out`. With
+  /// line_end_policy::reject, a bare CR or LF refuses the chunk
+  /// (errc::bare_cr / errc::bare_lf) and nothing of it is written.
+  errc write(std::string_view chunk, output_queue& out) {
+    if (policy_ == line_end_policy::reject) {
+      if (const errc e = find_bare(chunk); e != errc::ok) return e;
+    }
+    // Worst case: every byte a bare LF (2 bytes) or a stuffed dot line.
+    char* const begin = out.prepare(2 * chunk.size() + 2);
+    char* o = begin;
+    const char* p = chunk.data();
+    const char* const end = p + chunk.size();
+    while (p != end) {
+      if (cr_pending_) {
+        // The CR that ended the last piece: CRLF if this byte is LF.
+        cr_pending_ = false;
+        *o++ = '\r';
+        *o++ = '\n';
+        if (*p == '\n') ++p;
+        bol_ = true;
+        continue;
+      }
+      if (bol_ && *p == '.') *o++ = '.';  // RFC 5321 4.5.2
+      bol_ = false;
+      // Copy up to the next CR or LF (memchr: the text between line ends
+      // is copied in bulk).
+      const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+      const char* line_end = lf != nullptr ? static_cast<const char*>(lf) : end;
+      const void* cr = std::memchr(p, '\r', static_cast<std::size_t>(line_end - p));
+      const char* stop = cr != nullptr ? static_cast<const char*>(cr) : line_end;
+      std::memcpy(o, p, static_cast<std::size_t>(stop - p));
+      o += stop - p;
+      p = stop;
+      if (p == end) break;
+      if (*p == '\r') {
+        cr_pending_ = true;  // decided by the next byte, maybe in the next chunk
+        ++p;
+      } else {  // bare LF
+        *o++ = '\r';
+        *o++ = '\n';
+        ++p;
+        bol_ = true;
+      }
+    }
+    out.commit(static_cast<std::size_t>(o - begin));
+    return errc::ok;
+  }
+
+  /// Ends the data: completes the last line and writes "." CRLF. The writer
+  /// is then ready for the next message.
+  void finish(output_queue& out) {
+    if (cr_pending_ || !bol_) out.append("\r\n");
+    out.append(".\r\n");
+    cr_pending_ = false;
+    bol_ = true;
+  }
+
+ private:
+  errc find_bare(std::string_view s) const noexcept {
+    bool cr = cr_pending_;
+    for (char c : s) {
+      if (cr && c != '\n') return errc::bare_cr;
+      if (!cr && c == '\n') return errc::bare_lf;
+      cr = c == '\r';
+    }
+    return errc::ok;
+  }
+
+  line_end_policy policy_;
+  bool bol_ = true;
+  bool cr_pending_ = false;
+};
+
+}  // namespace smtp
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_SMTP_DATA_HPP
