@@ -100,20 +100,26 @@ class data_reader {
       }
       const std::uint64_t at = in.offset();
       std::string_view out;
-      if (const std::size_t run = scan(data, at); run != 0) {
-        out = data.substr(0, run);
-        in.consume(run);  // the bytes stay readable until the next non-const call
-      } else if (normalize_) {
-        normalize_ = false;
-        out = "\r\n";  // for the bare CR or LF at the front
-        in.consume(1);
+      std::size_t taken = scan(data, at);
+      if (taken != 0) {
+        out = data.substr(0, taken);
+      } else if (bare_at_front(data)) {
+        out = "\r\n";  // normalised (line_end_policy::normalize)
+        taken = 1;
       } else {
         return {};  // only a CR that may be half of a CRLF
       }
-      if (refused()) continue;  // drain to the real end, deliver nothing
+      in.consume(taken);  // the bytes stay readable until the next non-const call
+      // Only bytes before the first offence are delivered; from there on
+      // the message is drained to its real end.
+      if (refused() && error_offset_ < at + taken) continue;
       if (options_.max_size != 0 && options_.max_size - size_ < out.size()) {
-        refuse(errc::smtp_message_too_big, at + (options_.max_size - size_));
-        continue;
+        // Deliver exactly up to the limit, then refuse the rest: the same
+        // bytes come out however the input was split.
+        const auto fits = static_cast<std::size_t>(options_.max_size - size_);
+        refuse(errc::smtp_message_too_big, at + fits);
+        if (fits == 0) continue;
+        out = out.substr(0, fits);
       }
       size_ += out.size();
       return {data_event::kind::chunk, out, size_, errc::ok, 0};
@@ -128,8 +134,10 @@ class data_reader {
 
   bool refused() const noexcept { return error_ != errc::ok; }
 
+  // Keeps the earliest offence: its offset does not depend on which checks
+  // happened to run first for this split of the input.
   void refuse(errc e, std::uint64_t at) noexcept {
-    if (error_ == errc::ok) {
+    if (error_ == errc::ok || at < error_offset_) {
       error_ = e;
       error_offset_ = at;
     }
@@ -143,11 +151,18 @@ class data_reader {
 
   // How many bytes from the front are message content to deliver as they
   // are: whole lines, up to a line that starts with "." (next() decides
-  // end or stuffing), a bare CR/LF to normalise (sets normalize_ when it is
-  // at the front), or the end of the input (keeping back a final CR, which
-  // may be half of a CRLF). Records refusals on the way.
+  // end or stuffing), a bare CR/LF to normalise, the first offending byte (delivery stops exactly there),
+  // or the end of the input (keeping back a final CR, which may be half of
+  // a CRLF).
   std::size_t scan(std::string_view data, std::uint64_t base) noexcept {
     bol_ = false;
+    // Stops a run at the first offence inside it, so exactly the bytes
+    // before it are delivered; an offence at the front has nothing before
+    // it, and the whole run is drained.
+    auto stop_if_refused = [&](std::size_t run) {
+      if (!refused() || error_offset_ <= base || error_offset_ - base >= run) return run;
+      return static_cast<std::size_t>(error_offset_ - base);
+    };
     std::size_t pos = 0;
     for (;;) {
       const void* hit = std::memchr(data.data() + pos, '\n', data.size() - pos);
@@ -156,30 +171,32 @@ class data_reader {
       const bool ends_in_cr = lf > pos && data[lf - 1] == '\r';
       const std::size_t text_end = ends_in_cr ? lf - 1 : lf;
       if (const std::size_t cr = check_text(data, pos, text_end, base); cr != npos) {
-        return stop_at(cr);  // a bare CR to normalise
+        return stop_if_refused(cr);  // a bare CR to normalise
       }
-      if (hit == nullptr) return text_end;  // a partial line
+      if (hit == nullptr) return stop_if_refused(text_end);  // a partial line
       if (!ends_in_cr) {
         // Bare LF (RFC 5321 2.3.8: "MUST NOT be transmitted").
-        if (options_.bare_line_ends == line_end_policy::normalize) return stop_at(lf);
+        if (options_.bare_line_ends == line_end_policy::normalize) return stop_if_refused(lf);
         refuse(errc::bare_lf, base + lf);
         pos = lf + 1;  // a "." after it is content: no end, no stuffing
-        if (pos == data.size()) return pos;
+        if (pos == data.size()) return stop_if_refused(pos);
         continue;
       }
       pos = lf + 1;  // after a real CRLF
       if (pos == data.size() || data[pos] == '.') {
         bol_ = true;
-        return pos;
+        const std::size_t stop = stop_if_refused(pos);
+        if (stop != pos) bol_ = false;
+        return stop;
       }
     }
   }
 
-  // Delivers the content before a bare CR/LF at `at`; when it is at the
-  // front, asks next() to deliver CRLF for it.
-  std::size_t stop_at(std::size_t at) noexcept {
-    if (at == 0) normalize_ = true;
-    return at;
+  // In normalize mode, whether the input starts with a bare CR or LF
+  // (scan() stops in front of each one).
+  bool bare_at_front(std::string_view data) const noexcept {
+    if (options_.bare_line_ends != line_end_policy::normalize) return false;
+    return data[0] == '\n' || (data[0] == '\r' && data.size() > 1 && data[1] != '\n');
   }
 
   // Checks text [from, to) for NUL and bare CR. Refuses per the options;
@@ -203,7 +220,6 @@ class data_reader {
 
   data_options options_;
   bool bol_ = true;  // at the start of the data or just after a real CRLF
-  bool normalize_ = false;
   std::uint64_t size_ = 0;
   errc error_ = errc::ok;
   std::uint64_t error_offset_ = 0;
