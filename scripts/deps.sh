@@ -7,10 +7,11 @@ set -euo pipefail
 what=${1:-test}
 # Compiler, build tools, the test framework, fmt (examples, benchmarks),
 # OpenSSL (the examples' TLS), GMime (benchmark peer), clang for the
-# clang build and the fuzzers, and pkg-config for the consumer tests.
+# clang build and the fuzzers, pkg-config for the consumer tests, and GNU
+# SASL (gsasl) as the independent SASL peer of the interop tests.
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
 if [ "$what" = test ]; then
-  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev)
+  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev gsasl)
 fi
 
 missing=()
