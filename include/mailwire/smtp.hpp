@@ -1,0 +1,18 @@
+// mailwire: SMTP and LMTP (RFC 5321, RFC 2033). Includes every smtp/ header.
+//
+// Syntax tier (stateless parse and serialise functions, value types):
+//   smtp/reply.hpp         reply lines, enhanced status codes, reply_assembler
+//   smtp/path.hpp          paths, domains, address literals, xtext
+//   smtp/command.hpp       commands and MAIL/RCPT parameters (server parses)
+//   smtp/capabilities.hpp  the EHLO response as a typed capability set
+//   smtp/writer.hpp        commands, replies and EHLO responses to the wire
+#ifndef MAILWIRE_SMTP_HPP
+#define MAILWIRE_SMTP_HPP
+
+#include "mailwire/smtp/reply.hpp"
+#include "mailwire/smtp/path.hpp"
+#include "mailwire/smtp/command.hpp"
+#include "mailwire/smtp/capabilities.hpp"
+#include "mailwire/smtp/writer.hpp"
+
+#endif  // MAILWIRE_SMTP_HPP
