@@ -152,3 +152,24 @@ TEST_CASE("line_reader limit: just under and just over max_length") {
     CHECK(at_once(over).error == mailwire::errc::line_too_long);
   }
 }
+
+TEST_CASE("line_reader: a line that fills the buffer is too long, even under max_length") {
+  // A buffer smaller than the longest line must not wedge the session: the
+  // full buffer is reported as an over-long line and the reader resyncs.
+  recv_buffer in(8);
+  line_reader reader({100});
+  CHECK(in.feed("12345678") == 8);
+  const line_result r = reader.next(in);
+  CHECK(r.error == mailwire::errc::line_too_long);
+  CHECK(r.offset == 0);
+  CHECK(in.feed("9\r\nok\r\n") == 7);
+  const line_result ok = reader.next(in);
+  CHECK(ok.state == line_result::status::line);
+  CHECK(ok.text == "ok");
+  CHECK(ok.offset == 11);
+  // Just under: 7 bytes without LF in an 8-byte buffer wait for more.
+  recv_buffer in2(8);
+  line_reader r2({100});
+  in2.feed("1234567");
+  CHECK(r2.next(in2).state == line_result::status::need_more);
+}

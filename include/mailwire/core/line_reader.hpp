@@ -8,8 +8,8 @@
 // CR LF. By default
 //  - LF without a CR before it is an error (errc::bare_lf);
 //  - CR inside a line, not followed by LF, is an error (errc::bare_cr);
-//  - a line longer than options::max_length bytes, counting its CRLF, is an
-//    error (errc::line_too_long).
+//  - a line longer than options::max_length bytes, counting its CRLF, or
+//    one that fills the receive buffer, is an error (errc::line_too_long).
 // An error never desynchronises the reader: the offending line is dropped
 // up to and including its LF (an over-long line is reported once, as soon as
 // it is known to be too long, and the rest of it is discarded as it arrives),
@@ -80,12 +80,14 @@ class line_reader {
     const std::size_t from = in.scanned();
     const char* hit = find_lf(data.data() + from, window - from);
     if (hit == nullptr) {
-      if (window < options_.max_length) {
+      if (window < options_.max_length && in.room() != 0) {
         in.set_scanned(window);
         return {};
       }
-      // No LF within max_length bytes: the line is too long whatever comes
-      // next. Report it once, then drop it as it arrives.
+      // No LF within max_length bytes, or the buffer is full without one
+      // (a buffer smaller than max_length must not wedge the session): the
+      // line is too long whatever comes next. Report it once, then drop it
+      // as it arrives.
       const std::uint64_t start = in.offset();
       in.consume(window);
       discarding_ = true;
