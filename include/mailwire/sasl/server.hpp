@@ -172,6 +172,12 @@ class server {
   /// What the application must answer while the last step was `check`.
   const server_request& request() const noexcept { return request_; }
 
+  /// After success: who authenticated (the authentication identity; for
+  /// OAUTHBEARER the authzid, for ANONYMOUS empty) and the authorization
+  /// identity the application accepted (empty: the same).
+  std::string_view username() const noexcept { return username_; }
+  std::string_view authzid() const noexcept { return authzid_; }
+
   /// Yes to a password, token, EXTERNAL or ANONYMOUS request.
   server_step accept() {
     using k = server_request::kind;

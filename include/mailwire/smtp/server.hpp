@@ -1,0 +1,755 @@
+// mailwire: the SMTP and LMTP server session machine (RFC 5321, RFC 2033).
+//
+// Sans-I/O: the caller feeds what the client sent, pulls events, answers
+// the ones that need a decision with actions, and writes pending_output().
+//
+//     smtp::server s(opts);                       // queues the 220 greeting
+//     for (;;) {
+//       write(s.pending_output()); s.consume_output(n);
+//       s.feed(read());
+//       for (auto e = s.next(); e.what != need_more; e = s.next()) {
+//         switch (e.what) {
+//           case mail:       s.accept(); break;          // or s.reject(550, ...)
+//           case rcpt:       s.accept(); break;
+//           case data_chunk: store(e.bytes); break;
+//           case message:    if (e.error == errc::ok) s.accept(); break;
+//           case auth_start: s.auth_begin(nonce); break;
+//           case auth_check: /* answer e.auth->what */ break;
+//           case starttls:   tls.put_ciphertext(s.take_unconsumed()); ...
+//                            s.tls_established(); break;
+//           case closed:     close(); return;
+//           ...
+//         }
+//       }
+//     }
+//
+// The machine enforces the sequence (503), the limits (500 on an over-long
+// line, 452 past max_recipients, 552 past the size limit with the rest
+// drained, 421 and close after max_errors errors), PIPELINING (commands in
+// a batch are processed in order and replied to in order; a command needing
+// a decision pauses the rest until the caller answers), DATA with
+// dot-unstuffing and the smuggling rules of data.hpp, BDAT chunks consumed
+// exactly even when refused, STARTTLS (bytes after the command are never
+// parsed: take_unconsumed() hands them to the TLS engine, and everything
+// learnt before TLS is forgotten), AUTH through the SASL engine, and LMTP's
+// reply per recipient after the data.
+//
+// Events needing a decision: mail, rcpt, message (when its error is ok),
+// auth_start, auth_check. Until answered, next() returns paused. Views and
+// pointers in events are valid until the next non-const call. Nothing
+// throws; calling an action in the wrong state returns errc::invalid_state
+// and queues nothing.
+#ifndef MAILWIRE_SMTP_SERVER_HPP
+#define MAILWIRE_SMTP_SERVER_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "mailwire/core/base64.hpp"
+#include "mailwire/core/line_reader.hpp"
+#include "mailwire/core/output_queue.hpp"
+#include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
+#include "mailwire/sasl/server.hpp"
+#include "mailwire/smtp/capabilities.hpp"
+#include "mailwire/smtp/command.hpp"
+#include "mailwire/smtp/data.hpp"
+#include "mailwire/smtp/reply.hpp"
+#include "mailwire/smtp/writer.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+namespace smtp {
+
+struct server_options {
+  /// The server's name in the greeting and EHLO reply.
+  std::string hostname = "localhost";
+  /// LMTP (RFC 2033): LHLO instead of HELO/EHLO, a reply per recipient
+  /// after the data.
+  bool lmtp = false;
+  /// The transport is TLS already (implicit TLS, port 465).
+  bool tls_active = false;
+  /// The caller can do TLS: offer STARTTLS while not in TLS.
+  bool offer_starttls = false;
+  /// SASL mechanisms to offer (empty: no AUTH).
+  sasl::mechanism_set auth_mechanisms;
+  /// Lenient: offer AUTH before TLS. PLAIN and LOGIN then expose passwords
+  /// to anyone on the path.
+  bool auth_without_tls = false;
+  /// MAIL is refused (530) until the client has authenticated.
+  bool require_auth = false;
+  /// Largest message in bytes (advertised as SIZE); 0: no limit.
+  std::uint64_t max_message_size = 0;
+  /// Recipients accepted per transaction; more get 452 (RFC 5321 4.5.3.1.8
+  /// says at least 100).
+  std::size_t max_recipients = 100;
+  /// Errors (5xx replies to bad commands) before 421 and close.
+  std::size_t max_errors = 10;
+  /// Bytes buffered from the client before parsing.
+  std::size_t max_buffered = limits::max_buffered;
+  /// Command line length, CRLF included (RFC 5321 4.5.3.1.4).
+  std::size_t max_command_line = limits::smtp_command_line;
+  /// AUTH response line length (RFC 4954 4: at least 12288).
+  std::size_t max_auth_line = 12288;
+  /// Bare CR/LF and NUL in DATA (see data.hpp); max_size is ignored here
+  /// (max_message_size applies).
+  data_options data;
+  /// Lenient command syntax (see command_options).
+  bool allow_space_after_colon = false;
+  /// Extensions to offer.
+  bool pipelining = true;
+  bool eightbitmime = true;
+  bool smtputf8 = true;
+  bool chunking = true;
+  bool enhancedstatuscodes = true;
+};
+
+/// One event from server::next().
+struct server_event {
+  enum class kind : std::uint8_t {
+    need_more,     ///< feed more bytes (or flush output first)
+    paused,        ///< answer the last event first
+    hello,         ///< HELO/EHLO/LHLO, answered already; `cmd` has the domain
+    mail,          ///< MAIL FROM: accept() or reject(); `cmd` has path and parameters
+    rcpt,          ///< RCPT TO: accept() or reject()
+    data_chunk,    ///< `bytes` of the message (unstuffed); `size` so far
+    message,       ///< the data ended: if `error` is ok, accept()/reject() (LMTP: reply_recipient() per recipient)
+    auth_start,    ///< AUTH `mechanism`: auth_begin(nonce) or reject()
+    auth_check,    ///< the SASL engine needs `auth` answered (accept, reject, auth_provide_*)
+    authenticated, ///< AUTH succeeded for `auth_user` (answered already)
+    starttls,      ///< 220 queued: flush it, hand take_unconsumed() to TLS, then tls_established()
+    error,         ///< a bad command or line, answered already; `error`, `offset`
+    closed,        ///< after QUIT's 221 or a 421: flush the output and close
+  };
+  kind what = kind::need_more;
+  const command* cmd = nullptr;
+  std::string_view bytes;
+  std::uint64_t size = 0;
+  errc error = errc::ok;
+  std::uint64_t offset = 0;
+  /// message: accepted recipients (LMTP: replies the caller must give).
+  std::size_t recipients = 0;
+  sasl::mechanism mechanism = sasl::mechanism::plain;
+  const sasl::server_request* auth = nullptr;
+  std::string_view auth_user;
+};
+
+class server {
+ public:
+  explicit server(server_options o = {})
+      : options_(std::move(o)),
+        in_(options_.max_buffered),
+        lines_(line_options{options_.max_command_line, false, false}),
+        data_(data_for(options_)) {
+    tls_ = options_.tls_active;
+    reply(220, std::nullopt, options_.hostname + (options_.lmtp ? " LMTP" : " ESMTP") + " ready");
+  }
+
+  // -- input and output ---------------------------------------------------
+
+  /// Takes bytes the client sent; returns how many fit under max_buffered
+  /// (call next() until need_more, then feed the rest). Takes nothing while
+  /// waiting for TLS, or after close.
+  std::size_t feed(std::string_view bytes) {
+    if (state_ == state::tls_switch || state_ == state::closed) return 0;
+    return in_.feed(bytes);
+  }
+  std::string_view pending_output() const noexcept { return out_.pending(); }
+  void consume_output(std::size_t n) noexcept { out_.consume(n); }
+  /// True once the session is over (after QUIT or 421): close when the
+  /// output is flushed.
+  bool done() const noexcept { return state_ == state::closed; }
+
+  // -- events ---------------------------------------------------------------
+
+  server_event next() {
+    for (;;) {
+      // Events an action produced (an AUTH step that needs the application,
+      // or its success) come first.
+      if (pending_check_) {
+        pending_check_ = false;
+        server_event e = event(server_event::kind::auth_check);
+        e.auth = &sasl_->request();
+        e.mechanism = auth_mechanism_;
+        return e;
+      }
+      if (authenticated_event_) {
+        authenticated_event_ = false;
+        server_event e = event(server_event::kind::authenticated);
+        e.auth_user = auth_user_;
+        e.mechanism = auth_mechanism_;
+        return e;
+      }
+      if (awaiting_ != awaiting::nothing) return event(server_event::kind::paused);
+      switch (state_) {
+        case state::closed: return event(server_event::kind::closed);
+        case state::tls_switch: return event(server_event::kind::paused);
+        case state::data: {
+          const data_event d = data_.next(in_);
+          if (d.what == data_event::kind::need_more) return event(server_event::kind::need_more);
+          if (d.what == data_event::kind::chunk) return chunk(d.bytes, d.size);
+          return message_end(d.size, d.error, d.error_offset);
+        }
+        case state::bdat: {
+          if (bdat_left_ == 0) {
+            if (const auto e = bdat_chunk_done()) return *e;
+            continue;
+          }
+          if (in_.empty()) return event(server_event::kind::need_more);
+          std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
+          bdat_left_ -= piece.size();
+          if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
+          if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
+            // Exactly up to the limit, whatever the split; the rest is consumed.
+            bdat_refused_ = errc::smtp_message_too_big;
+            piece = piece.substr(0, static_cast<std::size_t>(options_.max_message_size - size_));
+            if (piece.empty()) continue;
+          }
+          size_ += piece.size();
+          return chunk(piece, size_);
+        }
+        case state::auth: {
+          const line_result l = auth_lines_.next(in_);
+          if (l.state == line_result::status::need_more) return event(server_event::kind::need_more);
+          if (l.state == line_result::status::error) {
+            sasl_.reset();
+            state_ = state::command;
+            return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
+          }
+          auth_response(l.text);
+          continue;
+        }
+        case state::command: {
+          const line_result l = lines_.next(in_);
+          if (l.state == line_result::status::need_more) return event(server_event::kind::need_more);
+          if (l.state == line_result::status::error) {
+            if (l.error == errc::line_too_long) {
+              return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Line too long");
+            }
+            return protocol_error(l.error, l.offset, 500, {5, 5, 2}, "Bare CR or LF in command");
+          }
+          line_offset_ = l.offset;
+          if (const auto e = dispatch(l.text)) return *e;
+          continue;
+        }
+      }
+    }
+  }
+
+  // -- actions ------------------------------------------------------------
+
+  /// Yes to mail, rcpt, message (SMTP), or an auth_check for a password,
+  /// token, EXTERNAL or ANONYMOUS.
+  errc accept() {
+    switch (awaiting_) {
+      case awaiting::mail:
+        awaiting_ = awaiting::nothing;
+        in_transaction_ = true;
+        return reply(250, status(2, 1, 0), "Sender ok");
+      case awaiting::rcpt:
+        awaiting_ = awaiting::nothing;
+        ++recipients_;
+        return reply(250, status(2, 1, 5), "Recipient ok");
+      case awaiting::message:
+        if (options_.lmtp) return errc::invalid_state;  // reply_recipient() per recipient
+        awaiting_ = awaiting::nothing;
+        end_transaction();
+        return reply(250, status(2, 0, 0), "Message accepted");
+      case awaiting::auth_check: return sasl_step(sasl_->accept());
+      case awaiting::nothing:
+      case awaiting::auth_start: break;
+    }
+    return errc::invalid_state;
+  }
+
+  /// No, with the reply to send (code 4xx or 5xx; `text` one line, no
+  /// CR/LF). For auth_start and auth_check the reply ends the AUTH
+  /// exchange; `error_json` is ignored here (use auth_reject_token).
+  errc reject(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+    if (code < 400 || code > 599) return errc::invalid_argument;
+    switch (awaiting_) {
+      case awaiting::mail:
+      case awaiting::rcpt: awaiting_ = awaiting::nothing; return reply(code, st, text);
+      case awaiting::message:
+        if (options_.lmtp) return errc::invalid_state;
+        awaiting_ = awaiting::nothing;
+        end_transaction();
+        return reply(code, st, text);
+      case awaiting::auth_start:
+      case awaiting::auth_check:
+        awaiting_ = awaiting::nothing;
+        sasl_.reset();
+        state_ = state::command;
+        return reply(code, st, text);
+      case awaiting::nothing: break;
+    }
+    return errc::invalid_state;
+  }
+
+  /// LMTP: the reply for the next accepted recipient, in RCPT order. After
+  /// the last one the session goes on.
+  errc reply_recipient(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+    if (awaiting_ != awaiting::message || !options_.lmtp || lmtp_left_ == 0) return errc::invalid_state;
+    if (code < 200 || code > 599) return errc::invalid_argument;
+    const errc e = reply(code, st, text);
+    if (e != errc::ok) return e;
+    if (--lmtp_left_ == 0) {
+      awaiting_ = awaiting::nothing;
+      end_transaction();
+    }
+    return errc::ok;
+  }
+
+  /// Answers auth_start: start the exchange with `nonce` (fresh random
+  /// printable ASCII without ',', for SCRAM and CRAM-MD5; may be empty for
+  /// the others) and, for SCRAM-*-PLUS, this connection's channel binding.
+  errc auth_begin(std::string_view nonce, sasl::channel_binding binding = {}) {
+    if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
+    awaiting_ = awaiting::nothing;
+    sasl::server_options so;
+    so.nonce = nonce;
+    so.hostname = options_.hostname;
+    so.binding = binding;
+    so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
+                         offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
+    so.max_response = options_.max_auth_line;
+    sasl_.emplace(auth_mechanism_, so);
+    state_ = state::auth;
+    if (!auth_initial_) return sasl_step(sasl_->start(std::nullopt));
+    std::string decoded;
+    if (!decode_auth(*auth_initial_, decoded)) return errc::ok;
+    auth_initial_.reset();
+    return sasl_step(sasl_->start(std::string_view(decoded)));
+  }
+
+  /// Answers auth_check for CRAM-MD5 (the user's shared secret) or SCRAM
+  /// (the user's stored keys; for an unknown user give decoy keys).
+  errc auth_provide_secret(std::string_view secret) {
+    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+    return sasl_step(sasl_->provide_secret(secret));
+  }
+  errc auth_provide_scram(const sasl::scram_keys& keys) {
+    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+    return sasl_step(sasl_->provide_scram(keys));
+  }
+  /// Answers auth_check for a bearer token with its JSON error (RFC 7628
+  /// 3.2.2): sent as a challenge, then the exchange fails.
+  errc auth_reject_token(std::string_view error_json) {
+    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+    return sasl_step(sasl_->reject(error_json));
+  }
+
+  /// After the starttls event: the bytes that arrived after the STARTTLS
+  /// command (the start of the client's TLS handshake, or an injection
+  /// attempt). They were never parsed; give them to the TLS engine.
+  std::string take_unconsumed() {
+    std::string rest(in_.data());
+    in_.consume(in_.size());
+    return rest;
+  }
+
+  /// The TLS handshake finished: the session starts over (RFC 3207 4.2:
+  /// the client must EHLO again; nothing learnt before TLS is kept).
+  errc tls_established() {
+    if (state_ != state::tls_switch) return errc::invalid_state;
+    tls_ = true;
+    state_ = state::command;
+    hello_ = false;
+    hello_extended_ = false;
+    authenticated_ = false;
+    auth_user_.clear();
+    end_transaction();
+    return errc::ok;
+  }
+
+  /// The authenticated user (empty when not authenticated).
+  std::string_view auth_user() const noexcept { return auth_user_; }
+  bool tls() const noexcept { return tls_; }
+
+ private:
+  enum class state : std::uint8_t { command, data, bdat, auth, tls_switch, closed };
+  enum class awaiting : std::uint8_t { nothing, mail, rcpt, message, auth_start, auth_check };
+
+  static data_options data_for(const server_options& o) {
+    data_options d = o.data;
+    d.max_size = o.max_message_size;
+    return d;
+  }
+  static std::optional<enhanced_status> status(std::uint8_t c, std::uint16_t s, std::uint16_t d) {
+    return enhanced_status{c, s, d};
+  }
+
+  server_event event(server_event::kind k) const {
+    server_event e;
+    e.what = k;
+    return e;
+  }
+
+  errc reply(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+    if (!options_.enhancedstatuscodes || !hello_extended_) st.reset();
+    return write_reply(out_, code, st, &text, 1);
+  }
+
+  // A bad command or line: reply, count it, and close after too many.
+  server_event protocol_error(errc e, std::uint64_t at, std::uint16_t code, enhanced_status st,
+                              std::string_view text) {
+    reply(code, st, text);
+    if (++errors_ >= options_.max_errors) {
+      reply(421, status(4, 7, 0), options_.hostname + " Too many errors, closing connection");
+      state_ = state::closed;
+    }
+    server_event ev = event(server_event::kind::error);
+    ev.error = e;
+    ev.offset = at;
+    return ev;
+  }
+
+  server_event chunk(std::string_view bytes, std::uint64_t size) {
+    server_event e = event(server_event::kind::data_chunk);
+    e.bytes = bytes;
+    e.size = size;
+    return e;
+  }
+
+  server_event message_end(std::uint64_t size, errc error, std::uint64_t at) {
+    state_ = state::command;
+    server_event e = event(server_event::kind::message);
+    e.size = size;
+    e.error = error;
+    e.offset = at;
+    e.recipients = recipients_;
+    if (error == errc::ok) {
+      awaiting_ = awaiting::message;
+      lmtp_left_ = recipients_;
+      return e;
+    }
+    // Refused by the data rules: answered here; the session goes on.
+    if (error == errc::smtp_message_too_big) {
+      refuse_message(552, status(5, 3, 4), "Message too big");
+    } else {
+      refuse_message(550, status(5, 6, 0),
+                     error == errc::smtp_nul_in_data ? "Message refused: NUL in data"
+                                                     : "Message refused: bare CR or LF in data");
+    }
+    end_transaction();
+    return e;
+  }
+
+  // One reply for SMTP, one per recipient for LMTP.
+  void refuse_message(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+    const std::size_t n = options_.lmtp ? recipients_ : 1;
+    for (std::size_t i = 0; i < n; ++i) reply(code, st, text);
+  }
+
+  void end_transaction() {
+    in_transaction_ = false;
+    recipients_ = 0;
+    size_ = 0;
+    smtputf8_ = false;
+    bdat_refused_ = errc::ok;
+    bdat_started_ = false;
+  }
+
+  sasl::mechanism_set offered_mechanisms() const {
+    return (tls_ || options_.auth_without_tls) ? options_.auth_mechanisms : sasl::mechanism_set{};
+  }
+
+  void write_ehlo() {
+    capabilities c;
+    c.domain = options_.hostname;
+    c.greeting = "Hello";
+    c.pipelining = options_.pipelining;
+    c.eightbitmime = options_.eightbitmime;
+    c.smtputf8 = options_.smtputf8;
+    c.chunking = options_.chunking;
+    c.binarymime = options_.chunking;
+    c.enhancedstatuscodes = options_.enhancedstatuscodes;
+    c.starttls = options_.offer_starttls && !tls_;
+    c.size = true;
+    c.size_limit = options_.max_message_size;  // 0: no fixed maximum (RFC 1870 4)
+    const sasl::mechanism_set m = offered_mechanisms();
+    c.auth = !m.empty();
+    c.auth_mechanisms = m;
+    if (write_ehlo_reply(out_, c) != errc::ok) reply(250, std::nullopt, options_.hostname);
+  }
+
+  // -- commands -----------------------------------------------------------
+
+  std::optional<server_event> dispatch(std::string_view line) {
+    command_options co;
+    co.smtputf8 = options_.smtputf8 && (smtputf8_ || !in_transaction_);
+    co.allow_space_after_colon = options_.allow_space_after_colon;
+    const command_result r = parse_command(line, cmd_, co);
+    if (r.error != errc::ok) {
+      return protocol_error(r.error, line_offset_ + r.offset, r.reply_code, r.status,
+                            r.error == errc::smtp_unknown_command ? "Command unrecognized" : "Syntax error");
+    }
+    switch (cmd_.kind) {
+      case verb::helo:
+      case verb::ehlo:
+      case verb::lhlo: {
+        if (options_.lmtp != (cmd_.kind == verb::lhlo)) {
+          return protocol_error(errc::smtp_unknown_command, line_offset_, 500, {5, 5, 1},
+                                options_.lmtp ? "LMTP: use LHLO" : "Command unrecognized");
+        }
+        end_transaction();
+        hello_ = true;
+        hello_extended_ = cmd_.kind != verb::helo;
+        if (hello_extended_) {
+          write_ehlo();
+        } else {
+          reply(250, std::nullopt, options_.hostname);
+        }
+        server_event e = event(server_event::kind::hello);
+        e.cmd = &cmd_;
+        return e;
+      }
+      case verb::mail: {
+        if (!hello_) return sequence_error("Send EHLO first");
+        if (in_transaction_) return sequence_error("Nested MAIL command");
+        if (options_.require_auth && !authenticated_) {
+          reply(530, status(5, 7, 0), "Authentication required");
+          return std::nullopt;
+        }
+        if (cmd_.mail.size && options_.max_message_size != 0 && *cmd_.mail.size > options_.max_message_size) {
+          reply(552, status(5, 3, 4), "Message size exceeds fixed maximum message size");
+          return std::nullopt;
+        }
+        if (cmd_.mail.smtputf8 && !options_.smtputf8) {
+          return protocol_error(errc::smtp_bad_parameter, line_offset_, 555, {5, 5, 4}, "SMTPUTF8 not offered");
+        }
+        smtputf8_ = cmd_.mail.smtputf8;
+        awaiting_ = awaiting::mail;
+        server_event e = event(server_event::kind::mail);
+        e.cmd = &cmd_;
+        return e;
+      }
+      case verb::rcpt: {
+        if (!in_transaction_) return sequence_error("Need MAIL before RCPT");
+        if (recipients_ >= options_.max_recipients) {
+          reply(452, status(4, 5, 3), "Too many recipients");
+          return std::nullopt;
+        }
+        awaiting_ = awaiting::rcpt;
+        server_event e = event(server_event::kind::rcpt);
+        e.cmd = &cmd_;
+        return e;
+      }
+      case verb::data: {
+        if (!in_transaction_) return sequence_error("Need MAIL command");
+        if (recipients_ == 0) {
+          reply(554, status(5, 5, 1), "No valid recipients");
+          return std::nullopt;
+        }
+        if (bdat_started_) return sequence_error("DATA after BDAT");
+        reply(354, std::nullopt, "End data with <CR><LF>.<CR><LF>");
+        state_ = state::data;
+        return std::nullopt;
+      }
+      case verb::bdat: {
+        // The chunk follows the command and is consumed exactly, whatever
+        // becomes of it (RFC 3030 2).
+        bdat_left_ = cmd_.chunk_size;
+        bdat_last_ = cmd_.last;
+        state_ = state::bdat;
+        if (!options_.chunking) {
+          bdat_refused_ = errc::smtp_unknown_command;
+        } else if (!in_transaction_ || recipients_ == 0) {
+          bdat_refused_ = errc::invalid_state;
+        }
+        bdat_started_ = true;
+        return std::nullopt;
+      }
+      case verb::rset:
+        end_transaction();
+        reply(250, status(2, 0, 0), "Ok");
+        return std::nullopt;
+      case verb::noop: reply(250, status(2, 0, 0), "Ok"); return std::nullopt;
+      case verb::help: reply(214, status(2, 0, 0), "See RFC 5321"); return std::nullopt;
+      case verb::vrfy:
+        reply(252, status(2, 5, 0), "Cannot VRFY user, but will accept message and attempt delivery");
+        return std::nullopt;
+      case verb::expn:
+      case verb::etrn:
+      case verb::burl: reply(502, status(5, 5, 1), "Command not implemented"); return std::nullopt;
+      case verb::quit:
+        reply(221, status(2, 0, 0), options_.hostname + " Bye");
+        state_ = state::closed;
+        return event(server_event::kind::closed);
+      case verb::starttls: {
+        if (!options_.offer_starttls || tls_) {
+          return protocol_error(errc::smtp_unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
+        }
+        reply(220, status(2, 0, 0), "Ready to start TLS");
+        state_ = state::tls_switch;  // from here on, nothing is parsed
+        return event(server_event::kind::starttls);
+      }
+      case verb::auth: return auth_command();
+    }
+    return std::nullopt;
+  }
+
+  server_event sequence_error(std::string_view text) {
+    return protocol_error(errc::invalid_state, line_offset_, 503, {5, 5, 1}, text);
+  }
+
+  std::optional<server_event> bdat_chunk_done() {
+    state_ = state::command;
+    if (bdat_refused_ == errc::smtp_unknown_command) {
+      end_transaction();
+      return protocol_error(errc::smtp_unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
+    }
+    if (bdat_refused_ == errc::invalid_state) {
+      end_transaction();
+      return sequence_error("Need MAIL and RCPT before BDAT");
+    }
+    if (!bdat_last_) {
+      if (bdat_refused_ == errc::ok) {
+        reply(250, status(2, 0, 0), std::to_string(cmd_.chunk_size) + " octets received");
+      } else {
+        reply(552, status(5, 3, 4), "Message too big");
+      }
+      return std::nullopt;
+    }
+    return message_end(size_, bdat_refused_, 0);
+  }
+
+  std::optional<server_event> auth_command() {
+    if (!hello_ || !hello_extended_) return sequence_error("Send EHLO first");
+    if (authenticated_) return sequence_error("Already authenticated");
+    if (in_transaction_) return sequence_error("AUTH not allowed during a mail transaction");
+    if (!cmd_.mechanism || !offered_mechanisms().contains(*cmd_.mechanism)) {
+      return protocol_error(errc::sasl_unknown_mechanism, line_offset_, 504, {5, 5, 4},
+                            "Unrecognized authentication type");
+    }
+    auth_mechanism_ = *cmd_.mechanism;
+    auth_initial_.reset();
+    if (cmd_.initial_response) auth_initial_ = std::string(*cmd_.initial_response);
+    auth_lines_ = line_reader(line_options{options_.max_auth_line, false, false});
+    awaiting_ = awaiting::auth_start;
+    server_event e = event(server_event::kind::auth_start);
+    e.mechanism = auth_mechanism_;
+    return e;
+  }
+
+  // Decodes an AUTH response; on bad base64 ends the exchange with 501.
+  bool decode_auth(std::string_view text, std::string& out) {
+    if (base64::decode(text, out, base64::mode::strict)) return true;
+    sasl_.reset();
+    state_ = state::command;
+    reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
+    ++errors_;
+    return false;
+  }
+
+  void auth_response(std::string_view text) {
+    if (text == "*") {  // RFC 4954 4: the client cancels
+      sasl_.reset();
+      state_ = state::command;
+      reply(501, status(5, 0, 0), "Authentication cancelled");
+      return;
+    }
+    if (final_pending_) {
+      // The client answered the server-final challenge: it must be empty.
+      final_pending_ = false;
+      if (text.empty()) {
+        auth_succeeded();
+      } else {
+        sasl_.reset();
+        state_ = state::command;
+        reply(501, status(5, 5, 2), "Unexpected authentication data");
+      }
+      return;
+    }
+    std::string decoded;
+    if (decode_auth(text, decoded)) sasl_step(sasl_->respond(decoded));
+  }
+
+  // Advances the SASL exchange by one server step and frames it.
+  errc sasl_step(const sasl::server_step& st) {
+    awaiting_ = awaiting::nothing;
+    switch (st.state) {
+      case sasl::server_step::status::challenge:
+        out_.append("334 ");
+        out_.append(base64::encode(st.data));
+        out_.append("\r\n");
+        state_ = state::auth;
+        return errc::ok;
+      case sasl::server_step::status::check:
+        awaiting_ = awaiting::auth_check;
+        pending_check_ = true;
+        return errc::ok;
+      case sasl::server_step::status::success:
+        if (!st.data.empty()) {
+          // SCRAM's server-final goes as a last challenge (RFC 4954 4).
+          out_.append("334 ");
+          out_.append(base64::encode(st.data));
+          out_.append("\r\n");
+          final_pending_ = true;
+          state_ = state::auth;
+          return errc::ok;
+        }
+        auth_succeeded();
+        return errc::ok;
+      case sasl::server_step::status::failure:
+        sasl_.reset();
+        state_ = state::command;
+        if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
+        if (st.error == errc::sasl_auth_failed) return reply(535, status(5, 7, 8), "Authentication credentials invalid");
+        return reply(501, status(5, 5, 2), "Malformed authentication data");
+    }
+    return errc::ok;
+  }
+
+  void auth_succeeded() {
+    authenticated_ = true;
+    auth_user_ = std::string(sasl_->username());
+    sasl_.reset();
+    state_ = state::command;
+    reply(235, status(2, 7, 0), "Authentication successful");
+    authenticated_event_ = true;
+  }
+
+  server_options options_;
+  recv_buffer in_;
+  output_queue out_;
+  line_reader lines_;
+  line_reader auth_lines_;
+  data_reader data_;
+  command cmd_;
+  state state_ = state::command;
+  awaiting awaiting_ = awaiting::nothing;
+  std::uint64_t line_offset_ = 0;
+  bool tls_ = false;
+  bool hello_ = false;
+  bool hello_extended_ = false;
+  bool authenticated_ = false;
+  std::string auth_user_;
+  bool in_transaction_ = false;
+  bool smtputf8_ = false;
+  std::size_t recipients_ = 0;
+  std::size_t lmtp_left_ = 0;
+  std::size_t errors_ = 0;
+  std::uint64_t size_ = 0;
+  std::uint64_t bdat_left_ = 0;
+  bool bdat_last_ = false;
+  bool bdat_started_ = false;
+  errc bdat_refused_ = errc::ok;
+  sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
+  std::optional<std::string> auth_initial_;
+  std::optional<sasl::server> sasl_;
+  bool final_pending_ = false;
+  bool pending_check_ = false;
+  bool authenticated_event_ = false;
+};
+
+}  // namespace smtp
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_SMTP_SERVER_HPP
