@@ -15,5 +15,6 @@
 #include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/sasl.hpp"
+#include "mailwire/smtp.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP

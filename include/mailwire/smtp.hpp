@@ -6,6 +6,9 @@
 //   smtp/command.hpp       commands and MAIL/RCPT parameters (server parses)
 //   smtp/capabilities.hpp  the EHLO response as a typed capability set
 //   smtp/writer.hpp        commands, replies and EHLO responses to the wire
+// Message data and the session machines:
+//   smtp/data.hpp          DATA reader (server) and writer (client): dot-stuffing, smuggling rules
+//   smtp/server.hpp        the SMTP/LMTP server session machine
 #ifndef MAILWIRE_SMTP_HPP
 #define MAILWIRE_SMTP_HPP
 
@@ -14,5 +17,7 @@
 #include "mailwire/smtp/command.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/writer.hpp"
+#include "mailwire/smtp/data.hpp"
+#include "mailwire/smtp/server.hpp"
 
 #endif  // MAILWIRE_SMTP_HPP
