@@ -7,18 +7,20 @@ set -euo pipefail
 what=${1:-test}
 # Compiler, build tools, the test framework, fmt (examples, benchmarks),
 # OpenSSL (the examples' TLS), GMime (benchmark peer), clang for the
-# clang build and the fuzzers, pkg-config for the consumer tests, and GNU
-# SASL (gsasl) as the independent SASL peer of the interop tests.
+# clang build and the fuzzers, and pkg-config for the consumer tests. The
+# interop peers (Postfix, Dovecot, swaks, gsasl...) come from
+# tests/interop/peers/install.sh, which knows how to install them quietly.
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
 if [ "$what" = test ]; then
-  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev gsasl)
+  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+peers() { [ "$what" != test ] || "$(dirname "$0")/../tests/interop/peers/install.sh"; }
+[ ${#missing[@]} -eq 0 ] && { peers; exit; }
 
 if [ "$(id -u)" -eq 0 ]; then
   sudo=()
@@ -33,3 +35,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+peers
