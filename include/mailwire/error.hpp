@@ -136,6 +136,17 @@ enum class errc : std::uint8_t {
   /// A NUL byte in message data, which RFC 5321 2.3.8 and RFC 6152 forbid
   /// and which many filters and stores mishandle.
   smtp_nul_in_data = 91,
+  /// A reply the client did not expect: a code the command cannot have, a
+  /// reply with no command outstanding, or a refused greeting.
+  smtp_unexpected_reply = 92,
+  /// The TLS policy requires STARTTLS and the server does not offer it.
+  smtp_tls_unavailable = 93,
+  /// The message needs an extension the server lacks (SMTPUTF8, 8BITMIME,
+  /// CHUNKING for BINARYMIME).
+  smtp_extension_missing = 94,
+  /// Bytes arrived after the server's 220 to STARTTLS, before TLS: someone
+  /// injected them (the client side of CVE-2011-0411). The session ends.
+  smtp_data_after_starttls = 95,
 };
 
 namespace detail {
@@ -188,6 +199,10 @@ inline constexpr errc_text errc_texts[] = {
     {errc::smtp_data_truncated, "smtp_data_truncated", "message data ended without CRLF.CRLF"},
     {errc::smtp_message_too_big, "smtp_message_too_big", "message exceeds the size limit"},
     {errc::smtp_nul_in_data, "smtp_nul_in_data", "NUL byte in message data"},
+    {errc::smtp_unexpected_reply, "smtp_unexpected_reply", "unexpected SMTP reply"},
+    {errc::smtp_tls_unavailable, "smtp_tls_unavailable", "STARTTLS required but not offered"},
+    {errc::smtp_extension_missing, "smtp_extension_missing", "server lacks an extension the message needs"},
+    {errc::smtp_data_after_starttls, "smtp_data_after_starttls", "data injected after the STARTTLS reply"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

@@ -9,6 +9,7 @@
 // Message data and the session machines:
 //   smtp/data.hpp          DATA reader (server) and writer (client): dot-stuffing, smuggling rules
 //   smtp/server.hpp        the SMTP/LMTP server session machine
+//   smtp/client.hpp        the SMTP/LMTP client session machine
 #ifndef MAILWIRE_SMTP_HPP
 #define MAILWIRE_SMTP_HPP
 
@@ -19,5 +20,6 @@
 #include "mailwire/smtp/writer.hpp"
 #include "mailwire/smtp/data.hpp"
 #include "mailwire/smtp/server.hpp"
+#include "mailwire/smtp/client.hpp"
 
 #endif  // MAILWIRE_SMTP_HPP

@@ -23,7 +23,9 @@ constexpr errc all[] = {errc::ok, errc::line_too_long, errc::bare_lf, errc::bare
                         errc::smtp_malformed_reply, errc::smtp_inconsistent_reply, errc::smtp_reply_too_long,
                         errc::smtp_unknown_command, errc::smtp_syntax_error, errc::smtp_bad_path,
                         errc::smtp_bad_parameter, errc::smtp_utf8_not_allowed, errc::smtp_bad_xtext,
-                        errc::smtp_data_truncated, errc::smtp_message_too_big, errc::smtp_nul_in_data};
+                        errc::smtp_data_truncated, errc::smtp_message_too_big, errc::smtp_nul_in_data,
+                        errc::smtp_unexpected_reply, errc::smtp_tls_unavailable, errc::smtp_extension_missing,
+                        errc::smtp_data_after_starttls};
 }  // namespace
 
 TEST_CASE("every errc has its own description and name") {

@@ -225,10 +225,12 @@ class data_reader {
   std::uint64_t error_offset_ = 0;
 };
 
-/// Writes message data for DATA: dot-stuffing and line-end repair.
+/// Writes message data: line-end repair and, for DATA, dot-stuffing (BDAT
+/// sends the bytes counted, unstuffed: dot_stuffing false).
 class data_writer {
  public:
-  explicit data_writer(line_end_policy bare = line_end_policy::normalize) noexcept : policy_(bare) {}
+  explicit data_writer(line_end_policy bare = line_end_policy::normalize, bool dot_stuffing = true) noexcept
+      : policy_(bare), stuffing_(dot_stuffing) {}
 
   /// Appends `chunk` of the message, stuffed, to `out`. With
   /// line_end_policy::reject, a bare CR or LF refuses the chunk
@@ -252,7 +254,7 @@ class data_writer {
         bol_ = true;
         continue;
       }
-      if (bol_ && *p == '.') *o++ = '.';  // RFC 5321 4.5.2
+      if (bol_ && stuffing_ && *p == '.') *o++ = '.';  // RFC 5321 4.5.2
       bol_ = false;
       // Copy up to the next CR or LF (memchr: the text between line ends
       // is copied in bulk).
@@ -287,6 +289,15 @@ class data_writer {
     bol_ = true;
   }
 
+  /// Ends unstuffed (BDAT) data: completes the last line, as finish()
+  /// does, so a message arrives the same by BDAT as by DATA. The writer is
+  /// then ready again.
+  void finish_unstuffed(output_queue& out) {
+    if (cr_pending_ || !bol_) out.append("\r\n");
+    cr_pending_ = false;
+    bol_ = true;
+  }
+
  private:
   errc find_bare(std::string_view s) const noexcept {
     bool cr = cr_pending_;
@@ -299,6 +310,7 @@ class data_writer {
   }
 
   line_end_policy policy_;
+  bool stuffing_;
   bool bol_ = true;
   bool cr_pending_ = false;
 };

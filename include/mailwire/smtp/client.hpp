@@ -1,0 +1,641 @@
+// mailwire: the SMTP and LMTP client session machine (RFC 5321, RFC 2033).
+//
+// Sans-I/O, like the server: feed() what the server sent, pull events with
+// next(), call actions, write pending_output(). The session is set up by the
+// machine itself: greeting, EHLO (HELO when EHLO is refused), STARTTLS by
+// policy (the starttls event: do the handshake, then tls_established()),
+// EHLO again, AUTH through the SASL engine when credentials are given, then
+// the ready event. Then any number of transactions:
+//
+//     c.mail(from);  c.rcpt(to1);  c.rcpt(to2);  c.data();
+//     // events: mail, rcpt (one per RCPT, in order), then body:
+//     c.write_body(chunk) ... c.end_body();
+//     // event: message (LMTP: one per accepted recipient)
+//     c.quit();  // event: closed
+//
+// With PIPELINING offered, MAIL, RCPT and DATA (or BDAT) go out in one
+// batch (RFC 2920) and replies are matched to commands in order; without
+// it, each command waits for the previous reply. With CHUNKING offered the
+// body goes as BDAT chunks, counted exactly; otherwise DATA, dot-stuffed,
+// bare CR and LF repaired (or refused, by option), ended by CRLF.CRLF.
+//
+// Safety: any byte after the server's 220 to STARTTLS and before TLS is an
+// injection (errc::smtp_data_after_starttls) and ends the session; a reply
+// with no command outstanding is errc::smtp_unexpected_reply; every command
+// goes through the writer's single emit point (no CR, LF or NUL in fields).
+// The caller owns TLS and timers (RFC 5321 4.5.3.2 lists the timeouts).
+// Events' views are valid until the next non-const call. Nothing throws;
+// actions in the wrong state return errc::invalid_state and queue nothing.
+#ifndef MAILWIRE_SMTP_CLIENT_HPP
+#define MAILWIRE_SMTP_CLIENT_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "mailwire/core/base64.hpp"
+#include "mailwire/core/line_reader.hpp"
+#include "mailwire/core/output_queue.hpp"
+#include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
+#include "mailwire/sasl/client.hpp"
+#include "mailwire/smtp/capabilities.hpp"
+#include "mailwire/smtp/command.hpp"
+#include "mailwire/smtp/data.hpp"
+#include "mailwire/smtp/reply.hpp"
+#include "mailwire/smtp/writer.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+namespace smtp {
+
+/// How the client uses TLS.
+enum class tls_policy : std::uint8_t {
+  none,           ///< never STARTTLS (plain text throughout)
+  opportunistic,  ///< STARTTLS when offered, plain text otherwise
+  required,       ///< STARTTLS or fail (errc::smtp_tls_unavailable)
+  implicit,       ///< the transport is TLS from the first byte (port 465)
+};
+
+struct client_options {
+  /// Our name, sent in EHLO/LHLO (a domain or an address literal).
+  std::string hostname = "localhost";
+  /// LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
+  bool lmtp = false;
+  tls_policy tls = tls_policy::opportunistic;
+  /// AUTH: used when username (or token) is set. Copied; the nonce (for
+  /// SCRAM) comes from the caller's random source.
+  std::string username;
+  std::string password;
+  std::string authzid;
+  std::string token;
+  std::string nonce;
+  /// Which mechanisms may be used; `tls` is filled in by the machine. For
+  /// SCRAM-*-PLUS give the binding with set_channel_binding() after TLS.
+  sasl::client_policy auth_policy;
+  /// Use this mechanism instead of choosing (it must be offered).
+  std::optional<sasl::mechanism> mechanism;
+  /// Use PIPELINING and CHUNKING when the server offers them.
+  bool use_pipelining = true;
+  bool use_chunking = true;
+  /// Bare CR and LF in the body: repaired by default.
+  line_end_policy bare_line_ends = line_end_policy::normalize;
+  /// Limits on what the server sends.
+  reply_options replies;
+  std::size_t max_buffered = limits::max_buffered;
+};
+
+/// One event from client::next().
+struct client_event {
+  enum class kind : std::uint8_t {
+    need_more,      ///< feed more bytes (after writing pending_output())
+    starttls,       ///< the server said 220 to STARTTLS: handshake, then tls_established()
+    authenticated,  ///< AUTH succeeded (the server proved itself where SCRAM allows)
+    ready,          ///< the session is set up: capabilities() known, transactions may start
+    mail,           ///< the reply to MAIL FROM
+    rcpt,           ///< the reply to RCPT TO number `index`
+    body,           ///< the server takes the message now: write_body(), then end_body()
+    message,        ///< the reply to the message (LMTP: for accepted recipient `index`)
+    reset,          ///< the reply to RSET
+    closed,         ///< the session is over (after QUIT, a 421, or a fatal error)
+    error,          ///< `error` says what went wrong; `closed` follows when fatal
+  };
+  kind what = kind::need_more;
+  std::uint16_t code = 0;  ///< the reply code, when the event is a reply
+  std::optional<enhanced_status> status;
+  std::string_view text;  ///< the reply's first line of text
+  std::size_t index = 0;
+  errc error = errc::ok;
+  /// True for a 2xx reply (or 354 for DATA).
+  bool ok() const noexcept { return code >= 200 && code < 400; }
+};
+
+class client {
+ public:
+  explicit client(client_options o = {})
+      : options_(std::move(o)),
+        in_(options_.max_buffered),
+        lines_(line_options{options_.replies.max_line_length, false, false}),
+        replies_(options_.replies),
+        writer_(options_.bare_line_ends) {
+    tls_ = options_.tls == tls_policy::implicit;
+    outstanding_.push_back({step::greeting, 0});
+  }
+
+  // -- input and output ---------------------------------------------------
+
+  std::size_t feed(std::string_view bytes) {
+    if (state_ == state::closed || state_ == state::tls_switch) return 0;
+    return in_.feed(bytes);
+  }
+  std::string_view pending_output() const noexcept { return out_.pending(); }
+  void consume_output(std::size_t n) noexcept { out_.consume(n); }
+  bool done() const noexcept { return state_ == state::closed; }
+
+  /// What the server offered in its last EHLO (empty after HELO).
+  const capabilities& server_capabilities() const noexcept { return caps_; }
+  bool tls() const noexcept { return tls_; }
+  /// The SASL mechanism used, once authenticated.
+  std::optional<sasl::mechanism> auth_mechanism() const noexcept { return used_mechanism_; }
+
+  // -- events ---------------------------------------------------------------
+
+  client_event next() {
+    for (;;) {
+      if (!events_.empty()) {
+        client_event e = events_.front();
+        events_.pop_front();
+        if (e.what == client_event::kind::closed) state_ = state::closed;
+        return e;
+      }
+      if (state_ == state::closed) return event(client_event::kind::closed);
+      if (state_ == state::tls_switch) return event(client_event::kind::need_more);
+      const line_result l = lines_.next(in_);
+      if (l.state == line_result::status::need_more) return event(client_event::kind::need_more);
+      if (l.state == line_result::status::error) {
+        fatal(l.error);
+        continue;
+      }
+      const reply_result r = replies_.feed_line(l.text);
+      if (r.state == reply_result::status::need_more) continue;
+      if (r.state == reply_result::status::error) {
+        fatal(r.error);
+        continue;
+      }
+      on_reply(replies_.get());
+    }
+  }
+
+  // -- actions ------------------------------------------------------------
+
+  /// The TLS handshake after the starttls event is done: EHLO again.
+  errc tls_established() {
+    if (state_ != state::tls_switch) return errc::invalid_state;
+    tls_ = true;
+    state_ = state::setup;
+    caps_ = capabilities{};
+    send_hello();
+    return errc::ok;
+  }
+
+  /// For SCRAM-*-PLUS: this connection's channel binding (after TLS).
+  void set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
+    binding_kind_ = t;
+    binding_data_ = std::string(data);
+  }
+
+  /// Starts a transaction. Parameters the message needs and the server
+  /// lacks are refused (errc::smtp_extension_missing): SMTPUTF8 (set
+  /// automatically when `from` holds UTF-8 and the server offers it),
+  /// BODY=8BITMIME, BODY=BINARYMIME (needs CHUNKING too). A SIZE over the
+  /// server's limit is errc::smtp_message_too_big. Nothing is sent then.
+  errc mail(const path& from, mail_parameters params = {}) {
+    if (state_ != state::ready || in_transaction_) return errc::invalid_state;
+    if (needs_utf8(from)) params.smtputf8 = true;
+    if (params.smtputf8 && !caps_.smtputf8) return errc::smtp_extension_missing;
+    if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::smtp_extension_missing;
+    if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && options_.use_chunking)) {
+      return errc::smtp_extension_missing;
+    }
+    if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
+      return errc::smtp_message_too_big;
+    }
+    command c;
+    c.kind = verb::mail;
+    c.address = from;
+    c.mail = params;
+    const errc e = queue(c, step::mail, 0);
+    if (e != errc::ok) return e;
+    in_transaction_ = true;
+    smtputf8_ = params.smtputf8;
+    rcpts_ = 0;
+    accepted_ = 0;
+    return errc::ok;
+  }
+
+  /// Adds a recipient; its reply comes as a rcpt event with this index.
+  errc rcpt(const path& to, rcpt_parameters params = {}) {
+    if (state_ != state::ready || !in_transaction_ || body_started_) return errc::invalid_state;
+    if (needs_utf8(to) && !smtputf8_) return errc::smtp_extension_missing;
+    command c;
+    c.kind = verb::rcpt;
+    c.address = to;
+    c.rcpt = params;
+    const errc e = queue(c, step::rcpt, rcpts_);
+    if (e == errc::ok) ++rcpts_;
+    return e;
+  }
+
+  /// Asks to send the message: DATA (a body event follows its 354), or with
+  /// CHUNKING, BDAT (a body event follows at once).
+  errc data() {
+    if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
+    body_started_ = true;
+    chunking_ = caps_.chunking && options_.use_chunking;
+    writer_ = data_writer(options_.bare_line_ends, !chunking_);
+    if (chunking_) {
+      body_open_ = true;
+      push(event(client_event::kind::body));
+      return errc::ok;
+    }
+    command c;
+    c.kind = verb::data;
+    return queue(c, step::data, 0);
+  }
+
+  /// A piece of the message. DATA: stuffed and repaired into the output.
+  /// BDAT: repaired and sent as one chunk of exactly its size.
+  errc write_body(std::string_view chunk) {
+    if (!body_open_) return errc::invalid_state;
+    if (!chunking_) return writer_.write(chunk, out_);
+    output_queue piece;
+    if (const errc e = writer_.write(chunk, piece); e != errc::ok) return e;
+    if (piece.empty()) return errc::ok;
+    return queue_bdat(piece.pending(), false);
+  }
+
+  /// The message is complete. DATA: CRLF.CRLF; BDAT: the last chunk.
+  errc end_body() {
+    if (!body_open_) return errc::invalid_state;
+    body_open_ = false;
+    if (!chunking_) {
+      writer_.finish(out_);
+      expect(step::message, 0);
+      return errc::ok;
+    }
+    output_queue piece;
+    writer_.finish_unstuffed(piece);
+    return queue_bdat(piece.pending(), true);
+  }
+
+  /// Ends the transaction early (RSET); a reset event follows.
+  errc rset() {
+    if (state_ != state::ready || body_open_) return errc::invalid_state;
+    command c;
+    c.kind = verb::rset;
+    const errc e = queue(c, step::rset, 0);
+    if (e == errc::ok) end_transaction();
+    return e;
+  }
+
+  /// Ends the session; closed follows the 221.
+  errc quit() {
+    if (state_ == state::closed || body_open_) return errc::invalid_state;
+    command c;
+    c.kind = verb::quit;
+    return queue(c, step::quit, 0);
+  }
+
+ private:
+  enum class state : std::uint8_t { setup, tls_switch, ready, closed };
+  // What a reply answers.
+  enum class step : std::uint8_t {
+    greeting, ehlo, helo, starttls, auth, mail, rcpt, data, bdat, message, rset, quit,
+  };
+  struct pending {
+    step what;
+    std::size_t index;
+  };
+  struct queued {
+    step what;
+    std::size_t index;
+    std::string bytes;
+    bool barrier;  // nothing may follow it before its reply
+  };
+
+  static client_event event(client_event::kind k) {
+    client_event e;
+    e.what = k;
+    return e;
+  }
+  void push(client_event e) { events_.push_back(e); }
+
+  static bool needs_utf8(const path& p) noexcept {
+    for (char ch : p.local_part) {
+      if (static_cast<unsigned char>(ch) >= 0x80) return true;
+    }
+    for (char ch : p.domain) {
+      if (static_cast<unsigned char>(ch) >= 0x80) return true;
+    }
+    return false;
+  }
+
+  // Serialises `c` and sends it now or after the replies it must wait for.
+  errc queue(const command& c, step what, std::size_t index) {
+    output_queue bytes;
+    if (const errc e = write_command(bytes, c); e != errc::ok) return e;
+    const bool barrier = what == step::data || what == step::quit || what == step::ehlo ||
+                         what == step::helo || what == step::starttls || what == step::auth;
+    queued_.push_back({what, index, std::string(bytes.pending()), barrier});
+    flush_queue();
+    return errc::ok;
+  }
+
+  errc queue_bdat(std::string_view payload, bool last) {
+    command c;
+    c.kind = verb::bdat;
+    c.chunk_size = payload.size();
+    c.last = last;
+    output_queue bytes;
+    if (const errc e = write_command(bytes, c); e != errc::ok) return e;
+    std::string wire(bytes.pending());
+    wire.append(payload.data(), payload.size());
+    queued_.push_back({last ? step::message : step::bdat, 0, std::move(wire), false});
+    flush_queue();
+    return errc::ok;
+  }
+
+  // RFC 2920: with PIPELINING, commands go out without waiting, except
+  // after a barrier (DATA, EHLO, STARTTLS, AUTH, QUIT); without it, one at
+  // a time.
+  void flush_queue() {
+    const bool pipelining = caps_.pipelining && options_.use_pipelining;
+    while (!queued_.empty()) {
+      if (!outstanding_.empty() && (!pipelining || barrier_outstanding_)) return;
+      queued& q = queued_.front();
+      out_.append(q.bytes);
+      expect(q.what, q.index);
+      barrier_outstanding_ = q.barrier;
+      queued_.pop_front();
+    }
+  }
+
+  void expect(step what, std::size_t index) { outstanding_.push_back({what, index}); }
+
+  void fatal(errc e) {
+    client_event ev = event(client_event::kind::error);
+    ev.error = e;
+    push(ev);
+    push(event(client_event::kind::closed));
+    state_ = state::closed;
+  }
+
+  void end_transaction() {
+    in_transaction_ = false;
+    body_started_ = false;
+    body_open_ = false;
+    rcpts_ = 0;
+    accepted_ = 0;
+  }
+
+  client_event reply_event(client_event::kind k, const reply& r, std::size_t index = 0) {
+    client_event e = event(k);
+    e.code = r.code();
+    e.status = r.status();
+    e.text = r.size() > 0 ? r.text(0) : std::string_view{};
+    e.index = index;
+    return e;
+  }
+
+  void send_hello() {
+    command c;
+    c.kind = options_.lmtp ? verb::lhlo : verb::ehlo;
+    c.argument = options_.hostname;
+    if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument);
+  }
+
+  // After EHLO (or HELO): STARTTLS, then AUTH, then ready.
+  void after_hello() {
+    if (!tls_ && options_.tls != tls_policy::none) {
+      if (caps_.starttls) {
+        command c;
+        c.kind = verb::starttls;
+        if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument);
+        return;
+      }
+      if (options_.tls == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+    }
+    if ((!options_.username.empty() || !options_.token.empty()) && !authenticated_) return start_auth();
+    state_ = state::ready;
+    push(event(client_event::kind::ready));
+  }
+
+  // Gives up politely: the error, then QUIT.
+  void refuse_session(errc e) {
+    client_event ev = event(client_event::kind::error);
+    ev.error = e;
+    push(ev);
+    command c;
+    c.kind = verb::quit;
+    queue(c, step::quit, 0);
+  }
+
+  void start_auth() {
+    sasl::client_policy p = options_.auth_policy;
+    p.tls = tls_;
+    p.have_password = !options_.password.empty();
+    p.have_token = !options_.token.empty();
+    p.have_channel_binding = !binding_data_.empty();
+    std::optional<sasl::mechanism> m = options_.mechanism;
+    if (m && !caps_.auth_mechanisms.contains(*m)) m.reset();
+    if (!options_.mechanism) m = sasl::choose(caps_.auth_mechanisms, p);
+    if (!m) {
+      // Nothing usable: none offered, or only cleartext ones without TLS.
+      return refuse_session(caps_.auth_mechanisms.empty() ? errc::sasl_unknown_mechanism : errc::sasl_insecure);
+    }
+    sasl::client_credentials cred;
+    cred.username = options_.username;
+    cred.password = options_.password;
+    cred.authzid = options_.authzid;
+    cred.token = options_.token;
+    cred.nonce = options_.nonce;
+    cred.host = options_.hostname;
+    if (sasl::uses_channel_binding(*m) || !binding_data_.empty()) cred.binding = {binding_kind_, binding_data_};
+    sasl_.emplace(*m, cred);
+    used_mechanism_ = *m;
+    const sasl::client_step s = sasl_->start(true);
+    if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
+    command c;
+    c.kind = verb::auth;
+    c.mechanism = *m;
+    std::string ir;
+    if (s.state == sasl::client_step::status::respond) {
+      ir = base64::encode(s.response);
+      c.initial_response = std::string_view(ir);  // "" is written as "="
+    }
+    if (queue(c, step::auth, 0) != errc::ok) refuse_session(errc::invalid_argument);
+  }
+
+  void auth_reply(const reply& r) {
+    if (r.code() == 334) {
+      std::string challenge;
+      const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
+      sasl::client_step s;
+      if (!base64::decode(text, challenge, base64::mode::strict)) {
+        s.state = sasl::client_step::status::failed;
+        s.error = errc::sasl_malformed;
+      } else {
+        s = sasl_->challenge(challenge);
+      }
+      if (s.state == sasl::client_step::status::failed) {
+        out_.append("*\r\n");  // cancel (RFC 4954 4); the server answers 501
+        expect(step::auth, 0);
+        auth_error_ = s.error;
+        return;
+      }
+      out_.append(base64::encode(s.response));
+      out_.append("\r\n");
+      expect(step::auth, 0);
+      barrier_outstanding_ = true;
+      return;
+    }
+    if (r.code() == 235 && auth_error_ == errc::ok) {
+      const sasl::client_step s = sasl_->success();
+      if (s.state == sasl::client_step::status::done) {
+        authenticated_ = true;
+        sasl_.reset();
+        push(reply_event(client_event::kind::authenticated, r));
+        after_hello();
+        return;
+      }
+      auth_error_ = s.error;  // the server did not prove itself
+    }
+    const errc e = auth_error_ != errc::ok ? auth_error_ : errc::sasl_auth_failed;
+    auth_error_ = errc::ok;
+    sasl_.reset();
+    client_event ev = reply_event(client_event::kind::error, r);
+    ev.error = e;
+    push(ev);
+    command c;
+    c.kind = verb::quit;
+    queue(c, step::quit, 0);
+  }
+
+  void on_reply(const reply& r) {
+    if (outstanding_.empty()) return fatal(errc::smtp_unexpected_reply);
+    const pending p = outstanding_.front();
+    outstanding_.pop_front();
+    if (outstanding_.empty()) barrier_outstanding_ = false;
+    const std::uint16_t code = r.code();
+    if (code == 421 && p.what != step::quit) {
+      // The server is closing the session (RFC 5321 3.8).
+      push(reply_event(client_event::kind::error, r));
+      events_.back().error = errc::smtp_unexpected_reply;
+      push(event(client_event::kind::closed));
+      state_ = state::closed;
+      return;
+    }
+    switch (p.what) {
+      case step::greeting:
+        if (code != 220) {
+          push(reply_event(client_event::kind::error, r));
+          events_.back().error = errc::smtp_unexpected_reply;
+          command c;
+          c.kind = verb::quit;
+          queue(c, step::quit, 0);
+          break;
+        }
+        send_hello();
+        break;
+      case step::ehlo:
+        if (code == 250) {
+          capabilities caps;
+          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::smtp_malformed_reply);
+          caps_ = std::move(caps);
+          after_hello();
+        } else if (code >= 500 && !options_.lmtp) {
+          command c;  // an old server: HELO, and no extensions
+          c.kind = verb::helo;
+          c.argument = options_.hostname;
+          queue(c, step::helo, 0);
+        } else {
+          refuse_session(errc::smtp_unexpected_reply);
+        }
+        break;
+      case step::helo:
+        if (code != 250) return refuse_session(errc::smtp_unexpected_reply);
+        caps_ = capabilities{};
+        after_hello();
+        break;
+      case step::starttls:
+        if (code == 220) {
+          // Nothing may follow the 220 before TLS: bytes already here were
+          // injected (or the server misbehaves). Never parse them.
+          if (!in_.empty()) return fatal(errc::smtp_data_after_starttls);
+          state_ = state::tls_switch;
+          push(reply_event(client_event::kind::starttls, r));
+          break;
+        }
+        if (options_.tls == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+        caps_.starttls = false;  // opportunistic: carry on in plain text
+        after_hello();
+        break;
+      case step::auth: auth_reply(r); break;
+      case step::mail:
+        push(reply_event(client_event::kind::mail, r));  // pipelined RCPT/DATA replies still follow
+        break;
+      case step::rcpt:
+        if (code >= 200 && code < 300) ++accepted_;
+        push(reply_event(client_event::kind::rcpt, r, p.index));
+        break;
+      case step::data:
+        if (code == 354) {
+          body_open_ = true;
+          push(reply_event(client_event::kind::body, r));
+        } else {
+          push(reply_event(client_event::kind::message, r));
+          end_transaction();
+        }
+        break;
+      case step::bdat: break;  // a refused chunk fails the message: its reply says so
+      case step::message:
+        if (options_.lmtp) {
+          // One reply per accepted recipient (RFC 2033 4.2).
+          push(reply_event(client_event::kind::message, r, lmtp_index_));
+          if (++lmtp_index_ < accepted_) {
+            expect(step::message, lmtp_index_);
+            return;
+          }
+        } else {
+          push(reply_event(client_event::kind::message, r));
+        }
+        lmtp_index_ = 0;
+        end_transaction();
+        break;
+      case step::rset: push(reply_event(client_event::kind::reset, r)); break;
+      case step::quit:
+        push(reply_event(client_event::kind::closed, r));
+        break;
+    }
+    flush_queue();
+  }
+
+  client_options options_;
+  recv_buffer in_;
+  output_queue out_;
+  line_reader lines_;
+  reply_assembler replies_;
+  data_writer writer_;
+  capabilities caps_;
+  std::deque<pending> outstanding_;
+  std::deque<queued> queued_;
+  std::deque<client_event> events_;
+  state state_ = state::setup;
+  bool barrier_outstanding_ = true;  // the greeting
+  bool tls_ = false;
+  bool authenticated_ = false;
+  bool in_transaction_ = false;
+  bool body_started_ = false;
+  bool body_open_ = false;
+  bool chunking_ = false;
+  bool smtputf8_ = false;
+  std::size_t rcpts_ = 0;
+  std::size_t accepted_ = 0;
+  std::size_t lmtp_index_ = 0;
+  std::optional<sasl::client> sasl_;
+  std::optional<sasl::mechanism> used_mechanism_;
+  errc auth_error_ = errc::ok;
+  sasl::channel_binding::type binding_kind_ = sasl::channel_binding::type::none;
+  std::string binding_data_;
+};
+
+}  // namespace smtp
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_SMTP_CLIENT_HPP
