@@ -455,8 +455,16 @@ class server {
     bdat_started_ = false;
   }
 
+  // AUTH only over TLS unless allowed; the -PLUS mechanisms only over TLS
+  // in any case (there is nothing to bind to without it).
   sasl::mechanism_set offered_mechanisms() const {
-    return (tls_ || options_.auth_without_tls) ? options_.auth_mechanisms : sasl::mechanism_set{};
+    if (!tls_ && !options_.auth_without_tls) return {};
+    sasl::mechanism_set m = options_.auth_mechanisms;
+    if (!tls_) {
+      m.erase(sasl::mechanism::scram_sha_1_plus);
+      m.erase(sasl::mechanism::scram_sha_256_plus);
+    }
+    return m;
   }
 
   void write_ehlo() {
