@@ -137,6 +137,63 @@ void sasl_demo() {
   }
 }
 
+// An SMTP client and server machine talking in memory, no sockets: the
+// client pipelines, the server refuses a smuggling attempt inside DATA and
+// accepts the next message.
+void smtp_demo() {
+  namespace smtp = mailwire::smtp;
+  fmt::print("-- SMTP: client and server machines talking in memory --\n");
+  smtp::client client;
+  smtp::server_options so;
+  so.chunking = false;  // DATA, to show the dot-stuffing (with CHUNKING the client sends BDAT)
+  smtp::server server(so);
+  const std::string bodies[] = {"Subject: hi\r\n\r\nhello\n.\r\nMAIL FROM:<mallory@evil.example>\r\n",
+                                "Subject: hi\r\n\r\n.a line starting with a dot\r\n"};
+  std::size_t sent = 0;
+  auto show = [](const char* who, std::string_view bytes) {
+    while (!bytes.empty()) {
+      const std::size_t end = bytes.find("\r\n");
+      fmt::print("{}: {}\n", who, visible(bytes.substr(0, end)));
+      bytes.remove_prefix(end == std::string_view::npos ? bytes.size() : end + 2);
+    }
+  };
+  for (int round = 0; round < 50 && !client.done(); ++round) {
+    const std::string s_out(server.pending_output());
+    server.consume_output(s_out.size());
+    if (!s_out.empty()) show("S", s_out);
+    client.feed(s_out);
+    for (auto e = client.next(); e.what != smtp::client_event::kind::need_more; e = client.next()) {
+      using k = smtp::client_event::kind;
+      if (e.what == k::closed) break;
+      if (e.what == k::ready || (e.what == k::message && ++sent < 2)) {
+        if (e.what == k::message) fmt::print("   (client: message 1 -> {} {})\n", e.code, e.text);
+        client.mail(smtp::path::mailbox("alice", "example.com"));
+        client.rcpt(smtp::path::mailbox("bob", "example.org"));
+        client.data();
+      } else if (e.what == k::message) {
+        fmt::print("   (client: message 2 -> {} {})\n", e.code, e.text);
+        client.quit();
+      } else if (e.what == k::body) {
+        client.write_body(bodies[sent]);
+        client.end_body();
+      }
+    }
+    const std::string c_out(client.pending_output());
+    client.consume_output(c_out.size());
+    if (!c_out.empty()) show("C", c_out);
+    server.feed(c_out);
+    for (auto e = server.next(); e.what != smtp::server_event::kind::need_more; e = server.next()) {
+      using k = smtp::server_event::kind;
+      if (e.what == k::paused) break;
+      if (e.what == k::mail || e.what == k::rcpt) server.accept();
+      if (e.what == k::message && e.error == mailwire::errc::ok) server.accept();
+      if (e.what == k::closed) break;
+    }
+  }
+  fmt::print("The client repaired the bare LF and stuffed the dot, so message 1 arrived\n"
+             "whole; a raw \"\\n.\\r\\n\" from a hostile client would have been refused.\n\n");
+}
+
 }  // namespace
 
 int main() {
@@ -144,6 +201,7 @@ int main() {
   lines_demo();
   base64_demo();
   sasl_demo();
+  smtp_demo();
   const std::error_code ec = mailwire::errc::line_too_long;
   fmt::print("errors are std::error_code values: {}: {}\n", ec.category().name(), ec.message());
   return 0;

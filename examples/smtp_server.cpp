@@ -1,0 +1,519 @@
+// mailwire-smtp-server: an SMTP (or LMTP) server that delivers into a Maildir.
+//
+//   mailwire-smtp-server --listen 127.0.0.1:2525 --maildir /tmp/Maildir
+//       [--tls-cert cert.pem --tls-key key.pem] [--implicit-tls]
+//       [--auth user:pass] [--auth-cleartext] [--require-auth]
+//       [--lmtp] [--max-size BYTES] [--hostname NAME]
+//
+// One smtp::server machine per connection, driven by the examples'
+// transport (support/transport.hpp: poll, sockets, OpenSSL). The machine
+// does the protocol; this file is the application's half: who may send
+// (AUTH), where the bytes go, and what to answer. Each message is streamed
+// into Maildir/tmp as it arrives and renamed into new/ once complete, so a
+// reader never sees half a message and memory stays flat whatever the size.
+#include <mailwire/fmt.hpp>
+#include <mailwire/sasl/scram.hpp>
+#include <mailwire/smtp/server.hpp>
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transport.hpp"
+
+namespace {
+
+namespace mw = mailwire_example;
+namespace smtp = mailwire::smtp;
+namespace sasl = mailwire::sasl;
+using mailwire::errc;
+using kind = smtp::server_event::kind;
+
+// ------------------------------------------------------------------ config
+
+struct config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 2525;
+  std::string maildir;
+  std::string cert, key;
+  bool implicit_tls = false;
+  std::string user, password;  // empty user: no AUTH
+  bool auth_cleartext = false;
+  bool require_auth = false;
+  bool lmtp = false;
+  std::uint64_t max_size = 0;
+  std::string hostname = "localhost";
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  fmt::print(stderr,
+             "mailwire-smtp-server: {}\n"
+             "usage: mailwire-smtp-server --listen IP:PORT --maildir DIR [--tls-cert FILE --tls-key FILE]\n"
+             "       [--implicit-tls] [--auth USER:PASS] [--auth-cleartext] [--require-auth] [--lmtp]\n"
+             "       [--max-size BYTES] [--hostname NAME]\n",
+             why);
+  std::exit(2);
+}
+
+std::uint64_t number(const std::string& s, std::uint64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v > max) usage("not a number: " + s);
+  return v;
+}
+
+config parse_args(int argc, char** argv) {
+  config c;
+  bool have_listen = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--listen") {
+      const std::string v = value();
+      const std::size_t colon = v.rfind(':');
+      if (colon == std::string::npos) usage("--listen wants IP:PORT");
+      c.host = v.substr(0, colon);
+      c.port = static_cast<std::uint16_t>(number(v.substr(colon + 1), 65535));
+      have_listen = true;
+    } else if (a == "--maildir") {
+      c.maildir = value();
+    } else if (a == "--tls-cert") {
+      c.cert = value();
+    } else if (a == "--tls-key") {
+      c.key = value();
+    } else if (a == "--implicit-tls") {
+      c.implicit_tls = true;
+    } else if (a == "--auth") {
+      const std::string v = value();
+      const std::size_t colon = v.find(':');
+      if (colon == std::string::npos || colon == 0) usage("--auth wants USER:PASS");
+      c.user = v.substr(0, colon);
+      c.password = v.substr(colon + 1);
+    } else if (a == "--auth-cleartext") {
+      c.auth_cleartext = true;
+    } else if (a == "--require-auth") {
+      c.require_auth = true;
+    } else if (a == "--lmtp") {
+      c.lmtp = true;
+    } else if (a == "--max-size") {
+      c.max_size = number(value(), UINT64_MAX);
+    } else if (a == "--hostname") {
+      c.hostname = value();
+    } else {
+      usage("unknown option " + a);
+    }
+  }
+  if (!have_listen || c.maildir.empty()) usage("--listen and --maildir are required");
+  if (c.cert.empty() != c.key.empty()) usage("--tls-cert and --tls-key go together");
+  if (c.implicit_tls && c.cert.empty()) usage("--implicit-tls needs --tls-cert and --tls-key");
+  return c;
+}
+
+// The library has no randomness: nonces and salts come from the kernel.
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::getrandom(out.data() + got, n - got, 0);
+    if (r < 0 && errno != EINTR) {
+      fmt::print(stderr, "getrandom: {}\n", std::strerror(errno));
+      std::exit(1);
+    }
+    if (r > 0) got += static_cast<std::size_t>(r);
+  }
+  return out;
+}
+
+// ----------------------------------------------------------------- Maildir
+
+// A Maildir (https://cr.yp.to/proto/maildir.html): a message is written to
+// tmp/<unique>, then renamed to new/<unique>. rename() is atomic, so readers
+// of new/ only ever see complete messages.
+class maildir {
+ public:
+  bool open(const std::string& dir, std::string& err) {
+    dir_ = dir;
+    for (const std::string& d : {dir, dir + "/tmp", dir + "/new", dir + "/cur"}) {
+      if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) {
+        err = d + ": " + std::strerror(errno);
+        return false;
+      }
+    }
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    // '/' and ':' would break the file name; the convention escapes them.
+    for (const char ch : std::string_view(name)) {
+      if (ch == '/')
+        host_ += "\\057";
+      else if (ch == ':')
+        host_ += "\\072";
+      else
+        host_ += ch;
+    }
+    return true;
+  }
+
+  // time.pid.counter.host: unique for this process, one delivery at a time
+  // per name, whatever the clock does within a second.
+  std::string unique_name() {
+    return fmt::format("{}.P{}Q{}.{}", std::time(nullptr), ::getpid(), ++counter_, host_);
+  }
+  std::string tmp_path(const std::string& name) const { return dir_ + "/tmp/" + name; }
+  std::string new_path(const std::string& name) const { return dir_ + "/new/" + name; }
+
+ private:
+  std::string dir_;
+  std::string host_;
+  unsigned long counter_ = 0;
+};
+
+// One message on its way into the Maildir.
+class delivery {
+ public:
+  explicit delivery(maildir& md) : md_(md) {}
+  ~delivery() { discard(); }
+  delivery(const delivery&) = delete;
+  delivery& operator=(const delivery&) = delete;
+
+  bool active() const noexcept { return fd_ >= 0 || failed_; }
+
+  // Appends message bytes, creating tmp/<unique> on the first call. After a
+  // failure the rest is dropped and commit() fails.
+  void write(std::string_view bytes) {
+    if (failed_) return;
+    if (fd_ < 0 && !create()) return;
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail("write");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  // The message is complete: flush it to disk, then make it visible.
+  // Returns the file name in new/, or an empty string (see error()).
+  std::string commit() {
+    if (!failed_ && fd_ < 0) create();  // an empty message has no chunks
+    if (failed_) return {};
+    if (::fsync(fd_) != 0) {
+      fail("fsync");
+      return {};
+    }
+    ::close(fd_);
+    fd_ = -1;
+    if (::rename(md_.tmp_path(name_).c_str(), md_.new_path(name_).c_str()) != 0) {
+      fail("rename");
+      return {};
+    }
+    std::string done = std::move(name_);
+    name_.clear();
+    return done;
+  }
+
+  // Drops the message (refused, or the client went away): nothing stays in tmp/.
+  void discard() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!name_.empty()) ::unlink(md_.tmp_path(name_).c_str());
+    name_.clear();
+    failed_ = false;
+    error_.clear();
+  }
+
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  bool create() {
+    name_ = md_.unique_name();
+    fd_ = ::open(md_.tmp_path(name_).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) fail("open");
+    return fd_ >= 0;
+  }
+  void fail(const char* what) {
+    failed_ = true;
+    error_ = fmt::format("{} {}: {}", what, name_, std::strerror(errno));
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (!name_.empty()) ::unlink(md_.tmp_path(name_).c_str());
+    name_.clear();
+  }
+
+  maildir& md_;
+  int fd_ = -1;
+  std::string name_;
+  bool failed_ = false;
+  std::string error_;
+};
+
+// ------------------------------------------------------------------ server
+
+// What every session shares: options, TLS, the account, the Maildir.
+struct shared {
+  config cfg;
+  smtp::server_options options;
+  mw::tls_context tls;
+  maildir box;
+  // SCRAM keys are what a real server stores instead of passwords; here
+  // they are derived once at start. An unknown user gets decoy keys, so
+  // the exchange looks the same whether or not the user exists (a real
+  // server would derive the decoy salt from the name so it never changes).
+  sasl::scram_keys sha1, sha256, decoy_sha1, decoy_sha256;
+};
+
+std::string address(const smtp::path& p) {
+  switch (p.kind) {
+    case smtp::path_kind::null: return {};
+    case smtp::path_kind::postmaster: return std::string(p.local_part);
+    case smtp::path_kind::mailbox: break;
+  }
+  return p.quoted ? fmt::format("\"{}\"@{}", p.local_part, p.domain) : fmt::format("{}@{}", p.local_part, p.domain);
+}
+
+bool is_plus(sasl::mechanism m) {
+  return m == sasl::mechanism::scram_sha_1_plus || m == sasl::mechanism::scram_sha_256_plus;
+}
+bool is_sha1(sasl::mechanism m) {
+  return m == sasl::mechanism::scram_sha_1 || m == sasl::mechanism::scram_sha_1_plus;
+}
+
+// One client: owns its machine and answers every event it raises.
+class session final : public mw::handler {
+ public:
+  session(shared& sh, std::string peer) : sh_(sh), smtp_(sh.options), message_(sh.box), peer_(std::move(peer)) {}
+
+  std::size_t on_plaintext(mw::connection& c, std::string_view bytes) override {
+    // A client that does not read its replies gets no more commands read.
+    if (smtp_.pending_output().size() > 64 * 1024) return 0;
+    drain(c);  // make room first: events from the last feed may be pending
+    const std::size_t n = smtp_.feed(bytes);
+    drain(c);
+    return n;
+  }
+  std::string_view pending_plaintext() override { return smtp_.pending_output(); }
+  void consume_plaintext(std::size_t n) override { smtp_.consume_output(n); }
+
+  void on_tls_established(mw::connection& c) override {
+    (void)smtp_.tls_established();  // invalid_state for implicit TLS: nothing to switch
+    // RFC 9266 tls-exporter: defined for TLS 1.3 only (empty otherwise).
+    binding_ = c.tls()->exporter_binding();
+    tls_ = c.tls()->protocol();
+  }
+
+  void on_close(mw::connection&, std::string_view why) override {
+    // A message cut off by the close (or a BDAT one never finished).
+    if (message_.active()) log("dropped", why.empty() ? "unfinished message" : why);
+    message_.discard();
+  }
+
+ private:
+  void drain(mw::connection& c) {
+    for (;;) {
+      const smtp::server_event e = smtp_.next();
+      switch (e.what) {
+        case kind::need_more:
+        case kind::paused:  // never here: every decision below is immediate
+          return;
+        case kind::hello:
+        case kind::error:  // answered by the machine already
+          break;
+        case kind::mail:
+          // A new transaction. A BDAT message left without LAST (then RSET
+          // or EHLO) raised no event: drop it here.
+          message_.discard();
+          from_ = address(e.cmd->address);
+          rcpts_.clear();
+          (void)smtp_.accept();
+          break;
+        case kind::rcpt:
+          rcpts_.push_back(address(e.cmd->address));
+          (void)smtp_.accept();
+          break;
+        case kind::data_chunk: message_.write(e.bytes); break;
+        case kind::message: finish(e); break;
+        case kind::auth_start: auth_start(e.mechanism); break;
+        case kind::auth_check: auth_check(*e.auth, e.mechanism); break;
+        case kind::authenticated:
+          fmt::print(stderr, "{} authenticated {} ({})\n", peer_, e.auth_user, sasl::to_string(e.mechanism));
+          break;
+        case kind::starttls:
+          // The 220 is queued: the transport sends it in the clear, then
+          // whatever followed STARTTLS is TLS, never commands.
+          c.start_tls_server(sh_.tls.get(), smtp_.take_unconsumed());
+          return;
+        case kind::closed: c.close(); return;
+      }
+    }
+  }
+
+  void finish(const smtp::server_event& e) {
+    if (e.error != errc::ok) {  // refused by the machine (size, bare LF...), answered already
+      message_.discard();
+      return log("refused", fmt::format("{:n} at byte {}", e.error, e.offset), e.size);
+    }
+    const std::string name = message_.commit();
+    if (name.empty()) {
+      const std::string why = message_.error();
+      message_.discard();
+      answer(451, {4, 3, 0}, "Local error in processing", e.recipients);
+      return log("failed", why, e.size);
+    }
+    answer(250, {2, 0, 0}, "Delivered as " + name, e.recipients);
+    log("delivered", name, e.size);
+  }
+
+  // SMTP: one reply; LMTP: one per accepted recipient, in RCPT order.
+  void answer(std::uint16_t code, smtp::enhanced_status st, const std::string& text, std::size_t recipients) {
+    if (!sh_.cfg.lmtp) {
+      (void)(code < 400 ? smtp_.accept() : smtp_.reject(code, st, text));
+      return;
+    }
+    for (std::size_t i = 0; i < recipients; ++i) (void)smtp_.reply_recipient(code, st, text);
+  }
+
+  void auth_start(sasl::mechanism m) {
+    if (is_plus(m) && binding_.empty()) {
+      // Offered whenever TLS is possible, but only TLS 1.3 gives us a
+      // binding we can vouch for (see exporter_binding()).
+      (void)smtp_.reject(504, smtp::enhanced_status{5, 5, 4}, "Channel binding needs TLS 1.3");
+      return;
+    }
+    // 24 random bytes, base64: printable, no ',' (what SCRAM and CRAM-MD5 need).
+    const std::string nonce = mailwire::base64::encode(random_bytes(24));
+    sasl::channel_binding cb;
+    if (!binding_.empty()) cb = {sasl::channel_binding::type::tls_exporter, binding_};
+    (void)smtp_.auth_begin(nonce, cb);
+  }
+
+  void auth_check(const sasl::server_request& rq, sasl::mechanism m) {
+    using rk = sasl::server_request::kind;
+    const bool known = rq.username == sh_.cfg.user;
+    // Acting as someone else (authzid) is not something this server allows.
+    const bool self = rq.authzid.empty() || rq.authzid == rq.username;
+    switch (rq.what) {
+      case rk::password:
+        if (known && self && rq.password == sh_.cfg.password) {
+          (void)smtp_.accept();
+          return;
+        }
+        break;
+      case rk::secret:
+        if (known && self) {
+          (void)smtp_.auth_provide_secret(sh_.cfg.password);
+          return;
+        }
+        break;
+      case rk::scram_keys:
+        if (!self) break;
+        (void)smtp_.auth_provide_scram(is_sha1(m) ? (known ? sh_.sha1 : sh_.decoy_sha1)
+                                                  : (known ? sh_.sha256 : sh_.decoy_sha256));
+        return;
+      default: break;  // tokens, EXTERNAL, ANONYMOUS: never offered
+    }
+    fmt::print(stderr, "{} authentication failed for {} ({})\n", peer_, rq.username, sasl::to_string(m));
+    (void)smtp_.reject(535, smtp::enhanced_status{5, 7, 8}, "Authentication credentials invalid");
+  }
+
+  void log(std::string_view result, std::string_view detail, std::uint64_t size = 0) {
+    fmt::print(stderr, "{} from=<{}> to=<{}> size={} tls={} auth={} {} {}\n", peer_, from_,
+               fmt::join(rcpts_, ">,<"), size, tls_.empty() ? "no" : tls_,
+               smtp_.auth_user().empty() ? "-" : smtp_.auth_user(), result, detail);
+  }
+
+  shared& sh_;
+  smtp::server smtp_;
+  delivery message_;
+  std::string peer_;
+  std::string from_;
+  std::vector<std::string> rcpts_;
+  std::string binding_;  // tls-exporter, TLS 1.3 only
+  std::string tls_;      // protocol version, empty before TLS
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  shared sh;
+  sh.cfg = parse_args(argc, argv);
+  const config& cfg = sh.cfg;
+  std::string err;
+  if (!sh.box.open(cfg.maildir, err)) {
+    fmt::print(stderr, "maildir: {}\n", err);
+    return 1;
+  }
+  if (!cfg.cert.empty()) {
+    sh.tls = mw::tls_context::server(cfg.cert, cfg.key, err);
+    if (!sh.tls) {
+      fmt::print(stderr, "TLS: {}\n", err);
+      return 1;
+    }
+  }
+
+  smtp::server_options& o = sh.options;
+  o.hostname = cfg.hostname;
+  o.lmtp = cfg.lmtp;
+  o.tls_active = cfg.implicit_tls;
+  o.offer_starttls = sh.tls && !cfg.implicit_tls;
+  o.max_message_size = cfg.max_size;
+  o.require_auth = cfg.require_auth;
+  if (!cfg.user.empty()) {
+    o.auth_mechanisms = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256");
+    if (sh.tls) {
+      o.auth_mechanisms.insert(sasl::mechanism::scram_sha_1_plus);
+      o.auth_mechanisms.insert(sasl::mechanism::scram_sha_256_plus);
+    }
+    // Without TLS the machine offers AUTH only if told to: PLAIN and LOGIN
+    // would show the password to anyone on the path.
+    o.auth_without_tls = cfg.auth_cleartext;
+    const std::string salt = random_bytes(16), decoy_salt = random_bytes(16), decoy = random_bytes(16);
+    const std::uint32_t iterations = 4096;  // RFC 7677's minimum
+    if (sasl::make_scram_keys(sasl::mechanism::scram_sha_1, cfg.password, salt, iterations, sh.sha1) != errc::ok ||
+        sasl::make_scram_keys(sasl::mechanism::scram_sha_256, cfg.password, salt, iterations, sh.sha256) !=
+            errc::ok) {
+      fmt::print(stderr, "--auth: the password is not valid for SCRAM (SASLprep)\n");
+      return 1;
+    }
+    sh.decoy_sha1 = sasl::derive_scram_keys(sasl::mechanism::scram_sha_1, decoy, decoy_salt, iterations);
+    sh.decoy_sha256 = sasl::derive_scram_keys(sasl::mechanism::scram_sha_256, decoy, decoy_salt, iterations);
+  }
+
+  mw::event_loop loop;
+  if (!loop.stop_on_signals(err)) {
+    fmt::print(stderr, "{}\n", err);
+    return 1;
+  }
+  const std::uint16_t port = loop.listen(
+      cfg.host, cfg.port,
+      [&sh](const std::string& peer) -> std::unique_ptr<mw::handler> {
+        return std::make_unique<session>(sh, peer);
+      },
+      cfg.implicit_tls ? sh.tls.get() : nullptr, err);
+  if (port == 0) {
+    fmt::print(stderr, "{}\n", err);
+    return 1;
+  }
+  fmt::print("listening on {}:{}\n", cfg.host, port);
+  std::fflush(stdout);
+  loop.run();  // until SIGINT or SIGTERM; open sessions are closed on the way out
+  fmt::print(stderr, "stopped\n");
+  return 0;
+}
