@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <deque>
 #include <optional>
 #include <string>
@@ -446,7 +447,7 @@ class client {
     cred.nonce = options_.nonce;
     cred.host = options_.hostname;
     if (sasl::uses_channel_binding(*m) || !binding_data_.empty()) cred.binding = {binding_kind_, binding_data_};
-    sasl_.emplace(*m, cred);
+    sasl_ = std::make_unique<sasl::client>(*m, cred);
     used_mechanism_ = *m;
     const sasl::client_step s = sasl_->start(true);
     if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
@@ -627,7 +628,8 @@ class client {
   std::size_t rcpts_ = 0;
   std::size_t accepted_ = 0;
   std::size_t lmtp_index_ = 0;
-  std::optional<sasl::client> sasl_;
+  // Only during AUTH: an idle session does not carry the SASL engine.
+  std::unique_ptr<sasl::client> sasl_;
   std::optional<sasl::mechanism> used_mechanism_;
   errc auth_error_ = errc::ok;
   sasl::channel_binding::type binding_kind_ = sasl::channel_binding::type::none;

@@ -44,6 +44,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -318,7 +319,7 @@ class server {
     so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
                          offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
     so.max_response = options_.max_auth_line;
-    sasl_.emplace(auth_mechanism_, so);
+    sasl_ = std::make_unique<sasl::server>(auth_mechanism_, so);
     state_ = state::auth;
     if (!auth_initial_) return sasl_step(sasl_->start(std::nullopt));
     std::string decoded;
@@ -750,7 +751,8 @@ class server {
   errc bdat_refused_ = errc::ok;
   sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
   std::optional<std::string> auth_initial_;
-  std::optional<sasl::server> sasl_;
+  // Only during AUTH: an idle session does not carry the SASL engine.
+  std::unique_ptr<sasl::server> sasl_;
   bool final_pending_ = false;
   bool pending_check_ = false;
   bool authenticated_event_ = false;
