@@ -6,6 +6,8 @@
 //   mailwire-bench-base64 [--size MiB] [--smoke]
 #include <mailwire/core/base64.hpp>
 
+#include "bench_util.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,18 +34,10 @@ struct result {
   double mb_per_s;
 };
 
-// Best of `reps` runs of `fn` over `bytes` bytes: the run least disturbed by
-// the rest of the machine.
-double measure(std::size_t bytes, int reps, const std::function<std::size_t()>& fn) {
-  double best = 1e300;
-  volatile std::size_t sink = 0;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sink = sink + fn();
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    best = std::min(best, dt.count());
-  }
-  return static_cast<double>(bytes) / best / 1e6;
+// MB/s of the best of `reps` runs of `fn` over `bytes` bytes.
+template <class F>
+double measure(std::size_t bytes, int reps, F&& fn) {
+  return static_cast<double>(bytes) / bench::best_seconds(reps, fn) / 1e6;
 }
 
 std::size_t mailwire_decode(std::string_view in, char* out, base64::mode m) {
@@ -81,12 +75,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string raw(mib << 20, '\0');
-  std::mt19937_64 rng(42);
-  for (std::size_t i = 0; i + 8 <= raw.size(); i += 8) {
-    const std::uint64_t v = rng();
-    std::memcpy(&raw[i], &v, 8);
-  }
+  const std::string raw = bench::random_bytes(mib << 20);
   const std::string wrapped = base64::encode(raw, 76);  // a MIME body
   const std::string flat = base64::encode(raw);         // SASL-style, one line
   std::string out(raw.size() + 16, '\0');

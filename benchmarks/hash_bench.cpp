@@ -10,6 +10,8 @@
 #include <mailwire/core/hash.hpp>
 #include <mailwire/core/hmac.hpp>
 
+#include "bench_util.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,20 +39,6 @@ struct result {
   double value;        // MB/s or iterations/s
   double openssl = 0;  // the matching OpenSSL row's value, 0 when none
 };
-
-// Best time of `reps` runs of `fn`, in seconds: the run least disturbed by
-// the rest of the machine.
-double best_seconds(int reps, const std::function<std::size_t()>& fn) {
-  double best = 1e300;
-  volatile std::size_t sink = 0;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sink = sink + fn();
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    best = std::min(best, dt.count());
-  }
-  return best;
-}
 
 void table(const std::string& title, const char* unit, const char* ref_name, const std::vector<result>& rows) {
   const double ref = rows.front().value;
@@ -144,12 +132,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::string data(mib << 20, '\0');
-  std::mt19937_64 rng(42);
-  for (std::size_t i = 0; i + 8 <= data.size(); i += 8) {
-    const std::uint64_t v = rng();
-    std::memcpy(&data[i], &v, 8);
-  }
+  const std::string data = bench::random_bytes(mib << 20);
   std::string copy(data.size(), '\0');
   constexpr std::uint32_t iterations = 4096;
   const std::string password = "pencil";  // RFC 5802 / RFC 7677's example
@@ -164,7 +147,7 @@ int main(int argc, char** argv) {
   fmt::print("hashes, {} MiB of random bytes, best of {}{}\n", mib, reps,
              MAILWIRE_BENCH_OPENSSL ? "" : " (built without OpenSSL)");
   const auto mb_per_s = [&](const bench_fn& fn) {
-    return static_cast<double>(data.size()) / best_seconds(reps, fn) / 1e6;
+    return static_cast<double>(data.size()) / bench::best_seconds(reps, fn) / 1e6;
   };
   std::vector<result> rows;
   rows.push_back({"memcpy (same bytes)", mb_per_s([&] {
@@ -191,7 +174,7 @@ int main(int argc, char** argv) {
   table("digest, one call over the whole buffer", "MB/s", "vs memcpy", rows);
 
   const auto iterations_per_s = [&](const bench_fn& fn) {
-    return static_cast<double>(iterations) / best_seconds(pbkdf2_reps, fn);
+    return static_cast<double>(iterations) / bench::best_seconds(pbkdf2_reps, fn);
   };
   std::vector<result> kdf;
   const auto add_kdf = [&](const char* name, const bench_fn& ours, const bench_fn& theirs) {

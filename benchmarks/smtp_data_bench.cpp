@@ -7,6 +7,8 @@
 //   mailwire-bench-smtp-data [--size MB] [--smoke]
 #include <mailwire/smtp/data.hpp>
 
+#include "bench_util.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,16 +23,6 @@
 namespace {
 namespace smtp = mailwire::smtp;
 
-double best_seconds(int reps, const std::function<void()>& fn) {
-  double best = 1e300;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    best = std::min(best, dt.count());
-  }
-  return best;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,7 +51,7 @@ int main(int argc, char** argv) {
   // Client direction: the writer stuffs into an output queue the session
   // drains as it goes (64 KiB pieces in, everything consumed after each).
   std::string wire;
-  const double t_write = best_seconds(reps, [&] {
+  const double t_write = bench::best_seconds(reps, [&] {
     mailwire::output_queue out;
     smtp::data_writer w;
     wire.clear();
@@ -74,7 +66,7 @@ int main(int argc, char** argv) {
 
   // Server direction: 64 KiB reads into the receive buffer, chunks out.
   std::uint64_t delivered = 0;
-  const double t_read = best_seconds(reps, [&] {
+  const double t_read = bench::best_seconds(reps, [&] {
     mailwire::recv_buffer in(256 * 1024);
     smtp::data_reader r;
     delivered = 0;
@@ -96,7 +88,7 @@ int main(int argc, char** argv) {
   }
 
   std::string copy(body.size(), '\0');
-  const double t_copy = best_seconds(reps, [&] { std::memcpy(&copy[0], body.data(), body.size()); });
+  const double t_copy = bench::best_seconds(reps, [&] { std::memcpy(&copy[0], body.data(), body.size()); });
 
   const double bytes = static_cast<double>(body.size());
   const double ref = bytes / t_copy / 1e6;

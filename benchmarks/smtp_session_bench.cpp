@@ -8,6 +8,8 @@
 #include <mailwire/smtp/client.hpp>
 #include <mailwire/smtp/server.hpp>
 
+#include "bench_util.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,26 +109,15 @@ int main(int argc, char** argv) {
     }
   }
   const std::string session = recorded_session(transactions);
-  double best = 1e300;
   std::uint64_t delivered = 0;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::size_t n = serve(session, delivered);
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    if (n != transactions) {
-      fmt::print(stderr, "self-check failed: {} of {} messages\n", n, transactions);
-      return 1;
-    }
-    best = std::min(best, dt.count());
+  std::size_t accepted = 0;
+  const double best = bench::best_seconds(reps, [&] { accepted = serve(session, delivered); });
+  if (accepted != transactions) {
+    fmt::print(stderr, "self-check failed: {} of {} messages\n", accepted, transactions);
+    return 1;
   }
   std::string copy(session.size(), '\0');
-  double best_copy = 1e300;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::memcpy(&copy[0], session.data(), session.size());
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    best_copy = std::min(best_copy, dt.count());
-  }
+  const double best_copy = bench::best_seconds(reps, [&] { std::memcpy(&copy[0], session.data(), session.size()); });
   const double mb = static_cast<double>(session.size()) / 1e6;
   fmt::print("SMTP server machine, recorded pipelined session: {} transactions (2 RCPT each), {:.1f} MB, best of {}\n",
              transactions, mb, reps);

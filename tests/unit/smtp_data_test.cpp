@@ -23,7 +23,6 @@ mailwire_test::session_log read_messages(const smtp::data_options& o, const chun
   smtp::data_reader reader(o);
   mailwire_test::session_log log;
   std::string content;
-  bool chunk_seen_after_refusal = false;
   auto drain = [&] {
     for (;;) {
       const smtp::data_event e = reader.next(in);
@@ -50,7 +49,6 @@ mailwire_test::session_log read_messages(const smtp::data_options& o, const chun
       drain();
     }
   }
-  (void)chunk_seen_after_refusal;
   if (!content.empty() || !in.empty()) log.events.push_back("unfinished " + mailwire_test::quote(content));
   return log;
 }

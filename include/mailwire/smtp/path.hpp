@@ -318,6 +318,21 @@ struct path {
 };
 
 namespace detail {
+// Whether two cursors (anything with `bool next(char&)`) yield the same
+// characters: how quoted local parts and xtext compare by their plain value.
+template <class X, class Y>
+constexpr bool same_chars(X x, Y y) noexcept {
+  char c1 = 0;
+  char c2 = 0;
+  for (;;) {
+    const bool m1 = x.next(c1);
+    const bool m2 = y.next(c2);
+    if (m1 != m2) return false;
+    if (!m1) return true;
+    if (c1 != c2) return false;
+  }
+}
+
 // Walks a local part's characters with quoted-pairs undone, without copying.
 struct unquote_cursor {
   std::string_view s;
@@ -339,17 +354,8 @@ constexpr bool operator==(const path& a, const path& b) noexcept {
   if (a.kind != b.kind) return false;
   if (a.kind != path_kind::mailbox) return true;
   if (a.domain != b.domain) return false;
-  detail::unquote_cursor x{a.local_part, a.quoted};
-  detail::unquote_cursor y{b.local_part, b.quoted};
-  char c1 = 0;
-  char c2 = 0;
-  for (;;) {
-    const bool m1 = x.next(c1);
-    const bool m2 = y.next(c2);
-    if (m1 != m2) return false;
-    if (!m1) return true;
-    if (c1 != c2) return false;
-  }
+  return detail::same_chars(detail::unquote_cursor{a.local_part, a.quoted},
+                            detail::unquote_cursor{b.local_part, b.quoted});
 }
 constexpr bool operator!=(const path& a, const path& b) noexcept { return !(a == b); }
 
@@ -611,17 +617,7 @@ inline errc decode_xtext(std::string_view s, std::string& out) {
 
 /// xtext values are equal when their plain values are.
 constexpr bool operator==(const xtext& a, const xtext& b) noexcept {
-  detail::xtext_cursor x{a.text, a.encoded};
-  detail::xtext_cursor y{b.text, b.encoded};
-  char c1 = 0;
-  char c2 = 0;
-  for (;;) {
-    const bool m1 = x.next(c1);
-    const bool m2 = y.next(c2);
-    if (m1 != m2) return false;
-    if (!m1) return true;
-    if (c1 != c2) return false;
-  }
+  return detail::same_chars(detail::xtext_cursor{a.text, a.encoded}, detail::xtext_cursor{b.text, b.encoded});
 }
 constexpr bool operator!=(const xtext& a, const xtext& b) noexcept { return !(a == b); }
 
