@@ -19,7 +19,7 @@
 namespace mailwire {
 inline namespace v0 {
 
-enum class errc : std::uint8_t {
+enum class errc : std::uint16_t {
   /// No error.
   ok = 0,
 
@@ -147,6 +147,16 @@ enum class errc : std::uint8_t {
   /// Bytes arrived after the server's 220 to STARTTLS, before TLS: someone
   /// injected them (the client side of CVE-2011-0411). The session ends.
   smtp_data_after_starttls = 95,
+
+  // -- MIME parser (mime/parser.hpp): diagnostics, 100-139 ------------------
+
+  // -- MIME body codecs (mime/quoted_printable.hpp, mime/uuencode.hpp,
+  //    mime/transfer_encoding.hpp): diagnostics, 140-159 -------------------
+
+  // -- MIME header syntax (mime/encoded_word.hpp, mime/content_type.hpp,
+  //    mime/address.hpp, mime/date.hpp, mime/message_id.hpp): 160-199 ------
+
+  // -- charsets (mime/charset.hpp): 200-209 ---------------------------------
 };
 
 namespace detail {
@@ -203,6 +213,10 @@ inline constexpr errc_text errc_texts[] = {
     {errc::smtp_tls_unavailable, "smtp_tls_unavailable", "STARTTLS required but not offered"},
     {errc::smtp_extension_missing, "smtp_extension_missing", "server lacks an extension the message needs"},
     {errc::smtp_data_after_starttls, "smtp_data_after_starttls", "data injected after the STARTTLS reply"},
+    // MIME parser
+    // MIME body codecs
+    // MIME header syntax
+    // charsets
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {
