@@ -373,7 +373,7 @@ TEST_CASE("saslprep: differential test against Python's stringprep (tests/vector
     const auto refusable = [&](std::size_t offset) {
       if (is_exact) return false;
       if (!is_string) return offset == 0;
-      const mailwire::sasl::detail::utf8_char u = mailwire::sasl::detail::decode_utf8(input, offset);
+      const mailwire::utf8::decoded u = mailwire::utf8::decode(input, offset);
       const auto it = exact.find(u.cp);
       return u.length != 0 && it != exact.end() && !it->second;
     };

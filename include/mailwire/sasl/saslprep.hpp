@@ -96,6 +96,7 @@
 #include <string>
 #include <string_view>
 
+#include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 
 namespace mailwire {
@@ -321,51 +322,6 @@ constexpr std::string_view find_nfkc_mapping(char32_t c) noexcept {
   return {};
 }
 
-// -- UTF-8 ------------------------------------------------------------------
-
-/// One decoded code point; `length` 0 means the bytes are not well-formed.
-struct utf8_char {
-  char32_t cp = 0;
-  std::size_t length = 0;
-};
-
-/// Decodes the character at `in[i]` (i < in.size()) strictly, by RFC 3629 4:
-/// no overlong forms, no surrogates, nothing above U+10FFFF.
-constexpr utf8_char decode_utf8(std::string_view in, std::size_t i) noexcept {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
-  const unsigned b0 = byte(i);
-  if (b0 < 0x80) return {static_cast<char32_t>(b0), 1};
-  std::size_t n = 0;
-  unsigned lo = 0x80;  // the range of the second byte
-  unsigned hi = 0xBF;
-  char32_t cp = 0;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-    cp = b0 & 0x1Fu;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    cp = b0 & 0x0Fu;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    cp = b0 & 0x07u;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return {};  // a continuation byte, C0, C1 (overlong) or F5-FF
-  }
-  if (in.size() - i < n) return {};
-  for (std::size_t k = 1; k < n; ++k) {
-    const unsigned b = byte(i + k);
-    if (b < lo || b > hi) return {};
-    lo = 0x80;
-    hi = 0xBF;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  return {cp, n};
-}
-
 }  // namespace detail
 
 /// Prepares `in` (UTF-8) with SASLprep into `out`, which it replaces (`in`
@@ -392,7 +348,7 @@ inline saslprep_result saslprep(std::string_view in, std::string& out,
       ++i;
       continue;
     }
-    const detail::utf8_char u = detail::decode_utf8(in, i);
+    const utf8::decoded u = utf8::decode(in, i);
     if (u.length == 0) return fail(errc::invalid_utf8, i);
     const char32_t c = u.cp;
     if (detail::in_table(detail::table_c12, c)) {  // 2.1: to SPACE (before B.1: U+200B)
