@@ -8,7 +8,9 @@
 // All files go in one session, pipelined when the server offers PIPELINING
 // and as BDAT chunks when it offers CHUNKING. Each recipient's result is
 // printed; the exit status is 0 only if every recipient of every message
-// was accepted. Files are streamed in 64 KiB pieces: the output queue is
+// was accepted. MAIL carries SMTPUTF8 when an address is UTF-8 and
+// BODY=8BITMIME when a file holds 8-bit bytes (a server offering neither
+// gets no such message: an error instead). Files are streamed in 64 KiB pieces: the output queue is
 // refilled only as the transport drains it.
 #include <mailwire/smtp/client.hpp>
 
@@ -57,6 +59,25 @@ bool parse_address(const std::string& text, smtp::path_role role, smtp::path& ou
   static std::vector<std::unique_ptr<std::string>> keep;  // paths are views: keep their text
   keep.push_back(std::make_unique<std::string>(wire));
   return smtp::parse_path(*keep.back(), role, true, out).error == mailwire::errc::ok;
+}
+
+bool has_8bit(std::string_view s) {
+  for (const char ch : s) {
+    if (static_cast<unsigned char>(ch) >= 0x80) return true;
+  }
+  return false;
+}
+
+// Reads the file once before sending it; "-" (stdin) counts as 7-bit.
+bool has_8bit_file(const std::string& name) {
+  if (name == "-") return false;
+  std::FILE* f = std::fopen(name.c_str(), "rb");
+  if (f == nullptr) return false;  // open_body() reports it
+  char buf[64 * 1024];
+  bool found = false;
+  for (std::size_t n; !found && (n = std::fread(buf, 1, sizeof buf, f)) > 0;) found = has_8bit(std::string_view(buf, n));
+  std::fclose(f);
+  return found;
 }
 
 class send_session final : public mailwire_example::handler {
@@ -147,8 +168,21 @@ class send_session final : public mailwire_example::handler {
       return;
     }
     smtp::path from;
-    if (!parse_address(settings_.from, smtp::path_role::reverse, from) || client_.mail(from) != mailwire::errc::ok) {
-      fmt::print(stderr, "cannot send MAIL FROM:<{}>\n", settings_.from);
+    if (!parse_address(settings_.from, smtp::path_role::reverse, from)) {
+      fmt::print(stderr, "not an address: {}\n", settings_.from);
+      ++failures_;
+      client_.quit();
+      return;
+    }
+    // What the message needs: SMTPUTF8 for a UTF-8 recipient (the machine
+    // sees a UTF-8 sender itself), BODY=8BITMIME for a body with 8-bit
+    // bytes (stdin is not scanned). A server lacking either is refused here.
+    smtp::mail_parameters params;
+    for (const auto& t : settings_.to) params.smtputf8 = params.smtputf8 || has_8bit(t);
+    if (has_8bit_file(settings_.files[current_])) params.body = smtp::body_type::eight_bit_mime;
+    if (const mailwire::errc e = client_.mail(from, params); e != mailwire::errc::ok) {
+      fmt::print(stderr, "{}: cannot send MAIL FROM:<{}>: {}{}\n", file(), settings_.from, mailwire::to_string(e),
+                 e == mailwire::errc::smtp_extension_missing ? " (the message needs SMTPUTF8 or 8BITMIME)" : "");
       ++failures_;
       client_.quit();
       return;

@@ -8,7 +8,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -391,7 +391,7 @@ void connection::flush() {
     if (n >= 0) {
       out_.erase(0, static_cast<std::size_t>(n));  // a partial write keeps the rest
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return;  // poll for POLLOUT
+      return;  // wait for EPOLLOUT
     } else if (errno != EINTR) {
       return abort(errno_text("send"));
     }
@@ -451,13 +451,24 @@ int connect_tcp(const std::string& host, std::uint16_t port, std::string& err) {
 
 // -------------------------------------------------------------- event_loop
 
-event_loop::event_loop() : wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+event_loop::event_loop()
+    : wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
+  watch(wake_fd_, &wake_fd_);
+}
 
 event_loop::~event_loop() {
   conns_.clear();
-  for (const listener& l : listeners_) ::close(l.fd);
+  for (const std::unique_ptr<listener>& l : listeners_) ::close(l->fd);
   if (wake_fd_ >= 0) ::close(wake_fd_);
   if (signal_fd_ >= 0) ::close(signal_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+void event_loop::watch(int fd, void* tag) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = tag;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
 }
 
 std::uint16_t event_loop::listen(const std::string& host, std::uint16_t port, accept_fn on_accept,
@@ -472,7 +483,11 @@ std::uint16_t event_loop::listen(const std::string& host, std::uint16_t port, ac
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int one = 1;
   socklen_t len = sizeof addr;
+  // TCP_NODELAY here: Linux copies it to every accepted socket, which saves
+  // a setsockopt per connection (commands and replies are small: do not
+  // wait to coalesce them).
   if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
       ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(fd, SOMAXCONN) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -480,7 +495,8 @@ std::uint16_t event_loop::listen(const std::string& host, std::uint16_t port, ac
     if (fd >= 0) ::close(fd);
     return 0;
   }
-  listeners_.push_back({fd, std::move(on_accept), implicit_tls});
+  listeners_.push_back(std::make_unique<listener>(listener{fd, std::move(on_accept), implicit_tls}));
+  watch(fd, listeners_.back().get());
   return ntohs(addr.sin_port);
 }
 
@@ -491,7 +507,7 @@ connection& event_loop::add(int fd, std::unique_ptr<handler> h, std::string peer
 }
 
 connection& event_loop::add(int fd, handler& h, std::string peer) {
-  conns_.push_back({nullptr, std::make_unique<connection>(fd, h, std::move(peer))});
+  conns_.push_back({nullptr, std::make_unique<connection>(fd, h, std::move(peer)), 0, false});
   return *conns_.back().conn;
 }
 
@@ -505,6 +521,7 @@ bool event_loop::stop_on_signals(std::string& err) {
     err = errno_text("signalfd");
     return false;
   }
+  watch(signal_fd_, &signal_fd_);
   return true;
 }
 
@@ -522,8 +539,6 @@ void event_loop::accept_all(listener& l) {
     // EAGAIN: all taken. Anything else (EMFILE...) is retried on the next
     // POLLIN, which spins while it lasts: a real server would back off.
     if (fd < 0) return;
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char ip[INET_ADDRSTRLEN] = "?";
     ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip);
     std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
@@ -538,8 +553,10 @@ void event_loop::accept_all(listener& l) {
 }
 
 void event_loop::run() {
-  std::vector<pollfd> fds;
-  std::vector<connection*> polled;
+  // epoll, level-triggered: each connection's interest (read, write) is
+  // changed only when it changes, so a wait costs nothing per idle
+  // connection (poll(2) checked every socket on every wait).
+  epoll_event events[64];
   for (;;) {
     // Give every connection a chance to move bytes: a handler may have
     // queued output, or made room, since its last event.
@@ -548,40 +565,50 @@ void event_loop::run() {
                                 [](const entry& e) { return e.conn->closed(); }),
                  conns_.end());
     if (conns_.empty() && listeners_.empty()) break;
-
-    fds.clear();
-    polled.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({signal_fd_, POLLIN, 0});  // a negative fd is ignored by poll
-    for (const listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
     for (entry& e : conns_) {
-      const short ev = static_cast<short>((e.conn->wants_read() ? POLLIN : 0) |
-                                          (e.conn->wants_write() ? POLLOUT : 0));
-      fds.push_back({e.conn->fd(), ev, 0});
-      polled.push_back(e.conn.get());
+      const std::uint32_t want = (e.conn->wants_read() ? EPOLLIN : 0u) | (e.conn->wants_write() ? EPOLLOUT : 0u);
+      if (e.registered && want == e.events) continue;
+      epoll_event ev{};
+      ev.events = want;
+      ev.data.ptr = e.conn.get();
+      // (a closed fd leaves the epoll set by itself: a new connection
+      // with a reused fd number is added afresh)
+      ::epoll_ctl(epoll_fd_, e.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e.conn->fd(), &ev);
+      e.registered = true;
+      e.events = want;
     }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+
+    const int n = ::epoll_wait(epoll_fd_, events, 64, -1);
+    if (n < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (fds[0].revents != 0 || fds[1].revents != 0) {  // stop() or a signal: consume it
-      char drain[sizeof(signalfd_siginfo)];
-      (void)!::read(fds[0].revents != 0 ? wake_fd_ : signal_fd_, drain, sizeof drain);
-      break;
+    bool stop_now = false;
+    for (int k = 0; k < n; ++k) {
+      void* tag = events[k].data.ptr;
+      if (tag == &wake_fd_ || tag == &signal_fd_) {  // stop() or a signal: consume it
+        char drain[sizeof(signalfd_siginfo)];
+        (void)!::read(tag == &wake_fd_ ? wake_fd_ : signal_fd_, drain, sizeof drain);
+        stop_now = true;
+        continue;
+      }
+      const auto l = std::find_if(listeners_.begin(), listeners_.end(),
+                                  [tag](const std::unique_ptr<listener>& x) { return x.get() == tag; });
+      if (l != listeners_.end()) {
+        accept_all(**l);
+        continue;
+      }
+      // Connections leave conns_ only at the top of the loop, so the
+      // pointer is valid; one closed earlier in this batch ignores events.
+      connection* c = static_cast<connection*>(tag);
+      const std::uint32_t re = events[k].events;
+      if ((re & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) c->on_readable();
+      if ((re & EPOLLOUT) != 0) c->on_writable();
+      // Reset or failed while not reading (reported even when not asked):
+      // nothing more will move, and waiting again would spin.
+      if ((re & (EPOLLHUP | EPOLLERR)) != 0 && !c->closed() && !c->wants_read()) c->abort("connection lost");
     }
-    std::size_t i = 2;
-    for (std::size_t l = 0; l < listeners_.size(); ++l, ++i) {
-      if (fds[i].revents != 0) accept_all(listeners_[l]);
-    }
-    for (connection* c : polled) {
-      const short re = fds[i++].revents;
-      if ((re & (POLLIN | POLLHUP | POLLERR)) != 0) c->on_readable();
-      if ((re & POLLOUT) != 0) c->on_writable();
-      // Reset or failed while not reading (poll reports these even when not
-      // asked): nothing more will move, and polling again would spin.
-      if ((re & (POLLHUP | POLLERR)) != 0 && !c->closed() && !c->wants_read())
-        c->abort("connection lost");
-    }
+    if (stop_now) break;
   }
   for (entry& e : conns_) e.conn->abort("shutting down");
   conns_.clear();

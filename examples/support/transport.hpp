@@ -13,7 +13,7 @@
 //    the socket, so TLS is Sans-I/O too: ciphertext in, ciphertext out.
 //  - connection: one non-blocking socket, optionally upgraded to TLS in the
 //    middle of the stream (STARTTLS) or from the first byte (implicit TLS).
-//  - event_loop: poll(2) over listeners and connections; stops cleanly on
+//  - event_loop: epoll(7) over listeners and connections; stops cleanly on
 //    SIGINT/SIGTERM or stop().
 //
 // Linux only. Single-threaded: a loop and its connections belong to the
@@ -239,12 +239,16 @@ class event_loop {
   struct entry {
     std::unique_ptr<handler> owned;
     std::unique_ptr<connection> conn;
+    std::uint32_t events;  // the epoll interest registered for it
+    bool registered;
   };
   void accept_all(listener& l);
+  void watch(int fd, void* tag);  // EPOLLIN on fd; events carry `tag`
 
   int wake_fd_ = -1;    // eventfd: stop() from anywhere
   int signal_fd_ = -1;  // signalfd: SIGINT/SIGTERM
-  std::vector<listener> listeners_;
+  int epoll_fd_ = -1;
+  std::vector<std::unique_ptr<listener>> listeners_;  // stable addresses: epoll tags
   std::vector<entry> conns_;
 };
 
