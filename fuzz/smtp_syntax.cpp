@@ -1,7 +1,8 @@
 // smtp_syntax: the SMTP syntax tier on hostile lines. Byte 0 picks the
-// options (SMTPUTF8, the "MAIL FROM: <" leniency, small reply limits); the
-// rest is split into lines at LF (a CR before it is dropped). Every line
-// goes to parse_reply_line, a reply_assembler and parse_command. Checks:
+// options (SMTPUTF8, the "MAIL FROM: <" leniency, repeated flag parameters,
+// small reply limits); the rest is split into lines at LF (a CR before it
+// is dropped). Every line goes to parse_reply_line, a reply_assembler and
+// parse_command. Checks:
 //  - a parsed command is written back by write_command (which must accept
 //    it) and the written line parses to the same command;
 //  - a complete reply stays within the assembler's limits, and written back
@@ -82,6 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   smtp::command_options o;
   o.smtputf8 = (flags & 1) != 0;
   o.allow_space_after_colon = (flags & 2) != 0;
+  o.allow_repeated_flag_parameters = (flags & 8) != 0;
   smtp::reply_options ro;
   if ((flags & 4) != 0) {
     ro.max_lines = 1 + (flags >> 4);

@@ -29,6 +29,16 @@ inline constexpr std::size_t smtp_command_line = 512;
 inline constexpr std::size_t smtp_reply_line = 512;
 /// SMTP text line in DATA, CRLF included (RFC 5321 4.5.3.1.6).
 inline constexpr std::size_t smtp_text_line = 1000;
+/// SMTP local part of a mailbox, in octets as on the wire (RFC 5321
+/// 4.5.3.1.1).
+inline constexpr std::size_t smtp_local_part = 64;
+/// SMTP domain, in octets (RFC 5321 4.5.3.1.2).
+inline constexpr std::size_t smtp_domain = 255;
+/// SMTP reverse- or forward-path, "<" and ">" and any source route
+/// included (RFC 5321 4.5.3.1.3).
+inline constexpr std::size_t smtp_path = 256;
+/// Label of a domain name, in octets (RFC 1035 2.3.4).
+inline constexpr std::size_t domain_label = 63;
 /// Message header line: 998 characters plus CRLF (RFC 5322 2.1.1).
 inline constexpr std::size_t header_line = 998 + 2;
 /// POP3 command line, CRLF included (RFC 1939 3: 255 octets of arguments,

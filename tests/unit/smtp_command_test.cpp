@@ -103,6 +103,7 @@ mailwire_test::session_log run_commands(const mailwire_test::transcript_case& tc
   smtp::command_options o;
   o.smtputf8 = tc.has("smtputf8");
   o.allow_space_after_colon = tc.has("allow_space_after_colon");
+  o.allow_repeated_flag_parameters = tc.has("allow_repeated_flag_parameters");
   mailwire::recv_buffer in(4096);
   mailwire::line_reader reader(lo);
   smtp::command cmd;
@@ -144,11 +145,18 @@ std::string label(std::size_t n, char ch = 'a') { return std::string(n, ch); }
 TEST_CASE("smtp command transcript vectors") {
   for (const char* file : {"/smtp/commands.md", "/smtp/paths.md", "/smtp/parameters.md"}) {
     for (const auto& c : mailwire_test::load_transcripts(std::string(MAILWIRE_VECTORS_DIR) + file)) {
-      c.require_known({"smtputf8", "allow_space_after_colon", "max_length"});
+      c.require_known({"smtputf8", "allow_space_after_colon", "allow_repeated_flag_parameters", "max_length"});
       mailwire_test::run_transcript(c, 'C', run_commands);
     }
   }
 }
+
+// The RFC 5321 4.5.3.1 sizes live with the other limits; the tests below
+// check the behaviour at each with literal numbers.
+static_assert(mailwire::limits::smtp_local_part == 64);
+static_assert(mailwire::limits::smtp_domain == 255);
+static_assert(mailwire::limits::smtp_path == 256);
+static_assert(mailwire::limits::domain_label == 63);
 
 TEST_CASE("smtp limit: local part 64 and 65 octets") {
   CHECK(parse_error("RCPT TO:<" + label(64) + "@example.org>") == errc::ok);

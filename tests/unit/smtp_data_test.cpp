@@ -18,8 +18,8 @@ namespace {
 
 // Reads every message in the chunks; logs joined content and end events.
 // Whatever is left after the last end is reported too, so nothing is lost.
-mailwire_test::session_log read_messages(const smtp::data_options& o, const chunks& ch) {
-  recv_buffer in(64);
+mailwire_test::session_log read_messages(const smtp::data_options& o, const chunks& ch, std::size_t buffer = 64) {
+  recv_buffer in(buffer);
   smtp::data_reader reader(o);
   mailwire_test::session_log log;
   std::string content;
@@ -148,6 +148,36 @@ TEST_CASE("DATA round trip: any content, written in any chunks, reads back norma
       return flat;
     }, 20);
     REQUIRE(log == "message " + mailwire_test::quote(expected) + " size=" + std::to_string(expected.size()) + "\nend ok\n");
+  }
+}
+
+TEST_CASE("DATA reader finds a NUL wherever it lies, however far ahead its search went") {
+  // Short lines in a large buffer: the reader searches for NUL a window
+  // ahead of the line it reads, across line ends and into the next message.
+  // Each NUL is reported at its own offset, and a message without one is
+  // accepted, whatever was searched before and however the input is split.
+  std::string body;
+  for (int i = 0; i < 38; ++i) body += "0123456789abcdefghijklmnopqrstu\r\n";  // 38 lines of 33: 1254 octets
+  const std::string clean_log = "message " + mailwire_test::quote(body) + " size=1254\nend ok\n";
+  for (const std::size_t at : {0u, 1u, 30u, 1007u, 1008u, 1023u, 1024u, 1025u, 1240u, 1251u}) {
+    REQUIRE(body[at] != '\r');
+    REQUIRE(body[at] != '\n');
+    std::string bad = body;
+    bad[at] = '\0';
+    // clean, NUL at `at`, clean, NUL at `at` again: each message alone
+    const std::string wire = body + ".\r\n" + bad + ".\r\n" + body + ".\r\n" + bad + ".\r\n";
+    const std::uint64_t second = body.size() + 3;
+    const std::uint64_t fourth = 3 * (body.size() + 3);
+    const std::string want = clean_log + "message \"\" size=0\nend smtp_nul_in_data off=" + std::to_string(second + at) +
+                             "\n" + clean_log + "message \"\" size=0\nend smtp_nul_in_data off=" +
+                             std::to_string(fourth + at) + "\n";
+    INFO("NUL at " << at);
+    const std::string log = mailwire_test::grind(wire, [](const chunks& ch) {
+      std::string flat;
+      for (const auto& e : read_messages({}, ch, 8192).events) flat += e + "\n";
+      return flat;
+    }, 0);
+    CHECK(log == want);
   }
 }
 

@@ -35,6 +35,7 @@ smtp::server_options options_of(const mailwire_test::transcript_case& c) {
   if (c.has("normalize")) o.data.bare_line_ends = smtp::line_end_policy::normalize;
   o.chunking = !c.has("no_chunking");
   o.pipelining = !c.has("no_pipelining");
+  o.allow_repeated_flag_parameters = c.has("allow_repeated_flag_parameters");
   return o;
 }
 
@@ -168,7 +169,7 @@ TEST_CASE("SMTP server transcript vectors") {
     for (const auto& c : mailwire_test::load_transcripts(std::string(MAILWIRE_VECTORS_DIR) + file)) {
       c.require_known({"lmtp", "tls_active", "starttls", "auth", "auth_without_tls", "require_auth", "max_size",
                        "max_recipients", "max_errors", "max_line", "normalize", "no_chunking", "no_pipelining",
-                       "log_unconsumed"});
+                       "log_unconsumed", "allow_repeated_flag_parameters"});
       mailwire_test::run_transcript(c, 'C', run_server);
     }
   }

@@ -32,10 +32,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "mailwire/core/base64.hpp"
@@ -54,6 +54,51 @@
 namespace mailwire {
 inline namespace v0 {
 namespace smtp {
+
+namespace detail {
+
+/// A FIFO of trivially copyable values, for a session's short queues
+/// (events not yet returned, replies awaited, commands held back): nothing
+/// is allocated until the first push; then a ring of 1, 2, 4... slots that
+/// doubles when full and keeps its storage, so an idle session holds a few
+/// slots, and a busy one stops allocating once its batches fit.
+template <class T>
+class fifo {
+  static_assert(std::is_trivially_copyable_v<T>, "slots are copied as values");
+
+ public:
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  /// Precondition for front(), back(), pop_front(): !empty().
+  T& front() noexcept { return slots_[head_]; }
+  T& back() noexcept { return slots_[(head_ + size_ - 1) & (capacity_ - 1)]; }
+  void pop_front() noexcept {
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --size_;
+  }
+  void push_back(const T& v) {
+    if (size_ == capacity_) grow();
+    slots_[(head_ + size_) & (capacity_ - 1)] = v;
+    ++size_;
+  }
+
+ private:
+  void grow() {
+    const std::uint32_t capacity = capacity_ == 0 ? 1 : capacity_ * 2;
+    std::unique_ptr<T[]> slots(new T[capacity]);
+    for (std::uint32_t i = 0; i < size_; ++i) slots[i] = slots_[(head_ + i) & (capacity_ - 1)];
+    slots_ = std::move(slots);
+    capacity_ = capacity;
+    head_ = 0;
+  }
+
+  std::unique_ptr<T[]> slots_;
+  std::uint32_t head_ = 0;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
+};
+
+}  // namespace detail
 
 /// How the client uses TLS.
 enum class tls_policy : std::uint8_t {
@@ -119,12 +164,27 @@ struct client_event {
 class client {
  public:
   explicit client(client_options o = {})
-      : options_(std::move(o)),
-        in_(options_.max_buffered),
-        lines_(line_options{options_.replies.max_line_length, false, false}),
-        replies_(options_.replies),
-        writer_(options_.bare_line_ends) {
-    tls_ = options_.tls == tls_policy::implicit;
+      : hostname_(std::move(o.hostname)),
+        in_(o.max_buffered),
+        lines_(line_options{o.replies.max_line_length, false, false}),
+        replies_(o.replies),
+        writer_(o.bare_line_ends) {
+    tls_policy_ = o.tls;
+    bare_line_ends_ = o.bare_line_ends;
+    lmtp_ = o.lmtp;
+    use_pipelining_ = o.use_pipelining;
+    use_chunking_ = o.use_chunking;
+    tls_ = o.tls == tls_policy::implicit;
+    if (!o.username.empty() || !o.token.empty()) {
+      auth_ = std::make_unique<auth_state>();
+      auth_->username = std::move(o.username);
+      auth_->password = std::move(o.password);
+      auth_->authzid = std::move(o.authzid);
+      auth_->token = std::move(o.token);
+      auth_->nonce = std::move(o.nonce);
+      auth_->policy = o.auth_policy;
+      auth_->mechanism = o.mechanism;
+    }
     outstanding_.push_back({step::greeting, 0});
   }
 
@@ -185,9 +245,11 @@ class client {
   }
 
   /// For SCRAM-*-PLUS: this connection's channel binding (after TLS).
+  /// Ignored when no AUTH is configured or AUTH is over.
   void set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
-    binding_kind_ = t;
-    binding_data_ = std::string(data);
+    if (!auth_) return;
+    auth_->binding_kind = t;
+    auth_->binding_data = std::string(data);
   }
 
   /// Starts a transaction. Parameters the message needs and the server
@@ -200,7 +262,7 @@ class client {
     if (needs_utf8(from)) params.smtputf8 = true;
     if (params.smtputf8 && !caps_.smtputf8) return errc::smtp_extension_missing;
     if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::smtp_extension_missing;
-    if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && options_.use_chunking)) {
+    if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && use_chunking_)) {
       return errc::smtp_extension_missing;
     }
     if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
@@ -237,8 +299,8 @@ class client {
   errc data() {
     if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
     body_started_ = true;
-    chunking_ = caps_.chunking && options_.use_chunking;
-    writer_ = data_writer(options_.bare_line_ends, !chunking_);
+    chunking_ = caps_.chunking && use_chunking_;
+    writer_ = data_writer(bare_line_ends_, !chunking_);
     if (chunking_) {
       body_open_ = true;
       push(event(client_event::kind::body));
@@ -299,14 +361,16 @@ class client {
     greeting, ehlo, helo, starttls, auth, mail, rcpt, data, bdat, message, rset, quit,
   };
   struct pending {
-    step what;
-    std::size_t index;
+    step what = step::greeting;
+    std::size_t index = 0;
   };
+  // A command held back until the replies it waits for; its bytes are the
+  // next `length` bytes of held_.
   struct queued {
-    step what;
-    std::size_t index;
-    std::string bytes;
-    bool barrier;  // nothing may follow it before its reply
+    step what = step::greeting;
+    bool barrier = false;  // nothing may follow it before its reply
+    std::size_t index = 0;
+    std::size_t length = 0;
   };
 
   static client_event event(client_event::kind k) {
@@ -328,13 +392,9 @@ class client {
 
   // Serialises `c` and sends it now or after the replies it must wait for.
   errc queue(const command& c, step what, std::size_t index) {
-    output_queue bytes;
-    if (const errc e = write_command(bytes, c); e != errc::ok) return e;
     const bool barrier = what == step::data || what == step::quit || what == step::ehlo ||
                          what == step::helo || what == step::starttls || what == step::auth;
-    queued_.push_back({what, index, std::string(bytes.pending()), barrier});
-    flush_queue();
-    return errc::ok;
+    return send_or_hold(c, {}, what, index, barrier);
   }
 
   errc queue_bdat(std::string_view payload, bool last) {
@@ -342,27 +402,47 @@ class client {
     c.kind = verb::bdat;
     c.chunk_size = payload.size();
     c.last = last;
-    output_queue bytes;
-    if (const errc e = write_command(bytes, c); e != errc::ok) return e;
-    std::string wire(bytes.pending());
-    wire.append(payload.data(), payload.size());
-    queued_.push_back({last ? step::message : step::bdat, 0, std::move(wire), false});
-    flush_queue();
-    return errc::ok;
+    return send_or_hold(c, payload, last ? step::message : step::bdat, 0, false);
   }
 
   // RFC 2920: with PIPELINING, commands go out without waiting, except
   // after a barrier (DATA, EHLO, STARTTLS, AUTH, QUIT); without it, one at
   // a time.
+  bool may_send() const noexcept {
+    return outstanding_.empty() || (caps_.pipelining && use_pipelining_ && !barrier_outstanding_);
+  }
+
+  // Writes the command (and a BDAT payload) straight into the output when
+  // nothing is held and it may go now; otherwise behind the held commands.
+  errc send_or_hold(const command& c, std::string_view payload, step what, std::size_t index, bool barrier) {
+    flush_queue();
+    const bool now = queued_.empty() && may_send();
+    output_queue& to = now ? out_ : held_;
+    const std::size_t before = to.size();
+    if (const errc e = write_command(to, c); e != errc::ok) return e;
+    to.append(payload);
+    if (now) {
+      expect(what, index);
+      barrier_outstanding_ = barrier;
+      return errc::ok;
+    }
+    queued q;
+    q.what = what;
+    q.barrier = barrier;
+    q.index = index;
+    q.length = to.size() - before;
+    queued_.push_back(q);
+    return errc::ok;
+  }
+
   void flush_queue() {
-    const bool pipelining = caps_.pipelining && options_.use_pipelining;
-    while (!queued_.empty()) {
-      if (!outstanding_.empty() && (!pipelining || barrier_outstanding_)) return;
-      queued& q = queued_.front();
-      out_.append(q.bytes);
+    while (!queued_.empty() && may_send()) {
+      const queued q = queued_.front();
+      queued_.pop_front();
+      out_.append(held_.pending().substr(0, q.length));
+      held_.consume(q.length);
       expect(q.what, q.index);
       barrier_outstanding_ = q.barrier;
-      queued_.pop_front();
     }
   }
 
@@ -395,23 +475,23 @@ class client {
 
   void send_hello() {
     command c;
-    c.kind = options_.lmtp ? verb::lhlo : verb::ehlo;
-    c.argument = options_.hostname;
+    c.kind = lmtp_ ? verb::lhlo : verb::ehlo;
+    c.argument = hostname_;
     if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument);
   }
 
   // After EHLO (or HELO): STARTTLS, then AUTH, then ready.
   void after_hello() {
-    if (!tls_ && options_.tls != tls_policy::none) {
+    if (!tls_ && tls_policy_ != tls_policy::none) {
       if (caps_.starttls) {
         command c;
         c.kind = verb::starttls;
         if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument);
         return;
       }
-      if (options_.tls == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+      if (tls_policy_ == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
     }
-    if ((!options_.username.empty() || !options_.token.empty()) && !authenticated_) return start_auth();
+    if (auth_ && !authenticated_) return start_auth();
     state_ = state::ready;
     push(event(client_event::kind::ready));
   }
@@ -427,29 +507,30 @@ class client {
   }
 
   void start_auth() {
-    sasl::client_policy p = options_.auth_policy;
+    auth_state& a = *auth_;
+    sasl::client_policy p = a.policy;
     p.tls = tls_;
-    p.have_password = !options_.password.empty();
-    p.have_token = !options_.token.empty();
-    p.have_channel_binding = !binding_data_.empty();
-    std::optional<sasl::mechanism> m = options_.mechanism;
+    p.have_password = !a.password.empty();
+    p.have_token = !a.token.empty();
+    p.have_channel_binding = !a.binding_data.empty();
+    std::optional<sasl::mechanism> m = a.mechanism;
     if (m && !caps_.auth_mechanisms.contains(*m)) m.reset();
-    if (!options_.mechanism) m = sasl::choose(caps_.auth_mechanisms, p);
+    if (!a.mechanism) m = sasl::choose(caps_.auth_mechanisms, p);
     if (!m) {
       // Nothing usable: none offered, or only cleartext ones without TLS.
       return refuse_session(caps_.auth_mechanisms.empty() ? errc::sasl_unknown_mechanism : errc::sasl_insecure);
     }
     sasl::client_credentials cred;
-    cred.username = options_.username;
-    cred.password = options_.password;
-    cred.authzid = options_.authzid;
-    cred.token = options_.token;
-    cred.nonce = options_.nonce;
-    cred.host = options_.hostname;
-    if (sasl::uses_channel_binding(*m) || !binding_data_.empty()) cred.binding = {binding_kind_, binding_data_};
-    sasl_ = std::make_unique<sasl::client>(*m, cred);
+    cred.username = a.username;
+    cred.password = a.password;
+    cred.authzid = a.authzid;
+    cred.token = a.token;
+    cred.nonce = a.nonce;
+    cred.host = hostname_;
+    if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
+    a.engine.emplace(*m, cred);
     used_mechanism_ = *m;
-    const sasl::client_step s = sasl_->start(true);
+    const sasl::client_step s = a.engine->start(true);
     if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
     command c;
     c.kind = verb::auth;
@@ -463,6 +544,7 @@ class client {
   }
 
   void auth_reply(const reply& r) {
+    auth_state& a = *auth_;
     if (r.code() == 334) {
       std::string challenge;
       const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
@@ -471,12 +553,12 @@ class client {
         s.state = sasl::client_step::status::failed;
         s.error = errc::sasl_malformed;
       } else {
-        s = sasl_->challenge(challenge);
+        s = a.engine->challenge(challenge);
       }
       if (s.state == sasl::client_step::status::failed) {
         out_.append("*\r\n");  // cancel (RFC 4954 4); the server answers 501
         expect(step::auth, 0);
-        auth_error_ = s.error;
+        a.error = s.error;
         return;
       }
       out_.append(base64::encode(s.response));
@@ -485,20 +567,19 @@ class client {
       barrier_outstanding_ = true;
       return;
     }
-    if (r.code() == 235 && auth_error_ == errc::ok) {
-      const sasl::client_step s = sasl_->success();
+    if (r.code() == 235 && a.error == errc::ok) {
+      const sasl::client_step s = a.engine->success();
       if (s.state == sasl::client_step::status::done) {
         authenticated_ = true;
-        sasl_.reset();
+        auth_.reset();  // the credentials are not kept past their use
         push(reply_event(client_event::kind::authenticated, r));
         after_hello();
         return;
       }
-      auth_error_ = s.error;  // the server did not prove itself
+      a.error = s.error;  // the server did not prove itself
     }
-    const errc e = auth_error_ != errc::ok ? auth_error_ : errc::sasl_auth_failed;
-    auth_error_ = errc::ok;
-    sasl_.reset();
+    const errc e = a.error != errc::ok ? a.error : errc::sasl_auth_failed;
+    auth_.reset();
     client_event ev = reply_event(client_event::kind::error, r);
     ev.error = e;
     push(ev);
@@ -539,10 +620,10 @@ class client {
           if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::smtp_malformed_reply);
           caps_ = std::move(caps);
           after_hello();
-        } else if (code >= 500 && !options_.lmtp) {
+        } else if (code >= 500 && !lmtp_) {
           command c;  // an old server: HELO, and no extensions
           c.kind = verb::helo;
-          c.argument = options_.hostname;
+          c.argument = hostname_;
           queue(c, step::helo, 0);
         } else {
           refuse_session(errc::smtp_unexpected_reply);
@@ -562,7 +643,7 @@ class client {
           push(reply_event(client_event::kind::starttls, r));
           break;
         }
-        if (options_.tls == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+        if (tls_policy_ == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
         caps_.starttls = false;  // opportunistic: carry on in plain text
         after_hello();
         break;
@@ -585,7 +666,7 @@ class client {
         break;
       case step::bdat: break;  // a refused chunk fails the message: its reply says so
       case step::message:
-        if (options_.lmtp) {
+        if (lmtp_) {
           // One reply per accepted recipient (RFC 2033 4.2).
           push(reply_event(client_event::kind::message, r, lmtp_index_));
           if (++lmtp_index_ < accepted_) {
@@ -606,17 +687,44 @@ class client {
     flush_queue();
   }
 
-  client_options options_;
+  // The credentials and the SASL engine: from construction (when AUTH is
+  // configured) until AUTH is over, then dropped. An idle session carries
+  // neither.
+  struct auth_state {
+    std::string username;
+    std::string password;
+    std::string authzid;
+    std::string token;
+    std::string nonce;
+    std::string binding_data;
+    sasl::client_policy policy;
+    std::optional<sasl::mechanism> mechanism;
+    sasl::channel_binding::type binding_kind = sasl::channel_binding::type::none;
+    errc error = errc::ok;
+    std::optional<sasl::client> engine;  // during the exchange
+  };
+
+  // What the session keeps of client_options (the limits live in in_,
+  // lines_ and replies_; the credentials in auth_).
+  std::string hostname_;
   recv_buffer in_;
   output_queue out_;
   line_reader lines_;
   reply_assembler replies_;
   data_writer writer_;
   capabilities caps_;
-  std::deque<pending> outstanding_;
-  std::deque<queued> queued_;
-  std::deque<client_event> events_;
+  detail::fifo<pending> outstanding_;
+  detail::fifo<queued> queued_;
+  detail::fifo<client_event> events_;
+  output_queue held_;  // the bytes of queued_, in order
+  std::unique_ptr<auth_state> auth_;
   state state_ = state::setup;
+  tls_policy tls_policy_ = tls_policy::opportunistic;
+  line_end_policy bare_line_ends_ = line_end_policy::normalize;
+  std::optional<sasl::mechanism> used_mechanism_;
+  bool lmtp_ = false;
+  bool use_pipelining_ = true;
+  bool use_chunking_ = true;
   bool barrier_outstanding_ = true;  // the greeting
   bool tls_ = false;
   bool authenticated_ = false;
@@ -628,12 +736,6 @@ class client {
   std::size_t rcpts_ = 0;
   std::size_t accepted_ = 0;
   std::size_t lmtp_index_ = 0;
-  // Only during AUTH: an idle session does not carry the SASL engine.
-  std::unique_ptr<sasl::client> sasl_;
-  std::optional<sasl::mechanism> used_mechanism_;
-  errc auth_error_ = errc::ok;
-  sasl::channel_binding::type binding_kind_ = sasl::channel_binding::type::none;
-  std::string binding_data_;
 };
 
 }  // namespace smtp

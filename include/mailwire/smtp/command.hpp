@@ -46,13 +46,16 @@ enum class verb : std::uint8_t {
 
 inline constexpr std::size_t verb_count = 17;
 
+namespace detail {
+// At namespace scope: a table local to a constexpr function is rebuilt on
+// every call (C++17 has no static constexpr locals there).
+inline constexpr std::string_view verb_names[verb_count] = {
+    "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP",
+    "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH", "ETRN", "BURL"};
+}  // namespace detail
+
 /// The verb as written on the wire, upper case: "MAIL".
-constexpr std::string_view to_string(verb v) noexcept {
-  constexpr std::string_view names[verb_count] = {"HELO", "EHLO", "LHLO", "MAIL", "RCPT",     "DATA",
-                                                  "BDAT", "RSET", "NOOP", "QUIT", "VRFY",     "EXPN",
-                                                  "HELP", "STARTTLS", "AUTH", "ETRN", "BURL"};
-  return names[static_cast<std::size_t>(v)];
-}
+constexpr std::string_view to_string(verb v) noexcept { return detail::verb_names[static_cast<std::size_t>(v)]; }
 
 /// BODY= (RFC 6152 2, RFC 3030 3).
 enum class body_type : std::uint8_t { seven_bit, eight_bit_mime, binary_mime };
@@ -196,6 +199,14 @@ struct command_options {
   /// it costs is strictness: a relay may accept from its clients what a
   /// stricter next hop rejects.
   bool allow_space_after_colon = false;
+  /// Lenient: accept a valueless MAIL parameter given twice in one command
+  /// ("MAIL FROM:<a@b> SMTPUTF8 SMTPUTF8": Python's smtplib adds its own
+  /// SMTPUTF8 to a caller's mail_options that hold one already; Postfix
+  /// accepts it). Applies to SMTPUTF8 and
+  /// REQUIRETLS only: a repeated flag means what it means once, so nothing
+  /// is reopened. Parameters with a value (SIZE=1 SIZE=2, BODY=..., unknown
+  /// ones) stay refused when repeated: which one would count is ambiguous.
+  bool allow_repeated_flag_parameters = false;
 };
 
 /// What parse_command() found wrong, with the reply a server should send.
@@ -392,17 +403,33 @@ constexpr command_result command_error(errc e, std::size_t at, verb v, std::uint
   return r;
 }
 
+// Which known parameters a MAIL or RCPT carried, for duplicates.
+enum param_bit : unsigned {
+  p_size = 1u << 0, p_body = 1u << 1, p_smtputf8 = 1u << 2, p_ret = 1u << 3, p_envid = 1u << 4,
+  p_auth = 1u << 5, p_requiretls = 1u << 6, p_holdfor = 1u << 7, p_holduntil = 1u << 8,
+  p_mtpriority = 1u << 9, p_notify = 1u << 10, p_orcpt = 1u << 11,
+};
+
+struct known_param {
+  std::string_view name;
+  unsigned bit;
+  bool mail;  // a MAIL parameter (else RCPT)
+};
+// At namespace scope: a local table would be built again for every parameter.
+inline constexpr known_param known_params[] = {
+    {"SIZE", p_size, true},         {"BODY", p_body, true},           {"SMTPUTF8", p_smtputf8, true},
+    {"RET", p_ret, true},           {"ENVID", p_envid, true},         {"AUTH", p_auth, true},
+    {"REQUIRETLS", p_requiretls, true}, {"HOLDFOR", p_holdfor, true}, {"HOLDUNTIL", p_holduntil, true},
+    {"MT-PRIORITY", p_mtpriority, true}, {"NOTIFY", p_notify, false}, {"ORCPT", p_orcpt, false},
+};
+
 // Parses " KEY[=VALUE] KEY[=VALUE]..." after a MAIL or RCPT path. `base` is
 // the offset of `params` in the line, for error offsets.
-inline command_result parse_parameters(std::string_view params, std::size_t base, command& out, bool utf8) {
+inline command_result parse_parameters(std::string_view params, std::size_t base, command& out,
+                                       const command_options& o) {
   const verb v = out.kind;
   const bool is_mail = v == verb::mail;
-  // Which known parameters were seen, for duplicates.
-  enum : unsigned {
-    p_size = 1u << 0, p_body = 1u << 1, p_smtputf8 = 1u << 2, p_ret = 1u << 3, p_envid = 1u << 4,
-    p_auth = 1u << 5, p_requiretls = 1u << 6, p_holdfor = 1u << 7, p_holduntil = 1u << 8,
-    p_mtpriority = 1u << 9, p_notify = 1u << 10, p_orcpt = 1u << 11,
-  };
+  const bool utf8 = o.smtputf8;
   unsigned seen = 0;
   std::size_t i = 0;
   while (i < params.size()) {
@@ -430,27 +457,25 @@ inline command_result parse_parameters(std::string_view params, std::size_t base
     auto no_value = [&]() { return has_value ? bad() : command_result{}; };
     auto need_value = [&]() { return has_value ? command_result{} : bad(); };
 
-    struct known_param {
-      std::string_view name;
-      unsigned bit;
-      bool mail;  // a MAIL parameter (else RCPT)
-    };
-    constexpr known_param known[] = {
-        {"SIZE", p_size, true},         {"BODY", p_body, true},           {"SMTPUTF8", p_smtputf8, true},
-        {"RET", p_ret, true},           {"ENVID", p_envid, true},         {"AUTH", p_auth, true},
-        {"REQUIRETLS", p_requiretls, true}, {"HOLDFOR", p_holdfor, true}, {"HOLDUNTIL", p_holduntil, true},
-        {"MT-PRIORITY", p_mtpriority, true}, {"NOTIFY", p_notify, false}, {"ORCPT", p_orcpt, false},
-    };
     unsigned bit = 0;
-    for (const known_param& k : known) {
+    for (const known_param& k : known_params) {
       if (!ascii::iequals(key, k.name)) continue;
       // RFC 5321 4.1.1.11 / 4.2.3: a parameter of the other command is not
       // implemented for this one: 555.
       if (k.mail != is_mail) return command_error(errc::smtp_bad_parameter, base + start, v, 555);
       bit = k.bit;
+      break;
     }
     if (bit != 0) {
-      if ((seen & bit) != 0) return command_error(errc::smtp_bad_parameter, base + start, v);
+      if ((seen & bit) != 0) {
+        // A flag said twice means what it says once (command_options::
+        // allow_repeated_flag_parameters); anything with a value may not
+        // repeat, whatever its values.
+        const bool flag = bit == p_smtputf8 || bit == p_requiretls;
+        if (!(flag && !has_value && o.allow_repeated_flag_parameters)) {
+          return command_error(errc::smtp_bad_parameter, base + start, v);
+        }
+      }
       seen |= bit;
     }
     command_result r;
@@ -613,7 +638,7 @@ inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std:
       parse_path(line.substr(i), v == verb::mail ? path_role::reverse : path_role::forward, o.smtputf8, out.address);
   if (pr.error != errc::ok) return command_error(pr.error, i + pr.length, v);
   i += pr.length;
-  const command_result r = parse_parameters(line.substr(i), i, out, o.smtputf8);
+  const command_result r = parse_parameters(line.substr(i), i, out, o);
   if (!r.ok()) return r;
   // RFC 6531 3.4: a MAIL without SMTPUTF8 carries no UTF-8, whatever the
   // session offers.
@@ -638,7 +663,7 @@ inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std:
 ///  - smtp_unknown_command: the verb is not one of `verb`;
 ///  - smtp_syntax_error: arguments missing, extra or malformed;
 ///  - smtp_bad_path: a MAIL/RCPT path that is not RFC 5321 4.1.2 syntax, or
-///    over max_local_part / max_domain / max_label / max_path;
+///    over limits::smtp_local_part / smtp_domain / domain_label / smtp_path;
 ///  - smtp_bad_parameter: a malformed, repeated or misplaced parameter, or
 ///    a value out of range; smtp_bad_xtext: bad xtext in ENVID, AUTH=, ORCPT;
 ///  - smtp_utf8_not_allowed, invalid_utf8: see command_options::smtputf8.

@@ -23,7 +23,8 @@
 // and finish() ends the data with CRLF "." CRLF.
 //
 // Memory: the reader holds back at most 2 bytes (a possible ".\r") and
-// never copies; each byte is searched a bounded number of times (memchr).
+// never copies; each byte is searched a bounded number of times (memchr;
+// for NUL, a window ahead of the line, so short lines share one search).
 // Views in events are valid until the next non-const call on the buffer.
 #ifndef MAILWIRE_SMTP_DATA_HPP
 #define MAILWIRE_SMTP_DATA_HPP
@@ -81,8 +82,9 @@ class data_reader {
   const data_options& options() const noexcept { return options_; }
 
   /// Reads from `in` (positioned after the 354 reply's command, at the
-  /// first byte of data). After an end event the reader is ready for the
-  /// next message.
+  /// first byte of data). Every call for one message must pass the same
+  /// buffer (the reader remembers stream offsets in it). After an end event
+  /// the reader is ready for the next message, from any buffer.
   data_event next(recv_buffer& in) noexcept {
     for (;;) {
       const std::string_view data = in.data();
@@ -205,11 +207,7 @@ class data_reader {
     if (to <= from) return npos;
     const char* p = data.data() + from;
     const std::size_t n = to - from;
-    if (!options_.allow_nul) {
-      if (const void* z = std::memchr(p, '\0', n)) {
-        refuse(errc::smtp_nul_in_data, base + static_cast<std::size_t>(static_cast<const char*>(z) - data.data()));
-      }
-    }
+    if (!options_.allow_nul) check_nul(data, from, to, base);
     const void* cr = std::memchr(p, '\r', n);
     if (cr == nullptr) return npos;
     const auto at = static_cast<std::size_t>(static_cast<const char*>(cr) - data.data());
@@ -218,7 +216,25 @@ class data_reader {
     return npos;
   }
 
+  // Refuses a NUL in [from, to). NULs are searched for a window ahead of
+  // the line, not line by line: one memchr covers many short lines.
+  // nul_clear_ (a stream offset) says how far the search got: the bytes
+  // before it, from the reader's position on, hold no NUL; the byte at it
+  // is the NUL that stopped the search, or one not searched yet.
+  void check_nul(std::string_view data, std::size_t from, std::size_t to, std::uint64_t base) noexcept {
+    if (base + to <= nul_clear_) return;
+    constexpr std::size_t window = 1024;  // bounds the search past the data's end
+    const std::size_t start = nul_clear_ > base + from ? static_cast<std::size_t>(nul_clear_ - base) : from;
+    std::size_t limit = to - start > window ? to : start + window;
+    if (limit > data.size()) limit = data.size();
+    const void* z = std::memchr(data.data() + start, '\0', limit - start);
+    const std::size_t at = z != nullptr ? static_cast<std::size_t>(static_cast<const char*>(z) - data.data()) : limit;
+    nul_clear_ = base + at;
+    if (at < to) refuse(errc::smtp_nul_in_data, base + at);
+  }
+
   data_options options_;
+  std::uint64_t nul_clear_ = 0;
   bool bol_ = true;  // at the start of the data or just after a real CRLF
   std::uint64_t size_ = 0;
   errc error_ = errc::ok;

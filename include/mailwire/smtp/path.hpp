@@ -11,9 +11,11 @@
 //    in its encoded wire form; decoding allocates only when asked for
 //    (xtext::decoded()), and comparison decodes on the fly.
 //
-// Limits (RFC 5321 4.5.3.1): local part 64 octets, domain 255 octets, the
-// whole path 256 octets counting "<", ">" and any source route; a label is
-// at most 63 octets (RFC 1035 2.3.4). All are counted on the wire form.
+// Limits (RFC 5321 4.5.3.1, in limits.hpp): local part 64 octets
+// (limits::smtp_local_part), domain 255 (limits::smtp_domain), the whole
+// path 256 counting "<", ">" and any source route (limits::smtp_path); a
+// label is at most 63 octets (limits::domain_label, RFC 1035 2.3.4). All
+// are counted on the wire form.
 #ifndef MAILWIRE_SMTP_PATH_HPP
 #define MAILWIRE_SMTP_PATH_HPP
 
@@ -24,19 +26,11 @@
 
 #include "mailwire/core/ascii.hpp"
 #include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
 
 namespace mailwire {
 inline namespace v0 {
 namespace smtp {
-
-/// RFC 5321 4.5.3.1.1: longest local part, in octets (as on the wire).
-inline constexpr std::size_t max_local_part = 64;
-/// RFC 5321 4.5.3.1.2: longest domain, in octets.
-inline constexpr std::size_t max_domain = 255;
-/// RFC 5321 4.5.3.1.3: longest path, "<" and ">" and source route included.
-inline constexpr std::size_t max_path = 256;
-/// RFC 1035 2.3.4: longest label of a domain, in octets.
-inline constexpr std::size_t max_label = 63;
 
 namespace detail {
 
@@ -187,7 +181,7 @@ constexpr errc validate_address_literal(std::string_view s) noexcept {
 /// errc::smtp_bad_path, errc::smtp_utf8_not_allowed (8-bit byte without
 /// `utf8`) or errc::invalid_utf8.
 constexpr errc validate_domain(std::string_view d, bool utf8 = false) noexcept {
-  if (d.empty() || d.size() > max_domain) return errc::smtp_bad_path;
+  if (d.empty() || d.size() > limits::smtp_domain) return errc::smtp_bad_path;
   enum class state : std::uint8_t { label_start, label };
   state st = state::label_start;
   std::size_t label_begin = 0;
@@ -212,7 +206,7 @@ constexpr errc validate_domain(std::string_view d, bool utf8 = false) noexcept {
       case state::label:
         // Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig; "." starts the next sub-domain
         if (c == '.') {
-          if (d[i - 1] == '-' || i - label_begin > max_label) return errc::smtp_bad_path;
+          if (d[i - 1] == '-' || i - label_begin > limits::domain_label) return errc::smtp_bad_path;
           st = state::label_start;
           ++i;
         } else if (detail::is_8bit(c)) {
@@ -228,7 +222,9 @@ constexpr errc validate_domain(std::string_view d, bool utf8 = false) noexcept {
         break;
     }
   }
-  if (st != state::label || d.back() == '-' || d.size() - label_begin > max_label) return errc::smtp_bad_path;
+  if (st != state::label || d.back() == '-' || d.size() - label_begin > limits::domain_label) {
+    return errc::smtp_bad_path;
+  }
   return errc::ok;
 }
 
@@ -385,9 +381,9 @@ struct path_result {
 /// case-insensitive). With `utf8` (RFC 6531: SMTPUTF8 in use), UTF-8
 /// characters may appear in atoms, quoted strings and domain labels and
 /// must be well-formed; without it any 8-bit byte is
-/// errc::smtp_utf8_not_allowed. Limits: max_local_part, max_domain,
-/// max_label, max_path (all on the wire octets). `out` is written only on
-/// success; its views point into `in`.
+/// errc::smtp_utf8_not_allowed. Limits: limits::smtp_local_part,
+/// smtp_domain, domain_label and smtp_path (all on the wire octets). `out`
+/// is written only on success; its views point into `in`.
 constexpr path_result parse_path(std::string_view in, path_role role, bool utf8, path& out) noexcept {
   auto fail = [](errc e, std::size_t at) { return path_result{e, at}; };
   if (in.empty() || in[0] != '<') return fail(errc::smtp_bad_path, 0);
@@ -492,7 +488,9 @@ constexpr path_result parse_path(std::string_view in, path_role role, bool utf8,
     }
   }
   const std::size_t local_end = i;  // after the closing DQUOTE, at "@" or ">"
-  if (local_end - local_begin > max_local_part) return fail(errc::smtp_bad_path, local_begin);
+  if (local_end - local_begin > limits::smtp_local_part) {
+    return fail(errc::smtp_bad_path, local_begin);
+  }
   const std::string_view local =
       quoted ? in.substr(local_begin + 1, local_end - local_begin - 2) : in.substr(local_begin, local_end - local_begin);
   if (i >= in.size()) return fail(errc::smtp_bad_path, i);
@@ -522,7 +520,7 @@ constexpr path_result parse_path(std::string_view in, path_role role, bool utf8,
   }
   if (i >= in.size() || in[i] != '>') return fail(errc::smtp_bad_path, i);
   ++i;
-  if (i > max_path) return fail(errc::smtp_bad_path, 0);
+  if (i > limits::smtp_path) return fail(errc::smtp_bad_path, 0);
   out = {path_kind::mailbox, local, quoted, in.substr(domain_begin, i - 1 - domain_begin)};
   return {errc::ok, i};
 }

@@ -123,12 +123,15 @@ namespace detail {
 // (NUL, CR, LF, DEL...) are refused: they have no business in a reply and a
 // CR is how reply spoofing through a relay would start.
 constexpr bool reply_text_ok(std::string_view text) noexcept {
-  for (char ch : text) {
+  // Branch-free (texts are short and almost always clean): CTL is
+  // %x00-1F / %x7F (RFC 5234 B.1), HTAB allowed.
+  unsigned bad = 0;
+  for (const char ch : text) {
     const auto b = static_cast<unsigned char>(ch);
-    if (b == '\t' || b >= 0x80) continue;
-    if (ascii::is_ctl(ch)) return false;
+    bad |= static_cast<unsigned>(b < 0x20) & static_cast<unsigned>(b != '\t');
+    bad |= static_cast<unsigned>(b == 0x7F);
   }
-  return true;
+  return bad == 0;
 }
 }  // namespace detail
 

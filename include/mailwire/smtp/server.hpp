@@ -102,6 +102,9 @@ struct server_options {
   data_options data;
   /// Lenient command syntax (see command_options).
   bool allow_space_after_colon = false;
+  /// Lenient: a valueless MAIL parameter (SMTPUTF8, REQUIRETLS) may be
+  /// repeated, as Python's smtplib does (see command_options).
+  bool allow_repeated_flag_parameters = false;
   /// Extensions to offer.
   bool pipelining = true;
   bool eightbitmime = true;
@@ -175,7 +178,7 @@ class server {
       if (pending_check_) {
         pending_check_ = false;
         server_event e = event(server_event::kind::auth_check);
-        e.auth = &sasl_->request();
+        e.auth = &auth_->engine->request();
         e.mechanism = auth_mechanism_;
         return e;
       }
@@ -215,10 +218,10 @@ class server {
           return chunk(piece, size_);
         }
         case state::auth: {
-          const line_result l = auth_lines_.next(in_);
+          const line_result l = auth_->lines.next(in_);
           if (l.state == line_result::status::need_more) return event(server_event::kind::need_more);
           if (l.state == line_result::status::error) {
-            sasl_.reset();
+            auth_.reset();
             state_ = state::command;
             return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
           }
@@ -261,7 +264,7 @@ class server {
         awaiting_ = awaiting::nothing;
         end_transaction();
         return reply(250, status(2, 0, 0), "Message accepted");
-      case awaiting::auth_check: return sasl_step(sasl_->accept());
+      case awaiting::auth_check: return sasl_step(auth_->engine->accept());
       case awaiting::nothing:
       case awaiting::auth_start: break;
     }
@@ -284,7 +287,7 @@ class server {
       case awaiting::auth_start:
       case awaiting::auth_check:
         awaiting_ = awaiting::nothing;
-        sasl_.reset();
+        auth_.reset();
         state_ = state::command;
         return reply(code, st, text);
       case awaiting::nothing: break;
@@ -319,30 +322,30 @@ class server {
     so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
                          offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
     so.max_response = options_.max_auth_line;
-    sasl_ = std::make_unique<sasl::server>(auth_mechanism_, so);
+    auth_->engine.emplace(auth_mechanism_, so);
     state_ = state::auth;
-    if (!auth_initial_) return sasl_step(sasl_->start(std::nullopt));
+    if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
     std::string decoded;
-    if (!decode_auth(*auth_initial_, decoded)) return errc::ok;
-    auth_initial_.reset();
-    return sasl_step(sasl_->start(std::string_view(decoded)));
+    if (!decode_auth(*auth_->initial, decoded)) return errc::ok;
+    auth_->initial.reset();
+    return sasl_step(auth_->engine->start(std::string_view(decoded)));
   }
 
   /// Answers auth_check for CRAM-MD5 (the user's shared secret) or SCRAM
   /// (the user's stored keys; for an unknown user give decoy keys).
   errc auth_provide_secret(std::string_view secret) {
     if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(sasl_->provide_secret(secret));
+    return sasl_step(auth_->engine->provide_secret(secret));
   }
   errc auth_provide_scram(const sasl::scram_keys& keys) {
     if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(sasl_->provide_scram(keys));
+    return sasl_step(auth_->engine->provide_scram(keys));
   }
   /// Answers auth_check for a bearer token with its JSON error (RFC 7628
   /// 3.2.2): sent as a challenge, then the exchange fails.
   errc auth_reject_token(std::string_view error_json) {
     if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(sasl_->reject(error_json));
+    return sasl_step(auth_->engine->reject(error_json));
   }
 
   /// After the starttls event: the bytes that arrived after the STARTTLS
@@ -493,6 +496,7 @@ class server {
     command_options co;
     co.smtputf8 = options_.smtputf8 && (smtputf8_ || !in_transaction_);
     co.allow_space_after_colon = options_.allow_space_after_colon;
+    co.allow_repeated_flag_parameters = options_.allow_repeated_flag_parameters;
     const command_result r = parse_command(line, cmd_, co);
     if (r.error != errc::ok) {
       return protocol_error(r.error, line_offset_ + r.offset, r.reply_code, r.status,
@@ -637,9 +641,8 @@ class server {
                             "Unrecognized authentication type");
     }
     auth_mechanism_ = *cmd_.mechanism;
-    auth_initial_.reset();
-    if (cmd_.initial_response) auth_initial_ = std::string(*cmd_.initial_response);
-    auth_lines_ = line_reader(line_options{options_.max_auth_line, false, false});
+    auth_ = std::make_unique<auth_session>(line_options{options_.max_auth_line, false, false});
+    if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
     awaiting_ = awaiting::auth_start;
     server_event e = event(server_event::kind::auth_start);
     e.mechanism = auth_mechanism_;
@@ -649,7 +652,7 @@ class server {
   // Decodes an AUTH response; on bad base64 ends the exchange with 501.
   bool decode_auth(std::string_view text, std::string& out) {
     if (base64::decode(text, out, base64::mode::strict)) return true;
-    sasl_.reset();
+    auth_.reset();
     state_ = state::command;
     reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
     ++errors_;
@@ -658,25 +661,25 @@ class server {
 
   void auth_response(std::string_view text) {
     if (text == "*") {  // RFC 4954 4: the client cancels
-      sasl_.reset();
+      auth_.reset();
       state_ = state::command;
       reply(501, status(5, 0, 0), "Authentication cancelled");
       return;
     }
-    if (final_pending_) {
+    if (auth_->final_pending) {
       // The client answered the server-final challenge: it must be empty.
-      final_pending_ = false;
+      auth_->final_pending = false;
       if (text.empty()) {
         auth_succeeded();
       } else {
-        sasl_.reset();
+        auth_.reset();
         state_ = state::command;
         reply(501, status(5, 5, 2), "Unexpected authentication data");
       }
       return;
     }
     std::string decoded;
-    if (decode_auth(text, decoded)) sasl_step(sasl_->respond(decoded));
+    if (decode_auth(text, decoded)) sasl_step(auth_->engine->respond(decoded));
   }
 
   // Advances the SASL exchange by one server step and frames it.
@@ -699,14 +702,14 @@ class server {
           out_.append("334 ");
           out_.append(base64::encode(st.data));
           out_.append("\r\n");
-          final_pending_ = true;
+          auth_->final_pending = true;
           state_ = state::auth;
           return errc::ok;
         }
         auth_succeeded();
         return errc::ok;
       case sasl::server_step::status::failure:
-        sasl_.reset();
+        auth_.reset();
         state_ = state::command;
         if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
         if (st.error == errc::sasl_auth_failed) return reply(535, status(5, 7, 8), "Authentication credentials invalid");
@@ -717,43 +720,49 @@ class server {
 
   void auth_succeeded() {
     authenticated_ = true;
-    auth_user_ = std::string(sasl_->username());
-    sasl_.reset();
+    auth_user_ = std::string(auth_->engine->username());
+    auth_.reset();
     state_ = state::command;
     reply(235, status(2, 7, 0), "Authentication successful");
     authenticated_event_ = true;
   }
 
+  // Only from AUTH to its end: an idle session carries none of it.
+  struct auth_session {
+    explicit auth_session(line_options o) noexcept : lines(o) {}
+    line_reader lines;                   // AUTH response lines (max_auth_line)
+    std::optional<std::string> initial;  // the AUTH command's initial response
+    std::optional<sasl::server> engine;  // from auth_begin()
+    bool final_pending = false;          // the server-final challenge awaits its empty answer
+  };
+
   server_options options_;
   recv_buffer in_;
   output_queue out_;
   line_reader lines_;
-  line_reader auth_lines_;
   data_reader data_;
   command cmd_;
+  std::string auth_user_;
+  std::unique_ptr<auth_session> auth_;
+  std::uint64_t line_offset_ = 0;
+  std::uint64_t size_ = 0;
+  std::uint64_t bdat_left_ = 0;
+  std::size_t recipients_ = 0;
+  std::size_t lmtp_left_ = 0;
+  std::size_t errors_ = 0;
+  // The small ones together, so they share words.
+  errc bdat_refused_ = errc::ok;
   state state_ = state::command;
   awaiting awaiting_ = awaiting::nothing;
-  std::uint64_t line_offset_ = 0;
+  sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
   bool tls_ = false;
   bool hello_ = false;
   bool hello_extended_ = false;
   bool authenticated_ = false;
-  std::string auth_user_;
   bool in_transaction_ = false;
   bool smtputf8_ = false;
-  std::size_t recipients_ = 0;
-  std::size_t lmtp_left_ = 0;
-  std::size_t errors_ = 0;
-  std::uint64_t size_ = 0;
-  std::uint64_t bdat_left_ = 0;
   bool bdat_last_ = false;
   bool bdat_started_ = false;
-  errc bdat_refused_ = errc::ok;
-  sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
-  std::optional<std::string> auth_initial_;
-  // Only during AUTH: an idle session does not carry the SASL engine.
-  std::unique_ptr<sasl::server> sasl_;
-  bool final_pending_ = false;
   bool pending_check_ = false;
   bool authenticated_event_ = false;
 };

@@ -55,14 +55,32 @@ class wire_sink {
   /// A field (or a piece of one).
   void put(std::string_view s) noexcept {
     if (p_ == nullptr) {
-      if (s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) failed_ = true;
+      // Branch-free over the field (find_first_of would search the set
+      // once per byte; one flag per byte value keeps the loop vectorisable):
+      // fields are short and almost always clean.
+      unsigned char cr = 0;
+      unsigned char lf = 0;
+      unsigned char nul = 0;
+      for (const char c : s) {
+        cr |= static_cast<unsigned char>(c == '\r');
+        lf |= static_cast<unsigned char>(c == '\n');
+        nul |= static_cast<unsigned char>(c == '\0');
+      }
+      if ((cr | lf | nul) != 0) failed_ = true;
     } else if (!s.empty()) {
       std::memcpy(p_ + n_, s.data(), s.size());
     }
     n_ += s.size();
   }
-  void put(char c) noexcept { put(std::string_view(&c, 1)); }
-  /// A decimal number, from an integer.
+  void put(char c) noexcept {
+    if (p_ == nullptr) {
+      failed_ |= c == '\r' || c == '\n' || c == '\0';
+    } else {
+      p_[n_] = c;
+    }
+    ++n_;
+  }
+  /// A decimal number, from an integer (digits only: nothing to check).
   void number(std::uint64_t v) noexcept {
     char buf[20];
     std::size_t k = sizeof buf;
@@ -70,7 +88,18 @@ class wire_sink {
       buf[--k] = static_cast<char>('0' + v % 10);
       v /= 10;
     } while (v != 0);
-    put(std::string_view(buf + k, sizeof buf - k));
+    if (p_ != nullptr) std::memcpy(p_ + n_, buf + k, sizeof buf - k);
+    n_ += sizeof buf - k;
+  }
+  /// Reply text (RFC 5321 4.2 textstring, 8-bit bytes allowed): any
+  /// control character but HTAB fails, which covers put()'s CR, LF and NUL.
+  void put_text(std::string_view s) noexcept {
+    if (p_ == nullptr) {
+      if (!reply_text_ok(s)) failed_ = true;
+    } else if (!s.empty()) {
+      std::memcpy(p_ + n_, s.data(), s.size());
+    }
+    n_ += s.size();
   }
   /// CRLF.
   void end_line() noexcept {
@@ -187,13 +216,13 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
       }
       s.put('"');
     }
-    if (s.size() - local_start > max_local_part) s.fail();
+    if (s.size() - local_start > limits::smtp_local_part) s.fail();
     s.put('@');
     if (validate_domain_or_literal(p.domain, true) != errc::ok) s.fail();
     s.put(p.domain);
   }
   s.put('>');
-  if (s.size() - start > max_path) s.fail();
+  if (s.size() - start > limits::smtp_path) s.fail();
 }
 
 inline void put_parameter(wire_sink& s, std::string_view keyword) noexcept {
@@ -399,8 +428,7 @@ inline void put_reply_line(wire_sink& s, std::uint16_t code, const std::optional
   } else if (last && !text.empty()) {
     s.put(' ');
   }
-  if (!reply_text_ok(text)) s.fail();
-  s.put(text);
+  s.put_text(text);
   s.end_line();
   if (s.size() - start > limits::smtp_reply_line) s.fail();
 }
