@@ -30,7 +30,8 @@ enum class errc : std::uint16_t {
   /// A line ends in LF without the CR before it, and bare LF is not allowed.
   /// Bare LF is how SMTP smuggling starts; see line_options::allow_bare_lf.
   bare_lf = 2,
-  /// A CR inside a line is not followed by LF, and bare CR is not allowed.
+  /// A CR inside a line is not followed by LF, and bare CR is not allowed
+  /// (MIME: in a header, or in a body that is not binary).
   bare_cr = 3,
   /// feed() was given more bytes than the receive buffer may hold; the bytes
   /// past the limit were not taken.
@@ -149,14 +150,128 @@ enum class errc : std::uint16_t {
   smtp_data_after_starttls = 95,
 
   // -- MIME parser (mime/parser.hpp): diagnostics, 100-139 ------------------
+  /// A line in a header block is neither a field nor folded: the header block ends there and the line starts the body (RFC 5322 2.2).
+  mime_header_without_colon = 100,
+  /// A folded (white-space first) line opens a header block: it is skipped.
+  mime_continuation_without_field = 101,
+  /// A header field is longer than parser_options::max_field: it was cut there and the rest skipped.
+  mime_header_too_long = 102,
+  /// An entity has more header fields than parser_options::max_fields; the rest were skipped.
+  mime_too_many_fields = 103,
+  /// A header field holds 8-bit bytes that are not UTF-8 (RFC 6532 allows UTF-8 only).
+  mime_8bit_in_header = 104,
+  /// A NUL byte in a header or in a body that is not binary.
+  mime_nul = 105,
+  /// A second Content-Type, Content-Transfer-Encoding, Content-Disposition or Content-ID field: the first one is used.
+  mime_duplicate_field = 107,
+  /// A multipart without a boundary parameter: read as a leaf.
+  mime_missing_boundary = 108,
+  /// A multipart's boundary never appears: all of its body is preamble.
+  mime_boundary_not_found = 109,
+  /// A multipart ends (the input ends, or an outer boundary comes) without its close boundary.
+  mime_missing_close_boundary = 110,
+  /// A boundary is longer than RFC 2046's 70 characters (used anyway), or longer than parser_options::max_boundary (the multipart is read as a leaf).
+  mime_boundary_too_long = 111,
+  /// Multiparts or messages nest deeper than parser_options::max_depth: the deeper one is read as a leaf.
+  mime_depth_exceeded = 112,
+  /// More entities than parser_options::max_parts: the rest of the enclosing multipart is skipped.
+  mime_too_many_parts = 113,
+  /// A body part ends inside its header block (a boundary or the end of input came before the blank line).
+  mime_truncated = 114,
+  /// A multipart or message/rfc822 entity has a Content-Transfer-Encoding other than 7bit, 8bit or binary (RFC 2045 6.4): ignored for a multipart, and a message is then read as a leaf.
+  mime_encoded_multipart = 115,
+  /// The input starts with an mbox "From " line, which was skipped.
+  mime_mbox_from_line = 116,
 
   // -- MIME body codecs (mime/quoted_printable.hpp, mime/uuencode.hpp,
   //    mime/transfer_encoding.hpp): diagnostics, 140-159 -------------------
+  /// Quoted-printable '=' not followed by two hex digits or a line break
+  /// (RFC 2045 6.7 rule 1); the bytes are kept literally. At the '='.
+  qp_invalid_escape = 140,
+  /// A quoted-printable line longer than 76 characters before its line
+  /// break (RFC 2045 6.7 rule 5); decoded anyway. At the line break.
+  qp_line_too_long = 141,
+  /// A uuencoded line with a byte outside the uuencode alphabet, junk
+  /// after the data its length byte announces, or over the line limit;
+  /// what can be decoded is kept. At the start of the line.
+  uuencode_malformed_line = 142,
+  /// No "begin <mode> <name>" line before the end of the body.
+  uuencode_missing_begin = 143,
+  /// A uuencoded block without its "end" line.
+  uuencode_missing_end = 144,
+  /// A Content-Transfer-Encoding this library does not know; the body is
+  /// passed through as binary (RFC 2045 6.4).
+  unknown_transfer_encoding = 145,
 
   // -- MIME header syntax (mime/encoded_word.hpp, mime/content_type.hpp,
   //    mime/address.hpp, mime/date.hpp, mime/message_id.hpp): 160-199 ------
+  /// An RFC 2047 encoded-word is malformed: no charset, an encoding other
+  /// than B or Q, or no closing "?=" (kept literally); or bad B or Q text
+  /// (decoded leniently, the bad bytes kept or skipped).
+  mime_bad_encoded_word = 160,
+  /// An encoded-word inside a quoted string, which RFC 2047 5 forbids;
+  /// decoded anyway, as mail clients do.
+  mime_encoded_word_in_quotes = 161,
+  /// Whitespace or a fold inside an encoded-word; decoded without the
+  /// folds (a space stays a space in Q).
+  mime_encoded_word_whitespace = 162,
+  /// An encoded-word touches other text without whitespace between
+  /// (RFC 2047 5); decoded, the boundary kept as one space in text.
+  mime_encoded_word_glued = 163,
+  /// An encoded-word in a MIME parameter value (not allowed by RFC 2047 5,
+  /// common for name and filename); decoded.
+  mime_encoded_word_in_parameter = 165,
+  /// A parameter (or an RFC 2231 section) appears twice; the first wins.
+  mime_duplicate_parameter = 166,
+  /// Both `name` and `name*` are given with different values; the RFC 2231
+  /// form wins.
+  mime_conflicting_parameter = 167,
+  /// A parameter without a name, without '=', or with an empty unquoted
+  /// value; skipped up to the next ';'.
+  mime_bad_parameter = 168,
+  /// Two parameters not separated by ';'; read as two parameters.
+  mime_missing_semicolon = 169,
+  /// An unquoted parameter value holds spaces or tspecials (RFC 2045 5.1
+  /// wants a quoted string); the value runs to the next ';' or parameter.
+  mime_unquoted_parameter = 170,
+  /// RFC 2231 continuations or extended value are malformed: a missing
+  /// section, a bad section number, a bad %-escape, a repeated charset.
+  mime_bad_rfc2231 = 171,
+  /// A Content-Type or Content-Disposition value is not type/subtype (or a
+  /// disposition token); the defaults are used, or junk was skipped.
+  mime_bad_content_type = 172,
+  /// An address list item is not a mailbox or group (missing angle
+  /// brackets, no '@', text after the address, nested group...); read as
+  /// well as possible.
+  mime_bad_address = 173,
+  /// An obsolete source route (<@a,@b:user@c>, RFC 5322 4.4) was dropped.
+  mime_address_route = 174,
+  /// A date cannot be read, or a field is out of range; valid is false.
+  mime_bad_date = 175,
+  /// A date has no zone or an unknown one; +0000 is assumed.
+  mime_date_zone = 176,
+  /// A date's day of the week is not that of the date.
+  mime_date_weekday = 177,
+  /// A msg-id is not <left@right>: brackets missing or empty, no '@'.
+  mime_bad_message_id = 178,
+  /// A header value holds bytes that are not well-formed UTF-8; they are
+  /// read as windows-1252.
+  mime_8bit_header = 179,
+  /// A quoted string, comment, domain literal or angle address is not
+  /// closed before the end of the value (closed there), or a closing
+  /// '>', ')' or ']' has no opening one (ignored).
+  mime_unbalanced = 180,
+  /// Comments nest deeper than mime::max_comment_depth.
+  mime_comment_too_deep = 181,
 
   // -- charsets (mime/charset.hpp): 200-209 ---------------------------------
+  /// The charset is neither built in nor known to the caller's hook; the
+  /// bytes were left as they are (not converted to UTF-8).
+  charset_unknown = 200,
+  /// Bytes not valid in their charset (a malformed or truncated sequence,
+  /// a surrogate or an unmapped byte, or 8-bit bytes labelled us-ascii);
+  /// they were replaced by U+FFFD, or for us-ascii read as windows-1252.
+  charset_malformed = 201,
 };
 
 namespace detail {
@@ -214,9 +329,54 @@ inline constexpr errc_text errc_texts[] = {
     {errc::smtp_extension_missing, "smtp_extension_missing", "server lacks an extension the message needs"},
     {errc::smtp_data_after_starttls, "smtp_data_after_starttls", "data injected after the STARTTLS reply"},
     // MIME parser
+    {errc::mime_header_without_colon, "mime_header_without_colon", "header line without a colon"},
+    {errc::mime_continuation_without_field, "mime_continuation_without_field", "folded header line with no field before it"},
+    {errc::mime_header_too_long, "mime_header_too_long", "header field too long"},
+    {errc::mime_too_many_fields, "mime_too_many_fields", "too many header fields"},
+    {errc::mime_8bit_in_header, "mime_8bit_in_header", "8-bit bytes in a header that are not UTF-8"},
+    {errc::mime_nul, "mime_nul", "NUL byte"},
+    {errc::mime_duplicate_field, "mime_duplicate_field", "repeated Content-* field (the first is used)"},
+    {errc::mime_missing_boundary, "mime_missing_boundary", "multipart without a boundary"},
+    {errc::mime_boundary_not_found, "mime_boundary_not_found", "multipart boundary never found"},
+    {errc::mime_missing_close_boundary, "mime_missing_close_boundary", "missing close boundary"},
+    {errc::mime_boundary_too_long, "mime_boundary_too_long", "boundary too long"},
+    {errc::mime_depth_exceeded, "mime_depth_exceeded", "nesting too deep"},
+    {errc::mime_too_many_parts, "mime_too_many_parts", "too many parts"},
+    {errc::mime_truncated, "mime_truncated", "part ends inside its header block"},
+    {errc::mime_encoded_multipart, "mime_encoded_multipart", "encoded multipart or message"},
+    {errc::mime_mbox_from_line, "mime_mbox_from_line", "mbox From line skipped"},
     // MIME body codecs
+    {errc::qp_invalid_escape, "qp_invalid_escape", "invalid quoted-printable escape"},
+    {errc::qp_line_too_long, "qp_line_too_long", "quoted-printable line longer than 76 characters"},
+    {errc::uuencode_malformed_line, "uuencode_malformed_line", "malformed uuencoded line"},
+    {errc::uuencode_missing_begin, "uuencode_missing_begin", "uuencoded body without a begin line"},
+    {errc::uuencode_missing_end, "uuencode_missing_end", "uuencoded body without an end line"},
+    {errc::unknown_transfer_encoding, "unknown_transfer_encoding", "unknown Content-Transfer-Encoding"},
     // MIME header syntax
+    {errc::mime_bad_encoded_word, "mime_bad_encoded_word", "malformed encoded-word"},
+    {errc::mime_encoded_word_in_quotes, "mime_encoded_word_in_quotes", "encoded-word inside a quoted string (decoded)"},
+    {errc::mime_encoded_word_whitespace, "mime_encoded_word_whitespace", "whitespace inside an encoded-word (decoded)"},
+    {errc::mime_encoded_word_glued, "mime_encoded_word_glued", "encoded-word not separated from other text (decoded)"},
+    {errc::mime_encoded_word_in_parameter, "mime_encoded_word_in_parameter", "encoded-word in a parameter value (decoded)"},
+    {errc::mime_duplicate_parameter, "mime_duplicate_parameter", "duplicate parameter (first kept)"},
+    {errc::mime_conflicting_parameter, "mime_conflicting_parameter", "plain and RFC 2231 forms of a parameter differ (RFC 2231 kept)"},
+    {errc::mime_bad_parameter, "mime_bad_parameter", "malformed parameter skipped"},
+    {errc::mime_missing_semicolon, "mime_missing_semicolon", "missing ';' between parameters"},
+    {errc::mime_unquoted_parameter, "mime_unquoted_parameter", "unquoted parameter value with spaces or specials"},
+    {errc::mime_bad_rfc2231, "mime_bad_rfc2231", "malformed RFC 2231 parameter"},
+    {errc::mime_bad_content_type, "mime_bad_content_type", "malformed Content-Type or Content-Disposition"},
+    {errc::mime_bad_address, "mime_bad_address", "malformed address"},
+    {errc::mime_address_route, "mime_address_route", "obsolete route dropped from an address"},
+    {errc::mime_bad_date, "mime_bad_date", "malformed or out-of-range date"},
+    {errc::mime_date_zone, "mime_date_zone", "date zone missing or unknown (+0000 assumed)"},
+    {errc::mime_date_weekday, "mime_date_weekday", "date weekday does not match the date"},
+    {errc::mime_bad_message_id, "mime_bad_message_id", "malformed message id"},
+    {errc::mime_8bit_header, "mime_8bit_header", "8-bit header bytes that are not UTF-8"},
+    {errc::mime_unbalanced, "mime_unbalanced", "unbalanced quote, comment or bracket"},
+    {errc::mime_comment_too_deep, "mime_comment_too_deep", "comments nested too deep"},
     // charsets
+    {errc::charset_unknown, "charset_unknown", "unknown charset"},
+    {errc::charset_malformed, "charset_malformed", "bytes not valid in their charset"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

@@ -1,0 +1,469 @@
+// mailwire: quoted-printable bodies (RFC 2045 6.7), streaming both ways.
+//
+// The decoder is the per-part hot path of the MIME parser: it takes input in
+// any chunking and gives the same bytes and the same diagnostics (absolute
+// stream offsets) however the input is split. Lines are found with memchr
+// and copied sixteen bytes at a time between escapes, their CRLF or soft
+// break handled in the same loop; only unusual line ends (trailing
+// whitespace, a cut escape) and the bytes held across a chunk boundary go
+// through a byte-at-a-time state machine, which defines the behaviour.
+//
+// Decoding rules (lenient, as real mail needs; what is wrong is reported):
+//  - "=" HEX HEX is the byte; hex digits are accepted in either case
+//    silently (RFC 2045 6.7 (1) requires upper case, but lower-case
+//    encoders are common and the reading is unambiguous).
+//  - "=" followed by optional SP/HTAB and a line break (CRLF or bare LF) is
+//    a soft line break: nothing is written.
+//  - Any other "=" is kept literally with the bytes after it, and reported
+//    as errc::qp_invalid_escape at the "=". A "=" (with optional SP/HTAB or
+//    CR) at the very end of the stream is a soft line break, silently: a
+//    MIME parser hands over a body without the CRLF that belongs to the
+//    next boundary.
+//  - SP and HTAB before a line break, or at the end of the stream, are
+//    removed (RFC 2045 6.7 (3)). A run of more than
+//    qp_decoder::max_held_whitespace of them is kept in part: every time
+//    the run grows past that bound, the bytes held so far are written out,
+//    so memory stays bounded; the rule depends on the input only, never on
+//    the chunking.
+//  - Hard line breaks are written as they came (CRLF, or bare LF); a CR
+//    not followed by LF is an ordinary byte. Other bytes pass through.
+//  - A line longer than 76 characters before its break (RFC 2045 6.7 (5))
+//    is decoded and reported as errc::qp_line_too_long at its line break.
+#ifndef MAILWIRE_MIME_QUOTED_PRINTABLE_HPP
+#define MAILWIRE_MIME_QUOTED_PRINTABLE_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "../core/ascii.hpp"
+#include "diagnostic.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+namespace mime {
+
+namespace detail {
+constexpr std::array<std::int8_t, 256> make_hex_values() {
+  std::array<std::int8_t, 256> t{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    t[i] = static_cast<std::int8_t>(ascii::hex_value(static_cast<char>(i)));
+  }
+  return t;
+}
+/// Each byte's value as a hex digit (either case), -1 for other bytes: the
+/// table behind "=XX" here and in RFC 2047 Q-encoding.
+inline constexpr std::array<std::int8_t, 256> hex_values = make_hex_values();
+inline constexpr char upper_hex[] = "0123456789ABCDEF";
+
+constexpr bool is_qp_space(unsigned char c) noexcept { return c == ' ' || c == '\t'; }
+}  // namespace detail
+
+/// Streaming quoted-printable decoder; see the rules at the top of this
+/// file. Holds at most max_held_whitespace + 1 bytes between calls and
+/// never allocates except to grow the caller's output.
+class qp_decoder {
+ public:
+  /// Longest encoded line, without its line break (RFC 2045 6.7 (5)).
+  static constexpr std::size_t max_line = 76;
+  /// Bound on the SP/HTAB (with a "=" before them) held back because they
+  /// may turn out to be trailing whitespace.
+  static constexpr std::size_t max_held_whitespace = 128;
+
+  /// `base_offset` is the stream offset of the first byte: diagnostics
+  /// carry base_offset plus the position in the stream.
+  explicit qp_decoder(std::uint64_t base_offset = 0) noexcept
+      : offset_(base_offset), line_start_(base_offset) {}
+
+  /// Stream offset of the next byte decode() will read.
+  std::uint64_t offset() const noexcept { return offset_; }
+
+  /// Most bytes decode(in, char*) writes for an input of `n` bytes.
+  static constexpr std::size_t decoded_size_max(std::size_t n) noexcept {
+    return n + max_held_whitespace + 1;
+  }
+  /// Most bytes finish(char*) writes: an unfinished "=X", or a CR.
+  static constexpr std::size_t finish_size_max = 2;
+
+  /// Decodes `in`, appending to `out`; diagnostics are appended to `d`
+  /// (may be null).
+  void decode(std::string_view in, std::string& out, diagnostics* d) {
+    const std::size_t old = out.size();
+    out.resize(old + decoded_size_max(in.size()));
+    out.resize(old + decode(in, &out[old], d));
+  }
+
+  /// Decodes `in` into `out` (room for decoded_size_max(in.size()) bytes,
+  /// any of which may be overwritten); returns the bytes decoded.
+  std::size_t decode(std::string_view in, char* out, diagnostics* d) {
+    const char* p = in.data();
+    const char* const end = p + in.size();
+    char* o = out;
+    const std::uint64_t base = offset_;  // of in[0]
+    while (p != end) {
+      if (held_n_ == 0 && !cr_) {
+        p = decode_lines(p, end, o, in.data(), base, d);
+        if (p == end) break;
+      }
+      o = step(static_cast<unsigned char>(*p), base + static_cast<std::uint64_t>(p - in.data()), o, d);
+      ++p;
+    }
+    offset_ = base + in.size();
+    return static_cast<std::size_t>(o - out);
+  }
+
+  /// Ends the stream (see the top of this file for what is held at the
+  /// end), appending to `out`. The decoder is then ready for a new stream
+  /// starting at offset().
+  void finish(std::string& out, diagnostics* d) {
+    char buf[finish_size_max] = {};
+    out.append(buf, finish(buf, d));
+  }
+
+  /// finish() into `out` (room for finish_size_max bytes); returns the
+  /// bytes written.
+  std::size_t finish(char* out, diagnostics* d) {
+    char* o = out;
+    const bool cr = cr_;
+    if (state_ == state::eq_hex) {
+      o = release(o, d);
+    } else if (state_ == state::text && cr) {
+      *o++ = '\r';  // a line break cut before its LF: the SP/HTAB before it go
+    }
+    const std::uint64_t end = offset_ - (cr ? 1 : 0);
+    if (end - line_start_ > max_line) report(d, errc::qp_line_too_long, end);
+    clear();
+    line_start_ = offset_;
+    return static_cast<std::size_t>(o - out);
+  }
+
+ private:
+  enum class state : std::uint8_t {
+    text,    // held_: SP/HTAB that may be trailing whitespace
+    eq,      // held_: "=" then SP/HTAB: a soft line break if a line break follows
+    eq_hex,  // held_: "=" and one hex digit
+  };
+
+  // The fast path, in the clean state: decodes line after line, each up to
+  // its trailing SP/HTAB/CR (or up to an escape that runs into them), and
+  // its line break too when it is a plain CRLF or LF with or without a
+  // soft-break "=" before it. Returns where step() must take over.
+  const char* decode_lines(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
+                           diagnostics* d) {
+    for (;;) {
+      const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      const char* ce = nl != nullptr ? nl : end;  // content end
+      if (ce != p && ce[-1] == '\r') --ce;
+      const char* we = ce;  // start of the trailing whitespace
+      while (we != p && detail::is_qp_space(static_cast<unsigned char>(we[-1]))) --we;
+      const char* e;
+      for (;;) {
+        e = find_eq(p, we, end, o);
+        if (e == we || we - e < 3) break;
+        const int hi = detail::hex_values[static_cast<unsigned char>(e[1])];
+        const int lo = detail::hex_values[static_cast<unsigned char>(e[2])];
+        if ((hi | lo) >= 0) {
+          *o++ = static_cast<char>((hi << 4) | lo);
+          p = e + 3;
+          // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
+          while (we - p >= 3 && p[0] == '=') {
+            const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
+            const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
+            if ((h | l) < 0) break;
+            *o++ = static_cast<char>((h << 4) | l);
+            p += 3;
+          }
+        } else {
+          // Kept literally; what follows the "=" is read again as text, as
+          // step() does.
+          report(d, errc::qp_invalid_escape, base + static_cast<std::uint64_t>(e - origin));
+          *o++ = '=';
+          p = e + 1;
+        }
+      }
+      if (nl == nullptr || we != ce || (e != we && we - e != 1)) return e;
+      if (e == we) {  // a hard line break, kept as it came
+        if (ce != nl) *o++ = '\r';
+        *o++ = '\n';
+      }
+      end_line(base + static_cast<std::uint64_t>(nl - origin), ce != nl, d);
+      p = nl + 1;
+      if (p == end) return p;
+    }
+  }
+
+  // Copies [p, stop) to o up to the first '=', advancing o; returns the '='
+  // (or stop). Sixteen bytes at a time, reading up to `limit` (the end of
+  // the input): each block is stored whole before it is searched (SWAR),
+  // which is why decoded_size_max() has slack; escapes are too dense in
+  // real text for a memchr and a memcpy per run to pay.
+  static const char* find_eq(const char* p, const char* stop, const char* limit, char*& o) noexcept {
+    while (limit - p >= 16) {
+      std::uint64_t w[2];
+      std::memcpy(w, p, 16);
+      std::memcpy(o, w, 16);
+      const std::uint64_t m0 = eq_bytes(w[0]);
+      const std::uint64_t m1 = eq_bytes(w[1]);
+      std::size_t k = 16;
+      if ((m0 | m1) != 0) k = m0 != 0 ? first_eq(p, m0) : 8 + first_eq(p + 8, m1);
+      const auto room = static_cast<std::size_t>(stop - p);
+      if (k >= room) {
+        o += room;
+        return stop;
+      }
+      p += k;
+      o += k;
+      if (k != 16) return p;
+    }
+    while (p != stop && *p != '=') *o++ = *p++;
+    return p;
+  }
+
+  // 0x80 in the bytes of `w` that are '=' (and maybe in some above the
+  // lowest of them, through borrows), 0 when there is none.
+  static constexpr std::uint64_t eq_bytes(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101u;
+    const std::uint64_t x = w ^ (ones * '=');
+    return (x - ones) & ~x & (ones * 0x80u);
+  }
+
+  // Index of the first '=' in the block at p, given the marks of its first
+  // word. Borrows run towards the higher bytes of a word, so the lowest
+  // mark is exact; on a big-endian target that is not the first in memory,
+  // and the bytes are scanned instead.
+  static std::size_t first_eq(const char* p, std::uint64_t m) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)p;
+    return static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
+#else
+    (void)m;
+    std::size_t k = 0;
+    while (p[k] != '=') ++k;
+    return k;
+#endif
+  }
+
+  // One byte through the state machine; `off` is its stream offset.
+  char* step(unsigned char c, std::uint64_t off, char* o, diagnostics* d) {
+    if (c == '\n') {
+      // A line break settles every held state. eq: a soft line break
+      // ("=" [WSP] [CR] LF); text: the held SP/HTAB were trailing.
+      if (state_ == state::eq_hex) o = release(o, d);
+      const bool cr = cr_;
+      if (state_ == state::text) {
+        if (cr) *o++ = '\r';
+        *o++ = '\n';
+      }
+      end_line(off, cr, d);
+      clear();
+      return o;
+    }
+    if (cr_) {
+      o = release(o, d);  // the CR was not a line break
+    } else if (held_n_ != 0) {
+      switch (state_) {
+        case state::eq_hex: {
+          const int lo = detail::hex_values[c];
+          if (lo >= 0) {
+            *o++ = static_cast<char>((detail::hex_values[static_cast<unsigned char>(held_[1])] << 4) | lo);
+            clear();
+            return o;
+          }
+          o = release(o, d);
+          break;
+        }
+        case state::eq:
+          if (held_n_ == 1 && detail::hex_values[c] >= 0) {
+            held_[held_n_++] = static_cast<char>(c);
+            state_ = state::eq_hex;
+            return o;
+          }
+          [[fallthrough]];
+        case state::text:
+          if (detail::is_qp_space(c)) {
+            if (held_n_ == max_held_whitespace) o = release(o, d);
+            held_[held_n_++] = static_cast<char>(c);
+            return o;
+          }
+          if (c == '\r') {
+            cr_ = true;
+            return o;
+          }
+          o = release(o, d);
+          break;
+      }
+    }
+    // Clean state: nothing held.
+    if (detail::is_qp_space(c)) {
+      held_[held_n_++] = static_cast<char>(c);
+    } else if (c == '\r') {
+      cr_ = true;
+    } else if (c == '=') {
+      held_[held_n_++] = '=';
+      state_ = state::eq;
+      eq_offset_ = off;
+    } else {
+      *o++ = static_cast<char>(c);
+    }
+    return o;
+  }
+
+  // Writes the held bytes as they came (a "=" among them was not an escape).
+  char* release(char* o, diagnostics* d) {
+    if (state_ != state::text) report(d, errc::qp_invalid_escape, eq_offset_);
+    std::memcpy(o, held_, held_n_);
+    o += held_n_;
+    if (cr_) *o++ = '\r';
+    clear();
+    return o;
+  }
+
+  void clear() noexcept {
+    held_n_ = 0;
+    cr_ = false;
+    state_ = state::text;
+  }
+
+  void end_line(std::uint64_t lf, bool cr, diagnostics* d) {
+    const std::uint64_t brk = lf - (cr ? 1 : 0);
+    if (brk - line_start_ > max_line) report(d, errc::qp_line_too_long, brk);
+    line_start_ = lf + 1;
+  }
+
+  static void report(diagnostics* d, errc e, std::uint64_t off) { detail::report(d, e, off); }
+
+  std::uint64_t offset_;
+  std::uint64_t line_start_;
+  std::uint64_t eq_offset_ = 0;
+  std::size_t held_n_ = 0;
+  state state_ = state::text;
+  bool cr_ = false;  // a CR after held_: a line break if LF follows
+  char held_[max_held_whitespace];
+};
+
+/// Options of the quoted-printable encoder.
+struct qp_encode_options {
+  /// Binary mode: every byte round-trips, CR and LF are encoded (=0D, =0A).
+  /// Text mode (default): CRLF and bare LF are hard line breaks, written as
+  /// CRLF; a bare CR is encoded.
+  bool binary = false;
+  /// Encode a "." at the start of an encoded line (=2E), for transports
+  /// that do not dot-stuff.
+  bool encode_dot = false;
+  /// Encode an "F" at the start of an encoded line (=46), so no line can
+  /// read "From " to an mbox writer. (Every "F" there, without looking
+  /// ahead: as safe, and the same in any chunking.)
+  bool encode_from = false;
+  /// Longest encoded line without its CRLF, the "=" of a soft line break
+  /// included; clamped to [4, 76] (RFC 2045 6.7 (5)).
+  std::size_t line_length = 76;
+};
+
+/// Streaming quoted-printable encoder. Printable ASCII but "=" is written
+/// as is, everything else as "=XX" (upper case). SP and HTAB are written
+/// as is, except before a hard line break or at the end, where they are
+/// encoded (RFC 2045 6.7 (3)). Escapes are never split by a soft line
+/// break. Output depends on the bytes only, never on the chunking; up to
+/// one SP/HTAB and one CR are held between calls.
+class qp_encoder {
+ public:
+  explicit qp_encoder(const qp_encode_options& o = {}) noexcept
+      : opts_(o), max_content_((o.line_length < 4 ? 4 : o.line_length > 76 ? 76 : o.line_length) - 1) {}
+
+  /// Encodes `in`, appending to `out`.
+  void encode(std::string_view in, std::string& out) {
+    out.reserve(out.size() + in.size() + in.size() / 2);
+    for (const char ch : in) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (held_cr_) {
+        held_cr_ = false;
+        if (c == '\n') {
+          if (held_ws_ != 0) put(held_ws_, false, out);
+          held_ws_ = 0;
+          hard_break(out);
+          continue;
+        }
+        flush_ws(out);
+        put('\r', false, out);
+      }
+      if (held_ws_ != 0) {
+        if (!opts_.binary && c == '\r') {
+          held_cr_ = true;
+          continue;
+        }
+        if (!opts_.binary && c == '\n') {
+          put(held_ws_, false, out);
+          held_ws_ = 0;
+          hard_break(out);
+          continue;
+        }
+        flush_ws(out);
+      }
+      if (detail::is_qp_space(c)) {
+        held_ws_ = c;
+      } else if (!opts_.binary && c == '\r') {
+        held_cr_ = true;
+      } else if (!opts_.binary && c == '\n') {
+        hard_break(out);
+      } else {
+        put(c, c > 32 && c < 127 && c != '=', out);
+      }
+    }
+  }
+
+  /// Ends the stream (no line break is added), appending to `out`. The
+  /// encoder is then ready for a new stream.
+  void finish(std::string& out) {
+    if (held_cr_) {
+      flush_ws(out);
+      put('\r', false, out);
+    } else if (held_ws_ != 0) {
+      put(held_ws_, false, out);
+    }
+    held_ws_ = 0;
+    held_cr_ = false;
+    column_ = 0;
+  }
+
+ private:
+  void flush_ws(std::string& out) {
+    if (held_ws_ != 0) put(held_ws_, true, out);
+    held_ws_ = 0;
+  }
+
+  void put(unsigned char c, bool literal, std::string& out) {
+    if (column_ + (literal ? 1 : 3) > max_content_) {
+      out += "=\r\n";
+      column_ = 0;
+    }
+    if (column_ == 0 && ((c == '.' && opts_.encode_dot) || (c == 'F' && opts_.encode_from))) literal = false;
+    if (literal) {
+      out += static_cast<char>(c);
+      ++column_;
+    } else {
+      const char esc[3] = {'=', detail::upper_hex[c >> 4], detail::upper_hex[c & 15]};
+      out.append(esc, 3);
+      column_ += 3;
+    }
+  }
+
+  void hard_break(std::string& out) {
+    out += "\r\n";
+    column_ = 0;
+  }
+
+  qp_encode_options opts_;
+  std::size_t max_content_;
+  std::size_t column_ = 0;
+  unsigned char held_ws_ = 0;  // SP or HTAB not yet written, 0 when none
+  bool held_cr_ = false;       // text mode: a CR that may start a CRLF
+};
+
+}  // namespace mime
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_MIME_QUOTED_PRINTABLE_HPP
