@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "quote.hpp"
 
 namespace mailwire_test {
 
@@ -68,31 +69,6 @@ std::string grind(std::string_view in, Run&& run, std::size_t three_way_max = 64
     }
   }
   return whole;
-}
-
-/// C-style quoting for logs: printable ASCII as is, \r \n \t \\ \" and \xHH.
-inline std::string quote(std::string_view s) {
-  static const char hex[] = "0123456789ABCDEF";
-  std::string out = "\"";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default:
-        if (c >= 0x20 && c < 0x7F) {
-          out += ch;
-        } else {
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace mailwire_test

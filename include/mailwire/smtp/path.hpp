@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 
@@ -34,38 +35,6 @@ namespace smtp {
 
 namespace detail {
 
-/// Length of the well-formed UTF-8 character at in[i] (RFC 3629 4: no
-/// overlong forms, no surrogates, nothing above U+10FFFF), or 0.
-constexpr std::size_t utf8_length(std::string_view in, std::size_t i) noexcept {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(in[k]); };
-  const unsigned b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned lo = 0x80;
-  unsigned hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (in.size() - i < n) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const unsigned b = byte(i + k);
-    if (b < lo || b > hi) return 0;
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return n;
-}
-
 /// Checks that the non-ASCII byte at in[i] starts a well-formed UTF-8
 /// character (RFC 6531 3.3 UTF8-non-ascii) and that UTF-8 is allowed;
 /// returns its length, or 0 with `e` set.
@@ -74,7 +43,7 @@ constexpr std::size_t utf8_step(std::string_view in, std::size_t i, bool utf8, e
     e = errc::smtp_utf8_not_allowed;
     return 0;
   }
-  const std::size_t n = utf8_length(in, i);
+  const std::size_t n = utf8::decode(in, i).length;
   if (n < 2) e = errc::invalid_utf8;
   return n < 2 ? 0 : n;
 }

@@ -32,6 +32,7 @@
 
 #include "mailwire/core/ascii.hpp"
 #include "mailwire/core/output_queue.hpp"
+#include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 #include "mailwire/smtp/capabilities.hpp"
@@ -175,7 +176,7 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
           if (nx < 32 || nx > 126) s.fail();
           i += 2;
         } else if (is_8bit(c)) {
-          const std::size_t n = utf8_length(p.local_part, i);
+          const std::size_t n = utf8::decode(p.local_part, i).length;
           if (n < 2) {
             s.fail();
             break;
@@ -201,7 +202,7 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
           s.put(c);
           ++i;
         } else if (is_8bit(c)) {
-          const std::size_t n = utf8_length(p.local_part, i);
+          const std::size_t n = utf8::decode(p.local_part, i).length;
           if (n < 2) {
             s.fail();
             break;
