@@ -1,0 +1,220 @@
+// mailwire: the MIME tree view, for callers who want the whole message.
+//
+// parse_tree() runs the push parser (parser.hpp) over a message held in
+// memory and keeps what its events said: every entity with its header
+// fields, its children, and byte offsets into the message. Nothing is
+// copied out of the message: header names and values, raw bodies and whole
+// entities are views into it, so re-serialising an entity is taking its
+// span, byte for byte. Bodies are decoded on demand.
+//
+//     const std::string raw = read_file(...);
+//     mime::tree t = mime::parse_tree(raw);
+//     if (const mime::node* text = t.text_body()) std::string s = t.text(*text);
+//     for (const mime::node* a : t.attachments()) save(a->filename(), t.decoded_body(*a));
+//
+// Lifetimes: a tree views the message it was built from, which must outlive
+// it. Memory: the tree's own size is linear in the number of entities and
+// header fields (both bounded by parser_options), not in the body sizes.
+#ifndef MAILWIRE_MIME_TREE_HPP
+#define MAILWIRE_MIME_TREE_HPP
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../core/ascii.hpp"
+#include "charset.hpp"
+#include "diagnostic.hpp"
+#include "encoded_word.hpp"
+#include "parser.hpp"
+#include "transfer_encoding.hpp"
+
+namespace mailwire {
+inline namespace v0 {
+namespace mime {
+
+/// One header field, as views into the message.
+struct field {
+  std::string_view name;   ///< as written (obsolete white space before ':' removed)
+  std::string_view value;  ///< raw, after the colon, folding kept
+  std::uint64_t offset = 0;
+  std::uint64_t end = 0;   ///< one past its final line break
+};
+
+/// One entity of the tree: the typed view the parser gave at part_end, its
+/// fields and its children (indices into tree::nodes).
+struct node {
+  part info;
+  std::vector<field> fields;
+  std::vector<std::uint32_t> children;
+
+  /// The first field named `name` (case-insensitive), or null.
+  const field* find(std::string_view name) const noexcept {
+    for (const field& f : fields) {
+      if (ascii::iequals(f.name, name)) return &f;
+    }
+    return nullptr;
+  }
+  /// "type/subtype", lowercase.
+  std::string content_type() const { return info.type.type + "/" + info.type.subtype; }
+  /// The file name: Content-Disposition's filename, else Content-Type's
+  /// name (both decoded from RFC 2231 or RFC 2047); empty when there is none.
+  std::string_view filename() const noexcept {
+    if (const std::string* f = info.disposition.find("filename")) return *f;
+    if (const std::string* n = info.type.find("name")) return *n;
+    return {};
+  }
+  bool is_attachment_disposition() const noexcept { return info.disposition.type == "attachment"; }
+};
+
+class tree {
+ public:
+  /// The message the tree views.
+  std::string_view source;
+  /// Every entity, in order of appearance: nodes[0] is the message itself,
+  /// and nodes[i].info.index == i.
+  std::vector<node> nodes;
+  /// Everything the parser reported, in order.
+  std::vector<diagnostic> diags;
+
+  const node& root() const noexcept { return nodes.front(); }
+
+  /// The entity's bytes, header and body: the line break before a
+  /// following boundary is not part of it.
+  std::string_view raw(const node& n) const noexcept { return span(n.info.offset, n.info.end); }
+  /// The header block, its blank line included.
+  std::string_view raw_header(const node& n) const noexcept { return span(n.info.offset, n.info.body_offset); }
+  /// The body as it is in the message (still transfer-encoded).
+  std::string_view raw_body(const node& n) const noexcept { return span(n.info.body_offset, n.info.end); }
+
+  /// The body with its Content-Transfer-Encoding undone; diagnostics of
+  /// the decoding (bad base64, bad QP escapes) go to `d`, with offsets into
+  /// the message.
+  std::string decoded_body(const node& n, diagnostics* d = nullptr) const {
+    body_decoder decoder(n.info.encoding, n.info.body_offset);
+    std::string out;
+    decoder.decode(raw_body(n), out, d);
+    decoder.finish(out, d);
+    return out;
+  }
+
+  /// A text part's decoded body converted to UTF-8 from its charset
+  /// (US-ASCII when none is given, RFC 2045 5.2). An unknown charset gives
+  /// the decoded bytes unchanged and charset_unknown in `d`.
+  std::string text(const node& n, diagnostics* d = nullptr, const charset_options& o = {}) const {
+    std::string body = decoded_body(n, d);
+    const std::string_view cs = n.info.charset().empty() ? std::string_view("us-ascii") : n.info.charset();
+    std::string out;
+    if (!to_utf8(cs, body, out, o)) {
+      detail::report(d, errc::charset_unknown, n.info.offset);
+      return body;
+    }
+    return out;
+  }
+
+  /// The part a reader shows as the message's text: the first text/plain
+  /// leaf that is not an attachment, preferring, inside a
+  /// multipart/alternative, the plain alternative. Null when there is none.
+  const node* text_body() const noexcept { return first_body("plain"); }
+  /// Likewise for text/html (the richest alternative).
+  const node* html_body() const noexcept { return first_body("html"); }
+
+  /// The leaves that are not the text or HTML body and are meant as files:
+  /// an attachment disposition, a file name, or a type that is not text;
+  /// and message/rfc822 parts (the whole nested message). In order.
+  std::vector<const node*> attachments() const {
+    std::vector<const node*> out;
+    const node* text = text_body();
+    const node* html = html_body();
+    for (const node& n : nodes) {
+      if (&n == text || &n == html || n.info.index == 0) continue;
+      if (n.info.kind == part_kind::message) {
+        out.push_back(&n);
+        continue;
+      }
+      if (n.info.kind != part_kind::leaf || inside_attached_message(n)) continue;
+      if (n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text") out.push_back(&n);
+    }
+    return out;
+  }
+
+ private:
+  std::string_view span(std::uint64_t from, std::uint64_t to) const noexcept {
+    if (from > source.size()) from = source.size();
+    if (to > source.size()) to = source.size();
+    return from < to ? source.substr(static_cast<std::size_t>(from), static_cast<std::size_t>(to - from))
+                     : std::string_view();
+  }
+
+  // Inside a message/rfc822 part: its leaves belong to the nested message.
+  bool inside_attached_message(const node& n) const noexcept {
+    for (std::uint32_t p = n.info.parent; p != part::none; p = nodes[p].info.parent) {
+      if (nodes[p].info.kind == part_kind::message) return true;
+    }
+    return false;
+  }
+
+  const node* first_body(std::string_view subtype) const noexcept {
+    for (const node& n : nodes) {
+      if (n.info.kind != part_kind::leaf || inside_attached_message(n)) continue;
+      if (n.info.type.type != "text" || n.info.type.subtype != subtype) continue;
+      if (n.is_attachment_disposition()) continue;
+      return &n;
+    }
+    return nullptr;
+  }
+};
+
+/// Parses `message` (all of it, in memory) into a tree. Never fails: a
+/// malformed message gives a tree and diagnostics. Bodies are not decoded
+/// here (see tree::decoded_body), so the diagnostics are those of the
+/// structure and headers.
+inline tree parse_tree(std::string_view message, parser_options options = {}) {
+  options.decode = false;
+  tree t;
+  t.source = message;
+  parser p(options);
+  const auto take = [&](const event& e) {
+    switch (e.type) {
+      case event_type::header: {
+        const part& at = *e.entity;
+        if (t.nodes.size() <= at.index) t.nodes.resize(at.index + 1);
+        t.nodes[at.index].fields.push_back(
+            {message.substr(static_cast<std::size_t>(e.field.offset), e.field.name.size()),
+             message.substr(static_cast<std::size_t>(e.field.value_offset), e.field.value.size()), e.field.offset,
+             e.field.end});
+        break;
+      }
+      case event_type::part_begin:
+      case event_type::part_end: {
+        const part& at = *e.entity;
+        if (t.nodes.size() <= at.index) t.nodes.resize(at.index + 1);
+        t.nodes[at.index].info = at;
+        if (e.type == event_type::part_begin && at.parent != part::none) {
+          t.nodes[at.parent].children.push_back(at.index);
+        }
+        break;
+      }
+      case event_type::diagnostic:
+        t.diags.push_back(e.diag);
+        break;
+      default:
+        break;
+    }
+  };
+  std::string_view rest = message;
+  while (!rest.empty()) {
+    rest.remove_prefix(p.feed(rest));
+    for (event e = p.next(); e.type != event_type::need_more; e = p.next()) take(e);
+  }
+  p.finish();
+  for (event e = p.next(); e.type != event_type::end; e = p.next()) take(e);
+  return t;
+}
+
+}  // namespace mime
+}  // namespace v0
+}  // namespace mailwire
+
+#endif  // MAILWIRE_MIME_TREE_HPP
