@@ -54,7 +54,10 @@ class mime_event_log {
       run_diags_.push_back(e.diag);
       return;
     }
-    if (kind == 0 || kind != run_kind_ || e.entity->index != run_index_) flush_run();
+    // A run starts without a flush: diagnostics raised before its first
+    // chunk belong to it (a decoded chunk may be empty, so no event).
+    const bool starts_run = kind != 0 && run_kind_ == 0;
+    if (!starts_run && (kind == 0 || kind != run_kind_ || e.entity->index != run_index_)) flush_run();
     switch (e.type) {
       case event_type::header:
         line("H " + std::to_string(e.entity->index) + " " + quote(e.field.raw) + " @" +

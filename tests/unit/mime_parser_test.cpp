@@ -1,7 +1,9 @@
 // The MIME push parser: mime4j's and MIME-tools' test messages (structure
 // and decoded bodies), every message at every split point, RFC 2046
 // boundary rules, each diagnostic, and each limit just under and just over.
+#include <mailwire/core/hash.hpp>
 #include <mailwire/mime/parser.hpp>
+#include <mailwire/mime/tree.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -570,6 +572,45 @@ TEST_CASE("memory stays bounded by the options, not by the message", "[mime][par
     if (e.type == mime::event_type::body) delivered += e.data.size();
   }
   CHECK(delivered == 768u * 4096u);
+}
+
+}  // namespace
+
+// -- uuencoded files inside text parts (tree.hpp) ------------------------------
+
+namespace {
+
+std::string sha256_hex(std::string_view data) {
+  mailwire::sha256 h;
+  h.update(data);
+  std::string hex;
+  for (std::uint8_t b : h.finish()) {
+    static const char digits[] = "0123456789abcdef";
+    hex += digits[b >> 4];
+    hex += digits[b & 15];
+  }
+  return hex;
+}
+
+TEST_CASE("uuencoded files inside a text part", "[mime][tree]") {
+  // MIME-tools' uu-zeegee: two GIFs uuencoded in a plain text body. The
+  // digests are those of Python's binascii.a2b_uu over the same lines.
+  const std::string m = slurp(corpus / "mimetools-testmsgs" / "uu-zeegee.msg");
+  const mime::tree t = mime::parse_tree(m);
+  mime::diagnostics d;
+  const auto files = t.uuencoded(t.root(), &d);
+  REQUIRE(files.size() == 2);
+  CHECK(d.empty());
+  CHECK(files[0].name == "up.gif");
+  CHECK(files[0].mode == 0644);
+  CHECK(files[0].data.size() == 110);
+  CHECK(sha256_hex(files[0].data) == "3714b7bf6df15c3f650e224c76228db1ea642944af4301b78ff82d32b09749d1");
+  CHECK(files[1].name == "zeegee.gif");
+  CHECK(sha256_hex(files[1].data) == "2ecf8cdc2d1a976d54a58ff697465db8296a36ec430e68db8513445a3704f844");
+  CHECK(m.compare(files[0].offset, 18, "begin 644 up.gif\r\n") == 0);
+  // Not in a non-text part, and nothing in text without a begin line.
+  const mime::tree plain = mime::parse_tree("Subject: x\r\n\r\nbegin here\r\nend\r\n");
+  CHECK(plain.uuencoded(plain.root()).empty());
 }
 
 }  // namespace

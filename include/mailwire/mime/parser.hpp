@@ -758,7 +758,8 @@ class parser {
       case section::skipping: progressed_ = true; return {};
       default: break;
     }
-    check_body_bytes(f, text, offset);
+    const std::string_view rest = in_.data().substr(text.size());
+    check_body_bytes(f, text, rest.empty() ? '\0' : rest.front(), offset);
     e.type = event_type::body;
     if (!options_.decode || f.info.encoding == transfer_encoding::seven_bit ||
         f.info.encoding == transfer_encoding::eight_bit || f.info.encoding == transfer_encoding::binary ||
@@ -777,8 +778,9 @@ class parser {
     return e;
   }
 
-  // NUL and bare CR in a body that is not binary, reported once per part.
-  void check_body_bytes(frame& f, std::string_view text, std::uint64_t offset) {
+  // NUL and bare CR in a body that is not binary, reported once per part;
+  // `next` is the byte after `text` (NUL at the end of the input).
+  void check_body_bytes(frame& f, std::string_view text, char next, std::uint64_t offset) {
     if (f.info.encoding == transfer_encoding::binary) return;
     if ((f.flags & flag_nul) == 0) {
       if (const void* z = std::memchr(text.data(), '\0', text.size())) {
@@ -792,8 +794,7 @@ class parser {
         const void* r = std::memchr(text.data() + i, '\r', text.size() - i);
         if (r == nullptr) break;
         i = static_cast<std::size_t>(static_cast<const char*>(r) - text.data());
-        // A CR at the end of the text is followed by the held line break.
-        if (i + 1 < text.size() && text[i + 1] != '\n') {
+        if ((i + 1 < text.size() ? text[i + 1] : next) != '\n') {
           f.flags |= flag_bare_cr;
           diag(errc::bare_cr, offset + i);
           break;

@@ -29,6 +29,7 @@
 #include "encoded_word.hpp"
 #include "parser.hpp"
 #include "transfer_encoding.hpp"
+#include "uuencode.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -40,6 +41,15 @@ struct field {
   std::string_view value;  ///< raw, after the colon, folding kept
   std::uint64_t offset = 0;
   std::uint64_t end = 0;   ///< one past its final line break
+};
+
+/// A file uuencoded inside a text part ("begin 644 name" ... "end").
+struct uuencoded_file {
+  std::string name;
+  std::uint32_t mode = 0;
+  std::string data;             ///< decoded
+  std::uint64_t offset = 0;     ///< of its begin line (of the part's body
+                                ///< when the part is transfer-encoded)
 };
 
 /// One entity of the tree: the typed view the parser gave at part_end, its
@@ -111,6 +121,42 @@ class tree {
       return body;
     }
     return out;
+  }
+
+  /// Files uuencoded inside a text leaf's decoded body (old mailers put
+  /// attachments there), in order. Diagnostics of malformed blocks go to `d`.
+  std::vector<uuencoded_file> uuencoded(const node& n, diagnostics* d = nullptr) const {
+    std::vector<uuencoded_file> files;
+    if (n.info.kind != part_kind::leaf || n.info.type.type != "text") return files;
+    const std::string body = decoded_body(n, d);
+    const bool exact = n.info.encoding == transfer_encoding::seven_bit ||
+                       n.info.encoding == transfer_encoding::eight_bit || n.info.encoding == transfer_encoding::binary;
+    std::size_t at = 0;
+    while (at < body.size()) {
+      const std::size_t nl = body.find('\n', at);
+      const std::size_t line_end = nl == std::string::npos ? body.size() : nl + 1;
+      const std::string_view line = std::string_view(body).substr(at, line_end - at);
+      if (parse_uuencode_begin(line)) {
+        uudecoder decoder(n.info.body_offset + (exact ? at : 0));
+        uuencoded_file f;
+        f.offset = n.info.body_offset + (exact ? at : 0);
+        std::size_t end = at;
+        while (end < body.size() && !decoder.ended()) {  // line by line, to stop at "end"
+          const std::size_t next = body.find('\n', end);
+          const std::size_t stop = next == std::string::npos ? body.size() : next + 1;
+          decoder.decode(std::string_view(body).substr(end, stop - end), f.data, d);
+          end = stop;
+        }
+        decoder.finish(f.data, d);
+        f.name = decoder.name();
+        f.mode = decoder.mode();
+        files.push_back(std::move(f));
+        at = end;
+        continue;
+      }
+      at = line_end;
+    }
+    return files;
   }
 
   /// The part a reader shows as the message's text: the first text/plain
