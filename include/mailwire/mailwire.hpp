@@ -12,9 +12,11 @@
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/base64.hpp"
+#include "mailwire/core/utf8.hpp"
 #include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/sasl.hpp"
 #include "mailwire/smtp.hpp"
+#include "mailwire/mime.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP

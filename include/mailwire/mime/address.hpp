@@ -29,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "diagnostic.hpp"
-#include "encoded_word.hpp"
-#include "header_lexer.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/encoded_word.hpp"
+#include "mailwire/mime/header_lexer.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -40,10 +40,10 @@
 #include <string_view>
 #include <utility>
 
-#include "../core/utf8.hpp"
-#include "../error.hpp"
-#include "charset_tables.hpp"
-#include "diagnostic.hpp"
+#include "mailwire/core/utf8.hpp"
+#include "mailwire/error.hpp"
+#include "mailwire/mime/charset_tables.hpp"
+#include "mailwire/mime/diagnostic.hpp"
 
 namespace mailwire {
 inline namespace v0 {

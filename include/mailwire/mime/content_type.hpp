@@ -37,11 +37,11 @@
 #include <utility>
 #include <vector>
 
-#include "../core/ascii.hpp"
-#include "charset.hpp"
-#include "diagnostic.hpp"
-#include "encoded_word.hpp"
-#include "header_lexer.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/mime/charset.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/encoded_word.hpp"
+#include "mailwire/mime/header_lexer.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -21,9 +21,9 @@
 #include <string>
 #include <string_view>
 
-#include "../core/ascii.hpp"
-#include "diagnostic.hpp"
-#include "header_lexer.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/header_lexer.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../error.hpp"
+#include "mailwire/error.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -35,12 +35,12 @@
 #include <string>
 #include <string_view>
 
-#include "../core/ascii.hpp"
-#include "../core/base64.hpp"
-#include "../core/utf8.hpp"
-#include "charset.hpp"
-#include "diagnostic.hpp"
-#include "header_lexer.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/core/base64.hpp"
+#include "mailwire/core/utf8.hpp"
+#include "mailwire/mime/charset.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/header_lexer.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -24,8 +24,8 @@
 #include <string>
 #include <string_view>
 
-#include "../core/utf8.hpp"
-#include "diagnostic.hpp"
+#include "mailwire/core/utf8.hpp"
+#include "mailwire/mime/diagnostic.hpp"
 
 namespace mailwire {
 inline namespace v0 {

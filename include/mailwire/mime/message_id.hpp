@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "address.hpp"
-#include "diagnostic.hpp"
-#include "header_lexer.hpp"
+#include "mailwire/mime/address.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/header_lexer.hpp"
 
 namespace mailwire {
 inline namespace v0 {

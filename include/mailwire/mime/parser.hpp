@@ -64,14 +64,14 @@
 #include <string_view>
 #include <vector>
 
-#include "../core/ascii.hpp"
-#include "../core/recv_buffer.hpp"
-#include "../core/utf8.hpp"
-#include "../error.hpp"
-#include "../limits.hpp"
-#include "content_type.hpp"
-#include "diagnostic.hpp"
-#include "transfer_encoding.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/utf8.hpp"
+#include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
+#include "mailwire/mime/content_type.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/transfer_encoding.hpp"
 
 namespace mailwire {
 inline namespace v0 {

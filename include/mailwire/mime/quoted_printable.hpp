@@ -39,8 +39,8 @@
 #include <string>
 #include <string_view>
 
-#include "../core/ascii.hpp"
-#include "diagnostic.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/mime/diagnostic.hpp"
 
 namespace mailwire {
 inline namespace v0 {

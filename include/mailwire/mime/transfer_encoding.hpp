@@ -13,11 +13,11 @@
 #include <string>
 #include <string_view>
 
-#include "../core/ascii.hpp"
-#include "../core/base64.hpp"
-#include "diagnostic.hpp"
-#include "quoted_printable.hpp"
-#include "uuencode.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/core/base64.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/quoted_printable.hpp"
+#include "mailwire/mime/uuencode.hpp"
 
 namespace mailwire {
 inline namespace v0 {

@@ -23,13 +23,13 @@
 #include <string_view>
 #include <vector>
 
-#include "../core/ascii.hpp"
-#include "charset.hpp"
-#include "diagnostic.hpp"
-#include "encoded_word.hpp"
-#include "parser.hpp"
-#include "transfer_encoding.hpp"
-#include "uuencode.hpp"
+#include "mailwire/core/ascii.hpp"
+#include "mailwire/mime/charset.hpp"
+#include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/encoded_word.hpp"
+#include "mailwire/mime/parser.hpp"
+#include "mailwire/mime/transfer_encoding.hpp"
+#include "mailwire/mime/uuencode.hpp"
 
 namespace mailwire {
 inline namespace v0 {
