@@ -31,7 +31,7 @@ enum class errc : std::uint16_t {
   /// Bare LF is how SMTP smuggling starts; see line_options::allow_bare_lf.
   bare_lf = 2,
   /// A CR inside a line is not followed by LF, and bare CR is not allowed
-  /// (MIME: in a header, or in a body that is not binary).
+  /// (MIME: in a header, or in a body that is neither binary nor base64).
   bare_cr = 3,
   /// feed() was given more bytes than the receive buffer may hold; the bytes
   /// past the limit were not taken.
@@ -160,7 +160,7 @@ enum class errc : std::uint16_t {
   mime_too_many_fields = 103,
   /// A header field holds 8-bit bytes that are not UTF-8 (RFC 6532 allows UTF-8 only).
   mime_8bit_in_header = 104,
-  /// A NUL byte in a header or in a body that is not binary.
+  /// A NUL byte in a header, or in a body that is neither binary nor base64.
   mime_nul = 105,
   /// A second Content-Type, Content-Transfer-Encoding, Content-Disposition or Content-ID field: the first one is used.
   mime_duplicate_field = 107,
