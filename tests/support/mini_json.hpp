@@ -21,20 +21,21 @@ struct json {
   double n = 0;
   std::string s;
   std::vector<json> items;                           // array
-  std::vector<std::pair<std::string, json>> fields;  // object
+  std::vector<std::string> keys;                     // object: names,
+  std::vector<json> values;                          // and their values
 
   bool is_null() const { return type == kind::null; }
   /// The member `key` of an object, or null json when absent.
   const json& operator[](std::string_view key) const {
     static const json none;
-    for (const auto& f : fields) {
-      if (f.first == key) return f.second;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return values[i];
     }
     return none;
   }
   bool has(std::string_view key) const {
-    for (const auto& f : fields) {
-      if (f.first == key) return true;
+    for (const std::string& k : keys) {
+      if (k == key) return true;
     }
     return false;
   }
@@ -162,8 +163,9 @@ class json_reader {
       if (p_ >= in_.size() || in_[p_] != '"') return false;
       std::string key;
       if (!string(key) || !eat(':')) return false;
-      out.fields.emplace_back(std::move(key), json());
-      if (!value(out.fields.back().second)) return false;
+      out.keys.push_back(std::move(key));
+      out.values.emplace_back();
+      if (!value(out.values.back())) return false;
     } while (eat(','));
     return eat('}');
   }

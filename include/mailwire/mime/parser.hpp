@@ -42,6 +42,10 @@
 //    belongs to it. A line that merely starts with the boundary is body.
 //  - A boundary of any enclosing multipart also ends the inner entities
 //    (their missing close boundaries are flagged).
+//  - The line break after a close boundary is not in the epilogue; when an
+//    enclosing boundary follows at once, it is that boundary's line break.
+//  - A delimiter line right after another gives an empty entity (no
+//    header, no body), flagged mime_truncated; Python's email skips it.
 //  - The first Content-Type (-Transfer-Encoding, -Disposition) field wins.
 //  - A line without a colon in a header block ends the header block and is
 //    the first line of the body (except a "From " line at the very start,
@@ -245,6 +249,7 @@ class parser {
     bool in_digest = false;      // children default to message/rfc822
     bool flushed = false;        // the decoder's last bytes were delivered
     bool texted = false;         // a body/preamble/epilogue event was given
+    bool after_close = false;    // the line break after the close boundary is next
     body_decoder decoder{transfer_encoding::binary};
   };
 
@@ -677,6 +682,7 @@ class parser {
   // multipart. The line break before a line that might be a boundary is
   // held back until the line is known.
   event step_body() {
+    if (top().after_close) return step_after_close();
     const std::string_view d = in_.data();
     std::size_t p = resume_;   // scanning position
     bool line = at_line_;      // p is at a line start
@@ -738,6 +744,35 @@ class parser {
       return {};
     }
     return emit_text(d.substr(0, cut), p, line);
+  }
+
+  // Right after a close boundary: its line break separates it from the
+  // epilogue, which does not hold it; but when an enclosing boundary comes
+  // next, the line break belongs to that boundary (and the multipart ends
+  // where the close boundary ends).
+  event step_after_close() {
+    const std::string_view d = in_.data();
+    std::size_t eol = 0;
+    if (!d.empty() && d[0] == '\n') {
+      eol = 1;
+    } else if (d.size() >= 2 && d[0] == '\r' && d[1] == '\n') {
+      eol = 2;
+    } else if (!eof_ && (d.empty() || (d.size() == 1 && d[0] == '\r'))) {
+      return {};  // not known yet
+    }
+    std::size_t which = 0;
+    bool close = false;
+    std::size_t length = 0;
+    const match m = eol > 0 ? match_boundary(d.substr(eol), which, close, length) : match::no;
+    if (m == match::more) return {};
+    top().after_close = false;
+    if (m == match::no) {
+      in_.consume(eol);
+      at_line_ = eol > 0;
+    }
+    resume_ = 0;
+    progressed_ = true;
+    return {};
   }
 
   // The first position at or after `from` that holds '-' at a line start.
@@ -844,12 +879,21 @@ class parser {
   event step_boundary() {
     if (stack_.size() - 1 > boundary_stack_) return end_top(true);
     frame& f = top();
-    in_.consume(boundary_length_);
+    std::size_t length = boundary_length_;
+    if (boundary_close_) {
+      // The line break after a close boundary is not part of it (RFC 2046
+      // 5.1.1: close-delimiter transport-padding [CRLF epilogue]).
+      const std::string_view line = in_.data().substr(0, length);
+      if (!line.empty() && line.back() == '\n') --length;
+      if (length > 0 && line[length - 1] == '\r') --length;
+    }
+    in_.consume(length);
     resume_ = 0;
-    at_line_ = true;
+    at_line_ = !boundary_close_;
     f.saw_boundary = true;
     if (boundary_close_) {
       f.info.closed = true;
+      f.after_close = true;
       f.sec = section::epilogue;
       step_ = step::body;
       progressed_ = true;

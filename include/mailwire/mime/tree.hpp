@@ -174,12 +174,14 @@ class tree {
     const node* text = text_body();
     const node* html = html_body();
     for (const node& n : nodes) {
-      if (&n == text || &n == html || n.info.index == 0) continue;
+      if (&n == text || &n == html || n.info.index == 0 || inside_attached_message(n)) continue;
+      // The entity a message/rfc822 holds is that message, not a file.
+      if (nodes[n.info.parent].info.kind == part_kind::message) continue;
       if (n.info.kind == part_kind::message) {
         out.push_back(&n);
         continue;
       }
-      if (n.info.kind != part_kind::leaf || inside_attached_message(n)) continue;
+      if (n.info.kind != part_kind::leaf) continue;
       if (n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text") out.push_back(&n);
     }
     return out;
@@ -193,9 +195,10 @@ class tree {
                      : std::string_view();
   }
 
-  // Inside a message/rfc822 part: its leaves belong to the nested message.
+  // Inside a message/rfc822 part (not the message itself, whatever its
+  // type): its parts belong to the nested message.
   bool inside_attached_message(const node& n) const noexcept {
-    for (std::uint32_t p = n.info.parent; p != part::none; p = nodes[p].info.parent) {
+    for (std::uint32_t p = n.info.parent; p != part::none && p != 0; p = nodes[p].info.parent) {
       if (nodes[p].info.kind == part_kind::message) return true;
     }
     return false;
