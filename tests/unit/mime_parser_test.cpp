@@ -294,8 +294,16 @@ std::vector<mailwire_test::chunks> long_chunkings(std::string_view in) {
   return all;
 }
 
-TEST_CASE("mime4j and MIME-tools messages: same events at every split", "[mime][parser][corpus][grind]") {
-  for (const auto& msg : corpus_messages()) {
+TEST_CASE("mime4j, MIME-tools and mail-parser messages: same events at every split",
+          "[mime][parser][corpus][grind]") {
+  auto messages = corpus_messages();
+  for (const char* dir : {"rfc", "thirdparty", "malformed"}) {
+    for (const auto& f : std::filesystem::directory_iterator(corpus.parent_path() / "mail-parser" / dir)) {
+      if (f.path().extension() == ".eml") messages.push_back(f.path());
+    }
+  }
+  REQUIRE(messages.size() == 80 + 53);
+  for (const auto& msg : messages) {
     INFO(msg.string());
     const std::string in = slurp(msg);
     for (bool decode : {true, false}) {
