@@ -70,28 +70,10 @@ std::size_t iconv_decode(const char* from, std::string_view in, std::string& out
   return out.size();
 }
 
-template <class F>
-double measure(std::size_t bytes, int reps, F&& fn) {
-  return static_cast<double>(bytes) / bench::best_seconds(reps, fn) / 1e6;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t mib = 16;
-  int reps = 15;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--smoke") {
-      mib = 1;
-      reps = 1;
-    } else if (a == "--size" && i + 1 < argc) {
-      mib = static_cast<std::size_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      fmt::print(stderr, "usage: {} [--size MiB] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto [mib, reps] = bench::size_and_reps(argc, argv, 16, 15);
   const std::size_t n = mib << 20;
 
   struct input {
@@ -132,13 +114,13 @@ int main(int argc, char** argv) {
     }
     out.reserve(in.data.size() * 3);
     const std::size_t bytes = in.data.size();
-    const double copy = measure(bytes, reps, [&] {
+    const double copy = bench::measure(bytes, reps, [&] {
       out.resize(in.data.size());
       std::memcpy(&out[0], in.data.data(), in.data.size());
       return out.size();
     });
-    const double ours = measure(bytes, reps, [&] { return mailwire_decode(in.cs, in.data, out); });
-    const double theirs = measure(bytes, reps, [&] { return iconv_decode(in.iconv_name, in.data, out); });
+    const double ours = bench::measure(bytes, reps, [&] { return mailwire_decode(in.cs, in.data, out); });
+    const double theirs = bench::measure(bytes, reps, [&] { return iconv_decode(in.iconv_name, in.data, out); });
     fmt::print("  {:<28} {:>10.0f} {:>10.0f} {:>10.0f} {:>9.2f}x\n", in.title, copy, ours, theirs, ours / theirs);
   }
   return 0;

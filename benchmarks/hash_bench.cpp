@@ -115,22 +115,11 @@ bench_fn openssl_pbkdf2_fn(const char* name, const std::string& password, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t mib = 16;
-  int reps = 10;
-  int pbkdf2_reps = 30;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--smoke") {
-      mib = 1;
-      reps = 1;
-      pbkdf2_reps = 1;
-    } else if (a == "--size" && i + 1 < argc) {
-      mib = static_cast<std::size_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      fmt::print(stderr, "usage: {} [--size MiB] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::command_line cl{16, 10};
+  bench::parse_command_line(cl, argc, argv, "[--size MiB] [--smoke]");
+  const std::size_t mib = cl.size;
+  const int reps = cl.reps;
+  const int pbkdf2_reps = cl.smoke ? 1 : 30;
 
   const std::string data = bench::random_bytes(mib << 20);
   std::string copy(data.size(), '\0');

@@ -29,25 +29,6 @@ namespace {
 
 namespace mime = mailwire::mime;
 
-struct result {
-  std::string name;
-  double mb_per_s;
-};
-
-template <class F>
-double measure(std::size_t bytes, int reps, F&& fn) {
-  return static_cast<double>(bytes) / bench::best_seconds(reps, fn) / 1e6;
-}
-
-void table(const std::string& title, const std::vector<result>& rows) {
-  const double ref = rows.front().mb_per_s;
-  fmt::print("\n{}\n", title);
-  fmt::print("  {:<44} {:>10} {:>12}\n", "implementation", "MB/s", "vs memcpy");
-  for (const result& r : rows) {
-    fmt::print("  {:<44} {:>10.0f} {:>11.3f}x\n", r.name, r.mb_per_s, r.mb_per_s / ref);
-  }
-}
-
 // Prose with paragraph breaks and one word in `accented_every` non-ASCII
 // (UTF-8): English with names and typography at 20, French-like at 4.
 std::string prose(std::size_t n, unsigned accented_every) {
@@ -62,14 +43,6 @@ std::string prose(std::size_t n, unsigned accented_every) {
     s += rng() % 40 == 0 ? ".\r\n\r\n" : " ";  // paragraphs: hard line breaks
   }
   return s;
-}
-
-// memcpy of the same bytes: the ceiling every table is measured against.
-result memcpy_row(const std::string& src, std::string& dst, int reps) {
-  return {"memcpy (same bytes)", measure(src.size(), reps, [&] {
-            std::memcpy(&dst[0], src.data(), src.size());
-            return dst.size();
-          })};
 }
 
 std::size_t decode_body(mime::transfer_encoding e, std::string_view in, std::string& out) {
@@ -100,20 +73,7 @@ std::size_t decode_body_chunked(mime::transfer_encoding e, std::string_view in, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t mib = 16;
-  int reps = 15;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--smoke") {
-      mib = 1;
-      reps = 1;
-    } else if (a == "--size" && i + 1 < argc) {
-      mib = static_cast<std::size_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      fmt::print(stderr, "usage: {} [--size MiB] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto [mib, reps] = bench::size_and_reps(argc, argv, 16, 15);
 
   // Quoted-printable: prose encoded with 76-column soft breaks.
   std::string out;
@@ -141,24 +101,24 @@ int main(int argc, char** argv) {
                "start an escape or a soft break; best of {}\n",
                qp.size(), accented_every, 100.0 * static_cast<double>(eqs) / static_cast<double>(qp.size()), reps);
 
-    std::vector<result> q{memcpy_row(qp, raw_out, reps)};
-    q.push_back({"mailwire body_decoder (std::string out)", measure(qp.size(), reps, [&] {
+    std::vector<bench::result> q{bench::memcpy_row(qp, raw_out, reps)};
+    q.push_back({"mailwire body_decoder (std::string out)", bench::measure(qp.size(), reps, [&] {
                    return decode_body(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
-    q.push_back({"mailwire body_decoder, 64 KiB chunks", measure(qp.size(), reps, [&] {
+    q.push_back({"mailwire body_decoder, 64 KiB chunks", bench::measure(qp.size(), reps, [&] {
                    return decode_body_chunked(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
-    q.push_back({"mailwire qp_decoder (char* out)", measure(qp.size(), reps, [&] {
+    q.push_back({"mailwire qp_decoder (char* out)", bench::measure(qp.size(), reps, [&] {
                    mime::qp_decoder dec;
                    const std::size_t n = dec.decode(qp, &raw_out[0], nullptr);
                    return n + dec.finish(&raw_out[n], nullptr);
                  })});
 #if MAILWIRE_BENCH_GMIME
-    q.push_back({"GMime g_mime_encoding_quoted_decode_step", measure(qp.size(), reps, [&] {
+    q.push_back({"GMime g_mime_encoding_quoted_decode_step", bench::measure(qp.size(), reps, [&] {
                    return peers::gmime_qp_decode(qp.data(), qp.size(), reinterpret_cast<unsigned char*>(&raw_out[0]));
                  })});
 #endif
-    table("quoted-printable decode", q);
+    bench::table("quoted-printable decode", q, 44);
   }
 
   // base64: random bytes, 76-column CRLF-wrapped.
@@ -171,18 +131,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   fmt::print("\nbase64: {} bytes, 76-column CRLF-wrapped; best of {}\n", b64.size(), reps);
-  std::vector<result> b{memcpy_row(b64, raw_out, reps)};
-  b.push_back({"mailwire body_decoder (std::string out)", measure(b64.size(), reps, [&] {
+  std::vector<bench::result> b{bench::memcpy_row(b64, raw_out, reps)};
+  b.push_back({"mailwire body_decoder (std::string out)", bench::measure(b64.size(), reps, [&] {
                  return decode_body(mime::transfer_encoding::base64, b64, out);
                })});
-  b.push_back({"mailwire body_decoder, 64 KiB chunks", measure(b64.size(), reps, [&] {
+  b.push_back({"mailwire body_decoder, 64 KiB chunks", bench::measure(b64.size(), reps, [&] {
                  return decode_body_chunked(mime::transfer_encoding::base64, b64, out);
                })});
 #if MAILWIRE_BENCH_GMIME
-  b.push_back({"GMime g_mime_encoding_base64_decode_step", measure(b64.size(), reps, [&] {
+  b.push_back({"GMime g_mime_encoding_base64_decode_step", bench::measure(b64.size(), reps, [&] {
                  return peers::gmime_base64_decode(b64.data(), b64.size(), reinterpret_cast<unsigned char*>(&raw_out[0]));
                })});
 #endif
-  table("base64 decode", b);
+  bench::table("base64 decode", b, 44);
   return 0;
 }

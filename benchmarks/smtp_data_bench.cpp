@@ -20,26 +20,10 @@
 #include <string_view>
 #include <vector>
 
-namespace {
 namespace smtp = mailwire::smtp;
 
-}  // namespace
-
 int main(int argc, char** argv) {
-  std::size_t mb = 100;
-  int reps = 5;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--smoke") {
-      mb = 1;
-      reps = 1;
-    } else if (a == "--size" && i + 1 < argc) {
-      mb = static_cast<std::size_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      fmt::print(stderr, "usage: {} [--size MB] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto [mb, reps] = bench::size_and_reps(argc, argv, 100, 5, "[--size MB] [--smoke]");
   // A mail-like body: 76-column lines, one in eight starting with a dot.
   std::string body;
   body.reserve(mb * 1000000 + 100);
@@ -91,13 +75,10 @@ int main(int argc, char** argv) {
   const double t_copy = bench::best_seconds(reps, [&] { std::memcpy(&copy[0], body.data(), body.size()); });
 
   const double bytes = static_cast<double>(body.size());
-  const double ref = bytes / t_copy / 1e6;
   fmt::print("SMTP DATA path, {:.0f} MB body (1 line in 8 dot-stuffed), best of {}\n", bytes / 1e6, reps);
-  fmt::print("  {:<44} {:>10} {:>12}\n", "stage", "MB/s", "vs memcpy");
-  for (const auto& [name, t] : {std::pair<const char*, double>{"memcpy (same bytes)", t_copy},
-                                {"client: data_writer (stuff, repair line ends)", t_write},
-                                {"server: data_reader (unstuff, smuggling checks)", t_read}}) {
-    fmt::print("  {:<44} {:>10.0f} {:>11.3f}x\n", name, bytes / t / 1e6, bytes / t / 1e6 / ref);
-  }
+  bench::print_rows({{"memcpy (same bytes)", bytes / t_copy / 1e6},
+                     {"client: data_writer (stuff, repair line ends)", bytes / t_write / 1e6},
+                     {"server: data_reader (unstuff, smuggling checks)", bytes / t_read / 1e6}},
+                    44, "stage");
   return 0;
 }

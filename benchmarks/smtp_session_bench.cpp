@@ -8,6 +8,7 @@
 #include <mailwire/smtp/client.hpp>
 #include <mailwire/smtp/server.hpp>
 
+#include "bench_heap.hpp"
 #include "bench_util.hpp"
 
 #include <fmt/format.h>
@@ -19,29 +20,6 @@
 #include <cstring>
 #include <new>
 #include <string>
-
-namespace {
-std::atomic<long long> live_bytes{0};
-}  // namespace
-
-// Counts live heap bytes (the size is stored in front of each block).
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n + 16);
-  if (p == nullptr) throw std::bad_alloc();
-  *static_cast<std::size_t*>(p) = n;
-  live_bytes += static_cast<long long>(n);
-  return static_cast<char*>(p) + 16;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  char* base = static_cast<char*>(p) - 16;
-  live_bytes -= static_cast<long long>(*reinterpret_cast<std::size_t*>(base));
-  std::free(base);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
 
 namespace {
 namespace smtp = mailwire::smtp;
@@ -94,20 +72,10 @@ std::size_t serve(const std::string& session, std::uint64_t& delivered) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t transactions = 10000;
-  int reps = 7;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--smoke") {
-      transactions = 100;
-      reps = 1;
-    } else if (a == "--transactions" && i + 1 < argc) {
-      transactions = static_cast<std::size_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      fmt::print(stderr, "usage: {} [--transactions N] [--smoke]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::command_line cl{10000, 7, 100, "--transactions"};
+  bench::parse_command_line(cl, argc, argv, "[--transactions N] [--smoke]");
+  const std::size_t transactions = cl.size;
+  const int reps = cl.reps;
   const std::string session = recorded_session(transactions);
   std::uint64_t delivered = 0;
   std::size_t accepted = 0;
@@ -127,27 +95,27 @@ int main(int argc, char** argv) {
              static_cast<double>(transactions) / best, best_copy / best);
 
   // Idle sessions: constructed, greeted, EHLO answered, output written.
-  const long long before_server = live_bytes.load();
+  const long long before_server = bench::heap::live.load();
   {
     auto* s = new smtp::server();
     s->feed("EHLO client.example.org\r\n");
     while (s->next().what != smtp::server_event::kind::need_more) {
     }
     s->consume_output(s->pending_output().size());
-    const long long server_heap = live_bytes.load() - before_server;
+    const long long server_heap = bench::heap::live.load() - before_server;
     fmt::print("\nidle server session after EHLO: {} bytes (object {} + heap {}); receive buffer limit {}\n",
                server_heap, sizeof(smtp::server), server_heap - static_cast<long long>(sizeof(smtp::server)),
                mailwire::limits::max_buffered);
     delete s;
   }
-  const long long before_client = live_bytes.load();
+  const long long before_client = bench::heap::live.load();
   {
     auto* c = new smtp::client();
     c->feed("220 mx.example.org ESMTP\r\n250-mx.example.org\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
     while (c->next().what != smtp::client_event::kind::need_more) {
     }
     c->consume_output(c->pending_output().size());
-    const long long client_heap = live_bytes.load() - before_client;
+    const long long client_heap = bench::heap::live.load() - before_client;
     fmt::print("idle client session after EHLO: {} bytes (object {} + heap {})\n", client_heap, sizeof(smtp::client),
                client_heap - static_cast<long long>(sizeof(smtp::client)));
     delete c;

@@ -6,13 +6,14 @@ set -euo pipefail
 
 what=${1:-test}
 # Compiler, build tools, the test framework, fmt (examples, benchmarks),
-# OpenSSL (the examples' TLS), GMime (benchmark peer), clang for the
-# clang build and the fuzzers, and pkg-config for the consumer tests. The
+# OpenSSL (the examples' TLS), GMime, mimetic, vmime and libetpan (the
+# benchmarks' MIME peers), clang for the clang build and the fuzzers, and
+# pkg-config for the consumer tests. The
 # interop peers (Postfix, Dovecot, swaks, gsasl...) come from
 # tests/interop/peers/install.sh, which knows how to install them quietly.
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
 if [ "$what" = test ]; then
-  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev)
+  packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev libmimetic-dev libvmime-dev libetpan-dev)
 fi
 
 missing=()
