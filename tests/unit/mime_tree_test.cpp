@@ -292,9 +292,12 @@ TEST_CASE("decoded_body and text: base64, QP, charsets", "[mime][tree]") {
     mime::diagnostics d;
     CHECK(t.text(t.nodes[5], &d) == "r\xE9sum\xE9");
     CHECK(d == mime::diagnostics{{errc::charset_unknown, t.nodes[5].info.offset}});
-    // No charset: US-ASCII (RFC 2045 5.2), 8-bit bytes read as windows-1252.
+    // No charset: US-ASCII (RFC 2045 5.2), 8-bit bytes read as windows-1252
+    // unless the body is well-formed UTF-8.
     CHECK(t.nodes[6].info.charset().empty());
     CHECK(t.text(t.nodes[6]) == "no charset \xC3\xA9t\xC3\xA9");
+    const mime::tree utf8_unlabelled = mime::parse_tree("Subject: x\n\nd\xC3\xA9j\xC3\xA0 vu\n");
+    CHECK(utf8_unlabelled.text(utf8_unlabelled.root()) == "d\xC3\xA9j\xC3\xA0 vu\n");
     // Binary.
     CHECK(t.decoded_body(t.nodes[7]) == std::string("\x00\x01\x02\xFF", 4));
     // Bad base64: diagnostics with offsets into the message.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/utf8.hpp"
 #include "mailwire/mime/charset.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 #include "mailwire/mime/encoded_word.hpp"
@@ -109,12 +110,16 @@ class tree {
     return out;
   }
 
-  /// A text part's decoded body converted to UTF-8 from its charset
-  /// (US-ASCII when none is given, RFC 2045 5.2). An unknown charset gives
-  /// the decoded bytes unchanged and charset_unknown in `d`.
+  /// A text part's decoded body converted to UTF-8 from its charset. With
+  /// no charset given, RFC 2045 5.2 says US-ASCII; 8-bit text without a
+  /// label is, in today's mail, UTF-8 when it is well-formed UTF-8 (and is
+  /// taken as such), else read as US-ASCII (8-bit bytes as windows-1252,
+  /// see charset.hpp). An unknown charset gives the decoded bytes unchanged
+  /// and charset_unknown in `d`.
   std::string text(const node& n, diagnostics* d = nullptr, const charset_options& o = {}) const {
     std::string body = decoded_body(n, d);
-    const std::string_view cs = n.info.charset().empty() ? std::string_view("us-ascii") : n.info.charset();
+    std::string_view cs = n.info.charset();
+    if (cs.empty()) cs = utf8::valid(body) ? "utf-8" : "us-ascii";
     std::string out;
     if (!to_utf8(cs, body, out, o)) {
       detail::report(d, errc::charset_unknown, n.info.offset);
