@@ -22,6 +22,7 @@ namespace {
 namespace mime = mailwire::mime;
 using mailwire::errc;
 using mailwire_test::mime_log;
+using namespace std::string_literals;
 
 std::string slurp(const std::filesystem::path& f) {
   std::ifstream in(f, std::ios::binary);
@@ -435,7 +436,7 @@ TEST_CASE("diagnostics: header syntax", "[mime][parser]") {
   CHECK(has(log, "! mime_continuation_without_field @0\n"));
   CHECK(has(log, "H 0 \"Subject: a\" @9-21\n"));
   // NUL, bare CR, 8-bit bytes that are not UTF-8; UTF-8 is fine (RFC 6532).
-  log = log_of(std::string("A: x\0y\r\nB: a\rb\r\nC: \xE9t\xE9\r\nD: \xC3\xA9t\xC3\xA9\r\n\r\n", 39));
+  log = log_of("A: x\0y\r\nB: a\rb\r\nC: \xE9t\xE9\r\nD: \xC3\xA9t\xC3\xA9\r\n\r\n"s);
   CHECK(has(log, "! mime_nul @4\n"));
   CHECK(has(log, "! bare_cr @12\n"));
   CHECK(has(log, "! mime_8bit_in_header @19\n"));
@@ -468,11 +469,11 @@ TEST_CASE("diagnostics: multipart structure", "[mime][parser]") {
 }
 
 TEST_CASE("diagnostics: NUL and bare CR in a body, once per part, not in binary", "[mime][parser]") {
-  std::string log = log_of(std::string("\r\na\0b\0c\rd\re\r\n", 15));
+  std::string log = log_of("\r\na\0b\0c\rd\re\r\n"s);
   CHECK(has(log, "! mime_nul @3\n"));
   CHECK(has(log, "! bare_cr @7\n"));
   CHECK(!has(log, "@5\n"));
-  log = log_of(std::string("Content-Transfer-Encoding: binary\r\n\r\na\0b\rc", 42));
+  log = log_of("Content-Transfer-Encoding: binary\r\n\r\na\0b\rc"s);
   CHECK(!has(log, "! "));
 }
 
