@@ -184,13 +184,8 @@ class dumper {
     } else if (p.kind == mime::part_kind::message) {
       out("}");
     } else {
-      static const char digits[] = "0123456789abcdef";
-      std::string hex;
-      for (std::uint8_t b : hash_.finish()) {
-        hex += digits[b >> 4];
-        hex += digits[b & 15];
-      }
-      out(",\"size\":" + std::to_string(p.size) + ",\"sha256\":" + json(hex) + ",\"parts\":null,\"message\":null}");
+      out(",\"size\":" + std::to_string(p.size) + ",\"sha256\":" + json(mailwire::to_hex(hash_.finish())) +
+          ",\"parts\":null,\"message\":null}");
     }
     if (starts_message(p)) {
       out(messages_.back().tail());

@@ -452,6 +452,7 @@ class parser {
       return end_headers(false);
     }
     first_line_ = false;
+    field_colon_ = colon;
     if (line_end > options_.max_field) return overflow(d);
     field_len_ = line_end;
     progressed_ = true;
@@ -497,15 +498,15 @@ class parser {
   event field_event(std::string_view raw, bool cut) {
     frame& f = top();
     const std::uint64_t offset = at(0);
-    std::string_view value = raw;
-    if (!cut) {  // drop the final line break
-      if (!value.empty() && value.back() == '\n') value.remove_suffix(1);
-      if (!value.empty() && value.back() == '\r') value.remove_suffix(1);
+    std::string_view text = raw;  // the field without its final line break
+    if (!cut) {
+      if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     }
-    const std::size_t colon = field_name_end(raw);
-    std::string_view name = raw.substr(0, colon);
+    const std::size_t colon = field_colon_;
+    std::string_view name = text.substr(0, colon);
     while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-    value.remove_prefix(colon + 1);
+    const std::string_view value = text.substr(colon + 1);
     check_header_bytes(raw, offset);
     ++f.info.fields;
     remember_field(f, name, value, offset, offset + colon + 1);
@@ -519,17 +520,13 @@ class parser {
     e.type = event_type::header;
     e.entity = &f.info;
     e.offset = offset;
-    e.field.raw = value_end_raw(raw, value);
+    e.field.raw = text;
     e.field.name = name;
     e.field.value = value;
     e.field.offset = offset;
     e.field.value_offset = offset + colon + 1;
     e.field.end = offset + raw.size();
     return e;
-  }
-
-  static std::string_view value_end_raw(std::string_view raw, std::string_view value) noexcept {
-    return raw.substr(0, static_cast<std::size_t>(value.data() + value.size() - raw.data()));
   }
 
   // NUL, bare CR and 8-bit bytes that are not UTF-8 (RFC 6532) in a field.
@@ -975,6 +972,7 @@ class parser {
   part ended_;
   std::size_t pending_consume_ = 0;
   std::size_t field_len_ = 0;
+  std::size_t field_colon_ = 0;  // where the pending field's name ends
   std::size_t resume_ = 0;
   std::size_t boundary_stack_ = 0;
   std::size_t boundary_length_ = 0;

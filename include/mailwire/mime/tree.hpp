@@ -19,6 +19,7 @@
 #define MAILWIRE_MIME_TREE_HPP
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,31 +137,31 @@ class tree {
     const std::string body = decoded_body(n, d);
     const bool exact = n.info.encoding == transfer_encoding::seven_bit ||
                        n.info.encoding == transfer_encoding::eight_bit || n.info.encoding == transfer_encoding::binary;
-    std::size_t at = 0;
-    while (at < body.size()) {
+    std::optional<uudecoder> decoder;  // inside a begin ... end block
+    uuencoded_file file;
+    const auto close = [&] {
+      decoder->finish(file.data, d);
+      file.name = decoder->name();
+      file.mode = decoder->mode();
+      files.push_back(std::move(file));
+      file = {};
+      decoder.reset();
+    };
+    for (std::size_t at = 0; at < body.size();) {
       const std::size_t nl = body.find('\n', at);
       const std::size_t line_end = nl == std::string::npos ? body.size() : nl + 1;
       const std::string_view line = std::string_view(body).substr(at, line_end - at);
-      if (parse_uuencode_begin(line)) {
-        uudecoder decoder(n.info.body_offset + (exact ? at : 0));
-        uuencoded_file f;
-        f.offset = n.info.body_offset + (exact ? at : 0);
-        std::size_t end = at;
-        while (end < body.size() && !decoder.ended()) {  // line by line, to stop at "end"
-          const std::size_t next = body.find('\n', end);
-          const std::size_t stop = next == std::string::npos ? body.size() : next + 1;
-          decoder.decode(std::string_view(body).substr(end, stop - end), f.data, d);
-          end = stop;
-        }
-        decoder.finish(f.data, d);
-        f.name = decoder.name();
-        f.mode = decoder.mode();
-        files.push_back(std::move(f));
-        at = end;
-        continue;
+      if (!decoder && parse_uuencode_begin(line)) {
+        file.offset = n.info.body_offset + (exact ? at : 0);
+        decoder.emplace(file.offset);
+      }
+      if (decoder) {
+        decoder->decode(line, file.data, d);
+        if (decoder->ended()) close();
       }
       at = line_end;
     }
+    if (decoder) close();
     return files;
   }
 
