@@ -60,9 +60,9 @@ int main(int argc, char** argv) {
       rest.remove_prefix(in.feed(rest.substr(0, 65536)));
       for (;;) {
         const smtp::data_event e = r.next(in);
-        if (e.what == smtp::data_event::kind::need_more) break;
-        if (e.what == smtp::data_event::kind::chunk) delivered += e.bytes.size();
-        if (e.what == smtp::data_event::kind::end) done = true;
+        if (e.type == smtp::data_event_type::need_more) break;
+        if (e.type == smtp::data_event_type::chunk) delivered += e.bytes.size();
+        if (e.type == smtp::data_event_type::end) done = true;
       }
     }
   });

@@ -52,15 +52,15 @@ std::size_t serve(const std::string& session, std::uint64_t& delivered) {
   bool closed = false;
   while (!closed) {
     rest.remove_prefix(s.feed(rest.substr(0, 65536)));
-    for (auto e = s.next(); e.what != smtp::server_event::kind::need_more; e = s.next()) {
-      using k = smtp::server_event::kind;
-      if (e.what == k::mail || e.what == k::rcpt) (void)s.accept();
-      if (e.what == k::data_chunk) delivered += e.bytes.size();
-      if (e.what == k::message) {
+    for (auto e = s.next(); e.type != smtp::server_event_type::need_more; e = s.next()) {
+      using k = smtp::server_event_type;
+      if (e.type == k::mail || e.type == k::rcpt) (void)s.accept();
+      if (e.type == k::data_chunk) delivered += e.bytes.size();
+      if (e.type == k::message) {
         ++messages;
         (void)s.accept();
       }
-      if (e.what == k::closed) {
+      if (e.type == k::closed) {
         closed = true;
         break;
       }
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   {
     auto* s = new smtp::server();
     s->feed("EHLO client.example.org\r\n");
-    while (s->next().what != smtp::server_event::kind::need_more) {
+    while (s->next().type != smtp::server_event_type::need_more) {
     }
     s->consume_output(s->pending_output().size());
     const long long server_heap = bench::heap::live.load() - before_server;
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   {
     auto* c = new smtp::client();
     c->feed("220 mx.example.org ESMTP\r\n250-mx.example.org\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
-    while (c->next().what != smtp::client_event::kind::need_more) {
+    while (c->next().type != smtp::client_event_type::need_more) {
     }
     c->consume_output(c->pending_output().size());
     const long long client_heap = bench::heap::live.load() - before_client;

@@ -162,18 +162,18 @@ void smtp_demo() {
     server.consume_output(s_out.size());
     if (!s_out.empty()) show("S", s_out);
     client.feed(s_out);
-    for (auto e = client.next(); e.what != smtp::client_event::kind::need_more; e = client.next()) {
-      using k = smtp::client_event::kind;
-      if (e.what == k::closed) break;
-      if (e.what == k::ready || (e.what == k::message && ++sent < 2)) {
-        if (e.what == k::message) fmt::print("   (client: message 1 -> {} {})\n", e.code, e.text);
+    for (auto e = client.next(); e.type != smtp::client_event_type::need_more; e = client.next()) {
+      using k = smtp::client_event_type;
+      if (e.type == k::closed) break;
+      if (e.type == k::ready || (e.type == k::message && ++sent < 2)) {
+        if (e.type == k::message) fmt::print("   (client: message 1 -> {} {})\n", e.code, e.text);
         client.mail(smtp::path::mailbox("alice", "example.com"));
         client.rcpt(smtp::path::mailbox("bob", "example.org"));
         client.data();
-      } else if (e.what == k::message) {
+      } else if (e.type == k::message) {
         fmt::print("   (client: message 2 -> {} {})\n", e.code, e.text);
         client.quit();
-      } else if (e.what == k::body) {
+      } else if (e.type == k::body) {
         client.write_body(bodies[sent]);
         client.end_body();
       }
@@ -182,12 +182,12 @@ void smtp_demo() {
     client.consume_output(c_out.size());
     if (!c_out.empty()) show("C", c_out);
     server.feed(c_out);
-    for (auto e = server.next(); e.what != smtp::server_event::kind::need_more; e = server.next()) {
-      using k = smtp::server_event::kind;
-      if (e.what == k::paused) break;
-      if (e.what == k::mail || e.what == k::rcpt) server.accept();
-      if (e.what == k::message && e.error == mailwire::errc::ok) server.accept();
-      if (e.what == k::closed) break;
+    for (auto e = server.next(); e.type != smtp::server_event_type::need_more; e = server.next()) {
+      using k = smtp::server_event_type;
+      if (e.type == k::paused) break;
+      if (e.type == k::mail || e.type == k::rcpt) server.accept();
+      if (e.type == k::message && e.error == mailwire::errc::ok) server.accept();
+      if (e.type == k::closed) break;
     }
   }
   fmt::print("The client repaired the bare LF and stuffed the dot, so message 1 arrived\n"

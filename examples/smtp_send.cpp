@@ -113,9 +113,9 @@ class send_session final : public mailwire_example::handler {
 
  private:
   void drain(connection& c) {
-    using kind = smtp::client_event::kind;
-    for (auto e = client_.next(); e.what != kind::need_more; e = client_.next()) {
-      switch (e.what) {
+    using kind = smtp::client_event_type;
+    for (auto e = client_.next(); e.type != kind::need_more; e = client_.next()) {
+      switch (e.type) {
         case kind::starttls:
           if (!c.start_tls_client(tls_ctx_, settings_.host)) ++failures_;
           return;
@@ -182,7 +182,7 @@ class send_session final : public mailwire_example::handler {
     if (has_8bit_file(settings_.files[current_])) params.body = smtp::body_type::eight_bit_mime;
     if (const mailwire::errc e = client_.mail(from, params); e != mailwire::errc::ok) {
       fmt::print(stderr, "{}: cannot send MAIL FROM:<{}>: {}{}\n", file(), settings_.from, mailwire::to_string(e),
-                 e == mailwire::errc::smtp_extension_missing ? " (the message needs SMTPUTF8 or 8BITMIME)" : "");
+                 e == mailwire::errc::extension_missing ? " (the message needs SMTPUTF8 or 8BITMIME)" : "");
       ++failures_;
       client_.quit();
       return;

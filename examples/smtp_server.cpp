@@ -43,7 +43,7 @@ namespace mw = mailwire_example;
 namespace smtp = mailwire::smtp;
 namespace sasl = mailwire::sasl;
 using mailwire::errc;
-using kind = smtp::server_event::kind;
+using kind = smtp::server_event_type;
 
 // ------------------------------------------------------------------ config
 
@@ -373,7 +373,7 @@ class session final : public mw::handler {
   void drain(mw::connection& c) {
     for (;;) {
       const smtp::server_event e = smtp_.next();
-      switch (e.what) {
+      switch (e.type) {
         case kind::need_more:
         case kind::paused:  // never here: every decision below is immediate
           return;
@@ -453,11 +453,11 @@ class session final : public mw::handler {
   }
 
   void auth_check(const sasl::server_request& rq, sasl::mechanism m) {
-    using rk = sasl::server_request::kind;
+    using rk = sasl::request_type;
     const bool known = rq.username == sh_.cfg.user;
     // Acting as someone else (authzid) is not something this server allows.
     const bool self = rq.authzid.empty() || rq.authzid == rq.username;
-    switch (rq.what) {
+    switch (rq.type) {
       case rk::password:
         if (known && self && rq.password == sh_.cfg.password) {
           (void)smtp_.accept();

@@ -32,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sasl::server_step st = (b0 & 0x80) != 0 ? s.start(messages[next++]) : s.start(std::nullopt);
   for (int guard = 0; guard < 64; ++guard) {
     if (st.state == sasl::server_step::status::check) {
-      using k = sasl::server_request::kind;
-      switch (s.request().what) {
+      using k = sasl::request_type;
+      switch (s.request().type) {
         case k::secret: st = s.provide_secret("pencil"); break;
         case k::scram_keys:
           st = s.provide_scram(keys[sasl::is_scram(m) && (m == sasl::mechanism::scram_sha_1 ||

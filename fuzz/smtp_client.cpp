@@ -13,31 +13,31 @@
 
 namespace {
 namespace smtp = mailwire::smtp;
-using kind = smtp::client_event::kind;
+using kind = smtp::client_event_type;
 
 std::string run(const smtp::client_options& o, std::string_view in, std::size_t chunk) {
   smtp::client c(o);
   std::string log;
   bool tls_point = false;
   auto drain = [&] {
-    for (auto e = c.next(); e.what != kind::need_more; e = c.next()) {
-      if (e.what == kind::starttls || e.error == mailwire::errc::smtp_data_after_starttls) {
+    for (auto e = c.next(); e.type != kind::need_more; e = c.next()) {
+      if (e.type == kind::starttls || e.error == mailwire::errc::data_after_starttls) {
         log += "TLS,";
         tls_point = true;
         return;
       }
-      log += std::to_string(static_cast<int>(e.what)) + ":" + std::to_string(e.code) + ":" +
+      log += std::to_string(static_cast<int>(e.type)) + ":" + std::to_string(e.code) + ":" +
              std::to_string(static_cast<int>(e.error)) + ",";
-      if (e.what == kind::ready) {
+      if (e.type == kind::ready) {
         c.mail(smtp::path::mailbox("a", "example.com"));
         c.rcpt(smtp::path::mailbox("b", "example.org"));
         c.data();
-      } else if (e.what == kind::body) {
+      } else if (e.type == kind::body) {
         MAILWIRE_FUZZ_CHECK(c.write_body("Subject: x\r\n\r\n.body\r\n") == mailwire::errc::ok);
         MAILWIRE_FUZZ_CHECK(c.end_body() == mailwire::errc::ok);
-      } else if (e.what == kind::message) {
+      } else if (e.type == kind::message) {
         c.quit();
-      } else if (e.what == kind::closed) {
+      } else if (e.type == kind::closed) {
         return;
       }
     }

@@ -27,8 +27,8 @@ reading read(std::string_view in, const smtp::data_options& o, std::size_t chunk
     in.remove_prefix(buf.feed(in.substr(0, chunk)));
     for (;;) {
       const smtp::data_event e = r.next(buf);
-      if (e.what == smtp::data_event::kind::need_more) break;
-      if (e.what == smtp::data_event::kind::chunk) {
+      if (e.type == smtp::data_event_type::need_more) break;
+      if (e.type == smtp::data_event_type::chunk) {
         MAILWIRE_FUZZ_CHECK(!e.bytes.empty());
         log.content.append(e.bytes.data(), e.bytes.size());
       } else {

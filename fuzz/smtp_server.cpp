@@ -11,7 +11,7 @@
 namespace {
 namespace smtp = mailwire::smtp;
 namespace sasl = mailwire::sasl;
-using kind = smtp::server_event::kind;
+using kind = smtp::server_event_type;
 
 std::string run(const smtp::server_options& o, std::string_view in, std::size_t chunk) {
   smtp::server s(o);
@@ -21,8 +21,8 @@ std::string run(const smtp::server_options& o, std::string_view in, std::size_t 
     for (;;) {
       const smtp::server_event e = s.next();
       // need_more and chunk boundaries depend on the split; nothing else may.
-      if (e.what != kind::need_more && e.what != kind::data_chunk) log += std::to_string(static_cast<int>(e.what)) + ",";
-      switch (e.what) {
+      if (e.type != kind::need_more && e.type != kind::data_chunk) log += std::to_string(static_cast<int>(e.type)) + ",";
+      switch (e.type) {
         case kind::need_more:
         case kind::closed: return;
         case kind::paused: MAILWIRE_FUZZ_CHECK(false); return;
@@ -45,12 +45,12 @@ std::string run(const smtp::server_options& o, std::string_view in, std::size_t 
           break;
         case kind::auth_start: MAILWIRE_FUZZ_CHECK(s.auth_begin("NONCE") == mailwire::errc::ok); break;
         case kind::auth_check: {
-          using k = sasl::server_request::kind;
-          if (e.auth->what == k::secret) {
+          using k = sasl::request_type;
+          if (e.auth->type == k::secret) {
             s.auth_provide_secret("secret");
-          } else if (e.auth->what == k::scram_keys) {
+          } else if (e.auth->type == k::scram_keys) {
             s.auth_provide_scram(sasl::derive_scram_keys(e.mechanism, "secret", "salt", 2));
-          } else if (e.auth->password == "secret" || e.auth->what == k::bearer_token) {
+          } else if (e.auth->password == "secret" || e.auth->type == k::bearer_token) {
             s.accept();
           } else {
             s.reject(535, std::nullopt, "no");

@@ -33,9 +33,6 @@ enum class errc : std::uint16_t {
   /// A CR inside a line is not followed by LF, and bare CR is not allowed
   /// (MIME: in a header, or in a body that is neither binary nor base64).
   bare_cr = 3,
-  /// feed() was given more bytes than the receive buffer may hold; the bytes
-  /// past the limit were not taken.
-  buffer_full = 4,
 
   // -- base64 (core/base64.hpp) -------------------------------------------
   /// A byte outside the base64 alphabet (in strict mode this includes
@@ -49,8 +46,6 @@ enum class errc : std::uint16_t {
   /// The bits below the last decoded byte are not zero (strict mode): the
   /// encoding is not canonical, so two encodings would decode alike.
   base64_noncanonical = 23,
-  /// Decoded output does not fit in the buffer the caller gave.
-  output_too_small = 24,
 
   // -- use of the API -----------------------------------------------------
   /// An action was called in a state that does not allow it; nothing was
@@ -109,19 +104,55 @@ enum class errc : std::uint16_t {
   /// SASLprep normalises (see sasl/saslprep.hpp); it is refused rather
   /// than normalised wrongly.
   saslprep_unsupported = 76,
+  /// SCRAM (or CRAM-MD5 on a server) needs a nonce from the caller's random
+  /// source and none was given.
+  sasl_missing_nonce = 77,
+
+  // -- sessions: every protocol machine (SMTP now; POP3 and IMAP too) -----
+  /// A reply or response line does not follow the protocol's syntax (SMTP:
+  /// three digits 2xx-5xx then SP, '-' or the end, RFC 5321 4.2).
+  malformed_reply = 80,
+  /// A reply has more lines, or more bytes, than the configured limit.
+  reply_too_long = 82,
+  /// A command verb is unknown (SMTP 500).
+  unknown_command = 83,
+  /// A command's arguments do not follow its syntax (SMTP 501).
+  syntax_error = 84,
+  /// The input ended (finish()) in the middle of something: a command or
+  /// reply line, message data without its terminator, a chunk shorter than
+  /// announced, an AUTH exchange.
+  truncated = 89,
+  /// The message is larger than the limit (SMTP 552); the rest was drained.
+  message_too_big = 90,
+  /// A NUL byte where the format forbids it: in message data (RFC 5321
+  /// 2.3.8, RFC 6152), in a MIME header, or in a MIME body that is neither
+  /// binary nor base64. Many filters and stores mishandle NUL.
+  nul_byte = 91,
+  /// A reply the client did not expect: a code the command cannot have, a
+  /// reply with no command outstanding, a reply that arrived before the
+  /// command it would answer was written (response injection), or a
+  /// refused greeting.
+  unexpected_reply = 92,
+  /// The TLS policy requires TLS and the server does not offer it.
+  tls_unavailable = 93,
+  /// The message needs an extension the server lacks (SMTPUTF8, 8BITMIME,
+  /// CHUNKING for BINARYMIME), or a command needs an extension the client
+  /// has not asked for (SMTP: STARTTLS or BDAT before EHLO).
+  extension_missing = 94,
+  /// Bytes arrived after the reply that switches to TLS and before TLS
+  /// (the CVE-2011-0411 class): a client treats them as an attack and ends
+  /// the session; a server never parses them (take_unconsumed()).
+  data_after_starttls = 95,
+  /// Too many failed authentication attempts in one session (each counted
+  /// against the machine's max_auth_failures); the session is closed.
+  too_many_auth_failures = 96,
+  /// Too many bad commands in one session (max_errors); the session is
+  /// closed.
+  too_many_errors = 97,
 
   // -- SMTP (smtp/) -------------------------------------------------------
-  /// A reply line is not three digits (2xx-5xx) followed by SP, '-' or the
-  /// end of the line (RFC 5321 4.2).
-  smtp_malformed_reply = 80,
   /// The lines of one multi-line reply carry different codes.
   smtp_inconsistent_reply = 81,
-  /// A reply has more lines, or more bytes, than the configured limit.
-  smtp_reply_too_long = 82,
-  /// A command verb is unknown (500).
-  smtp_unknown_command = 83,
-  /// A command's arguments do not follow its syntax (501).
-  smtp_syntax_error = 84,
   /// A reverse-path or forward-path is not valid RFC 5321 4.1.2 syntax (501).
   smtp_bad_path = 85,
   /// A MAIL or RCPT parameter is malformed, repeated, or has a bad value (501/555).
@@ -130,24 +161,6 @@ enum class errc : std::uint16_t {
   smtp_utf8_not_allowed = 87,
   /// xtext with a bad "+HH" escape or a forbidden character (RFC 3461 4).
   smtp_bad_xtext = 88,
-  /// DATA ended without the terminating CRLF.CRLF (the input ended).
-  smtp_data_truncated = 89,
-  /// The message is larger than the limit (552); the rest was drained.
-  smtp_message_too_big = 90,
-  /// A NUL byte in message data, which RFC 5321 2.3.8 and RFC 6152 forbid
-  /// and which many filters and stores mishandle.
-  smtp_nul_in_data = 91,
-  /// A reply the client did not expect: a code the command cannot have, a
-  /// reply with no command outstanding, or a refused greeting.
-  smtp_unexpected_reply = 92,
-  /// The TLS policy requires STARTTLS and the server does not offer it.
-  smtp_tls_unavailable = 93,
-  /// The message needs an extension the server lacks (SMTPUTF8, 8BITMIME,
-  /// CHUNKING for BINARYMIME).
-  smtp_extension_missing = 94,
-  /// Bytes arrived after the server's 220 to STARTTLS, before TLS: someone
-  /// injected them (the client side of CVE-2011-0411). The session ends.
-  smtp_data_after_starttls = 95,
 
   // -- MIME parser (mime/parser.hpp): diagnostics, 100-139 ------------------
   /// A line in a header block is neither a field nor folded: the header block ends there and the line starts the body (RFC 5322 2.2).
@@ -158,10 +171,6 @@ enum class errc : std::uint16_t {
   mime_header_too_long = 102,
   /// An entity has more header fields than parser_options::max_fields; the rest were skipped.
   mime_too_many_fields = 103,
-  /// A header field holds 8-bit bytes that are not UTF-8 (RFC 6532 allows UTF-8 only).
-  mime_8bit_in_header = 104,
-  /// A NUL byte in a header, or in a body that is neither binary nor base64.
-  mime_nul = 105,
   /// A second Content-Type, Content-Transfer-Encoding, Content-Disposition or Content-ID field: the first one is used.
   mime_duplicate_field = 107,
   /// A multipart without a boundary parameter: read as a leaf.
@@ -286,12 +295,10 @@ inline constexpr errc_text errc_texts[] = {
     {errc::line_too_long, "line_too_long", "line too long"},
     {errc::bare_lf, "bare_lf", "line ends in LF without CR"},
     {errc::bare_cr, "bare_cr", "CR not followed by LF"},
-    {errc::buffer_full, "buffer_full", "receive buffer full"},
     {errc::base64_invalid_char, "base64_invalid_char", "invalid base64 character"},
     {errc::base64_bad_padding, "base64_bad_padding", "misplaced base64 padding"},
     {errc::base64_truncated, "base64_truncated", "base64 input ends inside a quantum"},
     {errc::base64_noncanonical, "base64_noncanonical", "non-canonical base64 (nonzero trailing bits)"},
-    {errc::output_too_small, "output_too_small", "output buffer too small"},
     {errc::invalid_state, "invalid_state", "action not allowed in this state"},
     {errc::invalid_argument, "invalid_argument", "argument cannot be sent as given"},
     {errc::invalid_utf8, "invalid_utf8", "invalid UTF-8"},
@@ -312,29 +319,30 @@ inline constexpr errc_text errc_texts[] = {
     {errc::sasl_insecure, "sasl_insecure", "mechanism exposes the password without TLS"},
     {errc::saslprep_prohibited, "saslprep_prohibited", "character prohibited by SASLprep"},
     {errc::saslprep_unsupported, "saslprep_unsupported", "character outside the supported SASLprep repertoire"},
-    {errc::smtp_malformed_reply, "smtp_malformed_reply", "malformed SMTP reply"},
+    {errc::sasl_missing_nonce, "sasl_missing_nonce", "SASL mechanism needs a nonce and none was given"},
+    {errc::malformed_reply, "malformed_reply", "malformed reply"},
+    {errc::reply_too_long, "reply_too_long", "reply has too many lines or bytes"},
+    {errc::unknown_command, "unknown_command", "unknown command"},
+    {errc::syntax_error, "syntax_error", "command syntax error"},
+    {errc::truncated, "truncated", "input ended in the middle of a command, reply or message"},
+    {errc::message_too_big, "message_too_big", "message exceeds the size limit"},
+    {errc::nul_byte, "nul_byte", "NUL byte"},
+    {errc::unexpected_reply, "unexpected_reply", "unexpected reply"},
+    {errc::tls_unavailable, "tls_unavailable", "TLS required but not offered"},
+    {errc::extension_missing, "extension_missing", "a needed extension is missing or was not negotiated"},
+    {errc::data_after_starttls, "data_after_starttls", "data injected after the reply that switches to TLS"},
+    {errc::too_many_auth_failures, "too_many_auth_failures", "too many failed authentication attempts"},
+    {errc::too_many_errors, "too_many_errors", "too many errors"},
     {errc::smtp_inconsistent_reply, "smtp_inconsistent_reply", "SMTP reply lines with different codes"},
-    {errc::smtp_reply_too_long, "smtp_reply_too_long", "SMTP reply has too many lines or bytes"},
-    {errc::smtp_unknown_command, "smtp_unknown_command", "unknown SMTP command"},
-    {errc::smtp_syntax_error, "smtp_syntax_error", "SMTP command syntax error"},
     {errc::smtp_bad_path, "smtp_bad_path", "invalid SMTP path"},
     {errc::smtp_bad_parameter, "smtp_bad_parameter", "invalid MAIL or RCPT parameter"},
     {errc::smtp_utf8_not_allowed, "smtp_utf8_not_allowed", "UTF-8 address without SMTPUTF8"},
     {errc::smtp_bad_xtext, "smtp_bad_xtext", "invalid xtext"},
-    {errc::smtp_data_truncated, "smtp_data_truncated", "message data ended without CRLF.CRLF"},
-    {errc::smtp_message_too_big, "smtp_message_too_big", "message exceeds the size limit"},
-    {errc::smtp_nul_in_data, "smtp_nul_in_data", "NUL byte in message data"},
-    {errc::smtp_unexpected_reply, "smtp_unexpected_reply", "unexpected SMTP reply"},
-    {errc::smtp_tls_unavailable, "smtp_tls_unavailable", "STARTTLS required but not offered"},
-    {errc::smtp_extension_missing, "smtp_extension_missing", "server lacks an extension the message needs"},
-    {errc::smtp_data_after_starttls, "smtp_data_after_starttls", "data injected after the STARTTLS reply"},
     // MIME parser
     {errc::mime_header_without_colon, "mime_header_without_colon", "header line without a colon"},
     {errc::mime_continuation_without_field, "mime_continuation_without_field", "folded header line with no field before it"},
     {errc::mime_header_too_long, "mime_header_too_long", "header field too long"},
     {errc::mime_too_many_fields, "mime_too_many_fields", "too many header fields"},
-    {errc::mime_8bit_in_header, "mime_8bit_in_header", "8-bit bytes in a header that are not UTF-8"},
-    {errc::mime_nul, "mime_nul", "NUL byte"},
     {errc::mime_duplicate_field, "mime_duplicate_field", "repeated Content-* field (the first is used)"},
     {errc::mime_missing_boundary, "mime_missing_boundary", "multipart without a boundary"},
     {errc::mime_boundary_not_found, "mime_boundary_not_found", "multipart boundary never found"},

@@ -298,8 +298,8 @@ int run_server(const options& o) {
           if (const auto r = sasl::saslprep(o.user, user, sasl::saslprep_mode::query); !r) fail(r.error, "--user");
         }
         const bool known = rq.username == user;
-        using kind = sasl::server_request::kind;
-        switch (rq.what) {
+        using kind = sasl::request_type;
+        switch (rq.type) {
           case kind::password: st = known && rq.password == o.password ? s.accept() : s.reject(); break;
           case kind::secret: st = known ? s.provide_secret(o.password) : s.reject(); break;
           case kind::scram_keys: {

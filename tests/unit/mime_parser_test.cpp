@@ -437,9 +437,9 @@ TEST_CASE("diagnostics: header syntax", "[mime][parser]") {
   CHECK(has(log, "H 0 \"Subject: a\" @9-21\n"));
   // NUL, bare CR, 8-bit bytes that are not UTF-8; UTF-8 is fine (RFC 6532).
   log = log_of("A: x\0y\r\nB: a\rb\r\nC: \xE9t\xE9\r\nD: \xC3\xA9t\xC3\xA9\r\n\r\n"s);
-  CHECK(has(log, "! mime_nul @4\n"));
+  CHECK(has(log, "! nul_byte @4\n"));
   CHECK(has(log, "! bare_cr @12\n"));
-  CHECK(has(log, "! mime_8bit_in_header @19\n"));
+  CHECK(has(log, "! mime_8bit_header @19\n"));
   CHECK(!has(log, "@28\n"));
   // An mbox "From " line at the start is skipped.
   log = log_of("From someone Sat Jan  1 00:00:00 2000\r\nSubject: a\r\n\r\nx");
@@ -470,7 +470,7 @@ TEST_CASE("diagnostics: multipart structure", "[mime][parser]") {
 
 TEST_CASE("diagnostics: NUL and bare CR in a body, once per part, not in binary", "[mime][parser]") {
   std::string log = log_of("\r\na\0b\0c\rd\re\r\n"s);
-  CHECK(has(log, "! mime_nul @3\n"));
+  CHECK(has(log, "! nul_byte @3\n"));
   CHECK(has(log, "! bare_cr @7\n"));
   CHECK(!has(log, "@5\n"));
   log = log_of("Content-Transfer-Encoding: binary\r\n\r\na\0b\rc"s);

@@ -61,8 +61,8 @@ outcome exchange(mechanism m, bool initial_response, std::string_view client_pas
       case server_status::check: {
         const auto& rq = s.request();
         out.authzid_seen = std::string(rq.authzid);
-        using k = sasl::server_request::kind;
-        switch (rq.what) {
+        using k = sasl::request_type;
+        switch (rq.type) {
           case k::password:
             ss = rq.username == "alice" && rq.password == server_password ? s.accept() : s.reject();
             break;

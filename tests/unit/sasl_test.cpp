@@ -98,7 +98,7 @@ TEST_CASE("SCRAM-SHA-1 and SCRAM-SHA-256: the RFC examples, server side, from st
     sasl::server s(ex.m, o);
     auto st = s.start(std::string("n,,n=user,r=") + ex.nonce);
     REQUIRE(st.state == server_status::check);
-    CHECK(s.request().what == sasl::server_request::kind::scram_keys);
+    CHECK(s.request().type == sasl::request_type::scram_keys);
     CHECK(s.request().username == "user");
     CHECK(s.request().authzid.empty());
     st = s.provide_scram(pencil_keys(ex.m, ex.salt64));
@@ -131,7 +131,7 @@ TEST_CASE("CRAM-MD5: the RFC 2195 example in both roles") {
   CHECK(st.data == challenge);
   st = s.respond("tim b913a602c7eda7a495b4e6e7334d3890");
   REQUIRE(st.state == server_status::check);
-  CHECK(s.request().what == sasl::server_request::kind::secret);
+  CHECK(s.request().type == sasl::request_type::secret);
   CHECK(s.request().username == "tim");
   CHECK(s.provide_secret("tanstaaftanstaaf").state == server_status::success);
 
@@ -156,7 +156,7 @@ TEST_CASE("PLAIN: the RFC 4616 examples in both roles") {
   sasl::server s(mechanism::plain, {});
   auto st = s.start(std::string("Ursel\0Kurt\0xipj3plmq", 20));
   REQUIRE(st.state == server_status::check);
-  CHECK(s.request().what == sasl::server_request::kind::password);
+  CHECK(s.request().type == sasl::request_type::password);
   CHECK(s.request().authzid == "Ursel");
   CHECK(s.request().username == "Kurt");
   CHECK(s.request().password == "xipj3plmq");
@@ -178,7 +178,7 @@ TEST_CASE("OAUTHBEARER: the RFC 7628 examples, success and the error flow") {
 
   sasl::server s(mechanism::oauthbearer, {});
   REQUIRE(s.start(initial).state == server_status::check);
-  CHECK(s.request().what == sasl::server_request::kind::bearer_token);
+  CHECK(s.request().type == sasl::request_type::bearer_token);
   CHECK(s.request().token == "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
   CHECK(s.request().authzid == "user@example.com");
   CHECK(s.accept().state == server_status::success);

@@ -177,8 +177,8 @@ TEST_CASE("smtp limit: label 63 and 64 octets, domain 255 and 256 octets") {
   CHECK(smtp::validate_domain(d255) == errc::ok);
   CHECK(smtp::validate_domain(d255 + "b") == errc::smtp_bad_path);
   CHECK(parse_error("EHLO " + d255) == errc::ok);
-  CHECK(parse_error("EHLO " + d255 + "b") == errc::smtp_syntax_error);
-  CHECK(parse_error("EHLO " + label(64)) == errc::smtp_syntax_error);
+  CHECK(parse_error("EHLO " + d255 + "b") == errc::syntax_error);
+  CHECK(parse_error("EHLO " + label(64)) == errc::syntax_error);
 }
 
 TEST_CASE("smtp limit: path 256 and 257 octets") {
@@ -210,7 +210,7 @@ TEST_CASE("smtp limit: SIZE and BDAT numbers up to 2^64-1") {
   CHECK(r.reply_code == 501);
   REQUIRE(parse("BDAT 18446744073709551615 LAST", c).ok());
   CHECK(c.chunk_size == UINT64_MAX);
-  CHECK(parse_error("BDAT 18446744073709551616") == errc::smtp_syntax_error);
+  CHECK(parse_error("BDAT 18446744073709551616") == errc::syntax_error);
 }
 
 TEST_CASE("smtp limit: ENVID 100 and ORCPT 500 octets") {
@@ -306,8 +306,8 @@ TEST_CASE("smtp command results carry the suggested reply") {
     smtp::enhanced_status status;
   };
   const expectation table[] = {
-      {"XYZZY", errc::smtp_unknown_command, 500, {5, 5, 2}},
-      {"DATA x", errc::smtp_syntax_error, 501, {5, 5, 4}},
+      {"XYZZY", errc::unknown_command, 500, {5, 5, 2}},
+      {"DATA x", errc::syntax_error, 501, {5, 5, 4}},
       {"MAIL FROM:<a@-b>", errc::smtp_bad_path, 501, {5, 1, 7}},
       {"RCPT TO:<a@-b>", errc::smtp_bad_path, 501, {5, 1, 3}},
       {"MAIL FROM:<a@b> BODY=8BIT", errc::smtp_bad_parameter, 504, {5, 5, 4}},

@@ -26,8 +26,8 @@ mailwire_test::session_log read_messages(const smtp::data_options& o, const chun
   auto drain = [&] {
     for (;;) {
       const smtp::data_event e = reader.next(in);
-      if (e.what == smtp::data_event::kind::need_more) return;
-      if (e.what == smtp::data_event::kind::chunk) {
+      if (e.type == smtp::data_event_type::need_more) return;
+      if (e.type == smtp::data_event_type::chunk) {
         REQUIRE_FALSE(e.bytes.empty());
         content.append(e.bytes.data(), e.bytes.size());
         REQUIRE(e.size == content.size());
@@ -168,8 +168,8 @@ TEST_CASE("DATA reader finds a NUL wherever it lies, however far ahead its searc
     const std::string wire = body + ".\r\n" + bad + ".\r\n" + body + ".\r\n" + bad + ".\r\n";
     const std::uint64_t second = body.size() + 3;
     const std::uint64_t fourth = 3 * (body.size() + 3);
-    const std::string want = clean_log + "message \"\" size=0\nend smtp_nul_in_data off=" + std::to_string(second + at) +
-                             "\n" + clean_log + "message \"\" size=0\nend smtp_nul_in_data off=" +
+    const std::string want = clean_log + "message \"\" size=0\nend nul_byte off=" + std::to_string(second + at) +
+                             "\n" + clean_log + "message \"\" size=0\nend nul_byte off=" +
                              std::to_string(fourth + at) + "\n";
     INFO("NUL at " << at);
     const std::string log = mailwire_test::grind(wire, [](const chunks& ch) {
@@ -198,9 +198,9 @@ TEST_CASE("DATA reader streams a large message in bounded memory") {
       fed += n;
       for (;;) {
         const auto e = reader.next(in);
-        if (e.what == smtp::data_event::kind::need_more) break;
-        if (e.what == smtp::data_event::kind::chunk) got += e.bytes.size();
-        if (e.what == smtp::data_event::kind::end) {
+        if (e.type == smtp::data_event_type::need_more) break;
+        if (e.type == smtp::data_event_type::chunk) got += e.bytes.size();
+        if (e.type == smtp::data_event_type::end) {
           REQUIRE(e.error == errc::ok);
           ended = true;
         }

@@ -15,8 +15,8 @@
 namespace smtp = mailwire::smtp;
 namespace sasl = mailwire::sasl;
 using mailwire::errc;
-using ck = smtp::client_event::kind;
-using sk = smtp::server_event::kind;
+using ck = smtp::client_event_type;
+using sk = smtp::server_event_type;
 
 namespace {
 
@@ -82,30 +82,30 @@ outcome run(smtp::client_options co, smtp::server_options so, const std::vector<
     }
     const std::size_t sent = move(to_client, [&](std::string_view b) {
       const std::size_t took = c.feed(b);
-      for (auto e = c.next(); e.what != ck::need_more; e = c.next()) {
-        out.client_log.push_back(std::to_string(static_cast<int>(e.what)) + ":" + std::to_string(e.code) +
+      for (auto e = c.next(); e.type != ck::need_more; e = c.next()) {
+        out.client_log.push_back(std::to_string(static_cast<int>(e.type)) + ":" + std::to_string(e.code) +
                                  (e.error != errc::ok ? ":" + std::string(mailwire::to_name(e.error)) : ""));
-        if (e.what == ck::ready) start_next();
-        if (e.what == ck::mail) accepted = replies = 0;
-        if (e.what == ck::rcpt && e.ok()) ++accepted;
-        if (e.what == ck::body) {
+        if (e.type == ck::ready) start_next();
+        if (e.type == ck::mail) accepted = replies = 0;
+        if (e.type == ck::rcpt && e.ok()) ++accepted;
+        if (e.type == ck::body) {
           const message& m = messages[next_message];
           for (std::size_t i = 0; i < m.body.size(); i += 5) REQUIRE(c.write_body(m.body.substr(i, 5)) == errc::ok);
           REQUIRE(c.end_body() == errc::ok);
         }
         // The transaction is over after its one reply (LMTP: one per
         // accepted recipient).
-        if (e.what == ck::message && (!so.lmtp || ++replies >= accepted)) {
+        if (e.type == ck::message && (!so.lmtp || ++replies >= accepted)) {
           ++next_message;
           start_next();
         }
-        if (e.what == ck::starttls) {
+        if (e.type == ck::starttls) {
           REQUIRE(s.take_unconsumed().empty());  // a well-behaved client sent nothing after STARTTLS
           REQUIRE(s.tls_established() == errc::ok);
           REQUIRE(c.tls_established() == errc::ok);
           server_switching = false;
         }
-        if (e.what == ck::closed) break;
+        if (e.type == ck::closed) break;
       }
       return took;
     });
@@ -115,8 +115,8 @@ outcome run(smtp::client_options co, smtp::server_options so, const std::vector<
     const std::string to_server(c.pending_output());
     const std::size_t got = move(to_server, [&](std::string_view b) {
       const std::size_t took = s.feed(b);
-      for (auto e = s.next(); e.what != sk::need_more && e.what != sk::paused && e.what != sk::closed; e = s.next()) {
-        switch (e.what) {
+      for (auto e = s.next(); e.type != sk::need_more && e.type != sk::paused && e.type != sk::closed; e = s.next()) {
+        switch (e.type) {
           case sk::mail: REQUIRE(s.accept() == errc::ok); break;
           case sk::rcpt:
             REQUIRE((e.cmd->address.local_part == "unknown" ? s.reject(550, std::nullopt, "no such user") : s.accept()) ==
@@ -136,10 +136,10 @@ outcome run(smtp::client_options co, smtp::server_options so, const std::vector<
             break;
           case sk::auth_start: REQUIRE(s.auth_begin("SERVERNONCE") == errc::ok); break;
           case sk::auth_check: {
-            using k = sasl::server_request::kind;
-            if (e.auth->what == k::secret) {
+            using k = sasl::request_type;
+            if (e.auth->type == k::secret) {
               s.auth_provide_secret("secret");
-            } else if (e.auth->what == k::scram_keys) {
+            } else if (e.auth->type == k::scram_keys) {
               sasl::scram_keys keys;
               REQUIRE(sasl::make_scram_keys(e.mechanism, "secret", "salt", 4096, keys) == errc::ok);
               s.auth_provide_scram(keys);
@@ -234,7 +234,7 @@ TEST_CASE("client: STARTTLS required but not offered ends the session with an er
   co.tls = smtp::tls_policy::required;
   const outcome o = run(co, {}, two_messages, 0);
   CHECK(o.delivered.empty());
-  CHECK(std::find(o.client_log.begin(), o.client_log.end(), "10:0:smtp_tls_unavailable") != o.client_log.end());
+  CHECK(std::find(o.client_log.begin(), o.client_log.end(), "10:0:tls_unavailable") != o.client_log.end());
 }
 
 TEST_CASE("client: bytes after the 220 to STARTTLS are an injection, never parsed") {
@@ -242,7 +242,7 @@ TEST_CASE("client: bytes after the 220 to STARTTLS are an injection, never parse
   so.offer_starttls = true;
   const outcome o = run({}, so, two_messages, 0, "250 2.1.0 forged\r\n");
   CHECK(o.delivered.empty());
-  CHECK(std::find(o.client_log.begin(), o.client_log.end(), "10:0:smtp_data_after_starttls") != o.client_log.end());
+  CHECK(std::find(o.client_log.begin(), o.client_log.end(), "10:0:data_after_starttls") != o.client_log.end());
 }
 
 TEST_CASE("client: parameters the server lacks are refused before anything is sent") {
@@ -255,18 +255,18 @@ TEST_CASE("client: parameters the server lacks are refused before anything is se
   for (int i = 0; i < 10; ++i) {
     c.feed(s.pending_output());
     s.consume_output(s.pending_output().size());
-    while (c.next().what != ck::need_more) {
+    while (c.next().type != ck::need_more) {
     }
     s.feed(c.pending_output());
     c.consume_output(c.pending_output().size());
-    while (s.next().what != sk::need_more) {
+    while (s.next().type != sk::need_more) {
     }
   }
   const std::string utf8_local = "j\xC3\xBCrgen";
-  CHECK(c.mail(mailbox(utf8_local + "@example.com")) == errc::smtp_extension_missing);
+  CHECK(c.mail(mailbox(utf8_local + "@example.com")) == errc::extension_missing);
   smtp::mail_parameters big;
   big.size = 101;
-  CHECK(c.mail(mailbox("a@example.com"), big) == errc::smtp_message_too_big);
+  CHECK(c.mail(mailbox("a@example.com"), big) == errc::message_too_big);
   CHECK(c.pending_output().empty());
   big.size = 100;
   CHECK(c.mail(mailbox("a@example.com"), big) == errc::ok);

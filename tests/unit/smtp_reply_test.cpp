@@ -161,9 +161,9 @@ TEST_CASE("smtp parse_reply_line: codes, separators, text") {
   for (const char* bad : {"", "25", "2x0 OK", "150 OK", "650 OK", "260 OK", "25a OK", "250_OK", "250\tOK",
                           "250OK", " 250 OK", "250 a\x01", "250 a\x7F"}) {
     INFO(bad);
-    CHECK(smtp::parse_reply_line(bad).error == errc::smtp_malformed_reply);
+    CHECK(smtp::parse_reply_line(bad).error == errc::malformed_reply);
   }
-  CHECK(smtp::parse_reply_line(std::string_view("250 a\0b", 7)).error == errc::smtp_malformed_reply);
+  CHECK(smtp::parse_reply_line(std::string_view("250 a\0b", 7)).error == errc::malformed_reply);
 }
 
 TEST_CASE("smtp enhanced status codes: RFC 3463 syntax and class") {
@@ -203,7 +203,7 @@ TEST_CASE("smtp reply limit: lines just under and just over max_lines") {
   a.feed_line("250-c");
   const smtp::reply_result r = a.feed_line("250 d");
   CHECK(r.state == smtp::reply_result::status::error);
-  CHECK(r.error == errc::smtp_reply_too_long);
+  CHECK(r.error == errc::reply_too_long);
   CHECK(!a.discarding());  // the offending line was the last one
   CHECK(a.feed_line("221 bye").state == smtp::reply_result::status::complete);
   CHECK(a.get().code() == 221);
@@ -217,11 +217,11 @@ TEST_CASE("smtp reply limit: bytes just under and just over max_bytes") {
   CHECK(a.feed_line("250 ").state == smtp::reply_result::status::complete);          // 14 + 6 = 20
   a.feed_line("250-abcdefgh");
   smtp::reply_result r = a.feed_line("250 a");  // 14 + 7 = 21
-  CHECK(r.error == errc::smtp_reply_too_long);
+  CHECK(r.error == errc::reply_too_long);
   CHECK(!a.discarding());  // the offending line ended the reply
   a.feed_line("250-abcdefgh");
   r = a.feed_line("250-a");  // 21 again, on a continuation line: the rest of the reply is dropped
-  CHECK(r.error == errc::smtp_reply_too_long);
+  CHECK(r.error == errc::reply_too_long);
   CHECK(a.discarding());
   CHECK(a.feed_line("250-more").state == smtp::reply_result::status::need_more);
   CHECK(a.feed_line("250 end").state == smtp::reply_result::status::need_more);
@@ -235,7 +235,7 @@ TEST_CASE("smtp reply limit: line length just under and just over 512 with CRLF"
   const std::string fits = "250 " + std::string(506, 'x');  // 510 + CRLF = 512
   CHECK(a.feed_line(fits).state == smtp::reply_result::status::complete);
   const std::string over = "250 " + std::string(507, 'x');
-  CHECK(a.feed_line(over).error == errc::smtp_reply_too_long);
+  CHECK(a.feed_line(over).error == errc::reply_too_long);
 }
 
 TEST_CASE("smtp reply_assembler: inconsistent codes and malformed lines") {
@@ -248,11 +248,11 @@ TEST_CASE("smtp reply_assembler: inconsistent codes and malformed lines") {
   CHECK(!a.discarding());
   a.feed_line("250-a");
   r = a.feed_line("garbage");
-  CHECK(r.error == errc::smtp_malformed_reply);
+  CHECK(r.error == errc::malformed_reply);
   CHECK(a.discarding());
   CHECK(a.feed_line("250 end").state == smtp::reply_result::status::need_more);
   r = a.feed_line("garbage");  // outside a reply: nothing to drop
-  CHECK(r.error == errc::smtp_malformed_reply);
+  CHECK(r.error == errc::malformed_reply);
   CHECK(!a.discarding());
   CHECK(a.feed_line("220 ready").state == smtp::reply_result::status::complete);
 }
@@ -276,7 +276,7 @@ TEST_CASE("smtp owned_reply outlives the assembler") {
 TEST_CASE("smtp parse_ehlo_reply: errors and the SIZE number limit") {
   smtp::capabilities c;
   CHECK(smtp::parse_ehlo_reply(assemble({"550 no"}).view(), c) == errc::invalid_argument);
-  CHECK(smtp::parse_ehlo_reply(assemble({"250 "}).view(), c) == errc::smtp_malformed_reply);
+  CHECK(smtp::parse_ehlo_reply(assemble({"250 "}).view(), c) == errc::malformed_reply);
   CHECK(smtp::parse_ehlo_reply(assemble({"250-x", "250 SIZE 18446744073709551615"}).view(), c) == errc::ok);
   CHECK(c.size_limit == UINT64_MAX);
   CHECK(smtp::parse_ehlo_reply(assemble({"250-x", "250 SIZE 18446744073709551616"}).view(), c) == errc::ok);

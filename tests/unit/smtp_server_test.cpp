@@ -13,7 +13,7 @@ namespace smtp = mailwire::smtp;
 namespace sasl = mailwire::sasl;
 using mailwire::errc;
 using mailwire_test::chunks;
-using kind = smtp::server_event::kind;
+using kind = smtp::server_event_type;
 
 namespace {
 
@@ -56,7 +56,7 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
   auto drain = [&] {
     for (;;) {
       const smtp::server_event e = s.next();
-      switch (e.what) {
+      switch (e.type) {
         case kind::need_more: return;
         case kind::paused: FAIL("paused without a pending answer"); return;
         case kind::hello:
@@ -105,19 +105,19 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
           REQUIRE(s.auth_begin("SERVERNONCE") == errc::ok);
           break;
         case kind::auth_check: {
-          using k = sasl::server_request::kind;
+          using k = sasl::request_type;
           const sasl::server_request& rq = *e.auth;
           log.events.push_back("auth_check " + std::string(rq.username));
-          if (rq.what == k::password) {
+          if (rq.type == k::password) {
             REQUIRE((rq.username == "alice" && rq.password == "secret" ? s.accept()
                                                                        : s.reject(535, smtp::enhanced_status{5, 7, 8}, "Bad credentials")) == errc::ok);
-          } else if (rq.what == k::secret) {
+          } else if (rq.type == k::secret) {
             REQUIRE(s.auth_provide_secret("secret") == errc::ok);
-          } else if (rq.what == k::scram_keys) {
+          } else if (rq.type == k::scram_keys) {
             sasl::scram_keys keys;
             REQUIRE(sasl::make_scram_keys(sasl::mechanism::scram_sha_256, "secret", "salt", 4096, keys) == errc::ok);
             REQUIRE(s.auth_provide_scram(keys) == errc::ok);
-          } else if (rq.what == k::bearer_token) {
+          } else if (rq.type == k::bearer_token) {
             REQUIRE((rq.token == "good" ? s.accept() : s.auth_reject_token(R"({"status":"401"})")) == errc::ok);
           } else {
             REQUIRE(s.accept() == errc::ok);

@@ -533,11 +533,11 @@ class parser {
   void check_header_bytes(std::string_view raw, std::uint64_t offset) {
     for (std::size_t i = 0; i < raw.size(); ++i) {
       const char c = raw[i];
-      if (c == '\0') diag(errc::mime_nul, offset + i);
+      if (c == '\0') diag(errc::nul_byte, offset + i);
       if (c == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n')) diag(errc::bare_cr, offset + i);
     }
     const std::size_t bad = utf8::invalid_at(raw);
-    if (bad != raw.size()) diag(errc::mime_8bit_in_header, offset + bad);
+    if (bad != raw.size()) diag(errc::mime_8bit_header, offset + bad);
   }
 
   // The fields the parser itself reads: the first of each wins.
@@ -839,7 +839,7 @@ class parser {
     if ((f.flags & flag_nul) == 0) {
       if (const void* z = std::memchr(text.data(), '\0', text.size())) {
         f.flags |= flag_nul;
-        diag(errc::mime_nul, offset + static_cast<std::size_t>(static_cast<const char*>(z) - text.data()));
+        diag(errc::nul_byte, offset + static_cast<std::size_t>(static_cast<const char*>(z) - text.data()));
       }
     }
     if ((f.flags & flag_bare_cr) == 0) {

@@ -61,17 +61,18 @@ struct server_options {
 };
 
 /// What the application must decide (server_step::status::check).
+enum class request_type : std::uint8_t {
+  none,
+  password,     ///< PLAIN, LOGIN: is `password` right for `username`? accept() / reject()
+  secret,       ///< CRAM-MD5: provide_secret(password of `username`) / reject()
+  scram_keys,   ///< SCRAM: provide_scram(keys of `username`) / reject()
+  bearer_token, ///< OAUTHBEARER, XOAUTH2: is `token` valid for `username`? accept() / reject(json)
+  external,     ///< EXTERNAL: may the externally authenticated peer act as `authzid`?
+  anonymous,    ///< ANONYMOUS: allow a guest (`trace` is its self-description)?
+};
+
 struct server_request {
-  enum class kind : std::uint8_t {
-    none,
-    password,     ///< PLAIN, LOGIN: is `password` right for `username`? accept() / reject()
-    secret,       ///< CRAM-MD5: provide_secret(password of `username`) / reject()
-    scram_keys,   ///< SCRAM: provide_scram(keys of `username`) / reject()
-    bearer_token, ///< OAUTHBEARER, XOAUTH2: is `token` valid for `username`? accept() / reject(json)
-    external,     ///< EXTERNAL: may the externally authenticated peer act as `authzid`?
-    anonymous,    ///< ANONYMOUS: allow a guest (`trace` is its self-description)?
-  };
-  kind what = kind::none;
+  request_type type = request_type::none;
   std::string_view authzid;   ///< requested authorization identity; empty: none
   std::string_view username;  ///< authentication identity (SCRAM: after SASLprep)
   std::string_view password;  ///< PLAIN, LOGIN
@@ -139,7 +140,7 @@ class server {
         }
         password_ = std::string(data);
         if (username_.empty()) return fail(errc::sasl_invalid_field);
-        return check(server_request::kind::password);
+        return check(request_type::password);
       case mechanism::cram_md5: return cram_md5(data);
       case mechanism::xoauth2:
       case mechanism::oauthbearer:
@@ -156,12 +157,12 @@ class server {
       case mechanism::external:
         if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
         authzid_ = std::string(data);
-        return check(server_request::kind::external);
+        return check(request_type::external);
       case mechanism::anonymous:
         if (data.size() > 255 * 4) return fail(errc::sasl_too_long);  // 255 characters (RFC 4505 3)
         if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
         trace_ = std::string(data);
-        return check(server_request::kind::anonymous);
+        return check(request_type::anonymous);
     }
     return fail(errc::sasl_unexpected_message);
   }
@@ -180,8 +181,7 @@ class server {
 
   /// Yes to a password, token, EXTERNAL or ANONYMOUS request.
   server_step accept() {
-    using k = server_request::kind;
-    if (state_ != state::checking || request_.what == k::secret || request_.what == k::scram_keys) {
+    if (state_ != state::checking || request_.type == request_type::secret || request_.type == request_type::scram_keys) {
       return fail(errc::invalid_state);
     }
     return succeed({});
@@ -192,7 +192,7 @@ class server {
   /// and the exchange fails when the client answers it.
   server_step reject(std::string_view error_json = {}) {
     if (state_ != state::checking) return fail(errc::invalid_state);
-    if (request_.what == server_request::kind::bearer_token && !error_json.empty()) {
+    if (request_.type == request_type::bearer_token && !error_json.empty()) {
       oauth_error_sent_ = true;
       state_ = state::waiting;
       request_ = {};
@@ -204,7 +204,7 @@ class server {
 
   /// CRAM-MD5: the shared secret (password) of request().username.
   server_step provide_secret(std::string_view secret) {
-    if (state_ != state::checking || request_.what != server_request::kind::secret) return fail(errc::invalid_state);
+    if (state_ != state::checking || request_.type != request_type::secret) return fail(errc::invalid_state);
     const std::string expected = to_hex(hmac<md5>::mac(secret, cram_challenge_));
     return constant_time_equal(expected, cram_digest_) ? succeed({}) : fail(errc::sasl_auth_failed);
   }
@@ -215,7 +215,7 @@ class server {
   /// name) rather than reject(), so that the exchange fails only at the
   /// proof and does not reveal which users exist (RFC 5802 5.1).
   server_step provide_scram(const scram_keys& keys) {
-    if (state_ != state::checking || request_.what != server_request::kind::scram_keys) return fail(errc::invalid_state);
+    if (state_ != state::checking || request_.type != request_type::scram_keys) return fail(errc::invalid_state);
     const detail::scram_algorithm& a = detail::scram_algorithm_for(mech_);
     if (keys.iterations == 0 || keys.salt.empty() || keys.stored_key.size() != a.digest_size ||
         keys.server_key.size() != a.digest_size) {
@@ -252,9 +252,9 @@ class server {
     return challenge_out();
   }
   server_step challenge_out() { return {server_step::status::challenge, out_, errc::ok}; }
-  server_step check(server_request::kind what) {
+  server_step check(request_type type) {
     state_ = state::checking;
-    request_ = {what, authzid_, username_, password_, token_, trace_};
+    request_ = {type, authzid_, username_, password_, token_, trace_};
     return {server_step::status::check, {}, errc::ok};
   }
   static bool has_forbidden(std::string_view s) noexcept {
@@ -277,7 +277,7 @@ class server {
     authzid_ = std::string(authzid);
     username_ = std::string(authcid);
     password_ = std::string(passwd);
-    return check(server_request::kind::password);
+    return check(request_type::password);
   }
 
   // response = username SP 32 lowercase hex digits (RFC 2195 2)
@@ -292,7 +292,7 @@ class server {
     if (has_forbidden(msg.substr(0, sp))) return fail(errc::sasl_invalid_field);
     username_ = std::string(msg.substr(0, sp));
     cram_digest_ = std::string(digest);
-    return check(server_request::kind::secret);
+    return check(request_type::secret);
   }
 
   // "user=" user %x01 "auth=Bearer " token %x01 %x01
@@ -357,7 +357,7 @@ class server {
     username_ = std::string(user);
     authzid_ = std::string(authzid);
     token_ = std::string(token);
-    return check(server_request::kind::bearer_token);
+    return check(request_type::bearer_token);
   }
 
   // gs2-header = gs2-cbind-flag "," [authzid] "," (RFC 5802 7, RFC 5801 4)
@@ -410,7 +410,7 @@ class server {
     if (username_.empty()) return fail(errc::sasl_malformed);
     authzid_ = authzid;
     client_nonce_ = std::string(nonce);
-    return check(server_request::kind::scram_keys);
+    return check(request_type::scram_keys);
   }
 
   server_step scram_client_final(std::string_view msg) {

@@ -251,7 +251,7 @@ inline bool parse_ehlo_line(std::string_view key, std::string_view params, bool 
 /// (replaced). Keywords are read from each line's raw text (see
 /// reply::raw_text). Returns errc::ok, errc::invalid_argument when the
 /// reply is not a positive completion (250) or has no lines, or
-/// errc::smtp_malformed_reply when the first line has no domain. A line
+/// errc::malformed_reply when the first line has no domain. A line
 /// that is not a known keyword with valid parameters (including the
 /// pre-standard "AUTH=" form, which is typed as AUTH) never fails the
 /// parse: it is kept in `unknown` as sent (split at its first SP). A
@@ -262,7 +262,7 @@ inline errc parse_ehlo_reply(const reply& r, capabilities& out) {
   // ehlo-ok-rsp: "250" SP Domain [ SP ehlo-greet ] / "250-" Domain ... (RFC 5321 4.1.1.1)
   const std::string_view first = r.raw_text(0);
   const std::size_t sp = first.find(' ');
-  if (sp == 0 || first.empty()) return errc::smtp_malformed_reply;
+  if (sp == 0 || first.empty()) return errc::malformed_reply;
   out.domain = std::string(first.substr(0, sp));
   if (sp != std::string_view::npos) out.greeting = std::string(first.substr(sp + 1));
   for (std::size_t i = 1; i < r.size(); ++i) {

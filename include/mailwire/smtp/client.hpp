@@ -20,8 +20,8 @@
 // bare CR and LF repaired (or refused, by option), ended by CRLF.CRLF.
 //
 // Safety: any byte after the server's 220 to STARTTLS and before TLS is an
-// injection (errc::smtp_data_after_starttls) and ends the session; a reply
-// with no command outstanding is errc::smtp_unexpected_reply; every command
+// injection (errc::data_after_starttls) and ends the session; a reply
+// with no command outstanding is errc::unexpected_reply; every command
 // goes through the writer's single emit point (no CR, LF or NUL in fields).
 // The caller owns TLS and timers (RFC 5321 4.5.3.2 lists the timeouts).
 // Events' views are valid until the next non-const call. Nothing throws;
@@ -104,7 +104,7 @@ class fifo {
 enum class tls_policy : std::uint8_t {
   none,           ///< never STARTTLS (plain text throughout)
   opportunistic,  ///< STARTTLS when offered, plain text otherwise
-  required,       ///< STARTTLS or fail (errc::smtp_tls_unavailable)
+  required,       ///< STARTTLS or fail (errc::tls_unavailable)
   implicit,       ///< the transport is TLS from the first byte (port 465)
 };
 
@@ -136,22 +136,23 @@ struct client_options {
   std::size_t max_buffered = limits::max_buffered;
 };
 
+enum class client_event_type : std::uint8_t {
+  need_more,      ///< feed more bytes (after writing pending_output())
+  starttls,       ///< the server said 220 to STARTTLS: handshake, then tls_established()
+  authenticated,  ///< AUTH succeeded (the server proved itself where SCRAM allows)
+  ready,          ///< the session is set up: capabilities() known, transactions may start
+  mail,           ///< the reply to MAIL FROM
+  rcpt,           ///< the reply to RCPT TO number `index`
+  body,           ///< the server takes the message now: write_body(), then end_body()
+  message,        ///< the reply to the message (LMTP: for accepted recipient `index`)
+  reset,          ///< the reply to RSET
+  closed,         ///< the session is over (after QUIT, a 421, or a fatal error)
+  error,          ///< `error` says what went wrong; `closed` follows when fatal
+};
+
 /// One event from client::next().
 struct client_event {
-  enum class kind : std::uint8_t {
-    need_more,      ///< feed more bytes (after writing pending_output())
-    starttls,       ///< the server said 220 to STARTTLS: handshake, then tls_established()
-    authenticated,  ///< AUTH succeeded (the server proved itself where SCRAM allows)
-    ready,          ///< the session is set up: capabilities() known, transactions may start
-    mail,           ///< the reply to MAIL FROM
-    rcpt,           ///< the reply to RCPT TO number `index`
-    body,           ///< the server takes the message now: write_body(), then end_body()
-    message,        ///< the reply to the message (LMTP: for accepted recipient `index`)
-    reset,          ///< the reply to RSET
-    closed,         ///< the session is over (after QUIT, a 421, or a fatal error)
-    error,          ///< `error` says what went wrong; `closed` follows when fatal
-  };
-  kind what = kind::need_more;
+  client_event_type type = client_event_type::need_more;
   std::uint16_t code = 0;  ///< the reply code, when the event is a reply
   std::optional<enhanced_status> status;
   std::string_view text;  ///< the reply's first line of text
@@ -211,13 +212,13 @@ class client {
       if (!events_.empty()) {
         client_event e = events_.front();
         events_.pop_front();
-        if (e.what == client_event::kind::closed) state_ = state::closed;
+        if (e.type == client_event_type::closed) state_ = state::closed;
         return e;
       }
-      if (state_ == state::closed) return event(client_event::kind::closed);
-      if (state_ == state::tls_switch) return event(client_event::kind::need_more);
+      if (state_ == state::closed) return event(client_event_type::closed);
+      if (state_ == state::tls_switch) return event(client_event_type::need_more);
       const line_result l = lines_.next(in_);
-      if (l.state == line_result::status::need_more) return event(client_event::kind::need_more);
+      if (l.state == line_result::status::need_more) return event(client_event_type::need_more);
       if (l.state == line_result::status::error) {
         fatal(l.error);
         continue;
@@ -253,20 +254,20 @@ class client {
   }
 
   /// Starts a transaction. Parameters the message needs and the server
-  /// lacks are refused (errc::smtp_extension_missing): SMTPUTF8 (set
+  /// lacks are refused (errc::extension_missing): SMTPUTF8 (set
   /// automatically when `from` holds UTF-8 and the server offers it),
   /// BODY=8BITMIME, BODY=BINARYMIME (needs CHUNKING too). A SIZE over the
-  /// server's limit is errc::smtp_message_too_big. Nothing is sent then.
+  /// server's limit is errc::message_too_big. Nothing is sent then.
   errc mail(const path& from, mail_parameters params = {}) {
     if (state_ != state::ready || in_transaction_) return errc::invalid_state;
     if (needs_utf8(from)) params.smtputf8 = true;
-    if (params.smtputf8 && !caps_.smtputf8) return errc::smtp_extension_missing;
-    if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::smtp_extension_missing;
+    if (params.smtputf8 && !caps_.smtputf8) return errc::extension_missing;
+    if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::extension_missing;
     if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && use_chunking_)) {
-      return errc::smtp_extension_missing;
+      return errc::extension_missing;
     }
     if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
-      return errc::smtp_message_too_big;
+      return errc::message_too_big;
     }
     command c;
     c.kind = verb::mail;
@@ -284,7 +285,7 @@ class client {
   /// Adds a recipient; its reply comes as a rcpt event with this index.
   errc rcpt(const path& to, rcpt_parameters params = {}) {
     if (state_ != state::ready || !in_transaction_ || body_started_) return errc::invalid_state;
-    if (needs_utf8(to) && !smtputf8_) return errc::smtp_extension_missing;
+    if (needs_utf8(to) && !smtputf8_) return errc::extension_missing;
     command c;
     c.kind = verb::rcpt;
     c.address = to;
@@ -303,7 +304,7 @@ class client {
     writer_ = data_writer(bare_line_ends_, !chunking_);
     if (chunking_) {
       body_open_ = true;
-      push(event(client_event::kind::body));
+      push(event(client_event_type::body));
       return errc::ok;
     }
     command c;
@@ -373,9 +374,9 @@ class client {
     std::size_t length = 0;
   };
 
-  static client_event event(client_event::kind k) {
+  static client_event event(client_event_type k) {
     client_event e;
-    e.what = k;
+    e.type = k;
     return e;
   }
   void push(client_event e) { events_.push_back(e); }
@@ -449,10 +450,10 @@ class client {
   void expect(step what, std::size_t index) { outstanding_.push_back({what, index}); }
 
   void fatal(errc e) {
-    client_event ev = event(client_event::kind::error);
+    client_event ev = event(client_event_type::error);
     ev.error = e;
     push(ev);
-    push(event(client_event::kind::closed));
+    push(event(client_event_type::closed));
     state_ = state::closed;
   }
 
@@ -464,7 +465,7 @@ class client {
     accepted_ = 0;
   }
 
-  client_event reply_event(client_event::kind k, const reply& r, std::size_t index = 0) {
+  client_event reply_event(client_event_type k, const reply& r, std::size_t index = 0) {
     client_event e = event(k);
     e.code = r.code();
     e.status = r.status();
@@ -489,16 +490,16 @@ class client {
         if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument);
         return;
       }
-      if (tls_policy_ == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+      if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
     }
     if (auth_ && !authenticated_) return start_auth();
     state_ = state::ready;
-    push(event(client_event::kind::ready));
+    push(event(client_event_type::ready));
   }
 
   // Gives up politely: the error, then QUIT.
   void refuse_session(errc e) {
-    client_event ev = event(client_event::kind::error);
+    client_event ev = event(client_event_type::error);
     ev.error = e;
     push(ev);
     command c;
@@ -572,7 +573,7 @@ class client {
       if (s.state == sasl::client_step::status::done) {
         authenticated_ = true;
         auth_.reset();  // the credentials are not kept past their use
-        push(reply_event(client_event::kind::authenticated, r));
+        push(reply_event(client_event_type::authenticated, r));
         after_hello();
         return;
       }
@@ -580,7 +581,7 @@ class client {
     }
     const errc e = a.error != errc::ok ? a.error : errc::sasl_auth_failed;
     auth_.reset();
-    client_event ev = reply_event(client_event::kind::error, r);
+    client_event ev = reply_event(client_event_type::error, r);
     ev.error = e;
     push(ev);
     command c;
@@ -589,24 +590,24 @@ class client {
   }
 
   void on_reply(const reply& r) {
-    if (outstanding_.empty()) return fatal(errc::smtp_unexpected_reply);
+    if (outstanding_.empty()) return fatal(errc::unexpected_reply);
     const pending p = outstanding_.front();
     outstanding_.pop_front();
     if (outstanding_.empty()) barrier_outstanding_ = false;
     const std::uint16_t code = r.code();
     if (code == 421 && p.what != step::quit) {
       // The server is closing the session (RFC 5321 3.8).
-      push(reply_event(client_event::kind::error, r));
-      events_.back().error = errc::smtp_unexpected_reply;
-      push(event(client_event::kind::closed));
+      push(reply_event(client_event_type::error, r));
+      events_.back().error = errc::unexpected_reply;
+      push(event(client_event_type::closed));
       state_ = state::closed;
       return;
     }
     switch (p.what) {
       case step::greeting:
         if (code != 220) {
-          push(reply_event(client_event::kind::error, r));
-          events_.back().error = errc::smtp_unexpected_reply;
+          push(reply_event(client_event_type::error, r));
+          events_.back().error = errc::unexpected_reply;
           command c;
           c.kind = verb::quit;
           queue(c, step::quit, 0);
@@ -617,7 +618,7 @@ class client {
       case step::ehlo:
         if (code == 250) {
           capabilities caps;
-          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::smtp_malformed_reply);
+          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::malformed_reply);
           caps_ = std::move(caps);
           after_hello();
         } else if (code >= 500 && !lmtp_) {
@@ -626,11 +627,11 @@ class client {
           c.argument = hostname_;
           queue(c, step::helo, 0);
         } else {
-          refuse_session(errc::smtp_unexpected_reply);
+          refuse_session(errc::unexpected_reply);
         }
         break;
       case step::helo:
-        if (code != 250) return refuse_session(errc::smtp_unexpected_reply);
+        if (code != 250) return refuse_session(errc::unexpected_reply);
         caps_ = capabilities{};
         after_hello();
         break;
@@ -638,29 +639,29 @@ class client {
         if (code == 220) {
           // Nothing may follow the 220 before TLS: bytes already here were
           // injected (or the server misbehaves). Never parse them.
-          if (!in_.empty()) return fatal(errc::smtp_data_after_starttls);
+          if (!in_.empty()) return fatal(errc::data_after_starttls);
           state_ = state::tls_switch;
-          push(reply_event(client_event::kind::starttls, r));
+          push(reply_event(client_event_type::starttls, r));
           break;
         }
-        if (tls_policy_ == tls_policy::required) return refuse_session(errc::smtp_tls_unavailable);
+        if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
         caps_.starttls = false;  // opportunistic: carry on in plain text
         after_hello();
         break;
       case step::auth: auth_reply(r); break;
       case step::mail:
-        push(reply_event(client_event::kind::mail, r));  // pipelined RCPT/DATA replies still follow
+        push(reply_event(client_event_type::mail, r));  // pipelined RCPT/DATA replies still follow
         break;
       case step::rcpt:
         if (code >= 200 && code < 300) ++accepted_;
-        push(reply_event(client_event::kind::rcpt, r, p.index));
+        push(reply_event(client_event_type::rcpt, r, p.index));
         break;
       case step::data:
         if (code == 354) {
           body_open_ = true;
-          push(reply_event(client_event::kind::body, r));
+          push(reply_event(client_event_type::body, r));
         } else {
-          push(reply_event(client_event::kind::message, r));
+          push(reply_event(client_event_type::message, r));
           end_transaction();
         }
         break;
@@ -668,20 +669,20 @@ class client {
       case step::message:
         if (lmtp_) {
           // One reply per accepted recipient (RFC 2033 4.2).
-          push(reply_event(client_event::kind::message, r, lmtp_index_));
+          push(reply_event(client_event_type::message, r, lmtp_index_));
           if (++lmtp_index_ < accepted_) {
             expect(step::message, lmtp_index_);
             return;
           }
         } else {
-          push(reply_event(client_event::kind::message, r));
+          push(reply_event(client_event_type::message, r));
         }
         lmtp_index_ = 0;
         end_transaction();
         break;
-      case step::rset: push(reply_event(client_event::kind::reset, r)); break;
+      case step::rset: push(reply_event(client_event_type::reset, r)); break;
       case step::quit:
-        push(reply_event(client_event::kind::closed, r));
+        push(reply_event(client_event_type::closed, r));
         break;
     }
     flush_queue();

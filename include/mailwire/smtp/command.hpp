@@ -361,7 +361,7 @@ constexpr errc check_text_argument(std::string_view s, bool utf8, std::size_t& a
       ++i;
     } else {
       at = i;
-      return errc::smtp_syntax_error;
+      return errc::syntax_error;
     }
   }
   return errc::ok;
@@ -379,7 +379,7 @@ constexpr command_result command_error(errc e, std::size_t at, verb v, std::uint
   r.error = e;
   r.offset = at;
   switch (e) {
-    case errc::smtp_unknown_command:
+    case errc::unknown_command:
       r.reply_code = 500;
       r.status = {5, 5, 2};
       break;
@@ -434,13 +434,13 @@ inline command_result parse_parameters(std::string_view params, std::size_t base
   std::size_t i = 0;
   while (i < params.size()) {
     // Mail-parameters = esmtp-param *(SP esmtp-param): exactly one SP each
-    if (params[i] != ' ') return command_error(errc::smtp_syntax_error, base + i, v);
+    if (params[i] != ' ') return command_error(errc::syntax_error, base + i, v);
     ++i;
     const std::size_t start = i;
     std::size_t end = params.find(' ', i);
     if (end == std::string_view::npos) end = params.size();
     const std::string_view param = params.substr(start, end - start);
-    if (param.empty()) return command_error(errc::smtp_syntax_error, base + start, v);  // two SPs, or a trailing one
+    if (param.empty()) return command_error(errc::syntax_error, base + start, v);  // two SPs, or a trailing one
     i = end;
     const std::size_t eq = param.find('=');
     const std::string_view key = param.substr(0, eq);
@@ -629,7 +629,7 @@ inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std:
   // "MAIL FROM:" Reverse-path / "RCPT TO:" ( "<Postmaster@" Domain ">" /
   // "<Postmaster>" / Forward-path ) (RFC 5321 4.1.1.2, 4.1.1.3)
   if (line.size() - i <= word.size() || line[i] != ' ' || !ascii::iequals(line.substr(i + 1, word.size()), word)) {
-    return command_error(errc::smtp_syntax_error, i, v);
+    return command_error(errc::syntax_error, i, v);
   }
   i += 1 + word.size();
   if (o.allow_space_after_colon && i < line.size() && line[i] == ' ') ++i;
@@ -656,12 +656,12 @@ inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std:
 /// (which is reset first; its vector keeps its capacity). Verbs and
 /// keywords are case-insensitive; the grammar is RFC 5321's, strictly:
 /// exactly one SP between elements, nothing after an argument-less command
-/// ("DATA x", "QUIT " are smtp_syntax_error), no SP after "FROM:" unless
+/// ("DATA x", "QUIT " are syntax_error), no SP after "FROM:" unless
 /// command_options::allow_space_after_colon.
 ///
 /// Errors (see command_result for the reply codes):
-///  - smtp_unknown_command: the verb is not one of `verb`;
-///  - smtp_syntax_error: arguments missing, extra or malformed;
+///  - unknown_command: the verb is not one of `verb`;
+///  - syntax_error: arguments missing, extra or malformed;
 ///  - smtp_bad_path: a MAIL/RCPT path that is not RFC 5321 4.1.2 syntax, or
 ///    over limits::smtp_local_part / smtp_domain / domain_label / smtp_path;
 ///  - smtp_bad_parameter: a malformed, repeated or misplaced parameter, or
@@ -691,14 +691,14 @@ inline command_result parse_command(std::string_view line, command& out, const c
       break;
     }
   }
-  if (!found) return detail::command_error(errc::smtp_unknown_command, 0, verb::noop);
+  if (!found) return detail::command_error(errc::unknown_command, 0, verb::noop);
   const verb v = out.kind;
   const std::size_t n = word.size();
   // [SP argument]: the argument after exactly one SP; `has_arg` is false
   // for a bare verb.
   const bool has_arg = sp != std::string_view::npos;
   const std::string_view arg = has_arg ? line.substr(n + 1) : std::string_view{};
-  auto syntax = [&](std::size_t at) { return detail::command_error(errc::smtp_syntax_error, at, v); };
+  auto syntax = [&](std::size_t at) { return detail::command_error(errc::syntax_error, at, v); };
 
   switch (v) {
     case verb::data:

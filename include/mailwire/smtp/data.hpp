@@ -12,9 +12,9 @@
 //    is still read to its real end, without further chunks, and the session
 //    goes on. line_end_policy::normalize turns each into CRLF instead; a "."
 //    after a normalised line end is message content, never an end.
-//  - NUL refuses the message (errc::smtp_nul_in_data) unless allowed.
+//  - NUL refuses the message (errc::nul_byte) unless allowed.
 //  - Past options.max_size bytes the message is refused
-//    (errc::smtp_message_too_big) and the rest drained.
+//    (errc::message_too_big) and the rest drained.
 // A refused message still ends with an end event carrying the error; the
 // server answers 550/552/554 and carries on.
 //
@@ -59,13 +59,14 @@ struct data_options {
 };
 
 /// What data_reader::next() found.
+enum class data_event_type : std::uint8_t {
+  need_more,  ///< feed more bytes
+  chunk,      ///< `bytes`: the next part of the message
+  end,        ///< the data ended; `error` says whether the message is refused
+};
+
 struct data_event {
-  enum class kind : std::uint8_t {
-    need_more,  ///< feed more bytes
-    chunk,      ///< `bytes`: the next part of the message
-    end,        ///< the data ended; `error` says whether the message is refused
-  };
-  kind what = kind::need_more;
+  data_event_type type = data_event_type::need_more;
   std::string_view bytes;
   /// Message bytes delivered so far (with this chunk); at end, the total.
   std::uint64_t size = 0;
@@ -119,12 +120,12 @@ class data_reader {
         // Deliver exactly up to the limit, then refuse the rest: the same
         // bytes come out however the input was split.
         const auto fits = static_cast<std::size_t>(options_.max_size - size_);
-        refuse(errc::smtp_message_too_big, at + fits);
+        refuse(errc::message_too_big, at + fits);
         if (fits == 0) continue;
         out = out.substr(0, fits);
       }
       size_ += out.size();
-      return {data_event::kind::chunk, out, size_, errc::ok, 0};
+      return {data_event_type::chunk, out, size_, errc::ok, 0};
     }
   }
 
@@ -146,7 +147,7 @@ class data_reader {
   }
 
   data_event finish_message() noexcept {
-    const data_event e{data_event::kind::end, {}, size_, error_, error_offset_};
+    const data_event e{data_event_type::end, {}, size_, error_, error_offset_};
     *this = data_reader(options_);
     return e;
   }
@@ -230,7 +231,7 @@ class data_reader {
     const void* z = std::memchr(data.data() + start, '\0', limit - start);
     const std::size_t at = z != nullptr ? static_cast<std::size_t>(static_cast<const char*>(z) - data.data()) : limit;
     nul_clear_ = base + at;
-    if (at < to) refuse(errc::smtp_nul_in_data, base + at);
+    if (at < to) refuse(errc::nul_byte, base + at);
   }
 
   data_options options_;

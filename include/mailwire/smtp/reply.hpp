@@ -104,7 +104,7 @@ constexpr enhanced_status_match parse_enhanced_status(std::string_view text) noe
 
 /// One reply line, as parse_reply_line() read it.
 struct reply_line {
-  /// errc::ok, or errc::smtp_malformed_reply (nothing else is meaningful).
+  /// errc::ok, or errc::malformed_reply (nothing else is meaningful).
   errc error = errc::ok;
   /// 200-559: first digit 2-5, second 0-5 (RFC 5321 4.2.1).
   std::uint16_t code = 0;
@@ -143,13 +143,13 @@ constexpr bool reply_text_ok(std::string_view text) noexcept {
 ///
 /// A line of just the three digits is a last line with empty text; "250 "
 /// is a last line with empty text too (servers send "334 " with nothing
-/// after the SP). Fails with errc::smtp_malformed_reply when the code is
+/// after the SP). Fails with errc::malformed_reply when the code is
 /// not three digits in range, the fourth byte is neither SP nor '-', or
 /// the text holds a control character other than HTAB (8-bit bytes are
 /// accepted, see detail::reply_text_ok). Never allocates.
 constexpr reply_line parse_reply_line(std::string_view line) noexcept {
   reply_line r{};
-  r.error = errc::smtp_malformed_reply;
+  r.error = errc::malformed_reply;
   if (line.size() < 3) return r;
   // Reply-code, RFC 5321 4.2: first digit 2-5, second 0-5, third 0-9.
   const char d0 = line[0];
@@ -181,7 +181,7 @@ constexpr reply_line parse_reply_line(std::string_view line) noexcept {
 // -- whole replies ------------------------------------------------------------
 
 /// Bounds of a reply_assembler. A reply that goes over one is
-/// errc::smtp_reply_too_long; nothing is ever sized from the peer's input
+/// errc::reply_too_long; nothing is ever sized from the peer's input
 /// beyond these.
 struct reply_options {
   /// Longest reply line, counting its CRLF (RFC 5321 4.5.3.1.5: 512).
@@ -288,10 +288,10 @@ struct reply_result {
 /// through get() until the next non-const call.
 ///
 /// Errors, reported as they become known:
-///  - errc::smtp_malformed_reply: the line is not a reply line;
+///  - errc::malformed_reply: the line is not a reply line;
 ///  - errc::smtp_inconsistent_reply: a line's code differs from the first
 ///    line's (RFC 5321 4.2.1 requires the same code on every line);
-///  - errc::smtp_reply_too_long: a line is longer than max_line_length, or
+///  - errc::reply_too_long: a line is longer than max_line_length, or
 ///    the reply gets more than max_lines lines or max_bytes bytes.
 /// After an error the partial reply is dropped. When the error happened
 /// inside a multi-line reply, or on a continuation ("code-") line, the
@@ -323,7 +323,7 @@ class reply_assembler {
     if (!lines_.empty() && l.code != code_) return fail(errc::smtp_inconsistent_reply, !l.last);
     if (line.size() + 2 > options_.max_line_length || lines_.size() + 1 > options_.max_lines ||
         bytes_ + line.size() + 2 > options_.max_bytes) {
-      return fail(errc::smtp_reply_too_long, !l.last);
+      return fail(errc::reply_too_long, !l.last);
     }
     if (lines_.empty()) code_ = l.code;
     bytes_ += line.size() + 2;

@@ -7,14 +7,14 @@
 //     for (;;) {
 //       write(s.pending_output()); s.consume_output(n);
 //       s.feed(read());
-//       for (auto e = s.next(); e.what != need_more; e = s.next()) {
-//         switch (e.what) {
+//       for (auto e = s.next(); e.type != need_more; e = s.next()) {
+//         switch (e.type) {
 //           case mail:       s.accept(); break;          // or s.reject(550, ...)
 //           case rcpt:       s.accept(); break;
 //           case data_chunk: store(e.bytes); break;
 //           case message:    if (e.error == errc::ok) s.accept(); break;
 //           case auth_start: s.auth_begin(nonce); break;
-//           case auth_check: /* answer e.auth->what */ break;
+//           case auth_check: /* answer e.auth->type */ break;
 //           case starttls:   tls.put_ciphertext(s.take_unconsumed()); ...
 //                            s.tls_established(); break;
 //           case closed:     close(); return;
@@ -113,24 +113,25 @@ struct server_options {
   bool enhancedstatuscodes = true;
 };
 
+enum class server_event_type : std::uint8_t {
+  need_more,     ///< feed more bytes (or flush output first)
+  paused,        ///< answer the last event first
+  hello,         ///< HELO/EHLO/LHLO, answered already; `cmd` has the domain
+  mail,          ///< MAIL FROM: accept() or reject(); `cmd` has path and parameters
+  rcpt,          ///< RCPT TO: accept() or reject()
+  data_chunk,    ///< `bytes` of the message (unstuffed); `size` so far
+  message,       ///< the data ended: if `error` is ok, accept()/reject() (LMTP: reply_recipient() per recipient)
+  auth_start,    ///< AUTH `mechanism`: auth_begin(nonce) or reject()
+  auth_check,    ///< the SASL engine needs `auth` answered (accept, reject, auth_provide_*)
+  authenticated, ///< AUTH succeeded for `auth_user` (answered already)
+  starttls,      ///< 220 queued: flush it, hand take_unconsumed() to TLS, then tls_established()
+  error,         ///< a bad command or line, answered already; `error`, `offset`
+  closed,        ///< after QUIT's 221 or a 421: flush the output and close
+};
+
 /// One event from server::next().
 struct server_event {
-  enum class kind : std::uint8_t {
-    need_more,     ///< feed more bytes (or flush output first)
-    paused,        ///< answer the last event first
-    hello,         ///< HELO/EHLO/LHLO, answered already; `cmd` has the domain
-    mail,          ///< MAIL FROM: accept() or reject(); `cmd` has path and parameters
-    rcpt,          ///< RCPT TO: accept() or reject()
-    data_chunk,    ///< `bytes` of the message (unstuffed); `size` so far
-    message,       ///< the data ended: if `error` is ok, accept()/reject() (LMTP: reply_recipient() per recipient)
-    auth_start,    ///< AUTH `mechanism`: auth_begin(nonce) or reject()
-    auth_check,    ///< the SASL engine needs `auth` answered (accept, reject, auth_provide_*)
-    authenticated, ///< AUTH succeeded for `auth_user` (answered already)
-    starttls,      ///< 220 queued: flush it, hand take_unconsumed() to TLS, then tls_established()
-    error,         ///< a bad command or line, answered already; `error`, `offset`
-    closed,        ///< after QUIT's 221 or a 421: flush the output and close
-  };
-  kind what = kind::need_more;
+  server_event_type type = server_event_type::need_more;
   const command* cmd = nullptr;
   std::string_view bytes;
   std::uint64_t size = 0;
@@ -177,26 +178,26 @@ class server {
       // or its success) come first.
       if (pending_check_) {
         pending_check_ = false;
-        server_event e = event(server_event::kind::auth_check);
+        server_event e = event(server_event_type::auth_check);
         e.auth = &auth_->engine->request();
         e.mechanism = auth_mechanism_;
         return e;
       }
       if (authenticated_event_) {
         authenticated_event_ = false;
-        server_event e = event(server_event::kind::authenticated);
+        server_event e = event(server_event_type::authenticated);
         e.auth_user = auth_user_;
         e.mechanism = auth_mechanism_;
         return e;
       }
-      if (awaiting_ != awaiting::nothing) return event(server_event::kind::paused);
+      if (awaiting_ != awaiting::nothing) return event(server_event_type::paused);
       switch (state_) {
-        case state::closed: return event(server_event::kind::closed);
-        case state::tls_switch: return event(server_event::kind::paused);
+        case state::closed: return event(server_event_type::closed);
+        case state::tls_switch: return event(server_event_type::paused);
         case state::data: {
           const data_event d = data_.next(in_);
-          if (d.what == data_event::kind::need_more) return event(server_event::kind::need_more);
-          if (d.what == data_event::kind::chunk) return chunk(d.bytes, d.size);
+          if (d.type == data_event_type::need_more) return event(server_event_type::need_more);
+          if (d.type == data_event_type::chunk) return chunk(d.bytes, d.size);
           return message_end(d.size, d.error, d.error_offset);
         }
         case state::bdat: {
@@ -204,13 +205,13 @@ class server {
             if (const auto e = bdat_chunk_done()) return *e;
             continue;
           }
-          if (in_.empty()) return event(server_event::kind::need_more);
+          if (in_.empty()) return event(server_event_type::need_more);
           std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
           bdat_left_ -= piece.size();
           if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
           if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
             // Exactly up to the limit, whatever the split; the rest is consumed.
-            bdat_refused_ = errc::smtp_message_too_big;
+            bdat_refused_ = errc::message_too_big;
             piece = piece.substr(0, static_cast<std::size_t>(options_.max_message_size - size_));
             if (piece.empty()) continue;
           }
@@ -219,7 +220,7 @@ class server {
         }
         case state::auth: {
           const line_result l = auth_->lines.next(in_);
-          if (l.state == line_result::status::need_more) return event(server_event::kind::need_more);
+          if (l.state == line_result::status::need_more) return event(server_event_type::need_more);
           if (l.state == line_result::status::error) {
             auth_.reset();
             state_ = state::command;
@@ -230,7 +231,7 @@ class server {
         }
         case state::command: {
           const line_result l = lines_.next(in_);
-          if (l.state == line_result::status::need_more) return event(server_event::kind::need_more);
+          if (l.state == line_result::status::need_more) return event(server_event_type::need_more);
           if (l.state == line_result::status::error) {
             if (l.error == errc::line_too_long) {
               return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Line too long");
@@ -388,9 +389,9 @@ class server {
     return enhanced_status{c, s, d};
   }
 
-  server_event event(server_event::kind k) const {
+  server_event event(server_event_type k) const {
     server_event e;
-    e.what = k;
+    e.type = k;
     return e;
   }
 
@@ -407,14 +408,14 @@ class server {
       reply(421, status(4, 7, 0), options_.hostname + " Too many errors, closing connection");
       state_ = state::closed;
     }
-    server_event ev = event(server_event::kind::error);
+    server_event ev = event(server_event_type::error);
     ev.error = e;
     ev.offset = at;
     return ev;
   }
 
   server_event chunk(std::string_view bytes, std::uint64_t size) {
-    server_event e = event(server_event::kind::data_chunk);
+    server_event e = event(server_event_type::data_chunk);
     e.bytes = bytes;
     e.size = size;
     return e;
@@ -422,7 +423,7 @@ class server {
 
   server_event message_end(std::uint64_t size, errc error, std::uint64_t at) {
     state_ = state::command;
-    server_event e = event(server_event::kind::message);
+    server_event e = event(server_event_type::message);
     e.size = size;
     e.error = error;
     e.offset = at;
@@ -433,11 +434,11 @@ class server {
       return e;
     }
     // Refused by the data rules: answered here; the session goes on.
-    if (error == errc::smtp_message_too_big) {
+    if (error == errc::message_too_big) {
       refuse_message(552, status(5, 3, 4), "Message too big");
     } else {
       refuse_message(550, status(5, 6, 0),
-                     error == errc::smtp_nul_in_data ? "Message refused: NUL in data"
+                     error == errc::nul_byte ? "Message refused: NUL in data"
                                                      : "Message refused: bare CR or LF in data");
     }
     end_transaction();
@@ -500,14 +501,14 @@ class server {
     const command_result r = parse_command(line, cmd_, co);
     if (r.error != errc::ok) {
       return protocol_error(r.error, line_offset_ + r.offset, r.reply_code, r.status,
-                            r.error == errc::smtp_unknown_command ? "Command unrecognized" : "Syntax error");
+                            r.error == errc::unknown_command ? "Command unrecognized" : "Syntax error");
     }
     switch (cmd_.kind) {
       case verb::helo:
       case verb::ehlo:
       case verb::lhlo: {
         if (options_.lmtp != (cmd_.kind == verb::lhlo)) {
-          return protocol_error(errc::smtp_unknown_command, line_offset_, 500, {5, 5, 1},
+          return protocol_error(errc::unknown_command, line_offset_, 500, {5, 5, 1},
                                 options_.lmtp ? "LMTP: use LHLO" : "Command unrecognized");
         }
         end_transaction();
@@ -518,7 +519,7 @@ class server {
         } else {
           reply(250, std::nullopt, options_.hostname);
         }
-        server_event e = event(server_event::kind::hello);
+        server_event e = event(server_event_type::hello);
         e.cmd = &cmd_;
         return e;
       }
@@ -538,7 +539,7 @@ class server {
         }
         smtputf8_ = cmd_.mail.smtputf8;
         awaiting_ = awaiting::mail;
-        server_event e = event(server_event::kind::mail);
+        server_event e = event(server_event_type::mail);
         e.cmd = &cmd_;
         return e;
       }
@@ -549,7 +550,7 @@ class server {
           return std::nullopt;
         }
         awaiting_ = awaiting::rcpt;
-        server_event e = event(server_event::kind::rcpt);
+        server_event e = event(server_event_type::rcpt);
         e.cmd = &cmd_;
         return e;
       }
@@ -571,7 +572,7 @@ class server {
         bdat_last_ = cmd_.last;
         state_ = state::bdat;
         if (!options_.chunking) {
-          bdat_refused_ = errc::smtp_unknown_command;
+          bdat_refused_ = errc::unknown_command;
         } else if (!in_transaction_ || recipients_ == 0) {
           bdat_refused_ = errc::invalid_state;
         }
@@ -593,14 +594,14 @@ class server {
       case verb::quit:
         reply(221, status(2, 0, 0), options_.hostname + " Bye");
         state_ = state::closed;
-        return event(server_event::kind::closed);
+        return event(server_event_type::closed);
       case verb::starttls: {
         if (!options_.offer_starttls || tls_) {
-          return protocol_error(errc::smtp_unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
+          return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
         }
         reply(220, status(2, 0, 0), "Ready to start TLS");
         state_ = state::tls_switch;  // from here on, nothing is parsed
-        return event(server_event::kind::starttls);
+        return event(server_event_type::starttls);
       }
       case verb::auth: return auth_command();
     }
@@ -613,9 +614,9 @@ class server {
 
   std::optional<server_event> bdat_chunk_done() {
     state_ = state::command;
-    if (bdat_refused_ == errc::smtp_unknown_command) {
+    if (bdat_refused_ == errc::unknown_command) {
       end_transaction();
-      return protocol_error(errc::smtp_unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
+      return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
     }
     if (bdat_refused_ == errc::invalid_state) {
       end_transaction();
@@ -644,7 +645,7 @@ class server {
     auth_ = std::make_unique<auth_session>(line_options{options_.max_auth_line, false, false});
     if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
     awaiting_ = awaiting::auth_start;
-    server_event e = event(server_event::kind::auth_start);
+    server_event e = event(server_event_type::auth_start);
     e.mechanism = auth_mechanism_;
     return e;
   }
