@@ -272,6 +272,11 @@ enum class errc : std::uint16_t {
   mime_unbalanced = 180,
   /// Comments nest deeper than mime::max_comment_depth.
   mime_comment_too_deep = 181,
+  /// A file name (Content-Disposition filename, Content-Type name) cannot
+  /// be used as it is to name a file: path separators, "..", control
+  /// characters or NUL, a reserved Windows name, too long, or empty. The
+  /// raw name is kept; mime::safe_filename() gives a usable one.
+  mime_unsafe_filename = 182,
 
   // -- charsets (mime/charset.hpp): 200-209 ---------------------------------
   /// The charset is neither built in nor known to the caller's hook; the
@@ -382,6 +387,7 @@ inline constexpr errc_text errc_texts[] = {
     {errc::mime_8bit_header, "mime_8bit_header", "8-bit header bytes that are not UTF-8"},
     {errc::mime_unbalanced, "mime_unbalanced", "unbalanced quote, comment or bracket"},
     {errc::mime_comment_too_deep, "mime_comment_too_deep", "comments nested too deep"},
+    {errc::mime_unsafe_filename, "mime_unsafe_filename", "file name unsafe to use as it is"},
     // charsets
     {errc::charset_unknown, "charset_unknown", "unknown charset"},
     {errc::charset_malformed, "charset_malformed", "bytes not valid in their charset"},
