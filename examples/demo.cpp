@@ -157,12 +157,12 @@ void smtp_demo() {
       bytes.remove_prefix(end == std::string_view::npos ? bytes.size() : end + 2);
     }
   };
-  for (int round = 0; round < 50 && !client.done(); ++round) {
+  for (int round = 0; round < 50 && !client.closed(); ++round) {
     const std::string s_out(server.pending_output());
     server.consume_output(s_out.size());
     if (!s_out.empty()) show("S", s_out);
     client.feed(s_out);
-    for (auto e = client.next(); e.type != smtp::client_event_type::need_more; e = client.next()) {
+    for (auto e = client.next(); e.type != smtp::client_event_type::need_more && e.type != smtp::client_event_type::write_output; e = client.next()) {
       using k = smtp::client_event_type;
       if (e.type == k::closed) break;
       if (e.type == k::ready || (e.type == k::message && ++sent < 2)) {
@@ -182,7 +182,7 @@ void smtp_demo() {
     client.consume_output(c_out.size());
     if (!c_out.empty()) show("C", c_out);
     server.feed(c_out);
-    for (auto e = server.next(); e.type != smtp::server_event_type::need_more; e = server.next()) {
+    for (auto e = server.next(); e.type != smtp::server_event_type::need_more && e.type != smtp::server_event_type::write_output; e = server.next()) {
       using k = smtp::server_event_type;
       if (e.type == k::paused) break;
       if (e.type == k::mail || e.type == k::rcpt) server.accept();

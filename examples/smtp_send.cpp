@@ -114,7 +114,7 @@ class send_session final : public mailwire_example::handler {
  private:
   void drain(connection& c) {
     using kind = smtp::client_event_type;
-    for (auto e = client_.next(); e.type != kind::need_more; e = client_.next()) {
+    for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
       switch (e.type) {
         case kind::starttls:
           if (!c.start_tls_client(tls_ctx_, settings_.host)) ++failures_;
@@ -152,7 +152,8 @@ class send_session final : public mailwire_example::handler {
           ++failures_;
           break;
         case kind::closed: c.close(); return;
-        case kind::need_more: break;
+        case kind::need_more:
+        case kind::write_output: break;
       }
     }
   }

@@ -375,6 +375,7 @@ class session final : public mw::handler {
       const smtp::server_event e = smtp_.next();
       switch (e.type) {
         case kind::need_more:
+        case kind::write_output:  // the transport writes pending_output() after each pump
         case kind::paused:  // never here: every decision below is immediate
           return;
         case kind::hello:
@@ -402,7 +403,11 @@ class session final : public mw::handler {
         case kind::starttls:
           // The 220 is queued: the transport sends it in the clear, then
           // whatever followed STARTTLS is TLS, never commands.
-          c.start_tls_server(sh_.tls.get(), smtp_.take_unconsumed());
+          {
+            std::string_view rest;
+            (void)smtp_.take_unconsumed(rest);  // ok: the starttls event is the switch point
+            c.start_tls_server(sh_.tls.get(), rest);
+          }
           return;
         case kind::closed: c.close(); return;
       }
@@ -532,7 +537,7 @@ int main(int argc, char** argv) {
     }
     // Without TLS the machine offers AUTH only if told to: PLAIN and LOGIN
     // would show the password to anyone on the path.
-    o.auth_without_tls = cfg.auth_cleartext;
+    o.allow_auth_without_tls = cfg.auth_cleartext;
     const std::string salt = random_bytes(16), decoy_salt = random_bytes(16), decoy = random_bytes(16);
     const std::uint32_t iterations = 4096;  // RFC 7677's minimum
     if (sasl::make_scram_keys(sasl::mechanism::scram_sha_1, cfg.password, salt, iterations, sh.sha1) != errc::ok ||

@@ -20,7 +20,7 @@ std::string run(const smtp::client_options& o, std::string_view in, std::size_t 
   std::string log;
   bool tls_point = false;
   auto drain = [&] {
-    for (auto e = c.next(); e.type != kind::need_more; e = c.next()) {
+    for (auto e = c.next(); e.type != kind::need_more && e.type != kind::write_output; e = c.next()) {
       if (e.type == kind::starttls || e.error == mailwire::errc::data_after_starttls) {
         log += "TLS,";
         tls_point = true;
@@ -43,10 +43,10 @@ std::string run(const smtp::client_options& o, std::string_view in, std::size_t 
     }
   };
   drain();
-  while (!in.empty() && !c.done() && !tls_point) {
+  while (!in.empty() && !c.closed() && !tls_point) {
     std::string_view piece = in.substr(0, chunk);
     in.remove_prefix(piece.size());
-    while (!piece.empty() && !c.done() && !tls_point) {
+    while (!piece.empty() && !c.closed() && !tls_point) {
       const std::size_t n = c.feed(piece);
       piece.remove_prefix(n);
       drain();

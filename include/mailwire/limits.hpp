@@ -51,6 +51,22 @@ inline constexpr std::size_t mime_boundary = 70;
 /// Default bound on bytes a session buffers from the peer before parsing.
 inline constexpr std::size_t max_buffered = 64 * 1024;
 
+// -- session policies every protocol machine shares -------------------------
+
+/// Output a machine lets pile up before it stops taking input (a peer that
+/// pipelines commands and never reads the replies): past it, next() says
+/// write_output until the caller has written some.
+inline constexpr std::size_t max_pending_output = 256 * 1024;
+/// Bad commands in one session before the machine says goodbye and closes
+/// (Postfix's smtpd_hard_error_limit is 20, its soft limit 10).
+inline constexpr std::size_t max_errors = 10;
+/// Failed authentications in one session before the machine closes it.
+/// Three, like Dovecot's and most IMAP servers' practice; the count is
+/// exposed so an application can add delays or bans across sessions.
+inline constexpr std::size_t max_auth_failures = 3;
+/// Recipients per SMTP transaction (RFC 5321 4.5.3.1.8: at least 100).
+inline constexpr std::size_t smtp_recipients = 100;
+
 }  // namespace limits
 }  // namespace v0
 }  // namespace mailwire

@@ -26,7 +26,7 @@ smtp::server_options options_of(const mailwire_test::transcript_case& c) {
   if (c.has("auth")) {
     o.auth_mechanisms = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256 XOAUTH2");
   }
-  o.auth_without_tls = c.has("auth_without_tls");
+  o.allow_auth_without_tls = c.has("auth_without_tls");
   o.require_auth = c.has("require_auth");
   o.max_message_size = c.number("max_size", 0);
   o.max_recipients = c.number("max_recipients", 100);
@@ -57,7 +57,8 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
     for (;;) {
       const smtp::server_event e = s.next();
       switch (e.type) {
-        case kind::need_more: return;
+        case kind::need_more:
+        case kind::write_output: return;
         case kind::paused: FAIL("paused without a pending answer"); return;
         case kind::hello:
           log.events.push_back("hello " + std::string(smtp::to_string(e.cmd->kind)) + " " + std::string(e.cmd->argument));
@@ -127,7 +128,9 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
         case kind::authenticated: log.events.push_back("authenticated " + std::string(e.auth_user)); break;
         case kind::starttls: {
           log.events.push_back("starttls");
-          const std::string rest = s.take_unconsumed();
+          std::string_view taken;
+          REQUIRE(s.take_unconsumed(taken) == errc::ok);
+          const std::string rest(taken);
           if (inject_check) {
             // A real TLS engine would fail on these bytes; they must not
             // have been parsed as commands.
@@ -145,7 +148,7 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
   };
   auto pump = [&](std::string_view piece) {
     queue.append(piece.data(), piece.size());
-    while (!queue.empty() && !s.done()) {
+    while (!queue.empty() && !s.closed()) {
       const std::size_t n = s.feed(queue);
       queue.erase(0, n);
       const std::size_t before = queue.size();

@@ -134,10 +134,14 @@ struct client_options {
   /// Limits on what the server sends.
   reply_options replies;
   std::size_t max_buffered = limits::max_buffered;
+  /// Output (commands, body) waiting to be written past which next() says
+  /// write_output before reading further replies.
+  std::size_t max_pending_output = limits::max_pending_output;
 };
 
 enum class client_event_type : std::uint8_t {
-  need_more,      ///< feed more bytes (after writing pending_output())
+  need_more,      ///< read more from the server and feed() it (nothing is pending to write)
+  write_output,   ///< write pending_output() first: nothing more happens until it is written
   starttls,       ///< the server said 220 to STARTTLS: handshake, then tls_established()
   authenticated,  ///< AUTH succeeded (the server proved itself where SCRAM allows)
   ready,          ///< the session is set up: capabilities() known, transactions may start
@@ -146,8 +150,8 @@ enum class client_event_type : std::uint8_t {
   body,           ///< the server takes the message now: write_body(), then end_body()
   message,        ///< the reply to the message (LMTP: for accepted recipient `index`)
   reset,          ///< the reply to RSET
-  closed,         ///< the session is over (after QUIT, a 421, or a fatal error)
-  error,          ///< `error` says what went wrong; `closed` follows when fatal
+  closed,         ///< the session is over (after QUIT, a 421, finish(), or a fatal error)
+  error,          ///< `error` says what went wrong (`offset`: where in the input); `closed` follows when fatal
 };
 
 /// One event from client::next().
@@ -158,6 +162,8 @@ struct client_event {
   std::string_view text;  ///< the reply's first line of text
   std::size_t index = 0;
   errc error = errc::ok;
+  /// Stream offset in the server's bytes of the reply or the offending byte.
+  std::uint64_t offset = 0;
   /// True for a 2xx reply (or 354 for DATA).
   bool ok() const noexcept { return code >= 200 && code < 400; }
 };
@@ -169,7 +175,8 @@ class client {
         in_(o.max_buffered),
         lines_(line_options{o.replies.max_line_length, false, false}),
         replies_(o.replies),
-        writer_(o.bare_line_ends) {
+        writer_(o.bare_line_ends),
+        max_pending_output_(o.max_pending_output) {
     tls_policy_ = o.tls;
     bare_line_ends_ = o.bare_line_ends;
     lmtp_ = o.lmtp;
@@ -191,13 +198,38 @@ class client {
 
   // -- input and output ---------------------------------------------------
 
+  /// Takes bytes the server sent; returns how many fit under max_buffered
+  /// (drain next(), then feed the rest). Takes nothing at the TLS switch,
+  /// after finish(), or after close.
   std::size_t feed(std::string_view bytes) {
-    if (state_ == state::closed || state_ == state::tls_switch) return 0;
+    if (state_ == state::closed || state_ == state::tls_switch || eof_) return 0;
     return in_.feed(bytes);
   }
+  /// The server closed its side. What was fed is still processed; then, if
+  /// a reply was awaited or a line was cut off, an error event
+  /// (errc::truncated), and closed.
+  void finish() noexcept { eof_ = true; }
+  /// Bytes to write to the server, oldest first; valid until the next
+  /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
+  /// The caller wrote the first `n` bytes of pending_output(). Replies are
+  /// accepted only for commands written in full: a reply that arrives
+  /// before its command was written is an injection (unexpected_reply).
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
-  bool done() const noexcept { return state_ == state::closed; }
+  /// True once the session is over: write what is pending, then close.
+  bool closed() const noexcept { return state_ == state::closed; }
+
+  /// At the TLS switch (after the starttls event, before
+  /// tls_established()): sets `out` to the bytes received after the
+  /// server's 220. There are none: any such byte was an injection and
+  /// ended the session (data_after_starttls). Elsewhere
+  /// errc::invalid_state, taking nothing.
+  errc take_unconsumed(std::string_view& out) noexcept {
+    out = {};
+    if (state_ != state::tls_switch) return errc::invalid_state;
+    out = in_.take(in_.size());
+    return errc::ok;
+  }
 
   /// What the server offered in its last EHLO (empty after HELO).
   const capabilities& server_capabilities() const noexcept { return caps_; }
@@ -207,6 +239,10 @@ class client {
 
   // -- events ---------------------------------------------------------------
 
+  /// The next event. need_more and write_output are the two ways of saying
+  /// "nothing more until the caller does I/O": need_more only when no
+  /// output is pending. A loop that waits for input while EHLO sits in the
+  /// output gets write_output, never a silent deadlock.
   client_event next() {
     for (;;) {
       if (!events_.empty()) {
@@ -216,17 +252,19 @@ class client {
         return e;
       }
       if (state_ == state::closed) return event(client_event_type::closed);
-      if (state_ == state::tls_switch) return event(client_event_type::need_more);
+      if (out_.size() >= max_pending_output_) return event(client_event_type::write_output);
+      if (state_ == state::tls_switch) return starved();
       const line_result l = lines_.next(in_);
-      if (l.state == line_result::status::need_more) return event(client_event_type::need_more);
+      if (l.state == line_result::status::need_more) return starved();
       if (l.state == line_result::status::error) {
-        fatal(l.error);
+        fatal(l.error, l.offset);
         continue;
       }
+      if (!replies_.in_reply()) reply_offset_ = l.offset;
       const reply_result r = replies_.feed_line(l.text);
       if (r.state == reply_result::status::need_more) continue;
       if (r.state == reply_result::status::error) {
-        fatal(r.error);
+        fatal(r.error, l.offset);
         continue;
       }
       on_reply(replies_.get());
@@ -364,6 +402,9 @@ class client {
   struct pending {
     step what = step::greeting;
     std::size_t index = 0;
+    // out_.written() once the command is written in full: a reply seen
+    // before that answers a command the server has not received.
+    std::uint64_t written_at = 0;
   };
   // A command held back until the replies it waits for; its bytes are the
   // next `length` bytes of held_.
@@ -447,14 +488,31 @@ class client {
     }
   }
 
-  void expect(step what, std::size_t index) { outstanding_.push_back({what, index}); }
+  // The reply to what was just written into out_ is awaited.
+  void expect(step what, std::size_t index) {
+    outstanding_.push_back({what, index, out_.written() + out_.size()});
+  }
 
-  void fatal(errc e) {
+  void fatal(errc e, std::uint64_t at) {
     client_event ev = event(client_event_type::error);
     ev.error = e;
+    ev.offset = at;
     push(ev);
     push(event(client_event_type::closed));
     state_ = state::closed;
+  }
+
+  // Nothing more without I/O: the two answers, or the end of the input.
+  client_event starved() {
+    if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
+    // The server closed. Harmless only when nothing was awaited and no
+    // line was cut off (or after QUIT's reply, which closed already).
+    if (!outstanding_.empty() || !in_.empty() || replies_.in_reply() || lines_.discarding()) {
+      fatal(errc::truncated, in_.offset() + in_.size());
+      return next();
+    }
+    state_ = state::closed;
+    return event(client_event_type::closed);
   }
 
   void end_transaction() {
@@ -478,7 +536,7 @@ class client {
     command c;
     c.kind = lmtp_ ? verb::lhlo : verb::ehlo;
     c.argument = hostname_;
-    if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument);
+    if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument, 0);
   }
 
   // After EHLO (or HELO): STARTTLS, then AUTH, then ready.
@@ -487,7 +545,7 @@ class client {
       if (caps_.starttls) {
         command c;
         c.kind = verb::starttls;
-        if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument);
+        if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument, 0);
         return;
       }
       if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
@@ -590,7 +648,11 @@ class client {
   }
 
   void on_reply(const reply& r) {
-    if (outstanding_.empty()) return fatal(errc::unexpected_reply);
+    if (outstanding_.empty()) return fatal(errc::unexpected_reply, reply_offset_);
+    // A reply to a command not yet written in full was not caused by it:
+    // injected, or an unsolicited line that would shift every later reply
+    // onto the wrong command (DESIGN: pipelining bookkeeping).
+    if (out_.written() < outstanding_.front().written_at) return fatal(errc::unexpected_reply, reply_offset_);
     const pending p = outstanding_.front();
     outstanding_.pop_front();
     if (outstanding_.empty()) barrier_outstanding_ = false;
@@ -618,7 +680,7 @@ class client {
       case step::ehlo:
         if (code == 250) {
           capabilities caps;
-          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::malformed_reply);
+          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::malformed_reply, reply_offset_);
           caps_ = std::move(caps);
           after_hello();
         } else if (code >= 500 && !lmtp_) {
@@ -639,7 +701,7 @@ class client {
         if (code == 220) {
           // Nothing may follow the 220 before TLS: bytes already here were
           // injected (or the server misbehaves). Never parse them.
-          if (!in_.empty()) return fatal(errc::data_after_starttls);
+          if (!in_.empty()) return fatal(errc::data_after_starttls, in_.offset());
           state_ = state::tls_switch;
           push(reply_event(client_event_type::starttls, r));
           break;
@@ -671,7 +733,8 @@ class client {
           // One reply per accepted recipient (RFC 2033 4.2).
           push(reply_event(client_event_type::message, r, lmtp_index_));
           if (++lmtp_index_ < accepted_) {
-            expect(step::message, lmtp_index_);
+            // The data is written already (it was answered): no wait.
+            outstanding_.push_back({step::message, lmtp_index_, 0});
             return;
           }
         } else {
@@ -737,6 +800,9 @@ class client {
   std::size_t rcpts_ = 0;
   std::size_t accepted_ = 0;
   std::size_t lmtp_index_ = 0;
+  std::size_t max_pending_output_;
+  std::uint64_t reply_offset_ = 0;  // of the first line of the reply being read
+  bool eof_ = false;
 };
 
 }  // namespace smtp

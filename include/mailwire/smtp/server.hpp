@@ -81,18 +81,27 @@ struct server_options {
   sasl::mechanism_set auth_mechanisms;
   /// Lenient: offer AUTH before TLS. PLAIN and LOGIN then expose passwords
   /// to anyone on the path.
-  bool auth_without_tls = false;
+  bool allow_auth_without_tls = false;
   /// MAIL is refused (530) until the client has authenticated.
   bool require_auth = false;
   /// Largest message in bytes (advertised as SIZE); 0: no limit.
   std::uint64_t max_message_size = 0;
   /// Recipients accepted per transaction; more get 452 (RFC 5321 4.5.3.1.8
   /// says at least 100).
-  std::size_t max_recipients = 100;
-  /// Errors (5xx replies to bad commands) before 421 and close.
-  std::size_t max_errors = 10;
+  std::size_t max_recipients = limits::smtp_recipients;
+  /// Errors (5xx replies to bad commands) before 421 and close; the last
+  /// one comes with an error event errc::too_many_errors.
+  std::size_t max_errors = limits::max_errors;
+  /// Failed AUTH exchanges (535, or the application's reject() of an
+  /// auth_check) before 421 and close, with an error event
+  /// errc::too_many_auth_failures. auth_failures() gives the count so far.
+  std::size_t max_auth_failures = limits::max_auth_failures;
   /// Bytes buffered from the client before parsing.
   std::size_t max_buffered = limits::max_buffered;
+  /// Replies waiting to be written past which the machine takes no more
+  /// input (a client that pipelines and never reads): next() then says
+  /// write_output.
+  std::size_t max_pending_output = limits::max_pending_output;
   /// Command line length, CRLF included (RFC 5321 4.5.3.1.4).
   std::size_t max_command_line = limits::smtp_command_line;
   /// AUTH response line length (RFC 4954 4: at least 12288).
@@ -105,6 +114,13 @@ struct server_options {
   /// Lenient: a valueless MAIL parameter (SMTPUTF8, REQUIRETLS) may be
   /// repeated, as Python's smtplib does (see command_options).
   bool allow_repeated_flag_parameters = false;
+  /// Lenient: STARTTLS before EHLO, or after HELO. RFC 3207 makes it an
+  /// EHLO extension; a client that never saw it offered may be talking
+  /// through something that strips it, and the reply tells it TLS exists.
+  bool allow_starttls_without_ehlo = false;
+  /// Lenient: BDAT after HELO (RFC 3030 makes CHUNKING an EHLO
+  /// extension). The chunk is consumed exactly either way.
+  bool allow_bdat_without_ehlo = false;
   /// Extensions to offer.
   bool pipelining = true;
   bool eightbitmime = true;
@@ -114,7 +130,8 @@ struct server_options {
 };
 
 enum class server_event_type : std::uint8_t {
-  need_more,     ///< feed more bytes (or flush output first)
+  need_more,     ///< read more from the client and feed() it (nothing is pending to write)
+  write_output,  ///< write pending_output() first: nothing more happens until it shrinks
   paused,        ///< answer the last event first
   hello,         ///< HELO/EHLO/LHLO, answered already; `cmd` has the domain
   mail,          ///< MAIL FROM: accept() or reject(); `cmd` has path and parameters
@@ -126,10 +143,12 @@ enum class server_event_type : std::uint8_t {
   authenticated, ///< AUTH succeeded for `auth_user` (answered already)
   starttls,      ///< 220 queued: flush it, hand take_unconsumed() to TLS, then tls_established()
   error,         ///< a bad command or line, answered already; `error`, `offset`
-  closed,        ///< after QUIT's 221 or a 421: flush the output and close
+                 ///< (also errc::truncated when the input ended mid-command or mid-message)
+  closed,        ///< after QUIT's 221, a 421, or finish(): write the output and close
 };
 
-/// One event from server::next().
+/// One event from server::next(); views and pointers in it are valid until
+/// the next non-const call on the server.
 struct server_event {
   server_event_type type = server_event_type::need_more;
   const command* cmd = nullptr;
@@ -159,44 +178,46 @@ class server {
 
   /// Takes bytes the client sent; returns how many fit under max_buffered
   /// (call next() until need_more, then feed the rest). Takes nothing while
-  /// waiting for TLS, or after close.
+  /// waiting for TLS, after finish(), or after close.
   std::size_t feed(std::string_view bytes) {
-    if (state_ == state::tls_switch || state_ == state::closed) return 0;
+    if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
     return in_.feed(bytes);
   }
+  /// The client closed its side. What was fed is still processed; then a
+  /// command line, DATA or BDAT chunk or AUTH exchange left unfinished
+  /// gives an error event (errc::truncated, at the end of the input: the
+  /// partial message must be discarded), and the session is closed.
+  void finish() noexcept { eof_ = true; }
+  /// Bytes to write to the client, oldest first; valid until the next
+  /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
+  /// The caller wrote the first `n` bytes of pending_output().
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
-  /// True once the session is over (after QUIT or 421): close when the
-  /// output is flushed.
-  bool done() const noexcept { return state_ == state::closed; }
+  /// True once the session is over (after QUIT, a 421, or finish() and the
+  /// last event): write what is pending, then close the connection.
+  bool closed() const noexcept { return state_ == state::closed; }
 
   // -- events ---------------------------------------------------------------
 
+  /// The next event. need_more and write_output are the two ways of saying
+  /// "nothing more until the caller does I/O": need_more only when no
+  /// output is pending, write_output when output is pending (and, past
+  /// max_pending_output, before any more input is parsed).
   server_event next() {
     for (;;) {
-      // Events an action produced (an AUTH step that needs the application,
-      // or its success) come first.
-      if (pending_check_) {
-        pending_check_ = false;
-        server_event e = event(server_event_type::auth_check);
-        e.auth = &auth_->engine->request();
-        e.mechanism = auth_mechanism_;
-        return e;
-      }
-      if (authenticated_event_) {
-        authenticated_event_ = false;
-        server_event e = event(server_event_type::authenticated);
-        e.auth_user = auth_user_;
-        e.mechanism = auth_mechanism_;
-        return e;
-      }
+      // An event an action produced (an AUTH step that needs the
+      // application, its success, a closing error) comes first.
+      if (queued_ != server_event_type::need_more) return take_queued();
       if (awaiting_ != awaiting::nothing) return event(server_event_type::paused);
+      if (state_ != state::closed && out_.size() >= options_.max_pending_output) {
+        return event(server_event_type::write_output);
+      }
       switch (state_) {
         case state::closed: return event(server_event_type::closed);
-        case state::tls_switch: return event(server_event_type::paused);
+        case state::tls_switch: return starved();
         case state::data: {
           const data_event d = data_.next(in_);
-          if (d.type == data_event_type::need_more) return event(server_event_type::need_more);
+          if (d.type == data_event_type::need_more) return starved();
           if (d.type == data_event_type::chunk) return chunk(d.bytes, d.size);
           return message_end(d.size, d.error, d.error_offset);
         }
@@ -205,7 +226,7 @@ class server {
             if (const auto e = bdat_chunk_done()) return *e;
             continue;
           }
-          if (in_.empty()) return event(server_event_type::need_more);
+          if (in_.empty()) return starved();
           std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
           bdat_left_ -= piece.size();
           if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
@@ -220,10 +241,9 @@ class server {
         }
         case state::auth: {
           const line_result l = auth_->lines.next(in_);
-          if (l.state == line_result::status::need_more) return event(server_event_type::need_more);
+          if (l.state == line_result::status::need_more) return starved();
           if (l.state == line_result::status::error) {
-            auth_.reset();
-            state_ = state::command;
+            end_auth();
             return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
           }
           auth_response(l.text);
@@ -231,7 +251,7 @@ class server {
         }
         case state::command: {
           const line_result l = lines_.next(in_);
-          if (l.state == line_result::status::need_more) return event(server_event_type::need_more);
+          if (l.state == line_result::status::need_more) return starved();
           if (l.state == line_result::status::error) {
             if (l.error == errc::line_too_long) {
               return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Line too long");
@@ -251,6 +271,8 @@ class server {
   /// Yes to mail, rcpt, message (SMTP), or an auth_check for a password,
   /// token, EXTERNAL or ANONYMOUS.
   errc accept() {
+    // The replies here are fixed texts: they cannot fail, so the state
+    // changes before them.
     switch (awaiting_) {
       case awaiting::mail:
         awaiting_ = awaiting::nothing;
@@ -272,28 +294,30 @@ class server {
     return errc::invalid_state;
   }
 
-  /// No, with the reply to send (code 4xx or 5xx; `text` one line, no
-  /// CR/LF). For auth_start and auth_check the reply ends the AUTH
-  /// exchange; `error_json` is ignored here (use auth_reject_token).
+  /// No, with the reply to send (code 4xx or 5xx; `text` one line of
+  /// printable text). For auth_start and auth_check the reply ends the AUTH
+  /// exchange, and refusing an auth_check counts as a failed
+  /// authentication (see max_auth_failures). A reply that cannot be sent
+  /// (CR, LF or another control character in `text`, a bad code) is
+  /// errc::invalid_argument and changes nothing: the event still awaits
+  /// its answer.
   errc reject(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
     if (code < 400 || code > 599) return errc::invalid_argument;
-    switch (awaiting_) {
+    if (awaiting_ == awaiting::nothing || (awaiting_ == awaiting::message && options_.lmtp)) {
+      return errc::invalid_state;
+    }
+    if (const errc e = reply(code, st, text); e != errc::ok) return e;
+    const awaiting was = awaiting_;
+    awaiting_ = awaiting::nothing;
+    switch (was) {
+      case awaiting::message: end_transaction(); break;
+      case awaiting::auth_check: end_auth(); count_auth_failure(); break;
+      case awaiting::auth_start: end_auth(); break;
       case awaiting::mail:
-      case awaiting::rcpt: awaiting_ = awaiting::nothing; return reply(code, st, text);
-      case awaiting::message:
-        if (options_.lmtp) return errc::invalid_state;
-        awaiting_ = awaiting::nothing;
-        end_transaction();
-        return reply(code, st, text);
-      case awaiting::auth_start:
-      case awaiting::auth_check:
-        awaiting_ = awaiting::nothing;
-        auth_.reset();
-        state_ = state::command;
-        return reply(code, st, text);
+      case awaiting::rcpt:
       case awaiting::nothing: break;
     }
-    return errc::invalid_state;
+    return errc::ok;
   }
 
   /// LMTP: the reply for the next accepted recipient, in RCPT order. After
@@ -349,13 +373,17 @@ class server {
     return sasl_step(auth_->engine->reject(error_json));
   }
 
-  /// After the starttls event: the bytes that arrived after the STARTTLS
-  /// command (the start of the client's TLS handshake, or an injection
-  /// attempt). They were never parsed; give them to the TLS engine.
-  std::string take_unconsumed() {
-    std::string rest(in_.data());
-    in_.consume(in_.size());
-    return rest;
+  /// After the starttls event (and until tls_established()): sets `out` to
+  /// the bytes that arrived after the STARTTLS command (the start of the
+  /// client's TLS handshake, or an injection attempt), never parsed, and
+  /// removes them: give them to the TLS engine. `out` is valid until the
+  /// next non-const call. In any other state it is errc::invalid_state and
+  /// takes nothing (pipelined commands are never lost).
+  errc take_unconsumed(std::string_view& out) noexcept {
+    out = {};
+    if (state_ != state::tls_switch) return errc::invalid_state;
+    out = in_.take(in_.size());
+    return errc::ok;
   }
 
   /// The TLS handshake finished: the session starts over (RFC 3207 4.2:
@@ -374,6 +402,11 @@ class server {
 
   /// The authenticated user (empty when not authenticated).
   std::string_view auth_user() const noexcept { return auth_user_; }
+  /// Failed authentications in this session so far (see
+  /// max_auth_failures): for delays or bans across sessions.
+  std::size_t auth_failures() const noexcept { return auth_failures_; }
+  /// Errors (bad commands, malformed lines) so far (see max_errors).
+  std::size_t errors() const noexcept { return errors_; }
   bool tls() const noexcept { return tls_; }
 
  private:
@@ -400,17 +433,82 @@ class server {
     return write_reply(out_, code, st, &text, 1);
   }
 
+  // Nothing more without I/O: the two answers, or the end of the input.
+  server_event starved() {
+    if (eof_) return end_of_input();
+    return event(out_.empty() ? server_event_type::need_more : server_event_type::write_output);
+  }
+
+  // finish() and every byte processed: close, saying whether the client
+  // left something unfinished (a partial line, DATA, a BDAT chunk, AUTH).
+  server_event end_of_input() {
+    const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::data ||
+                            state_ == state::bdat || state_ == state::auth;
+    const std::uint64_t at = in_.offset() + in_.size();
+    auth_.reset();
+    state_ = state::closed;
+    if (!unfinished) return event(server_event_type::closed);
+    server_event e = event(server_event_type::error);
+    e.error = errc::truncated;
+    e.offset = at;
+    return e;
+  }
+
+  void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0) {
+    queued_ = t;
+    queued_error_ = e;
+    queued_offset_ = at;
+  }
+  server_event take_queued() {
+    server_event e = event(queued_);
+    queued_ = server_event_type::need_more;
+    switch (e.type) {
+      case server_event_type::auth_check:
+        e.auth = &auth_->engine->request();
+        e.mechanism = auth_mechanism_;
+        break;
+      case server_event_type::authenticated:
+        e.auth_user = auth_user_;
+        e.mechanism = auth_mechanism_;
+        break;
+      default:
+        e.error = queued_error_;
+        e.offset = queued_offset_;
+        break;
+    }
+    return e;
+  }
+
+  // Says goodbye (421) and closes, with an error event saying why.
+  void close_with(errc why, std::uint64_t at, std::string_view text) {
+    reply(421, status(4, 7, 0), options_.hostname + " " + std::string(text));
+    state_ = state::closed;
+    auth_.reset();
+    queue_event(server_event_type::error, why, at);
+  }
+  void count_error(std::uint64_t at) {
+    if (++errors_ >= options_.max_errors && state_ != state::closed) {
+      close_with(errc::too_many_errors, at, "Too many errors, closing connection");
+    }
+  }
+  void count_auth_failure() {
+    if (++auth_failures_ >= options_.max_auth_failures && state_ != state::closed) {
+      close_with(errc::too_many_auth_failures, in_.offset(), "Too many authentication failures, closing connection");
+    }
+  }
+  void end_auth() {
+    auth_.reset();
+    state_ = state::command;
+  }
+
   // A bad command or line: reply, count it, and close after too many.
   server_event protocol_error(errc e, std::uint64_t at, std::uint16_t code, enhanced_status st,
                               std::string_view text) {
     reply(code, st, text);
-    if (++errors_ >= options_.max_errors) {
-      reply(421, status(4, 7, 0), options_.hostname + " Too many errors, closing connection");
-      state_ = state::closed;
-    }
     server_event ev = event(server_event_type::error);
     ev.error = e;
     ev.offset = at;
+    count_error(at);
     return ev;
   }
 
@@ -456,6 +554,7 @@ class server {
     recipients_ = 0;
     size_ = 0;
     smtputf8_ = false;
+    binarymime_ = false;
     bdat_refused_ = errc::ok;
     bdat_started_ = false;
   }
@@ -463,7 +562,7 @@ class server {
   // AUTH only over TLS unless allowed; the -PLUS mechanisms only over TLS
   // in any case (there is nothing to bind to without it).
   sasl::mechanism_set offered_mechanisms() const {
-    if (!tls_ && !options_.auth_without_tls) return {};
+    if (!tls_ && !options_.allow_auth_without_tls) return {};
     sasl::mechanism_set m = options_.auth_mechanisms;
     if (!tls_) {
       m.erase(sasl::mechanism::scram_sha_1_plus);
@@ -538,6 +637,7 @@ class server {
           return protocol_error(errc::smtp_bad_parameter, line_offset_, 555, {5, 5, 4}, "SMTPUTF8 not offered");
         }
         smtputf8_ = cmd_.mail.smtputf8;
+        binarymime_ = cmd_.mail.body == body_type::binary_mime;
         awaiting_ = awaiting::mail;
         server_event e = event(server_event_type::mail);
         e.cmd = &cmd_;
@@ -561,6 +661,8 @@ class server {
           return std::nullopt;
         }
         if (bdat_started_) return sequence_error("DATA after BDAT");
+        // RFC 3030 3: a BINARYMIME message can only go with BDAT.
+        if (binarymime_) return sequence_error("BODY=BINARYMIME requires BDAT");
         reply(354, std::nullopt, "End data with <CR><LF>.<CR><LF>");
         state_ = state::data;
         return std::nullopt;
@@ -573,6 +675,8 @@ class server {
         state_ = state::bdat;
         if (!options_.chunking) {
           bdat_refused_ = errc::unknown_command;
+        } else if (!hello_extended_ && !options_.allow_bdat_without_ehlo) {
+          bdat_refused_ = errc::extension_missing;  // RFC 3030: an EHLO extension
         } else if (!in_transaction_ || recipients_ == 0) {
           bdat_refused_ = errc::invalid_state;
         }
@@ -599,6 +703,10 @@ class server {
         if (!options_.offer_starttls || tls_) {
           return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
         }
+        // RFC 3207 4: STARTTLS is an EHLO extension.
+        if (!hello_extended_ && !options_.allow_starttls_without_ehlo) {
+          return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
+        }
         reply(220, status(2, 0, 0), "Ready to start TLS");
         state_ = state::tls_switch;  // from here on, nothing is parsed
         return event(server_event_type::starttls);
@@ -617,6 +725,10 @@ class server {
     if (bdat_refused_ == errc::unknown_command) {
       end_transaction();
       return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
+    }
+    if (bdat_refused_ == errc::extension_missing) {
+      end_transaction();
+      return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
     }
     if (bdat_refused_ == errc::invalid_state) {
       end_transaction();
@@ -653,17 +765,15 @@ class server {
   // Decodes an AUTH response; on bad base64 ends the exchange with 501.
   bool decode_auth(std::string_view text, std::string& out) {
     if (base64::decode(text, out, base64::mode::strict)) return true;
-    auth_.reset();
-    state_ = state::command;
+    end_auth();
     reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
-    ++errors_;
+    count_error(in_.offset());
     return false;
   }
 
   void auth_response(std::string_view text) {
     if (text == "*") {  // RFC 4954 4: the client cancels
-      auth_.reset();
-      state_ = state::command;
+      end_auth();
       reply(501, status(5, 0, 0), "Authentication cancelled");
       return;
     }
@@ -673,8 +783,7 @@ class server {
       if (text.empty()) {
         auth_succeeded();
       } else {
-        auth_.reset();
-        state_ = state::command;
+        end_auth();
         reply(501, status(5, 5, 2), "Unexpected authentication data");
       }
       return;
@@ -695,7 +804,7 @@ class server {
         return errc::ok;
       case sasl::server_step::status::check:
         awaiting_ = awaiting::auth_check;
-        pending_check_ = true;
+        queue_event(server_event_type::auth_check);
         return errc::ok;
       case sasl::server_step::status::success:
         if (!st.data.empty()) {
@@ -710,10 +819,13 @@ class server {
         auth_succeeded();
         return errc::ok;
       case sasl::server_step::status::failure:
-        auth_.reset();
-        state_ = state::command;
+        end_auth();
         if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
-        if (st.error == errc::sasl_auth_failed) return reply(535, status(5, 7, 8), "Authentication credentials invalid");
+        if (st.error == errc::sasl_auth_failed) {
+          reply(535, status(5, 7, 8), "Authentication credentials invalid");
+          count_auth_failure();
+          return errc::ok;
+        }
         return reply(501, status(5, 5, 2), "Malformed authentication data");
     }
     return errc::ok;
@@ -725,7 +837,7 @@ class server {
     auth_.reset();
     state_ = state::command;
     reply(235, status(2, 7, 0), "Authentication successful");
-    authenticated_event_ = true;
+    queue_event(server_event_type::authenticated);
   }
 
   // Only from AUTH to its end: an idle session carries none of it.
@@ -751,8 +863,12 @@ class server {
   std::size_t recipients_ = 0;
   std::size_t lmtp_left_ = 0;
   std::size_t errors_ = 0;
+  std::size_t auth_failures_ = 0;
+  std::uint64_t queued_offset_ = 0;
   // The small ones together, so they share words.
   errc bdat_refused_ = errc::ok;
+  errc queued_error_ = errc::ok;
+  server_event_type queued_ = server_event_type::need_more;  // need_more: none
   state state_ = state::command;
   awaiting awaiting_ = awaiting::nothing;
   sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
@@ -764,8 +880,8 @@ class server {
   bool smtputf8_ = false;
   bool bdat_last_ = false;
   bool bdat_started_ = false;
-  bool pending_check_ = false;
-  bool authenticated_event_ = false;
+  bool binarymime_ = false;
+  bool eof_ = false;
 };
 
 }  // namespace smtp
