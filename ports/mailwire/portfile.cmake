@@ -1,14 +1,23 @@
 # mailwire is header-only: the port installs headers, a CMake package and a
 # pkg-config file, and nothing that depends on the triplet.
-vcpkg_from_github(
-    OUT_SOURCE_PATH SOURCE_PATH
-    REPO mailwire/mailwire
-    REF "v${VERSION}"
-    # Placeholder: fill in the SHA512 of the release tarball when tagging
-    # (vcpkg prints the real value when it rejects this one).
-    SHA512 0
-    HEAD_REF main
-)
+#
+# No release has been tagged yet. Once v${VERSION} is, vcpkg_from_github()
+# below downloads it; SHA512 0 is a placeholder until then (vcpkg refuses it
+# and prints the real hash). Until a release exists, use this port as an
+# overlay on a local checkout, named by the environment variable
+# MAILWIRE_SOURCE_DIR (see the README; on Windows also set
+# VCPKG_KEEP_ENV_VARS=MAILWIRE_SOURCE_DIR so that vcpkg passes it through).
+if(DEFINED ENV{MAILWIRE_SOURCE_DIR})
+    set(SOURCE_PATH "$ENV{MAILWIRE_SOURCE_DIR}")
+else()
+    vcpkg_from_github(
+        OUT_SOURCE_PATH SOURCE_PATH
+        REPO mailwire/mailwire
+        REF "v${VERSION}"
+        SHA512 0
+        HEAD_REF main
+    )
+endif()
 
 # No libraries, so one configuration is enough and there is no debug tree.
 set(VCPKG_BUILD_TYPE release)

@@ -34,6 +34,11 @@ endif()
 # portfile expanded, so the emulation below does what the portfile says.
 file(READ "${port_dir}/portfile.cmake" portfile)
 string(REGEX REPLACE "#[^\n]*" "" portfile "${portfile}")
+# Before the first release the README sends users to the overlay on a local
+# checkout; the portfile must take it from MAILWIRE_SOURCE_DIR.
+if(NOT portfile MATCHES "if\\(DEFINED ENV{MAILWIRE_SOURCE_DIR}\\)[ \n]*set\\(SOURCE_PATH \"\\\$ENV{MAILWIRE_SOURCE_DIR}\"\\)")
+  fail("portfile.cmake must set SOURCE_PATH to \$ENV{MAILWIRE_SOURCE_DIR} when that is defined (README: vcpkg)")
+endif()
 set(PORT mailwire)
 set(VERSION "${version}")
 set(SOURCE_PATH "${SOURCE_DIR}")
@@ -76,13 +81,7 @@ foreach(option IN LISTS configure_OPTIONS configure_OPTIONS_RELEASE)
     fail("vcpkg_cmake_configure(): this test does not emulate '${option}'")
   endif()
 endforeach()
-set(toolchain "")
-if(MAKE_PROGRAM)
-  list(APPEND toolchain "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
-if(CXX_COMPILER)
-  list(APPEND toolchain "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/toolchain.cmake")
 execute_process(
   COMMAND "${CMAKE_COMMAND}" -S "${configure_SOURCE_PATH}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
           ${toolchain} -DCMAKE_BUILD_TYPE=Release "-DCMAKE_INSTALL_PREFIX=${packages}"
