@@ -118,7 +118,7 @@ class send_session final : public mailwire_example::handler {
   std::string_view pending_plaintext() override { return client_.pending_output(); }
   void consume_plaintext(std::size_t n) override {
     client_.consume_output(n);
-    if (input_ != nullptr && (sent_bytes_ += n) >= body_progress) progress();
+    if ((sent_bytes_ += n) >= body_progress) progress();
     refill();  // more of the message, now that there is room
   }
   void on_tls_established(connection& c) override {
@@ -292,7 +292,7 @@ class send_session final : public mailwire_example::handler {
   SSL_CTX* tls_ctx_;
   connection* conn_ = nullptr;
   std::FILE* input_ = nullptr;  // the message being sent (owned by settings_.inputs)
-  std::size_t sent_bytes_ = 0;  // of it, since the last progress
+  std::size_t sent_bytes_ = 0;  // taken by the transport since the last progress
   std::size_t current_ = 0;
   bool started_ = false;
   bool finished_ = false;  // the machine closed the session (QUIT, 421 or a fatal error)

@@ -15,9 +15,10 @@ answering, what it refuses); it records every line it received. Cases:
                 that flag the password goes (the peer sees AUTH)
   usage.*       every bad argument exits 2 with a usage message before any
                 connection (the peer sees none); --help lists every flag
-  timeout.*     --timeout 2: no greeting, no reply to MAIL, a greeting
-                dripped a byte at a time, a connect that cannot complete:
-                exit 1 within a few seconds
+  delivers*     the peer works; stdin is spooled and scanned (8BITMIME)
+  timeout.*     --timeout 2: no greeting, no reply to MAIL or DATA, a
+                greeting dripped a byte at a time, a connect that cannot
+                complete: exit 1 within a few seconds
   polite.*      refusals after connecting (greeting 554, every RCPT
                 refused, --starttls without STARTTLS) end with QUIT and
                 exit 1; a server that hangs up mid-session is reported
@@ -148,10 +149,10 @@ class Peer:
 class Run:
     """One run of the sender, bounded in time."""
 
-    def __init__(self, env, *args, limit=TIMEOUT):
+    def __init__(self, env, *args, limit=TIMEOUT, stdin=b""):
         t0 = time.monotonic()
         try:
-            p = subprocess.run([env.exe, *args], capture_output=True, timeout=limit, stdin=subprocess.DEVNULL)
+            p = subprocess.run([env.exe, *args], capture_output=True, timeout=limit, input=stdin)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"still running after {limit} s: {args}") from None
         self.took = time.monotonic() - t0
@@ -331,6 +332,17 @@ def delivers(env):
         raise AssertionError(f"unexpected session: {peer.lines}")
 
 
+def delivers_stdin(env):
+    # stdin is spooled before connecting, so it is scanned for 8-bit bytes
+    # like a file: BODY=8BITMIME.
+    with Peer(ehlo=("PIPELINING", "8BITMIME")) as peer:
+        r = Run(env, "--server", f"127.0.0.1:{peer.port}", "--from", "a@example.org", "--to", "b@example.org",
+                "-", stdin=MESSAGE + "Grüße\r\n".encode())
+        r.expect(0, "-: message: 250")
+    if not any(l.startswith(b"MAIL FROM:<a@example.org> BODY=8BITMIME") for l in peer.lines):
+        raise AssertionError(f"no BODY=8BITMIME: {peer.lines}")
+
+
 def main():
     env, suite = start(__doc__, "--send")
     with tempfile.TemporaryDirectory(prefix="mailwire-send-test-") as work:
@@ -340,6 +352,7 @@ def main():
             f.write(MESSAGE)
         c = suite.case
         c("delivers", delivers, env)
+        c("delivers_stdin", delivers_stdin, env)
         c("cleartext.mech_plain_refused", cleartext_refused, env, "--mech", "PLAIN")
         c("cleartext.mech_login_refused", cleartext_refused, env, "--mech", "login")
         c("cleartext.chosen_refused", cleartext_refused, env)
@@ -349,6 +362,7 @@ def main():
         c("usage.bad_arguments_exit_2", bad_arguments, env)
         c("timeout.no_greeting", timed_out, env, {"greeting": None})
         c("timeout.no_reply_to_mail", timed_out, env, {"hang_on": b"MAIL"})
+        c("timeout.no_reply_to_data", timed_out, env, {"hang_on": b"DATA"})
         c("timeout.dripping_greeting", timed_out, env, {"drip": b"220" + b" x" * 100})
         c("timeout.connect", timeout_connect, env)
         c("polite.greeting_refused", polite_greeting_refused, env)
