@@ -58,6 +58,13 @@ def start(doc, exe_option):
     return types.SimpleNamespace(exe=args.exe), Suite(args.k)
 
 
+def check_sanitizers(text, what):
+    """Raises if a sanitizer (ASan, UBSan) reported in `text`."""
+    for marker in ("Sanitizer", "runtime error:"):
+        if marker in text:
+            raise AssertionError(f"{what}: sanitizer: {text[text.index(marker):][:600]}")
+
+
 def cpu_seconds(pid):
     """utime + stime of a process, from /proc/PID/stat."""
     with open(f"/proc/{pid}/stat") as f:

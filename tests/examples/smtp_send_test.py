@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, start  # noqa: E402
+from harness import TIMEOUT, check_sanitizers, start  # noqa: E402
 
 MESSAGE = b"From: <a@example.org>\r\nTo: <b@example.org>\r\nSubject: test\r\n\r\nHello.\r\n"
 
@@ -158,6 +158,7 @@ class Run:
         self.took = time.monotonic() - t0
         self.rc = p.returncode
         self.out = (p.stdout + p.stderr).decode(errors="replace")
+        check_sanitizers(self.out, f"mailwire-smtp-send {' '.join(args)}")
 
     def expect(self, rc, *texts):
         if self.rc != rc:

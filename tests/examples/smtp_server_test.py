@@ -42,7 +42,7 @@ import time
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Conn, cpu_seconds, start, stop  # noqa: E402
+from harness import TIMEOUT, Conn, check_sanitizers, cpu_seconds, start, stop  # noqa: E402
 
 
 class Server:
@@ -74,6 +74,7 @@ class Server:
         self.proc.stdout.close()
         self.log.close()
         if exc_type is None:
+            check_sanitizers(self.stderr(), "server")
             if rc != 0:
                 raise AssertionError(f"exit code {rc} after SIGTERM: {self.stderr()[-500:]}")
             if self.files("tmp"):
