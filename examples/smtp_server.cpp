@@ -4,6 +4,7 @@
 //       [--tls-cert cert.pem --tls-key key.pem] [--implicit-tls]
 //       [--auth user:pass] [--auth-cleartext] [--require-auth]
 //       [--lmtp] [--max-size BYTES] [--hostname NAME] [--no-fsync | --sink]
+//       [--idle-timeout SECONDS] [--max-connections N]
 //
 // One smtp::server machine per connection, driven by the examples'
 // transport (support/transport.hpp: poll, sockets, OpenSSL). The machine
@@ -13,6 +14,14 @@
 // reader never sees half a message and memory stays flat whatever the size.
 // --no-fsync and --sink trade durability for speed (see usage()); they
 // exist to compare this server with Postfix's smtp-sink on equal terms.
+//
+// Exposed to the internet, a server must not let one client hold what
+// others need: every session has an idle deadline (measured from the last
+// complete command, not the last byte, so dripping bytes does not keep a
+// session alive), the number of sessions is capped, and the transport
+// rests instead of spinning when the process runs out of descriptors.
+// Every peer-controlled field of the log is escaped (log_escape()).
+#include <mailwire/core/utf8.hpp>
 #include <mailwire/fmt.hpp>
 #include <mailwire/sasl/scram.hpp>
 #include <mailwire/smtp/server.hpp>
@@ -22,7 +31,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -61,32 +72,83 @@ struct config {
   std::string hostname = "localhost";
   bool fsync = true;  // --no-fsync: rename without flushing to disk
   bool sink = false;  // --sink: accept and count, store nothing
+  // RFC 5321 4.5.3.2.7: a server SHOULD wait at least 5 minutes for the
+  // next command; the same bound covers a message's data (4.5.3.2.5 asks
+  // 3 minutes per data block of the client).
+  std::uint64_t idle_timeout = 300;
+  std::uint64_t max_connections = 1000;
 };
 
 // An empty `why`: --help, the text on stdout and exit status 0.
 [[noreturn]] void usage(const std::string& why) {
   if (!why.empty()) fmt::print(stderr, "mailwire-smtp-server: {}\n", why);
-  fmt::print(why.empty() ? stdout : stderr,
-             "usage: mailwire-smtp-server --listen IP:PORT (--maildir DIR | --sink) [--tls-cert FILE --tls-key FILE]\n"
-             "       [--implicit-tls] [--auth USER:PASS] [--auth-cleartext] [--require-auth] [--lmtp]\n"
-             "       [--max-size BYTES] [--hostname NAME] [--no-fsync | --sink]\n"
-             "\n"
-             "Each accepted message is written to DIR/tmp, fsync'ed, then renamed into DIR/new\n"
-             "before the 250 reply, so an accepted message survives a crash or power loss.\n"
-             "  --no-fsync  skip the fsync: faster, but a message acknowledged with 250 can be\n"
-             "              lost (or left empty) if the machine crashes before the kernel writes\n"
-             "              it out. A process crash alone loses nothing already renamed.\n"
-             "  --sink      store nothing (--maildir not needed): accept, count and discard\n"
-             "              every message, like Postfix's smtp-sink. For benchmarks only:\n"
-             "              mail acknowledged with 250 is thrown away.\n");
-  std::exit(why.empty() ? 0 : 2);
+  std::FILE* to = why.empty() ? stdout : stderr;
+  std::fputs(
+      "usage: mailwire-smtp-server --listen IP:PORT (--maildir DIR | --sink) [--tls-cert FILE --tls-key FILE]\n"
+      "       [--implicit-tls] [--auth USER:PASS] [--auth-cleartext] [--require-auth] [--lmtp]\n"
+      "       [--max-size BYTES] [--hostname NAME] [--no-fsync] [--idle-timeout SECONDS]\n"
+      "       [--max-connections N]\n"
+      "       mailwire-smtp-server --help\n",
+      to);
+  if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
+  std::fputs(
+      "\n"
+      "An SMTP (or LMTP) server delivering into a Maildir. Logs one line per message\n"
+      "on stderr. Peer-supplied text in it (addresses, user names) is escaped, so it\n"
+      "cannot fake a field or hide in control or bidi characters: \\\\ and \\\" for\n"
+      "backslash and quote, \\t \\r \\n, \\xHH for other bytes outside printable ASCII\n"
+      "and for space, < and >, \\uXXXX or \\U00XXXXXX for each UTF-8 character.\n"
+      "\n"
+      "  --listen IP:PORT       IPv4 address and port to listen on (port 0: any free\n"
+      "                         port; the one chosen is printed on stdout)\n"
+      "  --maildir DIR          deliver into this Maildir (created if missing)\n"
+      "  --tls-cert FILE, --tls-key FILE\n"
+      "                         PEM certificate chain and key: offers STARTTLS\n"
+      "  --implicit-tls         TLS from the first byte (port-465 style) instead\n"
+      "  --auth USER:PASS       the one account for AUTH (PLAIN LOGIN CRAM-MD5\n"
+      "                         SCRAM-SHA-1 SCRAM-SHA-256, -PLUS under TLS 1.3);\n"
+      "                         offered only under TLS unless --auth-cleartext\n"
+      "  --auth-cleartext       offer AUTH without TLS too: PLAIN and LOGIN then show\n"
+      "                         the password to anyone on the path\n"
+      "  --require-auth         refuse MAIL (530) until the client authenticated\n"
+      "  --lmtp                 speak LMTP (RFC 2033): a reply per recipient\n"
+      "  --max-size BYTES       largest message, advertised as SIZE (default 0: none)\n"
+      "  --hostname NAME        name in the greeting and replies (default localhost)\n"
+      "  --idle-timeout SECONDS each command must be complete within SECONDS of the\n"
+      "                         last one (and a message's data must move 4 KiB per\n"
+      "                         SECONDS); else 421 4.4.2 and close. Counted from the\n"
+      "                         last complete command, not the last byte: dripping\n"
+      "                         bytes does not keep a session. Default 300 (RFC 5321\n"
+      "                         4.5.3.2.7's 5 minutes); 1 to 86400\n"
+      "  --max-connections N    sessions at once (default 1000); one more is answered\n"
+      "                         421 4.3.2 and closed (under --implicit-tls closed at\n"
+      "                         once, before any handshake). 1 to 1000000\n"
+      "\n"
+      "Out of file descriptors (ulimit -n), the server stops accepting for 100 ms at a\n"
+      "time, or until a session ends: new clients wait in the kernel's queue meanwhile.\n"
+      "Keep --max-connections well under the descriptor limit.\n"
+      "\n"
+      "Each accepted message is written to DIR/tmp, fsync'ed, then renamed into DIR/new\n"
+      "before the 250 reply, so an accepted message survives a crash or power loss.\n"
+      "  --no-fsync  skip the fsync: faster, but a message acknowledged with 250 can be\n"
+      "              lost (or left empty) if the machine crashes before the kernel writes\n"
+      "              it out. A process crash alone loses nothing already renamed.\n"
+      "  --sink      store nothing (instead of --maildir): accept, count and discard\n"
+      "              every message, like Postfix's smtp-sink. For benchmarks only:\n"
+      "              mail acknowledged with 250 is thrown away.\n"
+      "\n"
+      "SIGINT or SIGTERM stops the server (exit 0). Exit 2: a usage error; 1: setup failed.\n",
+      stdout);
+  std::exit(0);
 }
 
+// Decimal digits only (strtoull alone would take " +1" and wrap "-1").
 std::uint64_t number(const std::string& s, std::uint64_t max) {
-  char* end = nullptr;
+  const bool digits = !s.empty() && s.size() <= 20 &&
+                      std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   errno = 0;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno != 0 || v > max) usage("not a number: " + s);
+  const unsigned long long v = digits ? std::strtoull(s.c_str(), nullptr, 10) : 0;
+  if (!digits || errno != 0 || v > max) usage(fmt::format("not a number from 0 to {}: {}", max, s));
   return v;
 }
 
@@ -136,6 +198,12 @@ config parse_args(int argc, char** argv) {
       c.fsync = false;
     } else if (a == "--sink") {
       c.sink = true;
+    } else if (a == "--idle-timeout") {
+      c.idle_timeout = number(value(), 86400);
+      if (c.idle_timeout == 0) usage("--idle-timeout wants 1 to 86400 seconds");
+    } else if (a == "--max-connections") {
+      c.max_connections = number(value(), 1000000);
+      if (c.max_connections == 0) usage("--max-connections wants 1 to 1000000");
     } else {
       usage("unknown option " + a);
     }
@@ -314,6 +382,7 @@ class delivery {
 // What every session shares: options, TLS, the account, the Maildir.
 struct shared {
   config cfg;
+  std::size_t sessions = 0;  // alive now, for --max-connections
   smtp::server_options options;
   mw::tls_context tls;
   maildir box;
@@ -323,6 +392,49 @@ struct shared {
   // server would derive the decoy salt from the name so it never changes).
   sasl::scram_keys sha1, sha256, decoy_sha1, decoy_sha256;
 };
+
+// Peer-supplied text for the log, the one escaping for every such field.
+// The result is printable ASCII without space, quote, backslash, '<' or
+// '>', so it can neither end its field, fake another (a quoted local part
+// `"a\" to=<root"`), nor hide behind control, C1 (U+0085) or bidi
+// (U+202E) characters: \\ \" \t \r \n, \uXXXX (\U00XXXXXX beyond the
+// BMP) for each well-formed UTF-8 character, \xHH for every other byte.
+// Every UTF-8 character is escaped, printable or not: deciding which are
+// printable needs Unicode tables, and a log is read by tools that have
+// none.
+std::string log_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    const auto b = static_cast<unsigned char>(in[i]);
+    if (b >= 0x80) {
+      const mailwire::utf8::decoded d = mailwire::utf8::decode(in, i);
+      const auto cp = static_cast<std::uint32_t>(d.cp);
+      if (d.length == 0)
+        out += fmt::format("\\x{:02x}", b);
+      else if (cp <= 0xFFFF)
+        out += fmt::format("\\u{:04x}", cp);
+      else
+        out += fmt::format("\\U{:08x}", cp);
+      i += d.length == 0 ? 1 : d.length;
+      continue;
+    }
+    ++i;
+    switch (b) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (b > 0x20 && b < 0x7F && b != '<' && b != '>')
+          out += static_cast<char>(b);
+        else
+          out += fmt::format("\\x{:02x}", b);
+    }
+  }
+  return out;
+}
 
 std::string address(const smtp::path& p) {
   switch (p.kind) {
@@ -340,27 +452,82 @@ bool is_sha1(sasl::mechanism m) {
   return m == sasl::mechanism::scram_sha_1 || m == sasl::mechanism::scram_sha_1_plus;
 }
 
+// A connection over --max-connections: 421, then close. Not a session: it
+// reads nothing and holds its descriptor only until the reply is out.
+class refusal final : public mw::handler {
+ public:
+  explicit refusal(const std::string& hostname)
+      : reply_("421 4.3.2 " + hostname + " Too many connections, try again later\r\n") {}
+  void on_open(mw::connection& c) override {
+    c.close();  // after the reply
+    c.set_deadline(mw::deadline_clock::now() + std::chrono::seconds(10));  // a peer that never reads
+  }
+  std::size_t on_plaintext(mw::connection&, std::string_view bytes) override { return bytes.size(); }
+  std::string_view pending_plaintext() override { return reply_; }
+  void consume_plaintext(std::size_t n) override { reply_.erase(0, n); }
+
+ private:
+  std::string reply_;
+};
+
+// A session must make progress to keep its place: a complete command, or
+// inside a message this much more data, within --idle-timeout.
+constexpr std::uint64_t data_progress = 4096;
+
 // One client: owns its machine and answers every event it raises.
 class session final : public mw::handler {
  public:
-  session(shared& sh, std::string peer) : sh_(sh), smtp_(sh.options), message_(sh.box), peer_(std::move(peer)) {}
+  session(shared& sh, std::string peer) : sh_(sh), smtp_(sh.options), message_(sh.box), peer_(std::move(peer)) {
+    ++sh_.sessions;
+  }
+  ~session() override { --sh_.sessions; }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  void on_open(mw::connection& c) override { progress(c); }  // the greeting starts the clock
 
   std::size_t on_plaintext(mw::connection& c, std::string_view bytes) override {
+    if (timed_out_) return bytes.size();  // closing: nothing more is read
     // A client that does not read its replies gets no more commands read.
     if (smtp_.pending_output().size() > 64 * 1024) return 0;
     drain(c);  // make room first: events from the last feed may be pending
+    const std::size_t replies = smtp_.pending_output().size();
     const std::size_t n = smtp_.feed(bytes);
     drain(c);
+    // A reply means a complete command (NOOP, RSET... raise no event).
+    if (smtp_.pending_output().size() > replies) progress(c);
     return n;
   }
-  std::string_view pending_plaintext() override { return smtp_.pending_output(); }
-  void consume_plaintext(std::size_t n) override { smtp_.consume_output(n); }
+  // The machine's replies, then (after a timeout) our 421.
+  std::string_view pending_plaintext() override {
+    const std::string_view p = smtp_.pending_output();
+    return p.empty() ? std::string_view(goodbye_) : p;
+  }
+  void consume_plaintext(std::size_t n) override {
+    if (!smtp_.pending_output().empty())
+      smtp_.consume_output(n);
+    else
+      goodbye_.erase(0, n);
+  }
 
   void on_tls_established(mw::connection& c) override {
     (void)smtp_.tls_established();  // invalid_state for implicit TLS: nothing to switch
     // RFC 9266 tls-exporter: defined for TLS 1.3 only (empty otherwise).
     binding_ = c.tls()->exporter_binding();
     tls_ = c.tls()->protocol();
+    progress(c);
+  }
+
+  // No progress for --idle-timeout: 421 after the replies already queued,
+  // then close. A client that does not even read that is cut off after a
+  // grace period.
+  void on_timeout(mw::connection& c) override {
+    if (timed_out_ || closing_) return c.abort("timed out: the client does not read");
+    timed_out_ = true;
+    fmt::print(stderr, "{} idle timeout: no progress for {} s\n", peer_, sh_.cfg.idle_timeout);
+    goodbye_ = "421 4.4.2 " + sh_.cfg.hostname + " Idle timeout, closing connection\r\n";
+    c.close();
+    c.set_deadline(mw::deadline_clock::now() + std::min(idle(), std::chrono::seconds(10)));
   }
 
   void on_close(mw::connection&, std::string_view why) override {
@@ -370,9 +537,26 @@ class session final : public mw::handler {
   }
 
  private:
+  std::chrono::seconds idle() const { return std::chrono::seconds(sh_.cfg.idle_timeout); }
+  // The session moved on: the idle deadline starts again.
+  void progress(mw::connection& c) {
+    data_since_ = 0;
+    c.set_deadline(mw::deadline_clock::now() + idle());
+  }
+
   void drain(mw::connection& c) {
     for (;;) {
       const smtp::server_event e = smtp_.next();
+      // Anything but data is a complete command (or the end of a message);
+      // data counts once enough of it arrived. Bytes alone never do. (The
+      // commands the machine answers alone count by their reply: see
+      // on_plaintext.)
+      if (e.type == kind::data_chunk) {
+        data_since_ += e.bytes.size();
+        if (data_since_ >= data_progress) progress(c);
+      } else if (e.type != kind::need_more && e.type != kind::write_output && e.type != kind::paused) {
+        progress(c);
+      }
       switch (e.type) {
         case kind::need_more:
         case kind::write_output:  // the transport writes pending_output() after each pump
@@ -385,12 +569,12 @@ class session final : public mw::handler {
           // A new transaction. A BDAT message left without LAST (then RSET
           // or EHLO) raised no event: drop it here.
           message_.discard();
-          from_ = address(e.cmd->address);
+          from_ = log_escape(address(e.cmd->address));
           rcpts_.clear();
           (void)smtp_.accept();
           break;
         case kind::rcpt:
-          rcpts_.push_back(address(e.cmd->address));
+          rcpts_.push_back(log_escape(address(e.cmd->address)));
           (void)smtp_.accept();
           break;
         case kind::data_chunk: message_.write(e.bytes); break;
@@ -398,7 +582,7 @@ class session final : public mw::handler {
         case kind::auth_start: auth_start(e.mechanism); break;
         case kind::auth_check: auth_check(*e.auth, e.mechanism); break;
         case kind::authenticated:
-          fmt::print(stderr, "{} authenticated {} ({})\n", peer_, e.auth_user, sasl::to_string(e.mechanism));
+          fmt::print(stderr, "{} authenticated {} ({})\n", peer_, log_escape(e.auth_user), sasl::to_string(e.mechanism));
           break;
         case kind::starttls:
           // The 220 is queued: the transport sends it in the clear, then
@@ -409,7 +593,10 @@ class session final : public mw::handler {
             c.start_tls_server(sh_.tls.get(), rest);
           }
           return;
-        case kind::closed: c.close(); return;
+        case kind::closed:
+          closing_ = true;  // its deadline now bounds the wait for the flush
+          c.close();
+          return;
       }
     }
   }
@@ -482,14 +669,15 @@ class session final : public mw::handler {
         return;
       default: break;  // tokens, EXTERNAL, ANONYMOUS: never offered
     }
-    fmt::print(stderr, "{} authentication failed for {} ({})\n", peer_, rq.username, sasl::to_string(m));
+    fmt::print(stderr, "{} authentication failed for {} ({})\n", peer_, log_escape(rq.username), sasl::to_string(m));
     (void)smtp_.reject(535, smtp::enhanced_status{5, 7, 8}, "Authentication credentials invalid");
   }
 
+  // One line per message (or timeout); from_ and rcpts_ are escaped already.
   void log(std::string_view result, std::string_view detail, std::uint64_t size = 0) {
     fmt::print(stderr, "{} from=<{}> to=<{}> size={} tls={} auth={} {} {}\n", peer_, from_,
                fmt::join(rcpts_, ">,<"), size, tls_.empty() ? "no" : tls_,
-               smtp_.auth_user().empty() ? "-" : smtp_.auth_user(), result, detail);
+               smtp_.auth_user().empty() ? "-" : log_escape(smtp_.auth_user()), result, detail);
   }
 
   shared& sh_;
@@ -500,6 +688,10 @@ class session final : public mw::handler {
   std::vector<std::string> rcpts_;
   std::string binding_;  // tls-exporter, TLS 1.3 only
   std::string tls_;      // protocol version, empty before TLS
+  std::string goodbye_;  // our 421 after a timeout, sent after the machine's output
+  bool timed_out_ = false;
+  bool closing_ = false;  // the machine ended the session (221 or its own 421)
+  std::uint64_t data_since_ = 0;  // message bytes since the last progress
 };
 
 }  // namespace
@@ -529,6 +721,10 @@ int main(int argc, char** argv) {
   o.offer_starttls = sh.tls && !cfg.implicit_tls;
   o.max_message_size = cfg.max_size;
   o.require_auth = cfg.require_auth;
+  // Python's smtplib sends "SMTPUTF8" twice when asked for it explicitly
+  // (send_message with mail_options=["SMTPUTF8"]); Postfix accepts that.
+  // A repeated valueless flag means nothing new and reopens no attack.
+  o.allow_repeated_flag_parameters = true;
   if (!cfg.user.empty()) {
     o.auth_mechanisms = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256");
     if (sh.tls) {
@@ -561,6 +757,12 @@ int main(int argc, char** argv) {
   const std::uint16_t port = loop.listen(
       cfg.host, cfg.port,
       [&sh](const std::string& peer) -> std::unique_ptr<mw::handler> {
+        if (sh.sessions >= sh.cfg.max_connections) {
+          fmt::print(stderr, "{} refused: too many connections ({})\n", peer, sh.sessions);
+          // Under implicit TLS the 421 would cost a handshake: just close.
+          if (sh.cfg.implicit_tls) return nullptr;
+          return std::make_unique<refusal>(sh.cfg.hostname);
+        }
         return std::make_unique<session>(sh, peer);
       },
       cfg.implicit_tls ? sh.tls.get() : nullptr, err);

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -30,7 +31,6 @@ constexpr std::size_t out_high_water = 64 * 1024;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 }  // namespace
 
@@ -209,11 +209,28 @@ std::string tls_session::protocol() const { return ssl_ ? SSL_get_version(ssl_) 
 
 // -------------------------------------------------------------- connection
 
+void handler::on_timeout(connection& c) { c.abort("timed out"); }
+
 connection::connection(int fd, handler& h, std::string peer)
     : fd_(fd), h_(&h), peer_(std::move(peer)) {}
 
 connection::~connection() {
+  clear_deadline();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void connection::set_deadline(deadline_clock::time_point when) {
+  if (loop_ == nullptr || state_ == state::closed) return;
+  clear_deadline();
+  loop_->deadlines_.emplace(when, this);
+  deadline_ = when;
+  has_deadline_ = true;
+}
+
+void connection::clear_deadline() {
+  if (!has_deadline_) return;
+  loop_->deadlines_.erase({deadline_, this});
+  has_deadline_ = false;
 }
 
 bool connection::wants_read() const noexcept {
@@ -270,6 +287,7 @@ void connection::abort(const std::string& why) {
   state_ = state::closed;
   out_.clear();
   in_.clear();
+  clear_deadline();
   h_->on_close(*this, why);  // before the peer can see the close
   ::close(fd_);
   fd_ = -1;
@@ -422,7 +440,49 @@ void connection::finish_if_done() {
 
 // ------------------------------------------------------------------ client
 
-int connect_tcp(const std::string& host, std::uint16_t port, std::string& err) {
+namespace {
+
+// connect(2) on a non-blocking socket, waiting until `deadline` at most.
+bool connect_until(int fd, const sockaddr* addr, socklen_t len, bool limited,
+                   deadline_clock::time_point deadline, std::string& err) {
+  if (::connect(fd, addr, len) == 0) return true;
+  if (errno != EINPROGRESS) {
+    err = errno_text("connect");
+    return false;
+  }
+  for (;;) {
+    int wait = -1;
+    if (limited) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - deadline_clock::now()).count();
+      if (left <= 0) {
+        err = "connect: timed out";
+        return false;
+      }
+      wait = static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const int n = ::poll(&p, 1, wait);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno_text("poll");
+      return false;
+    }
+    if (n == 0) continue;  // the deadline check above ends it
+    int so_error = 0;
+    socklen_t so_len = sizeof so_error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len);
+    if (so_error == 0) return true;
+    errno = so_error;
+    err = errno_text("connect");
+    return false;
+  }
+}
+
+}  // namespace
+
+int connect_tcp(const std::string& host, std::uint16_t port, std::string& err, int timeout_ms) {
+  const bool limited = timeout_ms >= 0;
+  const deadline_clock::time_point deadline = deadline_clock::now() + std::chrono::milliseconds(timeout_ms);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -434,9 +494,10 @@ int connect_tcp(const std::string& host, std::uint16_t port, std::string& err) {
   }
   int fd = -1;
   for (addrinfo* a = list; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd >= 0 && ::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      err = errno_text("connect");
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      err = errno_text("socket");
+    } else if (!connect_until(fd, a->ai_addr, a->ai_addrlen, limited, deadline, err)) {
       ::close(fd);
       fd = -1;
     }
@@ -445,7 +506,6 @@ int connect_tcp(const std::string& host, std::uint16_t port, std::string& err) {
   if (fd < 0) return -1;
   const int one = 1;  // commands and replies are small: do not wait to coalesce
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  set_nonblocking(fd);
   return fd;
 }
 
@@ -501,14 +561,33 @@ std::uint16_t event_loop::listen(const std::string& host, std::uint16_t port, ac
 }
 
 connection& event_loop::add(int fd, std::unique_ptr<handler> h, std::string peer) {
-  connection& c = add(fd, *h, std::move(peer));
-  conns_.back().owned = std::move(h);
-  return c;
+  handler& ref = *h;
+  auto c = std::make_unique<connection>(fd, ref, std::move(peer));
+  connection* key = c.get();
+  entry& e = conns_[key];
+  e.owned = std::move(h);
+  e.conn = std::move(c);
+  key->loop_ = this;
+  mark(key);  // its first pump: output queued before it joined
+  ref.on_open(*key);
+  return *key;
 }
 
 connection& event_loop::add(int fd, handler& h, std::string peer) {
-  conns_.push_back({nullptr, std::make_unique<connection>(fd, h, std::move(peer)), 0, false});
-  return *conns_.back().conn;
+  auto c = std::make_unique<connection>(fd, h, std::move(peer));
+  connection* key = c.get();
+  conns_[key].conn = std::move(c);
+  key->loop_ = this;
+  mark(key);
+  h.on_open(*key);
+  return *key;
+}
+
+void event_loop::mark(connection* c) {
+  const auto it = conns_.find(c);
+  if (it == conns_.end() || it->second.dirty) return;
+  it->second.dirty = true;
+  dirty_.push_back(c);
 }
 
 bool event_loop::stop_on_signals(std::string& err) {
@@ -530,15 +609,39 @@ void event_loop::stop() noexcept {
   (void)!::write(wake_fd_, &one, sizeof one);
 }
 
+void event_loop::pause(listener& l) {
+  epoll_event ev{};  // no events: the listener stays registered, silent
+  ev.data.ptr = &l;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, l.fd, &ev);
+  l.paused = true;
+  l.resume_at = deadline_clock::now() + accept_pause;
+}
+
+void event_loop::resume(listener& l) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &l;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, l.fd, &ev);
+  l.paused = false;
+}
+
 void event_loop::accept_all(listener& l) {
-  for (;;) {
+  // A bounded batch: the listener stays readable (level-triggered) if more
+  // wait, and the connections already here get their turn meanwhile.
+  for (int k = 0; k < 64; ++k) {
     sockaddr_in addr{};
     socklen_t len = sizeof addr;
     const int fd =
         ::accept4(l.fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    // EAGAIN: all taken. Anything else (EMFILE...) is retried on the next
-    // POLLIN, which spins while it lasts: a real server would back off.
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // all taken
+      // The client gave up while queued, or a signal: the next one.
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // EMFILE, ENFILE, ENOBUFS, ENOMEM (or anything unexpected): the
+      // connection stays queued and the listener readable. Rest instead
+      // of asking again at once (see the class comment).
+      return pause(l);
+    }
     char ip[INET_ADDRSTRLEN] = "?";
     ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof ip);
     std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
@@ -548,7 +651,70 @@ void event_loop::accept_all(listener& l) {
       continue;
     }
     connection& c = add(fd, std::move(h), std::move(peer));
-    if (l.tls != nullptr) c.start_tls_server(l.tls);
+    if (l.tls != nullptr && !c.closed()) c.start_tls_server(l.tls);
+  }
+}
+
+bool event_loop::settle() {
+  // Pump what has moved since the last wait (events, deadlines, new
+  // connections), then register the interest that changed. The others
+  // are not touched: their state is the same as when they were last
+  // registered.
+  bool left = false;
+  for (std::size_t i = 0; i < dirty_.size(); ++i) {
+    const auto it = conns_.find(dirty_[i]);
+    if (it == conns_.end()) continue;
+    entry& e = it->second;
+    e.dirty = false;
+    e.conn->pump();
+    if (e.conn->closed()) {
+      // (a closed fd left the epoll set by itself: a new connection with a
+      // reused fd number is added afresh)
+      conns_.erase(it);
+      left = true;
+      continue;
+    }
+    const std::uint32_t want = (e.conn->wants_read() ? EPOLLIN : 0u) | (e.conn->wants_write() ? EPOLLOUT : 0u);
+    if (e.registered && want == e.events) continue;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.ptr = e.conn.get();
+    ::epoll_ctl(epoll_fd_, e.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e.conn->fd(), &ev);
+    e.registered = true;
+    e.events = want;
+  }
+  dirty_.clear();
+  return left;
+}
+
+int event_loop::wait_ms() {
+  bool any = false;
+  deadline_clock::time_point first{};
+  if (!deadlines_.empty()) {
+    first = deadlines_.begin()->first;
+    any = true;
+  }
+  for (const std::unique_ptr<listener>& l : listeners_) {
+    if (l->paused && (!any || l->resume_at < first)) {
+      first = l->resume_at;
+      any = true;
+    }
+  }
+  if (!any) return -1;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(first - deadline_clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+}
+
+void event_loop::fire_timers() {
+  const deadline_clock::time_point now = deadline_clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    connection* c = deadlines_.begin()->second;
+    c->clear_deadline();  // before the call: it may set the next one
+    mark(c);
+    c->h_->on_timeout(*c);
+  }
+  for (const std::unique_ptr<listener>& l : listeners_) {
+    if (l->paused && l->resume_at <= now) resume(*l);
   }
 }
 
@@ -558,31 +724,16 @@ void event_loop::run() {
   // connection (poll(2) checked every socket on every wait).
   epoll_event events[64];
   for (;;) {
-    // Give every connection a chance to move bytes: a handler may have
-    // queued output, or made room, since its last event.
-    for (entry& e : conns_) e.conn->pump();
-    conns_.erase(std::remove_if(conns_.begin(), conns_.end(),
-                                [](const entry& e) { return e.conn->closed(); }),
-                 conns_.end());
+    if (settle()) {
+      // A descriptor was freed: a listener resting after EMFILE may accept.
+      for (const std::unique_ptr<listener>& l : listeners_) {
+        if (l->paused) resume(*l);
+      }
+    }
     if (conns_.empty() && listeners_.empty()) break;
-    for (entry& e : conns_) {
-      const std::uint32_t want = (e.conn->wants_read() ? EPOLLIN : 0u) | (e.conn->wants_write() ? EPOLLOUT : 0u);
-      if (e.registered && want == e.events) continue;
-      epoll_event ev{};
-      ev.events = want;
-      ev.data.ptr = e.conn.get();
-      // (a closed fd leaves the epoll set by itself: a new connection
-      // with a reused fd number is added afresh)
-      ::epoll_ctl(epoll_fd_, e.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e.conn->fd(), &ev);
-      e.registered = true;
-      e.events = want;
-    }
 
-    const int n = ::epoll_wait(epoll_fd_, events, 64, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
+    const int n = ::epoll_wait(epoll_fd_, events, 64, wait_ms());
+    if (n < 0 && errno != EINTR) break;
     bool stop_now = false;
     for (int k = 0; k < n; ++k) {
       void* tag = events[k].data.ptr;
@@ -598,9 +749,10 @@ void event_loop::run() {
         accept_all(**l);
         continue;
       }
-      // Connections leave conns_ only at the top of the loop, so the
-      // pointer is valid; one closed earlier in this batch ignores events.
+      // Connections leave conns_ only in settle(), so the pointer is valid;
+      // one closed earlier in this batch ignores events.
       connection* c = static_cast<connection*>(tag);
+      mark(c);
       const std::uint32_t re = events[k].events;
       if ((re & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) c->on_readable();
       if ((re & EPOLLOUT) != 0) c->on_writable();
@@ -609,14 +761,16 @@ void event_loop::run() {
       if ((re & (EPOLLHUP | EPOLLERR)) != 0 && !c->closed() && !c->wants_read()) c->abort("connection lost");
     }
     if (stop_now) break;
+    fire_timers();
   }
-  for (entry& e : conns_) e.conn->abort("shutting down");
+  for (auto& [key, e] : conns_) e.conn->abort("shutting down");
   conns_.clear();
+  dirty_.clear();
 }
 
 bool run_client(const std::string& host, std::uint16_t port, handler& h, SSL_CTX* implicit_tls,
-                std::string& err) {
-  const int fd = connect_tcp(host, port, err);
+                std::string& err, int connect_timeout_ms) {
+  const int fd = connect_tcp(host, port, err, connect_timeout_ms);
   if (fd < 0) return false;
   event_loop loop;
   connection& c = loop.add(fd, h, host + ":" + std::to_string(port));

@@ -13,8 +13,12 @@
 //    the socket, so TLS is Sans-I/O too: ciphertext in, ciphertext out.
 //  - connection: one non-blocking socket, optionally upgraded to TLS in the
 //    middle of the stream (STARTTLS) or from the first byte (implicit TLS).
-//  - event_loop: epoll(7) over listeners and connections; stops cleanly on
-//    SIGINT/SIGTERM or stop().
+//  - event_loop: epoll(7) over listeners and connections, with one deadline
+//    per connection (the programs' timeouts: the library reads no clock);
+//    stops cleanly on SIGINT/SIGTERM or stop(). A wakeup costs work only
+//    for the connections it concerns (an event or a deadline), never for
+//    the idle ones, and a process out of file descriptors stops accepting
+//    for a moment instead of spinning (see event_loop).
 //
 // Linux only. Single-threaded: a loop and its connections belong to the
 // thread that calls run(); only stop() may be called from elsewhere.
@@ -23,12 +27,16 @@
 
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace mailwire_example {
@@ -112,6 +120,10 @@ class tls_session {
 };
 
 class connection;
+class event_loop;
+
+/// The clock of every deadline (monotonic: wall-clock jumps change nothing).
+using deadline_clock = std::chrono::steady_clock;
 
 /// What user code plugs into a connection: usually a session object that
 /// owns one mailwire machine and forwards to it.
@@ -129,6 +141,13 @@ class handler {
   virtual void consume_plaintext(std::size_t n) = 0;
   /// The TLS handshake finished (machine.tls_established()).
   virtual void on_tls_established(connection&) {}
+  /// The connection joined its loop (accepted, or added by the client):
+  /// the place to set a first deadline, or to refuse with a last word.
+  virtual void on_open(connection&) {}
+  /// The deadline set with connection::set_deadline() passed (it is
+  /// cleared first; set another to be called again). The default closes
+  /// the connection at once.
+  virtual void on_timeout(connection& c);
   /// The connection is over; `why` is empty after a clean close. Runs just
   /// before the socket is closed, so it happens before the peer sees EOF.
   virtual void on_close(connection&, std::string_view why) { (void)why; }
@@ -155,6 +174,12 @@ class connection {
   /// Finish sending queued output (then close_notify under TLS), then close.
   void close();
 
+  /// Calls the handler's on_timeout() at `when`, replacing any earlier
+  /// deadline; clear_deadline() cancels it. Only for a connection owned by
+  /// an event_loop (others never time out).
+  void set_deadline(deadline_clock::time_point when);
+  void clear_deadline();
+
   tls_session* tls() const noexcept { return tls_.get(); }
   bool secure() const noexcept { return tls_ && tls_->handshake_done(); }
   const std::string& peer() const noexcept { return peer_; }
@@ -173,6 +198,7 @@ class connection {
   void abort(const std::string& why);
 
  private:
+  friend class event_loop;
   enum class state { open, closing, closed };
   bool start_tls(std::unique_ptr<tls_session> s, std::string_view leftover);
   void drain_handler_output();  // everything queued before a TLS switch
@@ -194,12 +220,31 @@ class connection {
   bool switch_pending_ = false;  // STARTTLS called from on_plaintext()
   bool sent_close_notify_ = false;
   bool talked_ = false;  // plaintext moved: a TLS start is a STARTTLS
+  event_loop* loop_ = nullptr;  // set by event_loop::add
+  bool has_deadline_ = false;
+  deadline_clock::time_point deadline_{};
 };
 
 /// Connects to host:port (getaddrinfo: names, IPv4, IPv6), blocking until
-/// connected; returns a non-blocking fd, or -1 with `err` set.
-int connect_tcp(const std::string& host, std::uint16_t port, std::string& err);
+/// connected, for at most `timeout_ms` milliseconds in all (negative: no
+/// limit; name resolution keeps the system resolver's own timeouts);
+/// returns a non-blocking fd, or -1 with `err` set.
+int connect_tcp(const std::string& host, std::uint16_t port, std::string& err, int timeout_ms = -1);
 
+/// Listeners and connections on one epoll(7) set, level-triggered.
+///
+/// Per wakeup, only the connections that had an event, whose deadline
+/// passed, or that were just added are pumped; an idle connection costs
+/// nothing until its deadline. Deadlines live in an ordered set, and the
+/// wait ends at the earliest one.
+///
+/// Out of file descriptors (accept4 fails with EMFILE or ENFILE, or the
+/// kernel lacks memory): the listener leaves the epoll set for
+/// `accept_pause` (100 ms), or until a connection closes, whichever comes
+/// first, instead of being reported readable again at once (a
+/// level-triggered listener with a pending connection would spin at 100%
+/// CPU). Meanwhile new clients wait in the kernel's accept queue; nobody is
+/// refused or dropped for it.
 class event_loop {
  public:
   /// Makes the handler for a new connection from `peer` ("ip:port");
@@ -230,34 +275,50 @@ class event_loop {
   void run();
   std::size_t connection_count() const noexcept { return conns_.size(); }
 
+  /// How long a listener rests after accept4 ran out of descriptors.
+  static constexpr std::chrono::milliseconds accept_pause{100};
+
  private:
+  friend class connection;  // deadlines
   struct listener {
     int fd;
     accept_fn on_accept;
     SSL_CTX* tls;
+    bool paused = false;  // out of the epoll set until resume_at
+    deadline_clock::time_point resume_at{};
   };
   struct entry {
     std::unique_ptr<handler> owned;
     std::unique_ptr<connection> conn;
-    std::uint32_t events;  // the epoll interest registered for it
-    bool registered;
+    std::uint32_t events = 0;  // the epoll interest registered for it
+    bool registered = false;
+    bool dirty = false;  // in dirty_: to pump before the next wait
   };
   void accept_all(listener& l);
   void watch(int fd, void* tag);  // EPOLLIN on fd; events carry `tag`
+  void mark(connection* c);       // pump it before the next wait
+  bool settle();                  // pumps dirty_; true if a connection left
+  int wait_ms();                  // until the earliest deadline or resume
+  void fire_timers();
+  void pause(listener& l);
+  void resume(listener& l);
 
   int wake_fd_ = -1;    // eventfd: stop() from anywhere
   int signal_fd_ = -1;  // signalfd: SIGINT/SIGTERM
   int epoll_fd_ = -1;
   std::vector<std::unique_ptr<listener>> listeners_;  // stable addresses: epoll tags
-  std::vector<entry> conns_;
+  std::unordered_map<connection*, entry> conns_;      // keyed by the epoll tag
+  std::vector<connection*> dirty_;
+  std::set<std::pair<deadline_clock::time_point, connection*>> deadlines_;
 };
 
 /// The client side in one call: connect (connect_tcp), start TLS at once if
 /// `implicit_tls` (verifying `host`), and run until the connection closes,
 /// normally because the handler called close(). The close reason goes to
-/// the handler's on_close; false (with `err`) only if the connect failed.
+/// the handler's on_close; false (with `err`) only if the connect failed
+/// (or took longer than `connect_timeout_ms`, see connect_tcp).
 bool run_client(const std::string& host, std::uint16_t port, handler& h, SSL_CTX* implicit_tls,
-                std::string& err);
+                std::string& err, int connect_timeout_ms = -1);
 
 }  // namespace mailwire_example
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mailwire/core/line_reader.hpp>
@@ -260,6 +261,31 @@ class echo_client final : public handler {
   mailwire::output_queue out_;
 };
 
+// A client that says nothing and waits for its deadline: set in on_open,
+// then moved later once; on_timeout closes.
+class waiting_client final : public handler {
+ public:
+  std::size_t on_plaintext(connection&, std::string_view bytes) override { return bytes.size(); }
+  std::string_view pending_plaintext() override { return {}; }
+  void consume_plaintext(std::size_t) override {}
+  void on_open(connection& c) override {
+    opened_ = deadline_clock::now();
+    c.set_deadline(opened_ + std::chrono::milliseconds(50));
+    c.set_deadline(opened_ + std::chrono::milliseconds(300));  // replaces the first
+  }
+  void on_timeout(connection& c) override {
+    ++timeouts_;
+    waited_ = deadline_clock::now() - opened_;
+    c.close();
+  }
+  void on_close(connection&, std::string_view why) override { why_ = std::string(why); }
+
+  deadline_clock::time_point opened_;
+  deadline_clock::duration waited_{};
+  int timeouts_ = 0;
+  std::string why_ = "not closed";
+};
+
 // Runs clients (all at once on one loop) until every connection closed.
 // `sockbuf` > 0 shrinks the clients' socket buffers, to force short writes.
 void run_clients(std::vector<std::unique_ptr<echo_client>>& clients, std::uint16_t plain_port,
@@ -397,6 +423,13 @@ int main() {
     c.push_back(std::make_unique<echo_client>(mode::starttls, client_ctx.get(), 1, 20000));
     run_clients(c, plain_port, tls_port, 4096);
     CHECK(c[0]->ok() && c[1]->ok());
+  }
+  {  // A deadline fires once, at the last time set, and the handler's close
+     // ends the loop; the connect itself had a deadline too.
+    waiting_client w;
+    CHECK(run_client("127.0.0.1", plain_port, w, nullptr, err, 5000));
+    CHECK(w.timeouts_ == 1 && w.why_.empty());
+    CHECK(w.waited_ >= std::chrono::milliseconds(300) && w.waited_ < std::chrono::seconds(3));
   }
   {  // SIGTERM stops the server and closes the connections it still has.
     const int idle = connect_tcp("127.0.0.1", plain_port, err);
