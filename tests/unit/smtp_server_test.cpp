@@ -36,6 +36,9 @@ smtp::server_options options_of(const mailwire_test::transcript_case& c) {
   o.chunking = !c.has("no_chunking");
   o.pipelining = !c.has("no_pipelining");
   o.allow_repeated_flag_parameters = c.has("allow_repeated_flag_parameters");
+  o.allow_starttls_without_ehlo = c.has("allow_starttls_without_ehlo");
+  o.allow_bdat_without_ehlo = c.has("allow_bdat_without_ehlo");
+  o.max_auth_failures = c.number("max_auth_failures", mailwire::limits::max_auth_failures);
   return o;
 }
 
@@ -161,6 +164,12 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
   };
   drain();
   for (std::string_view piece : ch) pump(piece);
+  if (c.has("finish")) {
+    // The client closed its side after the last byte.
+    s.finish();
+    drain();
+    CHECK(s.closed());
+  }
   log.output = std::string(s.pending_output());
   return log;
 }
@@ -172,7 +181,8 @@ TEST_CASE("SMTP server transcript vectors") {
     for (const auto& c : mailwire_test::load_transcripts(std::string(MAILWIRE_VECTORS_DIR) + file)) {
       c.require_known({"lmtp", "tls_active", "starttls", "auth", "auth_without_tls", "require_auth", "max_size",
                        "max_recipients", "max_errors", "max_line", "normalize", "no_chunking", "no_pipelining",
-                       "log_unconsumed", "allow_repeated_flag_parameters"});
+                       "log_unconsumed", "allow_repeated_flag_parameters", "allow_starttls_without_ehlo",
+                       "allow_bdat_without_ehlo", "max_auth_failures", "finish"});
       mailwire_test::run_transcript(c, 'C', run_server);
     }
   }
