@@ -235,3 +235,28 @@ TEST_CASE("client: take_unconsumed() only at the TLS switch") {
   CHECK(c.tls_established() == errc::ok);
   CHECK(c.take_unconsumed(rest) == errc::invalid_state);
 }
+
+TEST_CASE("client: a mechanism named by the caller still needs TLS for a cleartext password") {
+  for (const bool allow : {false, true}) {
+    smtp::client_options o;
+    o.tls = smtp::tls_policy::none;
+    o.username = "alice";
+    o.password = "secret";
+    o.mechanism = mailwire::sasl::mechanism::plain;
+    o.auth_policy.allow_cleartext_password = allow;
+    smtp::client c(o);
+    c.feed("220 mx ESMTP\r\n");
+    drain(c);
+    c.consume_output(c.pending_output().size());
+    c.feed("250-mx\r\n250 AUTH PLAIN LOGIN\r\n");  // no STARTTLS: stripped, perhaps
+    const smtp::client_event e = drain(c);
+    if (allow) {
+      CHECK(e.type == ck::write_output);
+      CHECK(c.pending_output() == "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    } else {
+      REQUIRE(e.type == ck::error);
+      CHECK(e.error == errc::sasl_insecure);
+      CHECK(c.pending_output() == "QUIT\r\n");  // and never the password
+    }
+  }
+}

@@ -124,7 +124,9 @@ struct client_options {
   /// Which mechanisms may be used; `tls` is filled in by the machine. For
   /// SCRAM-*-PLUS give the binding with set_channel_binding() after TLS.
   sasl::client_policy auth_policy;
-  /// Use this mechanism instead of choosing (it must be offered).
+  /// Use this mechanism instead of choosing. It must be offered, and the
+  /// policy still applies: PLAIN and LOGIN need TLS unless
+  /// auth_policy.allow_cleartext_password (else errc::sasl_insecure).
   std::optional<sasl::mechanism> mechanism;
   /// Use PIPELINING and CHUNKING when the server offers them.
   bool use_pipelining = true;
@@ -572,12 +574,22 @@ class client {
     p.have_password = !a.password.empty();
     p.have_token = !a.token.empty();
     p.have_channel_binding = !a.binding_data.empty();
-    std::optional<sasl::mechanism> m = a.mechanism;
-    if (m && !caps_.auth_mechanisms.contains(*m)) m.reset();
-    if (!a.mechanism) m = sasl::choose(caps_.auth_mechanisms, p);
+    if (a.mechanism) {
+      // A mechanism the caller names still obeys the policy: PLAIN or
+      // LOGIN without TLS would hand the password to whoever stripped
+      // STARTTLS from the EHLO reply.
+      p.allowed = sasl::mechanism_set{};
+      p.allowed.insert(*a.mechanism);
+      p.use_external = p.use_external || *a.mechanism == sasl::mechanism::external;
+      p.use_anonymous = p.use_anonymous || *a.mechanism == sasl::mechanism::anonymous;
+    }
+    const std::optional<sasl::mechanism> m = sasl::choose(caps_.auth_mechanisms, p);
     if (!m) {
       // Nothing usable: none offered, or only cleartext ones without TLS.
-      return refuse_session(caps_.auth_mechanisms.empty() ? errc::sasl_unknown_mechanism : errc::sasl_insecure);
+      sasl::client_policy clear = p;
+      clear.allow_cleartext_password = true;
+      return refuse_session(sasl::choose(caps_.auth_mechanisms, clear) ? errc::sasl_insecure
+                                                                        : errc::sasl_unknown_mechanism);
     }
     sasl::client_credentials cred;
     cred.username = a.username;
