@@ -42,6 +42,7 @@
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/session.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 #include "mailwire/sasl/client.hpp"
@@ -227,10 +228,7 @@ class client {
   /// ended the session (data_after_starttls). Elsewhere
   /// errc::invalid_state, taking nothing.
   errc take_unconsumed(std::string_view& out) noexcept {
-    out = {};
-    if (state_ != state::tls_switch) return errc::invalid_state;
-    out = in_.take(in_.size());
-    return errc::ok;
+    return take_after_switch(in_, state_ == state::tls_switch, out);
   }
 
   /// What the server offered in its last EHLO (empty after HELO).

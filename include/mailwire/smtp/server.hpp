@@ -54,6 +54,7 @@
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/session.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 #include "mailwire/sasl/server.hpp"
@@ -169,7 +170,9 @@ class server {
       : options_(std::move(o)),
         in_(options_.max_buffered),
         lines_(line_options{options_.max_command_line, false, false}),
-        data_(data_for(options_)) {
+        data_(data_for(options_)),
+        errors_(options_.max_errors),
+        auth_failures_(options_.max_auth_failures) {
     tls_ = options_.tls_active;
     reply(220, std::nullopt, options_.hostname + (options_.lmtp ? " LMTP" : " ESMTP") + " ready");
   }
@@ -380,10 +383,7 @@ class server {
   /// next non-const call. In any other state it is errc::invalid_state and
   /// takes nothing (pipelined commands are never lost).
   errc take_unconsumed(std::string_view& out) noexcept {
-    out = {};
-    if (state_ != state::tls_switch) return errc::invalid_state;
-    out = in_.take(in_.size());
-    return errc::ok;
+    return take_after_switch(in_, state_ == state::tls_switch, out);
   }
 
   /// The TLS handshake finished: the session starts over (RFC 3207 4.2:
@@ -404,9 +404,9 @@ class server {
   std::string_view auth_user() const noexcept { return auth_user_; }
   /// Failed authentications in this session so far (see
   /// max_auth_failures): for delays or bans across sessions.
-  std::size_t auth_failures() const noexcept { return auth_failures_; }
+  std::size_t auth_failures() const noexcept { return auth_failures_.count(); }
   /// Errors (bad commands, malformed lines) so far (see max_errors).
-  std::size_t errors() const noexcept { return errors_; }
+  std::size_t errors() const noexcept { return errors_.count(); }
   bool tls() const noexcept { return tls_; }
 
  private:
@@ -487,12 +487,12 @@ class server {
     queue_event(server_event_type::error, why, at);
   }
   void count_error(std::uint64_t at) {
-    if (++errors_ >= options_.max_errors && state_ != state::closed) {
+    if (errors_.add()) {
       close_with(errc::too_many_errors, at, "Too many errors, closing connection");
     }
   }
   void count_auth_failure() {
-    if (++auth_failures_ >= options_.max_auth_failures && state_ != state::closed) {
+    if (auth_failures_.add()) {
       close_with(errc::too_many_auth_failures, in_.offset(), "Too many authentication failures, closing connection");
     }
   }
@@ -862,8 +862,8 @@ class server {
   std::uint64_t bdat_left_ = 0;
   std::size_t recipients_ = 0;
   std::size_t lmtp_left_ = 0;
-  std::size_t errors_ = 0;
-  std::size_t auth_failures_ = 0;
+  strike_counter errors_;
+  strike_counter auth_failures_;
   std::uint64_t queued_offset_ = 0;
   // The small ones together, so they share words.
   errc bdat_refused_ = errc::ok;
