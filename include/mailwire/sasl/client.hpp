@@ -26,7 +26,6 @@
 #include <string_view>
 
 #include "mailwire/core/base64.hpp"
-#include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
@@ -256,7 +255,7 @@ class client {
     if (username_.empty() || username_.find_first_of(std::string_view(" \r\n\0", 4)) != std::string::npos) {
       return fail(errc::sasl_invalid_field);
     }
-    out_ = username_ + " " + to_hex(hmac<md5>::mac(password_, challenge));
+    out_ = username_ + " " + detail::cram_md5_digest(password_, challenge);
     return respond();
   }
 

@@ -1,7 +1,8 @@
 // mailwire: SCRAM (RFC 5802, RFC 7677) pieces shared by the client and the
 // server: the key derivation, the stored keys a server keeps instead of a
 // password, and the message syntax (attributes, saslname escaping, the GS2
-// header, channel binding).
+// header, channel binding). Also the CRAM-MD5 digest, the other hash both
+// sides compute.
 #ifndef MAILWIRE_SASL_SCRAM_HPP
 #define MAILWIRE_SASL_SCRAM_HPP
 
@@ -70,16 +71,26 @@ struct scram_functions {
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
   }
   static std::string hash(std::string_view m) { return str(Hash::hash(m)); }
-  static std::string hmac(std::string_view k, std::string_view m) { return str(mailwire::hmac<Hash>::mac(k, m)); }
+  static std::string hmac(std::string_view k, std::string_view m) {
+    return str(mailwire::detail::hmac<Hash>::mac(k, m));
+  }
   static std::string hi(std::string_view p, std::string_view s, std::uint32_t i) {
-    return str(pbkdf2_hmac<Hash>(p, s, i));
+    return str(mailwire::detail::pbkdf2_hmac<Hash>(p, s, i));
   }
   static constexpr scram_algorithm algorithm{Hash::digest_size, &hash, &hmac, &hi};
 };
 
 constexpr const scram_algorithm& scram_algorithm_for(mechanism m) noexcept {
-  return (m == mechanism::scram_sha_1 || m == mechanism::scram_sha_1_plus) ? scram_functions<sha1>::algorithm
-                                                                          : scram_functions<sha256>::algorithm;
+  return (m == mechanism::scram_sha_1 || m == mechanism::scram_sha_1_plus)
+             ? scram_functions<mailwire::detail::sha1>::algorithm
+             : scram_functions<mailwire::detail::sha256>::algorithm;
+}
+
+// CRAM-MD5's digest: HMAC-MD5(secret, challenge) in lowercase hex (RFC 2195
+// 2). Here rather than in client and server so both compute it one way.
+inline std::string cram_md5_digest(std::string_view secret, std::string_view challenge) {
+  namespace d = mailwire::detail;
+  return d::to_hex(d::hmac<d::md5>::mac(secret, challenge));
 }
 
 inline std::string xor_bytes(std::string_view a, std::string_view b) {

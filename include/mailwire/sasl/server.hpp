@@ -33,7 +33,6 @@
 #include <string_view>
 
 #include "mailwire/core/base64.hpp"
-#include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
@@ -205,7 +204,7 @@ class server {
   /// CRAM-MD5: the shared secret (password) of request().username.
   server_step provide_secret(std::string_view secret) {
     if (state_ != state::checking || request_.type != request_type::secret) return fail(errc::invalid_state);
-    const std::string expected = to_hex(hmac<md5>::mac(secret, cram_challenge_));
+    const std::string expected = detail::cram_md5_digest(secret, cram_challenge_);
     return constant_time_equal(expected, cram_digest_) ? succeed({}) : fail(errc::sasl_auth_failed);
   }
 
