@@ -19,6 +19,11 @@ namespace mailwire {
 inline namespace v0 {
 namespace sasl {
 
+namespace detail {
+/// ANONYMOUS trace: 255 characters (RFC 4505 3) of UTF-8, up to 4 bytes each.
+inline constexpr std::size_t max_anonymous_trace = 255 * 4;
+}  // namespace detail
+
 /// The mechanisms mailwire implements, client and server side.
 enum class mechanism : std::uint8_t {
   plain,               ///< RFC 4616: authzid, user and password in one message
@@ -118,7 +123,9 @@ class mechanism_set {
   std::uint16_t bits_ = 0;
 };
 
-/// What the client has and allows, for choose().
+/// What the client has and allows, for choose(). The have_* flags say
+/// which credentials the client will be given; choose() never picks a
+/// mechanism they cannot serve (the client would only fail at start()).
 struct client_policy {
   /// The connection is protected by TLS now.
   bool tls = false;
@@ -131,6 +138,10 @@ struct client_policy {
   bool have_token = false;
   /// The client can supply channel-binding data (for SCRAM-*-PLUS).
   bool have_channel_binding = false;
+  /// The client has a nonce from its random source (client_credentials::
+  /// nonce), which every SCRAM mechanism needs. mailwire has no random
+  /// source, so without this no SCRAM mechanism is chosen.
+  bool have_nonce = false;
   /// Use EXTERNAL (identity from the TLS client certificate) when offered.
   bool use_external = false;
   /// Use ANONYMOUS when offered and nothing better applies.
@@ -148,23 +159,27 @@ struct client_policy {
   }
 };
 
-/// The strongest mechanism in `offered` the policy allows, or nullopt.
+/// The strongest mechanism in `offered` the policy allows and the client
+/// can serve, or nullopt when there is none.
 /// Order: EXTERNAL (when asked for), SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,
 /// SCRAM-SHA-256, SCRAM-SHA-1, OAUTHBEARER, XOAUTH2, CRAM-MD5, PLAIN, LOGIN,
-/// ANONYMOUS (when asked for). PLAIN and LOGIN need TLS unless
+/// ANONYMOUS (when asked for). What each needs: SCRAM a password and a
+/// nonce, -PLUS channel binding too; OAUTHBEARER and XOAUTH2 a token;
+/// CRAM-MD5, PLAIN and LOGIN a password, and PLAIN and LOGIN TLS unless
 /// allow_cleartext_password.
 constexpr std::optional<mechanism> choose(mechanism_set offered, const client_policy& p) noexcept {
   using m = mechanism;
   const bool clear_ok = p.tls || p.allow_cleartext_password;
+  const bool scram = p.have_password && p.have_nonce;
   const struct {
     mechanism mech;
     bool usable;
   } order[] = {
       {m::external, p.use_external},
-      {m::scram_sha_256_plus, p.have_password && p.have_channel_binding},
-      {m::scram_sha_1_plus, p.have_password && p.have_channel_binding},
-      {m::scram_sha_256, p.have_password},
-      {m::scram_sha_1, p.have_password},
+      {m::scram_sha_256_plus, scram && p.have_channel_binding},
+      {m::scram_sha_1_plus, scram && p.have_channel_binding},
+      {m::scram_sha_256, scram},
+      {m::scram_sha_1, scram},
       {m::oauthbearer, p.have_token},
       {m::xoauth2, p.have_token},
       {m::cram_md5, p.have_password && p.allow_cram_md5},

@@ -101,12 +101,18 @@ inline std::string xor_bytes(std::string_view a, std::string_view b) {
   return out;
 }
 
+// NUL, CR or LF: bytes no credential field may hold where it is sent (NUL
+// ends PLAIN's fields and is outside SCRAM's grammar; CR and LF, because no
+// protocol's framing should ever carry them).
+constexpr bool has_forbidden(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
 // saslname (RFC 5802 7): ',' and '=' written as "=2C" and "=3D"; NUL,
-// CR and LF refused (NUL by the grammar, CR/LF because no protocol
-// framing should ever carry them).
+// CR and LF refused.
 inline errc escape_saslname(std::string_view in, std::string& out) {
+  if (has_forbidden(in)) return errc::sasl_invalid_field;
   for (char c : in) {
-    if (c == '\0' || c == '\r' || c == '\n') return errc::sasl_invalid_field;
     if (c == ',') {
       out += "=2C";
     } else if (c == '=') {
@@ -144,6 +150,19 @@ constexpr bool is_nonce(std::string_view s) noexcept {
     if (c < 0x21 || c > 0x7E || c == ',') return false;
   }
   return true;
+}
+
+// What the caller must supply before a SCRAM exchange (or a CRAM-MD5
+// server's) starts: a nonce (mailwire has no random source), and for -PLUS
+// this connection's channel binding.
+constexpr errc check_nonce_and_binding(mechanism m, std::string_view nonce, channel_binding::type kind,
+                                       std::string_view binding_data) noexcept {
+  if (nonce.empty()) return errc::sasl_missing_nonce;
+  if (!is_nonce(nonce)) return errc::sasl_invalid_field;
+  if (uses_channel_binding(m) && (kind == channel_binding::type::none || binding_data.empty())) {
+    return errc::sasl_channel_binding_mismatch;
+  }
+  return errc::ok;
 }
 
 // Reads attributes "a=value" separated by ',' in a fixed order.

@@ -46,10 +46,13 @@ namespace sasl {
 struct server_options {
   /// Fresh random printable ASCII (no ',') from the caller, for the SCRAM
   /// server nonce and the CRAM-MD5 challenge; 18+ characters recommended.
+  /// Required by those mechanisms (start() fails with sasl_missing_nonce
+  /// without it); the others ignore it.
   std::string_view nonce;
   /// The server's host name, for the CRAM-MD5 challenge "<nonce@host>".
   std::string_view hostname = "localhost";
-  /// This connection's channel binding (for SCRAM-*-PLUS).
+  /// This connection's channel binding. Required by SCRAM-*-PLUS (start()
+  /// fails with sasl_channel_binding_mismatch without it).
   channel_binding binding;
   /// Whether this server advertised any SCRAM -PLUS mechanism. A client
   /// that says "I could bind, but you did not offer it" ('y') while we did
@@ -106,17 +109,24 @@ class server {
 
   /// Begins with the client's initial response, if the AUTH command had one
   /// (an empty one, "=", is present and empty).
+  ///
+  /// First it checks that the options can serve the mechanism; if not, the
+  /// step is a failure with no data (nothing to send but the protocol's
+  /// failure reply) and the server stays failed:
+  /// - sasl_missing_nonce: SCRAM or CRAM-MD5 without options.nonce;
+  /// - sasl_invalid_field: a nonce holding a byte outside printable ASCII,
+  ///   or a ',';
+  /// - sasl_channel_binding_mismatch: SCRAM-*-PLUS without options.binding.
   server_step start(std::optional<std::string_view> initial_response) {
     if (state_ != state::fresh) return fail(errc::invalid_state);
+    if (const errc e = servable(); e != errc::ok) return fail(e);
     state_ = state::waiting;
     if (!initial_response) {
       switch (mech_) {
         case mechanism::login: return challenge("Username:");
         case mechanism::cram_md5:
-          out_ = "<" + nonce_ + "@" + hostname_ + ">";
-          if (!detail::is_nonce(nonce_)) return fail(errc::invalid_argument);
-          cram_challenge_ = out_;
-          return challenge_out();
+          cram_challenge_ = "<" + nonce_ + "@" + hostname_ + ">";
+          return challenge(cram_challenge_);
         default: return challenge({});  // "send your initial response"
       }
     }
@@ -132,7 +142,7 @@ class server {
     switch (mech_) {
       case mechanism::plain: return plain(data);
       case mechanism::login:
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         if (round_ == 1) {
           username_ = std::string(data);
           return challenge("Password:");
@@ -154,12 +164,12 @@ class server {
       case mechanism::scram_sha_256_plus:
         return round_ == 1 ? scram_client_first(data) : scram_client_final(data);
       case mechanism::external:
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         authzid_ = std::string(data);
         return check(request_type::external);
       case mechanism::anonymous:
-        if (data.size() > 255 * 4) return fail(errc::sasl_too_long);  // 255 characters (RFC 4505 3)
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (data.size() > detail::max_anonymous_trace) return fail(errc::sasl_too_long);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         trace_ = std::string(data);
         return check(request_type::anonymous);
     }
@@ -251,13 +261,16 @@ class server {
     return challenge_out();
   }
   server_step challenge_out() { return {server_step::status::challenge, out_, errc::ok}; }
+
+  // Whether the options hold what the mechanism needs (see start()).
+  errc servable() const noexcept {
+    if (mech_ != mechanism::cram_md5 && !is_scram(mech_)) return errc::ok;
+    return detail::check_nonce_and_binding(mech_, nonce_, binding_kind_, binding_data_);
+  }
   server_step check(request_type type) {
     state_ = state::checking;
     request_ = {type, authzid_, username_, password_, token_, trace_};
     return {server_step::status::check, {}, errc::ok};
-  }
-  static bool has_forbidden(std::string_view s) noexcept {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
   }
 
   // message = [authzid] UTF8NUL authcid UTF8NUL passwd (RFC 4616 2)
@@ -270,7 +283,7 @@ class server {
     const std::string_view passwd = msg.substr(nul2 + 1);
     if (passwd.find('\0') != std::string_view::npos) return fail(errc::sasl_malformed);  // a third NUL
     if (authcid.empty() || passwd.empty()) return fail(errc::sasl_malformed);
-    if (has_forbidden(authzid) || has_forbidden(authcid) || has_forbidden(passwd)) {
+    if (detail::has_forbidden(authzid) || detail::has_forbidden(authcid) || detail::has_forbidden(passwd)) {
       return fail(errc::sasl_invalid_field);
     }
     authzid_ = std::string(authzid);
@@ -288,7 +301,7 @@ class server {
     for (char c : digest) {
       if (!ascii::is_digit(c) && (c < 'a' || c > 'f')) return fail(errc::sasl_malformed);
     }
-    if (has_forbidden(msg.substr(0, sp))) return fail(errc::sasl_invalid_field);
+    if (detail::has_forbidden(msg.substr(0, sp))) return fail(errc::sasl_invalid_field);
     username_ = std::string(msg.substr(0, sp));
     cram_digest_ = std::string(digest);
     return check(request_type::secret);
@@ -352,7 +365,9 @@ class server {
     }
     std::string_view token = auth.substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    if (token.empty() || has_forbidden(token) || has_forbidden(user)) return fail(errc::sasl_malformed);
+    if (token.empty() || detail::has_forbidden(token) || detail::has_forbidden(user)) {
+      return fail(errc::sasl_malformed);
+    }
     username_ = std::string(user);
     authzid_ = std::string(authzid);
     token_ = std::string(token);
@@ -402,7 +417,6 @@ class server {
     if (e == errc::ok) e = rd.finish();
     if (e != errc::ok) return fail(e);
     if (!detail::is_nonce(nonce)) return fail(errc::sasl_bad_nonce);
-    if (!detail::is_nonce(nonce_)) return fail(errc::invalid_argument);
     std::string user;
     if (const errc u = detail::unescape_saslname(name, user); u != errc::ok) return fail(u);
     if (const saslprep_result r = saslprep(user, username_); !r) return fail(r.error);

@@ -514,6 +514,7 @@ class client {
     p.have_password = !a.password.empty();
     p.have_token = !a.token.empty();
     p.have_channel_binding = !a.binding_data.empty();
+    p.have_nonce = !a.nonce.empty();
     std::optional<sasl::mechanism> m = a.mechanism;
     if (m && !caps_.auth_mechanisms.contains(*m)) m.reset();
     if (!a.mechanism) m = sasl::choose(caps_.auth_mechanisms, p);
