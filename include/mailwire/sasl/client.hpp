@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -61,9 +62,10 @@ struct client_credentials {
 struct client_options {
   /// Highest SCRAM iteration count accepted from a server: each iteration
   /// is an HMAC the client computes, so a hostile server could stall it.
-  std::uint32_t max_iterations = 65536;
-  /// Longest challenge accepted (decoded bytes).
-  std::size_t max_challenge = 16384;
+  /// Over it: errc::sasl_bad_iteration_count.
+  std::uint32_t max_iterations = detail::max_scram_iterations;
+  /// Longest challenge accepted (decoded bytes). Over it: errc::sasl_too_long.
+  std::size_t max_challenge = detail::max_sasl_message;
 };
 
 /// One step of the client.
@@ -186,7 +188,9 @@ class client {
     // it: success without its signature may come from an impostor.
     if (is_scram(mech_) && !server_verified_) return fail(errc::sasl_unexpected_message);
     state_ = state::done;
-    return {client_step::status::done, {}, errc::ok};
+    client_step s;
+    s.state = client_step::status::done;
+    return s;
   }
 
   /// The error text the server sent inside the mechanism (the OAuth JSON
@@ -200,11 +204,17 @@ class client {
   client_step fail(errc e) {
     state_ = state::failed;
     error_ = e;
-    return {client_step::status::failed, {}, e};
+    client_step s;
+    s.state = client_step::status::failed;
+    s.error = e;
+    return s;
   }
   client_step respond() {
     if (state_ == state::started) state_ = state::exchanging;
-    return {client_step::status::respond, out_, errc::ok};
+    client_step s;
+    s.state = client_step::status::respond;
+    s.response = out_;
+    return s;
   }
   client_step respond_with(std::string_view s) {
     out_.assign(s.data(), s.size());
@@ -348,7 +358,9 @@ class client {
     std::string salt;
     if (salt64.empty() || !base64::decode(salt64, salt, base64::mode::strict)) return fail(errc::sasl_malformed);
     std::uint32_t iterations = 0;
-    if (iter.empty() || iter.size() > 10 || iter[0] == '0') return fail(errc::sasl_bad_iteration_count);
+    // At most as many digits as the largest count, so that n cannot overflow.
+    constexpr std::size_t max_digits = std::numeric_limits<std::uint32_t>::digits10 + 1;
+    if (iter.empty() || iter.size() > max_digits || iter[0] == '0') return fail(errc::sasl_bad_iteration_count);
     std::uint64_t n = 0;
     for (char c : iter) {
       if (!ascii::is_digit(c)) return fail(errc::sasl_bad_iteration_count);

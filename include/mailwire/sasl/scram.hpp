@@ -87,7 +87,9 @@ constexpr const scram_algorithm& scram_algorithm_for(mechanism m) noexcept {
 }
 
 // CRAM-MD5's digest: HMAC-MD5(secret, challenge) in lowercase hex (RFC 2195
-// 2). Here rather than in client and server so both compute it one way.
+// 2), cram_md5_digest_length characters. Here rather than in client and
+// server so both compute it one way.
+inline constexpr std::size_t cram_md5_digest_length = 2 * mailwire::detail::md5::digest_size;
 inline std::string cram_md5_digest(std::string_view secret, std::string_view challenge) {
   namespace d = mailwire::detail;
   return d::to_hex(d::hmac<d::md5>::mac(secret, challenge));

@@ -58,8 +58,9 @@ struct server_options {
   /// that says "I could bind, but you did not offer it" ('y') while we did
   /// is being downgraded by someone in the middle (RFC 5802 6).
   bool plus_advertised = false;
-  /// Longest client message accepted (decoded bytes).
-  std::size_t max_response = 16384;
+  /// Longest client message accepted (decoded bytes). Over it:
+  /// errc::sasl_too_long.
+  std::size_t max_response = detail::max_sasl_message;
 };
 
 /// What the application must decide (server_step::status::check).
@@ -248,19 +249,28 @@ class server {
     error_ = e;
     request_ = {};
     out_ = std::string(data);
-    return {server_step::status::failure, out_, e};
+    server_step s = step(server_step::status::failure);
+    s.error = e;
+    return s;
   }
   server_step succeed(std::string_view data) {
     state_ = state::done;
     request_ = {};
     out_ = std::string(data);
-    return {server_step::status::success, out_, errc::ok};
+    return step(server_step::status::success);
+  }
+  // A step carrying out_ (empty when there is nothing to send).
+  server_step step(server_step::status st) const {
+    server_step s;
+    s.state = st;
+    s.data = out_;
+    return s;
   }
   server_step challenge(std::string_view text) {
     out_ = std::string(text);
     return challenge_out();
   }
-  server_step challenge_out() { return {server_step::status::challenge, out_, errc::ok}; }
+  server_step challenge_out() const { return step(server_step::status::challenge); }
 
   // Whether the options hold what the mechanism needs (see start()).
   errc servable() const noexcept {
@@ -269,8 +279,16 @@ class server {
   }
   server_step check(request_type type) {
     state_ = state::checking;
-    request_ = {type, authzid_, username_, password_, token_, trace_};
-    return {server_step::status::check, {}, errc::ok};
+    request_ = {};
+    request_.type = type;
+    request_.authzid = authzid_;
+    request_.username = username_;
+    request_.password = password_;
+    request_.token = token_;
+    request_.trace = trace_;
+    server_step s;
+    s.state = server_step::status::check;
+    return s;
   }
 
   // message = [authzid] UTF8NUL authcid UTF8NUL passwd (RFC 4616 2)
@@ -297,7 +315,7 @@ class server {
     const std::size_t sp = msg.rfind(' ');
     if (sp == std::string_view::npos || sp == 0) return fail(errc::sasl_malformed);
     const std::string_view digest = msg.substr(sp + 1);
-    if (digest.size() != 32) return fail(errc::sasl_malformed);
+    if (digest.size() != detail::cram_md5_digest_length) return fail(errc::sasl_malformed);
     for (char c : digest) {
       if (!ascii::is_digit(c) && (c < 'a' || c > 'f')) return fail(errc::sasl_malformed);
     }
