@@ -89,6 +89,7 @@ void sasl_demo() {
   fmt::print("-- SASL: choosing a mechanism, then SCRAM-SHA-256 both ways --\n");
   const auto offered = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256");
   sasl::client_policy cleartext;  // no TLS yet
+  cleartext.have_nonce = true;     // SCRAM's nonce: below, from the caller's random source
   fmt::print("server offers PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256; without TLS we pick {}\n",
              sasl::to_string(*sasl::choose(offered, cleartext)));
   const auto weak = sasl::mechanism_set::parse("PLAIN LOGIN");

@@ -184,7 +184,7 @@ class dumper {
     } else if (p.kind == mime::part_kind::message) {
       out("}");
     } else {
-      out(",\"size\":" + std::to_string(p.size) + ",\"sha256\":" + json(mailwire::to_hex(hash_.finish())) +
+      out(",\"size\":" + std::to_string(p.size) + ",\"sha256\":" + json(mailwire::detail::to_hex(hash_.finish())) +
           ",\"parts\":null,\"message\":null}");
     }
     if (starts_message(p)) {
@@ -199,7 +199,7 @@ class dumper {
   std::vector<message_fields> messages_;   // open message objects
   std::vector<bool> first_child_;          // per open multipart
   std::vector<mime::part_kind> kinds_;     // per entity index
-  mailwire::sha256 hash_;
+  mailwire::detail::sha256 hash_;  // an internal building block: no stability promise
 };
 
 }  // namespace

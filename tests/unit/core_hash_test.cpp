@@ -10,11 +10,31 @@
 #include "catch.hpp"
 #include "grind.hpp"
 
-using mailwire::hmac;
-using mailwire::md5;
-using mailwire::sha1;
-using mailwire::sha256;
-using mailwire::to_hex;
+// The hashes are internal building blocks (mailwire::detail), tested here
+// as the SASL mechanisms rely on them.
+using mailwire::detail::as_view;
+using mailwire::detail::hmac;
+using mailwire::detail::md5;
+using mailwire::detail::pbkdf2_hmac;
+using mailwire::detail::sha1;
+using mailwire::detail::sha256;
+using mailwire::detail::to_hex;
+
+// They are no longer public names (issue 9). Each alias below would clash
+// with a class, class template or function of the same name in mailwire's
+// own namespace, so this file compiles only while mailwire declares none of
+// them outside detail.
+namespace mailwire {
+inline namespace v0 {
+using md5 = void;
+using sha1 = void;
+using sha256 = void;
+using hmac = void;
+using pbkdf2_hmac = void;
+using to_hex = void;
+using as_view = void;
+}  // namespace v0
+}  // namespace mailwire
 
 namespace {
 
@@ -58,7 +78,7 @@ template <class Hash>
 std::string pbkdf2_hex(std::string_view password, std::string_view salt, std::uint32_t iterations,
                        std::size_t dk_len) {
   std::vector<std::uint8_t> dk(dk_len + 1, 0xEE);  // one canary byte past the end
-  mailwire::pbkdf2_hmac<Hash>(password, salt, iterations, dk.data(), dk_len);
+  pbkdf2_hmac<Hash>(password, salt, iterations, dk.data(), dk_len);
   REQUIRE(dk.back() == 0xEE);
   std::string s;
   static constexpr char digits[] = "0123456789abcdef";
@@ -81,7 +101,7 @@ static_assert(std::is_same_v<sha256::digest, std::array<std::uint8_t, 32>>);
 static_assert(std::is_same_v<hmac<sha1>::digest, sha1::digest>);
 static_assert(noexcept(sha256::hash("")) && noexcept(std::declval<sha1&>().update("")) &&
               noexcept(std::declval<md5&>().finish()));
-static_assert(noexcept(hmac<sha256>::mac("", "")) && noexcept(mailwire::pbkdf2_hmac<sha256>("", "", 1)) &&
+static_assert(noexcept(hmac<sha256>::mac("", "")) && noexcept(pbkdf2_hmac<sha256>("", "", 1)) &&
               noexcept(mailwire::constant_time_equal("", "")));
 static_assert(std::is_nothrow_copy_constructible_v<hmac<sha256>>);
 
@@ -181,9 +201,9 @@ TEST_CASE("every length from 0 to 300 matches Python's hashlib") {
     sha256 all;
     for (std::size_t n = 0; n <= 300; ++n) {
       const std::string m = message_pattern(n);
-      if (std::string_view(e.first) == "md5") all.update(mailwire::as_view(md5::hash(m)));
-      if (std::string_view(e.first) == "sha1") all.update(mailwire::as_view(sha1::hash(m)));
-      if (std::string_view(e.first) == "sha256") all.update(mailwire::as_view(sha256::hash(m)));
+      if (std::string_view(e.first) == "md5") all.update(as_view(md5::hash(m)));
+      if (std::string_view(e.first) == "sha1") all.update(as_view(sha1::hash(m)));
+      if (std::string_view(e.first) == "sha256") all.update(as_view(sha256::hash(m)));
     }
     CHECK(to_hex(all.finish()) == e.second);
   }
@@ -234,10 +254,10 @@ TEST_CASE("finish() resets the hasher, and copies hash independently") {
 TEST_CASE("to_hex and as_view") {
   const std::array<std::uint8_t, 4> bytes = {0x00, 0x0F, 0xA0, 0xFF};
   CHECK(to_hex(bytes) == "000fa0ff");
-  CHECK(mailwire::as_view(bytes) == std::string_view("\x00\x0F\xA0\xFF", 4));
+  CHECK(as_view(bytes) == std::string_view("\x00\x0F\xA0\xFF", 4));
   const sha1::digest d = sha1::hash("abc");
-  CHECK(mailwire::as_view(d).size() == 20);
-  CHECK(static_cast<unsigned char>(mailwire::as_view(d)[0]) == 0xa9);
+  CHECK(as_view(d).size() == 20);
+  CHECK(static_cast<unsigned char>(as_view(d)[0]) == 0xa9);
 }
 
 TEST_CASE("HMAC-MD5: the RFC 2202 test cases") {
@@ -353,7 +373,7 @@ TEST_CASE("PBKDF2-HMAC-SHA1: the RFC 6070 test vectors, but for c = 16777216") {
   CHECK(pbkdf2_hex<sha1>(std::string_view("pass\0word", 9), std::string_view("sa\0lt", 5), 4096, 16) ==
         "56fa6aa75548099dcc37d7f03425e0c3");
   // The single-block form, as SCRAM-SHA-1's Hi() uses it.
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha1>("password", "salt", 4096)) == "4b007901b765489abead49d926f721d065a429c1");
+  CHECK(to_hex(pbkdf2_hmac<sha1>("password", "salt", 4096)) == "4b007901b765489abead49d926f721d065a429c1");
 }
 
 // Hidden (about a minute in a debug build): run with mailwire_tests "[slow]".
@@ -362,11 +382,11 @@ TEST_CASE("PBKDF2-HMAC-SHA1: the RFC 6070 vector with c = 16777216", "[.][slow]"
 }
 
 TEST_CASE("PBKDF2-HMAC-SHA256 (SCRAM-SHA-256's Hi), cross-checked with OpenSSL and hashlib") {
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha256>("password", "salt", 1)) ==
+  CHECK(to_hex(pbkdf2_hmac<sha256>("password", "salt", 1)) ==
         "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b");
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha256>("password", "salt", 2)) ==
+  CHECK(to_hex(pbkdf2_hmac<sha256>("password", "salt", 2)) ==
         "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43");
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha256>("password", "salt", 4096)) ==
+  CHECK(to_hex(pbkdf2_hmac<sha256>("password", "salt", 4096)) ==
         "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a");
 }
 
@@ -382,11 +402,11 @@ TEST_CASE("PBKDF2 over several blocks, with a partial last one, matches Python's
 }
 
 TEST_CASE("PBKDF2 edge cases: zero iterations gives zeros, zero length writes nothing") {
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha256>("password", "salt", 0)) == std::string(64, '0'));
+  CHECK(to_hex(pbkdf2_hmac<sha256>("password", "salt", 0)) == std::string(64, '0'));
   CHECK(pbkdf2_hex<sha1>("password", "salt", 0, 25) == std::string(50, '0'));
   CHECK(pbkdf2_hex<sha1>("password", "salt", 1, 0).empty());  // the canary checks nothing was written
-  mailwire::pbkdf2_hmac<sha1>("password", "salt", 1, nullptr, 0);
-  CHECK(to_hex(mailwire::pbkdf2_hmac<sha1>("", "", 1)) == "1e437a1c79d75be61e91141dae20affc4892cc99");  // hashlib
+  pbkdf2_hmac<sha1>("password", "salt", 1, nullptr, 0);
+  CHECK(to_hex(pbkdf2_hmac<sha1>("", "", 1)) == "1e437a1c79d75be61e91141dae20affc4892cc99");  // hashlib
 }
 
 TEST_CASE("constant_time_equal") {
@@ -396,10 +416,10 @@ TEST_CASE("constant_time_equal") {
   first[0] ^= 1;
   sha256::digest last = d;
   last[31] ^= 0x80;
-  CHECK(constant_time_equal(mailwire::as_view(d), mailwire::as_view(sha256::hash("abc"))));
-  CHECK_FALSE(constant_time_equal(mailwire::as_view(d), mailwire::as_view(first)));
-  CHECK_FALSE(constant_time_equal(mailwire::as_view(d), mailwire::as_view(last)));
-  CHECK_FALSE(constant_time_equal(mailwire::as_view(d), mailwire::as_view(d).substr(0, 31)));
+  CHECK(constant_time_equal(as_view(d), as_view(sha256::hash("abc"))));
+  CHECK_FALSE(constant_time_equal(as_view(d), as_view(first)));
+  CHECK_FALSE(constant_time_equal(as_view(d), as_view(last)));
+  CHECK_FALSE(constant_time_equal(as_view(d), as_view(d).substr(0, 31)));
   CHECK_FALSE(constant_time_equal("abc", "abcd"));
   CHECK(constant_time_equal("", ""));
   CHECK(constant_time_equal(std::string_view(), ""));

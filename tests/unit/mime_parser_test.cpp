@@ -589,7 +589,7 @@ TEST_CASE("a 3 MB body line without a break streams through whole", "[mime][pars
 
 namespace {
 
-std::string sha256_hex(std::string_view data) { return mailwire::to_hex(mailwire::sha256::hash(data)); }
+std::string sha256_hex(std::string_view data) { return mailwire::detail::to_hex(mailwire::detail::sha256::hash(data)); }
 
 TEST_CASE("uuencoded files inside a text part", "[mime][tree]") {
   // MIME-tools' uu-zeegee: two GIFs uuencoded in a plain text body. The

@@ -162,7 +162,7 @@ TEST_CASE("SASLprep makes equivalent passwords equal for SCRAM") {
   cred.password = bell;
   cred.nonce = "abcdefghijklmnop";
   sasl::client c(mechanism::scram_sha_256, cred);
-  c.start();
+  CHECK(c.start().error == errc::saslprep_prohibited);  // before anything is sent
   CHECK(c.challenge("r=abcdefghijklmnopXYZ,s=c2FsdA==,i=4096").error == errc::saslprep_prohibited);
 }
 
@@ -353,9 +353,8 @@ TEST_CASE("clients refuse credentials that cannot be sent") {
   cred.password = "pass\r\nQUIT";
   CHECK(sasl::client(mechanism::plain, cred).start().error == errc::sasl_invalid_field);
   sasl::client login(mechanism::login, cred);
-  login.start();
-  CHECK(login.challenge("Username:").state == client_status::respond);
-  CHECK(login.challenge("Password:").error == errc::sasl_invalid_field);
+  CHECK(login.start(false).error == errc::sasl_invalid_field);  // before AUTH LOGIN goes out
+  CHECK(login.challenge("Username:").error == errc::sasl_invalid_field);
   cred.token = "tok\x01" "en";
   CHECK(sasl::client(mechanism::xoauth2, cred).start().error == errc::sasl_invalid_field);
   cred.nonce = "has,comma";
@@ -383,6 +382,33 @@ TEST_CASE("client challenge limit, and messages after the end") {
   CHECK(p.challenge("more?").error == errc::sasl_unexpected_message);
 }
 
+TEST_CASE("the default limits, just under and just over") {
+  static_assert(sasl::client_options{}.max_challenge == sasl::detail::max_sasl_message);
+  static_assert(sasl::client_options{}.max_iterations == sasl::detail::max_scram_iterations);
+  static_assert(sasl::server_options{}.max_response == sasl::detail::max_sasl_message);
+  const std::size_t limit = sasl::detail::max_sasl_message;
+  sasl::client_credentials cred;
+  cred.username = "tim";
+  cred.password = "x";
+  for (std::size_t size : {limit, limit + 1}) {
+    INFO(size);
+    const errc expected = size > limit ? errc::sasl_too_long : errc::ok;
+    sasl::client c(mechanism::cram_md5, cred);
+    c.start();
+    CHECK(c.challenge("<" + std::string(size - 7, '1') + "@host>").error == expected);
+    sasl::server s(mechanism::plain, {});
+    CHECK(s.start(std::string("\0tim\0", 5) + std::string(size - 5, 'p')).error == expected);
+  }
+  // The highest iteration count a client accepts by default (each costs
+  // two HMACs), and one more.
+  const std::string count = std::to_string(sasl::detail::max_scram_iterations);
+  CHECK(scram_client_after_first().challenge("r=abcdefghijklmnopX,s=c2FsdA==,i=" + count).state ==
+        client_status::respond);
+  const std::string over = std::to_string(sasl::detail::max_scram_iterations + 1);
+  CHECK(scram_client_after_first().challenge("r=abcdefghijklmnopX,s=c2FsdA==,i=" + over).error ==
+        errc::sasl_bad_iteration_count);
+}
+
 TEST_CASE("server actions in the wrong state queue nothing and say so") {
   sasl::server s(mechanism::plain, {});
   CHECK(s.accept().error == errc::invalid_state);
@@ -397,6 +423,7 @@ TEST_CASE("server actions in the wrong state queue nothing and say so") {
 TEST_CASE("choose() picks the strongest mechanism the policy allows") {
   const auto all = sasl::mechanism_set::parse("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-256-PLUS XOAUTH2");
   sasl::client_policy p;
+  p.have_nonce = true;
   CHECK(sasl::choose(all, p) == mechanism::scram_sha_256);
   p.have_channel_binding = true;
   CHECK(sasl::choose(all, p) == mechanism::scram_sha_256_plus);

@@ -1,12 +1,18 @@
 // mailwire: MD5 (RFC 1321), SHA-1 and SHA-256 (FIPS 180-4), for SASL.
 //
-// CRAM-MD5, SCRAM-SHA-1 and SCRAM-SHA-256 need these digests and nothing
-// else from cryptography, so mailwire carries them rather than depending on a
-// crypto library. They are plain, portable, scalar code: correct whatever the
-// host's byte order (words are assembled with shifts, never by copying
-// memory into integers), no allocation, no exceptions, no I/O. They are not
-// hardened against side channels beyond being branch-free on the data, and
-// they do not wipe their state; MD5 and SHA-1 are here only because the SASL
+// Internal building blocks, not part of mailwire's API: everything here is
+// in mailwire::detail and may change or go away in any release, with no
+// stability promise. They exist because CRAM-MD5, SCRAM-SHA-1 and
+// SCRAM-SHA-256 need these digests and nothing else from cryptography, so
+// mailwire carries them rather than depending on a crypto library; tests,
+// benchmarks and examples use them for checksums. Applications that need a
+// hash should use a crypto library.
+//
+// They are plain, portable, scalar code: correct whatever the host's byte
+// order (words are assembled with shifts, never by copying memory into
+// integers), no allocation, no exceptions, no I/O. They are not hardened
+// against side channels beyond being branch-free on the data, and they do
+// not wipe their state; MD5 and SHA-1 are here only because the SASL
 // mechanisms that use them still exist.
 //
 // The three share one Merkle-Damgard engine, detail::md_hasher: it buffers
@@ -373,18 +379,16 @@ struct sha256_traits {
   }
 };
 
-}  // namespace detail
-
 /// MD5 (RFC 1321): 16-byte digests. For CRAM-MD5 and legacy uses only; MD5
-/// is broken for collision resistance. Interface: see detail::md_hasher —
+/// is broken for collision resistance. Interface: see md_hasher —
 /// update(bytes), finish() -> digest (then reusable), static hash(bytes).
-class md5 final : public detail::md_hasher<detail::md5_traits> {};
+class md5 final : public md_hasher<md5_traits> {};
 
 /// SHA-1 (FIPS 180-4): 20-byte digests, for SCRAM-SHA-1. Same interface.
-class sha1 final : public detail::md_hasher<detail::sha1_traits> {};
+class sha1 final : public md_hasher<sha1_traits> {};
 
 /// SHA-256 (FIPS 180-4): 32-byte digests, for SCRAM-SHA-256. Same interface.
-class sha256 final : public detail::md_hasher<detail::sha256_traits> {};
+class sha256 final : public md_hasher<sha256_traits> {};
 
 /// The bytes of `bytes` (a digest) as lowercase hexadecimal, two characters
 /// per byte.
@@ -409,6 +413,7 @@ std::string_view as_view(const std::array<std::uint8_t, N>& bytes) noexcept {
   return {reinterpret_cast<const char*>(bytes.data()), N};
 }
 
+}  // namespace detail
 }  // namespace v0
 }  // namespace mailwire
 

@@ -1,6 +1,12 @@
 // mailwire: HMAC (RFC 2104), PBKDF2 (RFC 8018 5.2) and a constant-time
 // comparison, over the hashes of core/hash.hpp, for CRAM-MD5 and SCRAM.
 //
+// detail::hmac and detail::pbkdf2_hmac are internal building blocks, not
+// part of mailwire's API: like the hashes they may change or go away in any
+// release, with no stability promise. constant_time_equal() is public: an
+// application answering a SASL server's password or token check should
+// compare secrets with it (or its crypto library's equivalent).
+//
 // hmac<Hash> keys itself once: the constructor hashes the ipad and opad
 // blocks and keeps both states, so each MAC afterwards costs only the
 // message and two finishes, and a copy of a keyed object is a ready MAC
@@ -19,6 +25,7 @@
 
 namespace mailwire {
 inline namespace v0 {
+namespace detail {
 
 /// HMAC (RFC 2104) with `Hash` (md5, sha1, sha256, or any class with their
 /// interface): streaming, reusable, copyable.
@@ -120,6 +127,8 @@ typename Hash::digest pbkdf2_hmac(std::string_view password, std::string_view sa
   pbkdf2_hmac<Hash>(password, salt, iterations, d.data(), d.size());
   return d;
 }
+
+}  // namespace detail
 
 /// Whether `a` and `b` hold the same bytes, in a time that depends on their
 /// length but not on their content or on where they differ: for comparing

@@ -22,11 +22,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
 #include "mailwire/core/base64.hpp"
-#include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
@@ -48,7 +48,10 @@ struct client_credentials {
   std::uint16_t port = 0;  ///< OAUTHBEARER: the server's port (0: not sent)
   std::string_view trace;  ///< ANONYMOUS: an email address or token (RFC 4505)
   /// SCRAM: the client nonce, from the caller's random source: printable
-  /// ASCII without ',' (for example 24 random bytes in base64).
+  /// ASCII without ',' (for example 24 random bytes in base64). Required by
+  /// SCRAM: start() fails with sasl_missing_nonce when it is empty, and
+  /// with sasl_invalid_field when it holds another byte. Tell choose() with
+  /// client_policy::have_nonce.
   std::string_view nonce;
   /// SCRAM: this connection's channel binding. Required for the -PLUS
   /// mechanisms; with a plain SCRAM mechanism, setting it tells the server
@@ -59,9 +62,10 @@ struct client_credentials {
 struct client_options {
   /// Highest SCRAM iteration count accepted from a server: each iteration
   /// is an HMAC the client computes, so a hostile server could stall it.
-  std::uint32_t max_iterations = 65536;
-  /// Longest challenge accepted (decoded bytes).
-  std::size_t max_challenge = 16384;
+  /// Over it: errc::sasl_bad_iteration_count.
+  std::uint32_t max_iterations = detail::max_scram_iterations;
+  /// Longest challenge accepted (decoded bytes). Over it: errc::sasl_too_long.
+  std::size_t max_challenge = detail::max_sasl_message;
 };
 
 /// One step of the client.
@@ -100,8 +104,25 @@ class client {
   /// AUTH with one), returns the initial response; otherwise `wait`, and
   /// the initial response goes out in answer to the server's first (empty)
   /// challenge.
+  ///
+  /// First it checks that the credentials can serve the mechanism, so that
+  /// a protocol never sends "AUTH <mechanism>" for an exchange the client
+  /// cannot finish. On failure nothing is to be sent and the client stays
+  /// failed:
+  /// - sasl_missing_nonce: SCRAM without a nonce;
+  /// - invalid_argument: a credential the mechanism needs is empty (PLAIN,
+  ///   LOGIN and CRAM-MD5: username and password; SCRAM: username and
+  ///   password, after SASLprep; XOAUTH2 and OAUTHBEARER: token);
+  /// - sasl_invalid_field: a field holds a byte it may not (NUL, CR or LF
+  ///   anywhere it is sent, a space in a CRAM-MD5 username, %x01 in an
+  ///   OAuth field, a nonce byte outside printable ASCII or a ',');
+  /// - saslprep_prohibited, saslprep_unsupported, invalid_utf8: SCRAM's
+  ///   username or password fails SASLprep;
+  /// - sasl_channel_binding_mismatch: a -PLUS mechanism without binding data;
+  /// - sasl_too_long: an ANONYMOUS trace over detail::max_anonymous_trace.
   client_step start(bool initial_response_allowed = true) {
     if (state_ != state::fresh) return fail(errc::invalid_state);
+    if (const errc e = prepare(); e != errc::ok) return fail(e);
     state_ = state::started;
     if (!client_first(mech_) || !initial_response_allowed) return {};
     return initial();
@@ -123,8 +144,8 @@ class client {
       case mechanism::login:
         // The prompts' text is not standard ("Username:", "User Name"...),
         // so the order decides: first the user, then the password.
-        if (round_ == 1) return respond_with(username_, true);
-        if (round_ == 2) return respond_with(password_, true);
+        if (round_ == 1) return respond_with(username_);
+        if (round_ == 2) return respond_with(password_);
         return fail(errc::sasl_unexpected_message);
       case mechanism::cram_md5: return cram_md5(data);
       case mechanism::xoauth2:
@@ -134,8 +155,7 @@ class client {
         if (round_ != 1) return fail(errc::sasl_unexpected_message);
         server_error_ = std::string(data);
         state_ = state::failing;
-        return respond_with(mech_ == mechanism::oauthbearer ? std::string_view("\x01", 1) : std::string_view{},
-                            false);
+        return respond_with(mech_ == mechanism::oauthbearer ? std::string_view("\x01", 1) : std::string_view{});
       case mechanism::scram_sha_1:
       case mechanism::scram_sha_1_plus:
       case mechanism::scram_sha_256:
@@ -168,7 +188,9 @@ class client {
     // it: success without its signature may come from an impostor.
     if (is_scram(mech_) && !server_verified_) return fail(errc::sasl_unexpected_message);
     state_ = state::done;
-    return {client_step::status::done, {}, errc::ok};
+    client_step s;
+    s.state = client_step::status::done;
+    return s;
   }
 
   /// The error text the server sent inside the mechanism (the OAuth JSON
@@ -182,29 +204,73 @@ class client {
   client_step fail(errc e) {
     state_ = state::failed;
     error_ = e;
-    return {client_step::status::failed, {}, e};
+    client_step s;
+    s.state = client_step::status::failed;
+    s.error = e;
+    return s;
   }
   client_step respond() {
     if (state_ == state::started) state_ = state::exchanging;
-    return {client_step::status::respond, out_, errc::ok};
+    client_step s;
+    s.state = client_step::status::respond;
+    s.response = out_;
+    return s;
   }
-  client_step respond_with(std::string_view s, bool check) {
-    if (check && has_line_break(s)) return fail(errc::sasl_invalid_field);
+  client_step respond_with(std::string_view s) {
     out_.assign(s.data(), s.size());
     return respond();
   }
-  static bool has_line_break(std::string_view s) noexcept {
-    return s.find_first_of("\r\n") != std::string_view::npos;
+
+  // Whether the credentials can serve the mechanism (see start()); SCRAM's
+  // username and password are SASLprep'd here, once.
+  errc prepare() {
+    using detail::has_forbidden;
+    const auto needed = [](std::string_view f) { return f.empty() ? errc::invalid_argument : errc::ok; };
+    switch (mech_) {
+      case mechanism::plain:
+      case mechanism::login:
+        if (has_forbidden(authzid_) || has_forbidden(username_) || has_forbidden(password_)) {
+          return errc::sasl_invalid_field;
+        }
+        return username_.empty() ? errc::invalid_argument : needed(password_);
+      case mechanism::cram_md5:
+        // The password is only hashed, never sent: any bytes will do.
+        if (username_.find(' ') != std::string::npos || has_forbidden(username_)) return errc::sasl_invalid_field;
+        return username_.empty() ? errc::invalid_argument : needed(password_);
+      case mechanism::xoauth2:
+        if (!oauth_field_ok(username_) || !oauth_field_ok(token_)) return errc::sasl_invalid_field;
+        return needed(token_);
+      case mechanism::oauthbearer:
+        if (!oauth_field_ok(authzid_) || !oauth_field_ok(token_) || !oauth_field_ok(host_)) {
+          return errc::sasl_invalid_field;
+        }
+        return needed(token_);
+      case mechanism::external: return has_forbidden(authzid_) ? errc::sasl_invalid_field : errc::ok;
+      case mechanism::anonymous:
+        if (trace_.size() > detail::max_anonymous_trace) return errc::sasl_too_long;
+        return has_forbidden(trace_) ? errc::sasl_invalid_field : errc::ok;
+      case mechanism::scram_sha_1:
+      case mechanism::scram_sha_1_plus:
+      case mechanism::scram_sha_256:
+      case mechanism::scram_sha_256_plus: return prepare_scram();
+    }
+    return errc::sasl_unknown_mechanism;
+  }
+
+  errc prepare_scram() {
+    if (const errc e = detail::check_nonce_and_binding(mech_, nonce_, binding_kind_, binding_data_); e != errc::ok) {
+      return e;
+    }
+    if (detail::has_forbidden(authzid_)) return errc::sasl_invalid_field;
+    if (const saslprep_result r = saslprep(username_, prepared_user_); !r) return r.error;
+    if (const saslprep_result r = saslprep(password_, prepared_password_); !r) return r.error;
+    return prepared_user_.empty() || prepared_password_.empty() ? errc::invalid_argument : errc::ok;
   }
 
   client_step initial() {
     switch (mech_) {
       case mechanism::plain: {
         // message = [authzid] NUL authcid NUL passwd (RFC 4616 2)
-        for (std::string_view f : {std::string_view(authzid_), std::string_view(username_), std::string_view(password_)}) {
-          if (f.find('\0') != std::string_view::npos || has_line_break(f)) return fail(errc::sasl_invalid_field);
-        }
-        if (username_.empty() || password_.empty()) return fail(errc::sasl_invalid_field);
         out_ = authzid_;
         out_ += '\0';
         out_ += username_;
@@ -212,18 +278,14 @@ class client {
         out_ += password_;
         return respond();
       }
-      case mechanism::external: return respond_with(authzid_, true);
-      case mechanism::anonymous:
-        if (trace_.size() > 255 * 4) return fail(errc::sasl_too_long);  // 255 characters (RFC 4505 3)
-        return respond_with(trace_, true);
+      case mechanism::external: return respond_with(authzid_);
+      case mechanism::anonymous: return respond_with(trace_);
       case mechanism::xoauth2: {
-        if (!oauth_field_ok(username_) || !oauth_field_ok(token_)) return fail(errc::sasl_invalid_field);
         out_ = "user=" + username_ + "\x01" "auth=Bearer " + token_ + "\x01\x01";
         return respond();
       }
       case mechanism::oauthbearer: {
         // gs2-header kvsep *kvpair kvsep (RFC 7628 3.1)
-        if (!oauth_field_ok(token_) || !oauth_field_ok(host_)) return fail(errc::sasl_invalid_field);
         out_ = "n,";
         if (!authzid_.empty()) {
           out_ += "a=";
@@ -253,23 +315,13 @@ class client {
     // digest = HMAC-MD5(password, challenge) in lowercase hex (RFC 2195 2)
     if (round_ != 1) return fail(errc::sasl_unexpected_message);
     if (challenge.empty()) return fail(errc::sasl_malformed);
-    if (username_.empty() || username_.find_first_of(std::string_view(" \r\n\0", 4)) != std::string::npos) {
-      return fail(errc::sasl_invalid_field);
-    }
-    out_ = username_ + " " + to_hex(hmac<md5>::mac(password_, challenge));
+    out_ = username_ + " " + detail::cram_md5_digest(password_, challenge);
     return respond();
   }
 
   // -- SCRAM (RFC 5802 5) -------------------------------------------------
   client_step scram_client_first() {
-    if (!detail::is_nonce(nonce_)) return fail(errc::sasl_invalid_field);
     const bool plus = uses_channel_binding(mech_);
-    if (plus && (binding_kind_ == channel_binding::type::none || binding_data_.empty())) {
-      return fail(errc::sasl_channel_binding_mismatch);
-    }
-    std::string user;
-    if (const saslprep_result r = saslprep(username_, user); !r) return fail(r.error);
-    if (user.empty()) return fail(errc::sasl_invalid_field);
     // gs2-header: "p=<cb-name>" when binding, "y" when we could but the
     // server did not offer -PLUS, "n" when we cannot.
     if (plus) {
@@ -284,7 +336,7 @@ class client {
     }
     gs2_header_ += ',';
     client_first_bare_ = "n=";
-    if (const errc e = detail::escape_saslname(user, client_first_bare_); e != errc::ok) return fail(e);
+    if (const errc e = detail::escape_saslname(prepared_user_, client_first_bare_); e != errc::ok) return fail(e);
     client_first_bare_ += ",r=" + nonce_;
     out_ = gs2_header_ + client_first_bare_;
     return respond();
@@ -306,7 +358,9 @@ class client {
     std::string salt;
     if (salt64.empty() || !base64::decode(salt64, salt, base64::mode::strict)) return fail(errc::sasl_malformed);
     std::uint32_t iterations = 0;
-    if (iter.empty() || iter.size() > 10 || iter[0] == '0') return fail(errc::sasl_bad_iteration_count);
+    // At most as many digits as the largest count, so that n cannot overflow.
+    constexpr std::size_t max_digits = std::numeric_limits<std::uint32_t>::digits10 + 1;
+    if (iter.empty() || iter.size() > max_digits || iter[0] == '0') return fail(errc::sasl_bad_iteration_count);
     std::uint64_t n = 0;
     for (char c : iter) {
       if (!ascii::is_digit(c)) return fail(errc::sasl_bad_iteration_count);
@@ -315,10 +369,8 @@ class client {
     if (n == 0 || n > options_.max_iterations) return fail(errc::sasl_bad_iteration_count);
     iterations = static_cast<std::uint32_t>(n);
 
-    std::string password;
-    if (const saslprep_result r = saslprep(password_, password); !r) return fail(r.error);
     const detail::scram_algorithm& a = detail::scram_algorithm_for(mech_);
-    const std::string salted = a.hi(password, salt, iterations);
+    const std::string salted = a.hi(prepared_password_, salt, iterations);
     const std::string client_key = a.hmac(salted, "Client Key");
     const std::string stored_key = a.hash(client_key);
 
@@ -368,6 +420,8 @@ class client {
   std::string nonce_;
   channel_binding::type binding_kind_;
   std::string binding_data_;
+  std::string prepared_user_;      // SCRAM: after SASLprep
+  std::string prepared_password_;  // SCRAM: after SASLprep
 
   state state_ = state::fresh;
   errc error_ = errc::ok;

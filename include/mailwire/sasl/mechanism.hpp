@@ -19,6 +19,23 @@ namespace mailwire {
 inline namespace v0 {
 namespace sasl {
 
+// The SASL engine's limits and option defaults. They are here, in detail,
+// until they join mailwire::limits; options name them rather than repeat
+// their numbers.
+namespace detail {
+/// Default bound on one decoded SASL message, in either direction
+/// (client_options::max_challenge, server_options::max_response): room for
+/// OAuth tokens, which run to a few kilobytes, and far above what the other
+/// mechanisms send.
+inline constexpr std::size_t max_sasl_message = 16 * 1024;
+/// Default highest SCRAM iteration count a client accepts from a server
+/// (client_options::max_iterations): 16 times the 4096 RFC 7677 4 asks for
+/// at least, and a bound on the HMACs a hostile server can make us compute.
+inline constexpr std::uint32_t max_scram_iterations = 65536;
+/// ANONYMOUS trace: 255 characters (RFC 4505 3) of UTF-8, up to 4 bytes each.
+inline constexpr std::size_t max_anonymous_trace = 255 * 4;
+}  // namespace detail
+
 /// The mechanisms mailwire implements, client and server side.
 enum class mechanism : std::uint8_t {
   plain,               ///< RFC 4616: authzid, user and password in one message
@@ -118,7 +135,9 @@ class mechanism_set {
   std::uint16_t bits_ = 0;
 };
 
-/// What the client has and allows, for choose().
+/// What the client has and allows, for choose(). The have_* flags say
+/// which credentials the client will be given; choose() never picks a
+/// mechanism they cannot serve (the client would only fail at start()).
 struct client_policy {
   /// The connection is protected by TLS now.
   bool tls = false;
@@ -131,6 +150,10 @@ struct client_policy {
   bool have_token = false;
   /// The client can supply channel-binding data (for SCRAM-*-PLUS).
   bool have_channel_binding = false;
+  /// The client has a nonce from its random source (client_credentials::
+  /// nonce), which every SCRAM mechanism needs. mailwire has no random
+  /// source, so without this no SCRAM mechanism is chosen.
+  bool have_nonce = false;
   /// Use EXTERNAL (identity from the TLS client certificate) when offered.
   bool use_external = false;
   /// Use ANONYMOUS when offered and nothing better applies.
@@ -148,23 +171,27 @@ struct client_policy {
   }
 };
 
-/// The strongest mechanism in `offered` the policy allows, or nullopt.
+/// The strongest mechanism in `offered` the policy allows and the client
+/// can serve, or nullopt when there is none.
 /// Order: EXTERNAL (when asked for), SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS,
 /// SCRAM-SHA-256, SCRAM-SHA-1, OAUTHBEARER, XOAUTH2, CRAM-MD5, PLAIN, LOGIN,
-/// ANONYMOUS (when asked for). PLAIN and LOGIN need TLS unless
+/// ANONYMOUS (when asked for). What each needs: SCRAM a password and a
+/// nonce, -PLUS channel binding too; OAUTHBEARER and XOAUTH2 a token;
+/// CRAM-MD5, PLAIN and LOGIN a password, and PLAIN and LOGIN TLS unless
 /// allow_cleartext_password.
 constexpr std::optional<mechanism> choose(mechanism_set offered, const client_policy& p) noexcept {
   using m = mechanism;
   const bool clear_ok = p.tls || p.allow_cleartext_password;
+  const bool scram = p.have_password && p.have_nonce;
   const struct {
     mechanism mech;
     bool usable;
   } order[] = {
       {m::external, p.use_external},
-      {m::scram_sha_256_plus, p.have_password && p.have_channel_binding},
-      {m::scram_sha_1_plus, p.have_password && p.have_channel_binding},
-      {m::scram_sha_256, p.have_password},
-      {m::scram_sha_1, p.have_password},
+      {m::scram_sha_256_plus, scram && p.have_channel_binding},
+      {m::scram_sha_1_plus, scram && p.have_channel_binding},
+      {m::scram_sha_256, scram},
+      {m::scram_sha_1, scram},
       {m::oauthbearer, p.have_token},
       {m::xoauth2, p.have_token},
       {m::cram_md5, p.have_password && p.allow_cram_md5},

@@ -1,7 +1,8 @@
 // mailwire: SCRAM (RFC 5802, RFC 7677) pieces shared by the client and the
 // server: the key derivation, the stored keys a server keeps instead of a
 // password, and the message syntax (attributes, saslname escaping, the GS2
-// header, channel binding).
+// header, channel binding). Also the CRAM-MD5 digest, the other hash both
+// sides compute.
 #ifndef MAILWIRE_SASL_SCRAM_HPP
 #define MAILWIRE_SASL_SCRAM_HPP
 
@@ -70,16 +71,28 @@ struct scram_functions {
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
   }
   static std::string hash(std::string_view m) { return str(Hash::hash(m)); }
-  static std::string hmac(std::string_view k, std::string_view m) { return str(mailwire::hmac<Hash>::mac(k, m)); }
+  static std::string hmac(std::string_view k, std::string_view m) {
+    return str(mailwire::detail::hmac<Hash>::mac(k, m));
+  }
   static std::string hi(std::string_view p, std::string_view s, std::uint32_t i) {
-    return str(pbkdf2_hmac<Hash>(p, s, i));
+    return str(mailwire::detail::pbkdf2_hmac<Hash>(p, s, i));
   }
   static constexpr scram_algorithm algorithm{Hash::digest_size, &hash, &hmac, &hi};
 };
 
 constexpr const scram_algorithm& scram_algorithm_for(mechanism m) noexcept {
-  return (m == mechanism::scram_sha_1 || m == mechanism::scram_sha_1_plus) ? scram_functions<sha1>::algorithm
-                                                                          : scram_functions<sha256>::algorithm;
+  return (m == mechanism::scram_sha_1 || m == mechanism::scram_sha_1_plus)
+             ? scram_functions<mailwire::detail::sha1>::algorithm
+             : scram_functions<mailwire::detail::sha256>::algorithm;
+}
+
+// CRAM-MD5's digest: HMAC-MD5(secret, challenge) in lowercase hex (RFC 2195
+// 2), cram_md5_digest_length characters. Here rather than in client and
+// server so both compute it one way.
+inline constexpr std::size_t cram_md5_digest_length = 2 * mailwire::detail::md5::digest_size;
+inline std::string cram_md5_digest(std::string_view secret, std::string_view challenge) {
+  namespace d = mailwire::detail;
+  return d::to_hex(d::hmac<d::md5>::mac(secret, challenge));
 }
 
 inline std::string xor_bytes(std::string_view a, std::string_view b) {
@@ -90,12 +103,18 @@ inline std::string xor_bytes(std::string_view a, std::string_view b) {
   return out;
 }
 
+// NUL, CR or LF: bytes no credential field may hold where it is sent (NUL
+// ends PLAIN's fields and is outside SCRAM's grammar; CR and LF, because no
+// protocol's framing should ever carry them).
+constexpr bool has_forbidden(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
 // saslname (RFC 5802 7): ',' and '=' written as "=2C" and "=3D"; NUL,
-// CR and LF refused (NUL by the grammar, CR/LF because no protocol
-// framing should ever carry them).
+// CR and LF refused.
 inline errc escape_saslname(std::string_view in, std::string& out) {
+  if (has_forbidden(in)) return errc::sasl_invalid_field;
   for (char c : in) {
-    if (c == '\0' || c == '\r' || c == '\n') return errc::sasl_invalid_field;
     if (c == ',') {
       out += "=2C";
     } else if (c == '=') {
@@ -133,6 +152,19 @@ constexpr bool is_nonce(std::string_view s) noexcept {
     if (c < 0x21 || c > 0x7E || c == ',') return false;
   }
   return true;
+}
+
+// What the caller must supply before a SCRAM exchange (or a CRAM-MD5
+// server's) starts: a nonce (mailwire has no random source), and for -PLUS
+// this connection's channel binding.
+constexpr errc check_nonce_and_binding(mechanism m, std::string_view nonce, channel_binding::type kind,
+                                       std::string_view binding_data) noexcept {
+  if (nonce.empty()) return errc::sasl_missing_nonce;
+  if (!is_nonce(nonce)) return errc::sasl_invalid_field;
+  if (uses_channel_binding(m) && (kind == channel_binding::type::none || binding_data.empty())) {
+    return errc::sasl_channel_binding_mismatch;
+  }
+  return errc::ok;
 }
 
 // Reads attributes "a=value" separated by ',' in a fixed order.

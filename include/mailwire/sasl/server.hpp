@@ -33,7 +33,6 @@
 #include <string_view>
 
 #include "mailwire/core/base64.hpp"
-#include "mailwire/core/hash.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
@@ -47,17 +46,21 @@ namespace sasl {
 struct server_options {
   /// Fresh random printable ASCII (no ',') from the caller, for the SCRAM
   /// server nonce and the CRAM-MD5 challenge; 18+ characters recommended.
+  /// Required by those mechanisms (start() fails with sasl_missing_nonce
+  /// without it); the others ignore it.
   std::string_view nonce;
   /// The server's host name, for the CRAM-MD5 challenge "<nonce@host>".
   std::string_view hostname = "localhost";
-  /// This connection's channel binding (for SCRAM-*-PLUS).
+  /// This connection's channel binding. Required by SCRAM-*-PLUS (start()
+  /// fails with sasl_channel_binding_mismatch without it).
   channel_binding binding;
   /// Whether this server advertised any SCRAM -PLUS mechanism. A client
   /// that says "I could bind, but you did not offer it" ('y') while we did
   /// is being downgraded by someone in the middle (RFC 5802 6).
   bool plus_advertised = false;
-  /// Longest client message accepted (decoded bytes).
-  std::size_t max_response = 16384;
+  /// Longest client message accepted (decoded bytes). Over it:
+  /// errc::sasl_too_long.
+  std::size_t max_response = detail::max_sasl_message;
 };
 
 /// What the application must decide (server_step::status::check).
@@ -107,17 +110,24 @@ class server {
 
   /// Begins with the client's initial response, if the AUTH command had one
   /// (an empty one, "=", is present and empty).
+  ///
+  /// First it checks that the options can serve the mechanism; if not, the
+  /// step is a failure with no data (nothing to send but the protocol's
+  /// failure reply) and the server stays failed:
+  /// - sasl_missing_nonce: SCRAM or CRAM-MD5 without options.nonce;
+  /// - sasl_invalid_field: a nonce holding a byte outside printable ASCII,
+  ///   or a ',';
+  /// - sasl_channel_binding_mismatch: SCRAM-*-PLUS without options.binding.
   server_step start(std::optional<std::string_view> initial_response) {
     if (state_ != state::fresh) return fail(errc::invalid_state);
+    if (const errc e = servable(); e != errc::ok) return fail(e);
     state_ = state::waiting;
     if (!initial_response) {
       switch (mech_) {
         case mechanism::login: return challenge("Username:");
         case mechanism::cram_md5:
-          out_ = "<" + nonce_ + "@" + hostname_ + ">";
-          if (!detail::is_nonce(nonce_)) return fail(errc::invalid_argument);
-          cram_challenge_ = out_;
-          return challenge_out();
+          cram_challenge_ = "<" + nonce_ + "@" + hostname_ + ">";
+          return challenge(cram_challenge_);
         default: return challenge({});  // "send your initial response"
       }
     }
@@ -133,7 +143,7 @@ class server {
     switch (mech_) {
       case mechanism::plain: return plain(data);
       case mechanism::login:
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         if (round_ == 1) {
           username_ = std::string(data);
           return challenge("Password:");
@@ -155,12 +165,12 @@ class server {
       case mechanism::scram_sha_256_plus:
         return round_ == 1 ? scram_client_first(data) : scram_client_final(data);
       case mechanism::external:
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         authzid_ = std::string(data);
         return check(request_type::external);
       case mechanism::anonymous:
-        if (data.size() > 255 * 4) return fail(errc::sasl_too_long);  // 255 characters (RFC 4505 3)
-        if (has_forbidden(data)) return fail(errc::sasl_invalid_field);
+        if (data.size() > detail::max_anonymous_trace) return fail(errc::sasl_too_long);
+        if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         trace_ = std::string(data);
         return check(request_type::anonymous);
     }
@@ -205,7 +215,7 @@ class server {
   /// CRAM-MD5: the shared secret (password) of request().username.
   server_step provide_secret(std::string_view secret) {
     if (state_ != state::checking || request_.type != request_type::secret) return fail(errc::invalid_state);
-    const std::string expected = to_hex(hmac<md5>::mac(secret, cram_challenge_));
+    const std::string expected = detail::cram_md5_digest(secret, cram_challenge_);
     return constant_time_equal(expected, cram_digest_) ? succeed({}) : fail(errc::sasl_auth_failed);
   }
 
@@ -239,26 +249,46 @@ class server {
     error_ = e;
     request_ = {};
     out_ = std::string(data);
-    return {server_step::status::failure, out_, e};
+    server_step s = step(server_step::status::failure);
+    s.error = e;
+    return s;
   }
   server_step succeed(std::string_view data) {
     state_ = state::done;
     request_ = {};
     out_ = std::string(data);
-    return {server_step::status::success, out_, errc::ok};
+    return step(server_step::status::success);
+  }
+  // A step carrying out_ (empty when there is nothing to send).
+  server_step step(server_step::status st) const {
+    server_step s;
+    s.state = st;
+    s.data = out_;
+    return s;
   }
   server_step challenge(std::string_view text) {
     out_ = std::string(text);
     return challenge_out();
   }
-  server_step challenge_out() { return {server_step::status::challenge, out_, errc::ok}; }
+  server_step challenge_out() const { return step(server_step::status::challenge); }
+
+  // Whether the options hold what the mechanism needs (see start()).
+  errc servable() const noexcept {
+    if (mech_ != mechanism::cram_md5 && !is_scram(mech_)) return errc::ok;
+    return detail::check_nonce_and_binding(mech_, nonce_, binding_kind_, binding_data_);
+  }
   server_step check(request_type type) {
     state_ = state::checking;
-    request_ = {type, authzid_, username_, password_, token_, trace_};
-    return {server_step::status::check, {}, errc::ok};
-  }
-  static bool has_forbidden(std::string_view s) noexcept {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+    request_ = {};
+    request_.type = type;
+    request_.authzid = authzid_;
+    request_.username = username_;
+    request_.password = password_;
+    request_.token = token_;
+    request_.trace = trace_;
+    server_step s;
+    s.state = server_step::status::check;
+    return s;
   }
 
   // message = [authzid] UTF8NUL authcid UTF8NUL passwd (RFC 4616 2)
@@ -271,7 +301,7 @@ class server {
     const std::string_view passwd = msg.substr(nul2 + 1);
     if (passwd.find('\0') != std::string_view::npos) return fail(errc::sasl_malformed);  // a third NUL
     if (authcid.empty() || passwd.empty()) return fail(errc::sasl_malformed);
-    if (has_forbidden(authzid) || has_forbidden(authcid) || has_forbidden(passwd)) {
+    if (detail::has_forbidden(authzid) || detail::has_forbidden(authcid) || detail::has_forbidden(passwd)) {
       return fail(errc::sasl_invalid_field);
     }
     authzid_ = std::string(authzid);
@@ -285,11 +315,11 @@ class server {
     const std::size_t sp = msg.rfind(' ');
     if (sp == std::string_view::npos || sp == 0) return fail(errc::sasl_malformed);
     const std::string_view digest = msg.substr(sp + 1);
-    if (digest.size() != 32) return fail(errc::sasl_malformed);
+    if (digest.size() != detail::cram_md5_digest_length) return fail(errc::sasl_malformed);
     for (char c : digest) {
       if (!ascii::is_digit(c) && (c < 'a' || c > 'f')) return fail(errc::sasl_malformed);
     }
-    if (has_forbidden(msg.substr(0, sp))) return fail(errc::sasl_invalid_field);
+    if (detail::has_forbidden(msg.substr(0, sp))) return fail(errc::sasl_invalid_field);
     username_ = std::string(msg.substr(0, sp));
     cram_digest_ = std::string(digest);
     return check(request_type::secret);
@@ -353,7 +383,9 @@ class server {
     }
     std::string_view token = auth.substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    if (token.empty() || has_forbidden(token) || has_forbidden(user)) return fail(errc::sasl_malformed);
+    if (token.empty() || detail::has_forbidden(token) || detail::has_forbidden(user)) {
+      return fail(errc::sasl_malformed);
+    }
     username_ = std::string(user);
     authzid_ = std::string(authzid);
     token_ = std::string(token);
@@ -403,7 +435,6 @@ class server {
     if (e == errc::ok) e = rd.finish();
     if (e != errc::ok) return fail(e);
     if (!detail::is_nonce(nonce)) return fail(errc::sasl_bad_nonce);
-    if (!detail::is_nonce(nonce_)) return fail(errc::invalid_argument);
     std::string user;
     if (const errc u = detail::unescape_saslname(name, user); u != errc::ok) return fail(u);
     if (const saslprep_result r = saslprep(user, username_); !r) return fail(r.error);

@@ -572,6 +572,7 @@ class client {
     p.have_password = !a.password.empty();
     p.have_token = !a.token.empty();
     p.have_channel_binding = !a.binding_data.empty();
+    p.have_nonce = !a.nonce.empty();
     if (a.mechanism) {
       // A mechanism the caller names still obeys the policy: PLAIN or
       // LOGIN without TLS would hand the password to whoever stripped
