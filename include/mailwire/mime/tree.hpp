@@ -174,21 +174,29 @@ class tree {
 
   /// The leaves that are not the text or HTML body and are meant as files:
   /// an attachment disposition, a file name, or a type that is not text;
-  /// and message/rfc822 parts (the whole nested message). In order.
+  /// and message/rfc822 parts (the whole nested message). In order. A
+  /// single-part message is such a leaf too: a lone application/pdf, or
+  /// text with an attachment disposition, is its own one attachment (and
+  /// not the text or HTML body).
   std::vector<const node*> attachments() const {
     std::vector<const node*> out;
     const node* text = text_body();
     const node* html = html_body();
     for (const node& n : nodes) {
-      if (&n == text || &n == html || n.info.index == 0 || inside_attached_message(n)) continue;
+      if (&n == text || &n == html || inside_attached_message(n)) continue;
+      if (n.info.index == 0) {
+        // The message itself is a file only when it is a leaf; a message/
+        // rfc822 top entity is a wrapper, not something attached.
+        if (n.info.kind == part_kind::leaf && is_file(n)) out.push_back(&n);
+        continue;
+      }
       // The entity a message/rfc822 holds is that message, not a file.
       if (nodes[n.info.parent].info.kind == part_kind::message) continue;
       if (n.info.kind == part_kind::message) {
         out.push_back(&n);
         continue;
       }
-      if (n.info.kind != part_kind::leaf) continue;
-      if (n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text") out.push_back(&n);
+      if (n.info.kind == part_kind::leaf && is_file(n)) out.push_back(&n);
     }
     return out;
   }
@@ -208,6 +216,12 @@ class tree {
       if (nodes[p].info.kind == part_kind::message) return true;
     }
     return false;
+  }
+
+  // A leaf meant as a file rather than read inline (when it is not the
+  // text or HTML body).
+  static bool is_file(const node& n) noexcept {
+    return n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text";
   }
 
   const node* first_body(std::string_view subtype) const noexcept {
