@@ -19,6 +19,7 @@
 //   mime/boundary.hpp           multipart boundary lines, for reader and writer
 //   mime/parser.hpp             the push parser: any chunking, bounded memory
 //   mime/tree.hpp               the tree view of a message held in memory
+//   mime/filename.hpp           attachment file names made safe to create
 #ifndef MAILWIRE_MIME_HPP
 #define MAILWIRE_MIME_HPP
 
@@ -37,5 +38,6 @@
 #include "mailwire/mime/boundary.hpp"
 #include "mailwire/mime/parser.hpp"
 #include "mailwire/mime/tree.hpp"
+#include "mailwire/mime/filename.hpp"
 
 #endif  // MAILWIRE_MIME_HPP
