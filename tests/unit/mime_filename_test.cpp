@@ -6,6 +6,8 @@
 #include <mailwire/mime/filename.hpp>
 #include <mailwire/mime/tree.hpp>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -200,6 +202,22 @@ TEST_CASE("safe_filename: a device name that is also too long", "[mime][filename
   const std::string safe = mime::safe_filename("CON." + std::string(300, 'x'));
   CHECK(safe == "_CON." + std::string(mime::max_filename - 5, 'x'));
   check_safe(safe);
+}
+
+TEST_CASE("safe_filename: random hostile bytes", "[mime][filename]") {
+  // Pieces hostile names are made of, joined at random (a fixed seed):
+  // every result must pass check_safe, which also checks it is kept as it is.
+  const std::string pieces[] = {"/",        "\\",           ".",           "..",           " ",        "CON",
+                                "lpt1",     "\xC2\xB9",       "\xE2\x80\xAE", "\xEF\xBC\x8F", "\xFF",     "\xC3",
+                                "\xA9",     "\xF0\x9F\x98\x80", "\x7F",        "\x01",         "a",        "report",
+                                ":",        "*",            "\r\n",        std::string(1, '\0'), ".pdf", std::string(200, 'x')};
+  std::uint32_t seed = 12345;
+  const auto next = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7FFF; };
+  for (int i = 0; i < 3000; ++i) {
+    std::string raw;
+    for (std::uint32_t n = next() % 12; n > 0; --n) raw += pieces[next() % std::size(pieces)];
+    check_safe(mime::safe_filename(raw));
+  }
 }
 
 // -- the tree ----------------------------------------------------------------------
