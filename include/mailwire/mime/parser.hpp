@@ -185,16 +185,12 @@ class parser {
   event overflow(std::string_view d);
   event field_event(std::string_view raw, bool cut);
   void check_header_bytes(std::string_view raw, std::uint64_t offset);
-
   void remember_field(frame& f, std::string_view name, std::string_view value, std::uint64_t offset,
                       std::uint64_t value_offset);
-
-
   event end_headers(bool blank_line, bool cut = false);
   event step_headers_done();
   event step_nested();
   static std::string strip_id(std::string_view v);
-
 
   // -- bodies, preambles, epilogues
   event step_body();
@@ -204,7 +200,6 @@ class parser {
   event emit_text(std::string_view text, std::size_t scanned, bool line);
   void check_body_bytes(frame& f, std::string_view text, char next, std::uint64_t offset);
   static std::size_t find_bare_cr(std::string_view text, char next) noexcept;
-
 
   // -- boundaries and ends
   event step_boundary();
@@ -939,7 +934,6 @@ inline event parser::step_closing() {
   }
   return end_top(false);
 }
-
 
 }  // namespace mime
 }  // namespace v0
