@@ -2,20 +2,37 @@
 //
 // Reads one message and prints its structure as JSON: the decoded Subject,
 // From/To/Cc, Date (ISO 8601, UTC), Message-ID, the entity tree (type,
-// charset, disposition, file name, Content-ID, transfer encoding, and the
-// size and SHA-256 of each leaf's transfer-decoded body) and the parser's
-// diagnostics. It reads in 64 KiB chunks and streams its output, so a 1 GB
-// message takes no more memory than a small one.
+// charset, disposition, file name as written and made safe to save under,
+// Content-ID, transfer encoding, and the size and SHA-256 of each leaf's
+// transfer-decoded body) and the diagnostics. It reads in 64 KiB chunks
+// and streams its output, so a 1 GB message takes no more memory than a
+// small one, and its output is bounded by the same caps whatever the input:
+// per message object, each address list (from, to, cc) keeps its first
+// max_addresses addresses within max_address_json bytes of JSON, and the
+// first max_diagnostics diagnostics; what is left out is counted.
 //
 // Shape: {"subject", "from", "to", "cc", "date", "message_id", "root",
-// "diagnostics"}; a part is {"content_type", "charset", "disposition",
-// "filename", "content_id", "transfer_encoding", "size", "sha256",
-// "parts", "message"} with null where a field does not apply; "message"
-// (for message/rfc822 and message/global) has the top-level shape.
+// "diagnostics"}, plus "from_truncated" / "to_truncated" / "cc_truncated"
+// (addresses left out) and "diagnostics_dropped" when a cap was reached;
+// "diagnostics" are the parser's, and mime_unsafe_filename where
+// parse_tree() reports it. A part is {"content_type", "charset",
+// "disposition", "filename", "safe_filename", "content_id",
+// "transfer_encoding", "size", "sha256", "parts", "message"} with null where
+// a field does not apply; "message" (for message/rfc822 and message/global)
+// has the top-level shape.
+//
+// Every string is UTF-8: text the header functions decode is UTF-8 already,
+// and bytes copied as written (a Content-ID, an 8-bit file name) are read
+// the way those functions read undeclared 8-bit header bytes: well-formed
+// UTF-8 kept, any other byte taken as windows-1252. "filename" is the name
+// as the sender wrote it (never a path to write to); "safe_filename" is
+// mime::safe_filename() of it.
 #include <mailwire/core/hash.hpp>
 #include <mailwire/mime/address.hpp>
 #include <mailwire/mime/date.hpp>
 #include <mailwire/mime/encoded_word.hpp>
+#include <mailwire/mime/filename.hpp>
+#include <mailwire/mime/header_lexer.hpp>
 #include <mailwire/mime/message_id.hpp>
 #include <mailwire/mime/parser.hpp>
 
@@ -28,9 +45,12 @@
 namespace {
 namespace mime = mailwire::mime;
 
-// A JSON string: UTF-8 passes through (the header decoders only give
-// UTF-8); quotes, backslashes and control characters are escaped.
-std::string json(std::string_view s) {
+// A JSON string. Bytes that are not UTF-8 are read as the header functions
+// read them (header_lexer.hpp: windows-1252), so the output is always
+// UTF-8; quotes, backslashes and control characters are escaped.
+std::string json(std::string_view raw) {
+  std::string s;
+  mime::detail::append_text(s, raw);
   std::string out = "\"";
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -50,17 +70,44 @@ std::string json(std::string_view s) {
 
 std::string json_or_null(std::string_view s) { return s.empty() ? "null" : json(s); }
 
-std::string addresses(const std::vector<std::string>& values) {
-  std::string out = "[";
-  for (const std::string& v : values) {
-    for (const mime::mailbox& m : mime::parse_address_list(v)) {
+// Addresses kept per list (from, to, cc) of one message object, and the
+// bytes of JSON one list may take (one address may be up to a header field
+// long: parser_options::max_field). The rest are counted, not kept.
+constexpr std::size_t max_addresses = 1000;
+constexpr std::size_t max_address_json = 256 * 1024;
+
+// One list, rendered as its fields arrive: only the kept addresses stay.
+struct address_list {
+  std::string items;  // the JSON objects, comma-separated
+  std::size_t kept = 0;
+  std::uint64_t left_out = 0;
+
+  void add(std::string_view value) {
+    for (const mime::mailbox& m : mime::parse_address_list(value)) {
       if (m.address.empty() && m.name.empty()) continue;  // an empty group
-      if (out.size() > 1) out += ",";
-      out += "{\"name\":" + json_or_null(m.name) + ",\"address\":" + json_or_null(m.address) + "}";
+      if (kept == max_addresses) {
+        ++left_out;
+        continue;
+      }
+      const std::string item = "{\"name\":" + json_or_null(m.name) + ",\"address\":" + json_or_null(m.address) + "}";
+      if (items.size() + item.size() + 1 > max_address_json) {
+        ++left_out;
+        continue;
+      }
+      if (kept != 0) items += ",";
+      items += item;
+      ++kept;
     }
   }
-  return out + "]";
-}
+  // `"name":[...]` and `"name_truncated":N` when addresses were left out;
+  // the items are handed over, not kept.
+  std::string take(const char* name) {
+    std::string out = "\"" + std::string(name) + "\":[" + items + "]";
+    if (left_out != 0) out += ",\"" + std::string(name) + "_truncated\":" + std::to_string(left_out);
+    std::string().swap(items);
+    return out;
+  }
+};
 
 // Diagnostics kept per message object; a flood is cut, not held.
 constexpr std::size_t max_diagnostics = 1000;
@@ -68,7 +115,7 @@ constexpr std::size_t max_diagnostics = 1000;
 // The header fields a message object shows, gathered until part_begin.
 struct message_fields {
   std::string subject, date, message_id;
-  std::vector<std::string> from, to, cc;
+  address_list from, to, cc;
   bool has_subject = false;
   std::vector<mime::diagnostic> diags;
   std::uint64_t dropped = 0;
@@ -82,16 +129,16 @@ struct message_fields {
   }
 
   void take(const mime::header_field& f) {
-    const std::string value(f.value);
+    const std::string_view value = f.value;
     if (mailwire::ascii::iequals(f.name, "subject") && !has_subject) {
       subject = mime::decode_unstructured(value);
       has_subject = true;
     } else if (mailwire::ascii::iequals(f.name, "from")) {
-      from.push_back(value);
+      from.add(value);
     } else if (mailwire::ascii::iequals(f.name, "to")) {
-      to.push_back(value);
+      to.add(value);
     } else if (mailwire::ascii::iequals(f.name, "cc")) {
-      cc.push_back(value);
+      cc.add(value);
     } else if (mailwire::ascii::iequals(f.name, "date") && date.empty()) {
       date = mime::to_iso8601_utc(mime::parse_date(value));
     } else if (mailwire::ascii::iequals(f.name, "message-id") && message_id.empty()) {
@@ -99,10 +146,11 @@ struct message_fields {
       if (!ids.empty()) message_id = ids.front();
     }
   }
-  // Everything but "root" and "diagnostics".
-  std::string head() const {
-    return "{\"subject\":" + (has_subject ? json(subject) : std::string("null")) + ",\"from\":" + addresses(from) +
-           ",\"to\":" + addresses(to) + ",\"cc\":" + addresses(cc) + ",\"date\":" + json_or_null(date) +
+  // Everything but "root" and "diagnostics"; the address lists are handed
+  // over (the object is kept open for its diagnostics only).
+  std::string head() {
+    return "{\"subject\":" + (has_subject ? json(subject) : std::string("null")) + "," + from.take("from") + "," +
+           to.take("to") + "," + cc.take("cc") + ",\"date\":" + json_or_null(date) +
            ",\"message_id\":" + json_or_null(message_id) + ",\"root\":";
   }
   std::string tail() const {
@@ -164,9 +212,15 @@ class dumper {
     if (!first_child_.empty()) first_child_.back() = false;
     const std::string* filename = p.disposition.find("filename");
     if (filename == nullptr) filename = p.type.find("name");
+    // As parse_tree() does: a name that is not safe as it is, is reported.
+    const std::string safe_name = filename != nullptr ? mime::safe_filename(*filename) : std::string();
+    if (filename != nullptr && safe_name != *filename) {
+      for (message_fields& m : messages_) m.add({mailwire::errc::mime_unsafe_filename, p.offset});
+    }
     out("{\"content_type\":" + json(p.type.type + "/" + p.type.subtype) + ",\"charset\":" + json_or_null(p.charset()) +
         ",\"disposition\":" + json_or_null(p.disposition.type) +
         ",\"filename\":" + (filename != nullptr ? json(*filename) : std::string("null")) +
+        ",\"safe_filename\":" + (filename != nullptr ? json(safe_name) : std::string("null")) +
         ",\"content_id\":" + json_or_null(p.content_id) + ",\"transfer_encoding\":" + json(to_string(p.encoding)));
     if (p.kind == mime::part_kind::multipart) {
       out(",\"size\":null,\"sha256\":null,\"message\":null,\"parts\":[");
@@ -206,7 +260,13 @@ class dumper {
 
 int main(int argc, char** argv) {
   if (argc != 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: mailwire-mime-dump FILE|-\n  prints the message's MIME structure as JSON\n");
+    std::fprintf(stderr,
+                 "usage: mailwire-mime-dump FILE|-\n"
+                 "  prints the message's MIME structure as JSON (one line, UTF-8)\n"
+                 "  per message object, each of from/to/cc keeps its first %zu addresses and at most\n"
+                 "  %zu KiB of JSON (\"to_truncated\": N counts the rest), and the first %zu diagnostics\n"
+                 "  (\"diagnostics_dropped\": N); header fields are cut at 64 KiB, 1000 per entity\n",
+                 max_addresses, max_address_json / 1024, max_diagnostics);
     return argc == 2 ? 0 : 2;
   }
   std::FILE* in = std::strcmp(argv[1], "-") == 0 ? stdin : std::fopen(argv[1], "rb");

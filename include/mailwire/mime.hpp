@@ -15,8 +15,11 @@
 //   mime/message_id.hpp         Message-ID, In-Reply-To, References
 // The message:
 //   mime/diagnostic.hpp         what is malformed or ambiguous, and where
+//   mime/event.hpp              what the parser reports: event, part, header_field
+//   mime/boundary.hpp           multipart boundary lines, for reader and writer
 //   mime/parser.hpp             the push parser: any chunking, bounded memory
 //   mime/tree.hpp               the tree view of a message held in memory
+//   mime/filename.hpp           attachment file names made safe to create
 #ifndef MAILWIRE_MIME_HPP
 #define MAILWIRE_MIME_HPP
 
@@ -31,7 +34,10 @@
 #include "mailwire/mime/date.hpp"
 #include "mailwire/mime/message_id.hpp"
 #include "mailwire/mime/diagnostic.hpp"
+#include "mailwire/mime/event.hpp"
+#include "mailwire/mime/boundary.hpp"
 #include "mailwire/mime/parser.hpp"
 #include "mailwire/mime/tree.hpp"
+#include "mailwire/mime/filename.hpp"
 
 #endif  // MAILWIRE_MIME_HPP

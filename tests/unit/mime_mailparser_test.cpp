@@ -310,7 +310,8 @@ class comparer {
   //    message itself when it is a message/rfc822 entity; ours leave out
   //    text parts shown inline (no file name, no attachment disposition: a
   //    second text/plain, a text/enriched), which are neither a body nor a
-  //    file, and never list the message itself.
+  //    file, and list the message itself only when it is a leaf meant as
+  //    a file (a lone attachment; none of their messages is one).
   void selection(const json& m, std::uint32_t root, const std::string& prefix, const std::vector<std::uint32_t>& map) {
     // Our selections work on a whole tree: a nested message gets its own.
     const mime::tree sub = root == 0 ? mime::tree() : mime::parse_tree(t_.raw(t_.nodes[root]));
@@ -354,7 +355,7 @@ class comparer {
     std::string theirs, mine;
     for (const json& x : m["attachments"].items) {
       const mime::node& n = node_of(x);
-      if (n.info.index == root) continue;
+      if (n.info.index == root && n.info.kind != mime::part_kind::leaf) continue;
       if (is_text(n, n.info.type.subtype.c_str()) && n.filename().empty() && !n.is_attachment_disposition()) continue;
       if (n.info.index == text || n.info.index == html) continue;
       theirs += " " + name(n.info.index);

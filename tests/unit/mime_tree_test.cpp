@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catch.hpp"
@@ -174,19 +175,27 @@ void check_spans(std::string_view in, const std::string& label) {
 
 const std::filesystem::path vectors = std::filesystem::path(MAILWIRE_VECTORS_DIR) / "mime";
 
-TEST_CASE("tree spans re-serialise every corpus message", "[mime][tree][corpus]") {
-  std::size_t checked = 0;
+// Every message of the corpora: its name ("mime4j/testmsgs/x.msg"), sorted.
+std::vector<std::pair<std::string, std::filesystem::path>> corpus_messages() {
+  std::vector<std::pair<std::string, std::filesystem::path>> all;
   for (const char* dir : {"mail-parser/rfc", "mail-parser/thirdparty", "mail-parser/malformed", "mime4j/testmsgs",
                           "mime4j/mimetools-testmsgs"}) {
     for (const auto& f : std::filesystem::directory_iterator(vectors / dir)) {
       const std::string ext = f.path().extension().string();
-      if (ext != ".eml" && ext != ".msg") continue;
-      const std::string name = std::string(dir) + "/" + f.path().filename().string();
-      const std::string in = slurp(f.path());
-      check_spans(in, name);
-      if (in.find('\r') == std::string::npos) check_spans(crlf(in), name + " (CRLF)");
-      ++checked;
+      if (ext == ".eml" || ext == ".msg") all.emplace_back(std::string(dir) + "/" + f.path().filename().string(), f);
     }
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+TEST_CASE("tree spans re-serialise every corpus message", "[mime][tree][corpus]") {
+  std::size_t checked = 0;
+  for (const auto& [name, path] : corpus_messages()) {
+    const std::string in = slurp(path);
+    check_spans(in, name);
+    if (in.find('\r') == std::string::npos) check_spans(crlf(in), name + " (CRLF)");
+    ++checked;
   }
   CHECK(checked == 53 + 80);
 }
@@ -329,10 +338,72 @@ TEST_CASE("selection: a single text part", "[mime][tree]") {
   t = mime::parse_tree("Content-Type: text/html\n\n<p>hello</p>\n");
   CHECK(t.text_body() == nullptr);
   CHECK(index_of(t.html_body()) == 0);
-  // A lone attachment is not the text.
+  // A name alone does not make a text part a file, at the top as below it
+  // (a first text/plain part with a name is the body, see "mixed" below).
+  t = mime::parse_tree("Content-Type: text/plain; name=notes.txt\n\nhello\n");
+  CHECK(index_of(t.text_body()) == 0);
+  CHECK(t.attachments().empty());
+  // Inline text that is neither plain nor HTML, without a name: not a file.
+  t = mime::parse_tree("Content-Type: text/csv\n\na,b\n");
+  CHECK(t.text_body() == nullptr);
+  CHECK(t.attachments().empty());
+}
+
+// A message whose only body is a file is that file: attachments() lists the
+// top entity (it used to list nothing, so the file was lost between the
+// body and the attachments).
+TEST_CASE("selection: a single-part message that is an attachment", "[mime][tree]") {
+  // A type that is not text, with no disposition and no name.
+  mime::tree t = mime::parse_tree("Content-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERg==\n");
+  CHECK(t.text_body() == nullptr);
+  CHECK(t.html_body() == nullptr);
+  REQUIRE(indices(t.attachments()) == std::vector<std::uint32_t>{0});
+  CHECK(t.decoded_body(*t.attachments()[0]) == "%PDF");
+  // The same with a disposition and a name.
   t = mime::parse_tree("Content-Type: application/pdf\nContent-Disposition: attachment; filename=a.pdf\n\n%PDF\n");
   CHECK(t.text_body() == nullptr);
-  CHECK(t.attachments().empty());  // the message itself is never its own attachment
+  REQUIRE(indices(t.attachments()) == std::vector<std::uint32_t>{0});
+  CHECK(t.attachments()[0]->filename() == "a.pdf");
+  // Text with an attachment disposition and a file name: a file, not the body.
+  t = mime::parse_tree("Content-Type: text/plain\nContent-Disposition: attachment; filename=notes.txt\n\nnotes\n");
+  CHECK(t.text_body() == nullptr);
+  CHECK(t.html_body() == nullptr);
+  CHECK(indices(t.attachments()) == std::vector<std::uint32_t>{0});
+  t = mime::parse_tree("Content-Type: text/html\nContent-Disposition: attachment\n\n<p>page</p>\n");
+  CHECK(t.html_body() == nullptr);
+  CHECK(indices(t.attachments()) == std::vector<std::uint32_t>{0});
+  // A plain text message has no attachment.
+  t = mime::parse_tree("Subject: hi\nContent-Type: text/plain\n\nhello\n");
+  CHECK(index_of(t.text_body()) == 0);
+  CHECK(t.attachments().empty());
+  // MIME-tools' russian.msg (mime4j's copy): a text/plain attachment whose
+  // RFC 2047 file name is KOI8-R.
+  t = mime::parse_tree(slurp(vectors / "mime4j" / "mimetools-testmsgs" / "russian.msg"));
+  CHECK(t.text_body() == nullptr);
+  REQUIRE(indices(t.attachments()) == std::vector<std::uint32_t>{0});
+  CHECK(t.attachments()[0]->filename() == "\xD0\xA1\xD0\xBF\xD0\xB8\xD1\x81\xD0\xBE\xD0\xBA.doc");
+  // Across the corpora, the messages whose top entity is a file: until the
+  // fix, none was listed and these seven files were lost. Three are
+  // base64-encoded message/rfc822 entities, read as leaves (parser.hpp),
+  // whose decoded body is a whole message: a file too.
+  std::vector<std::string> files;
+  for (const auto& [name, path] : corpus_messages()) {
+    const std::string in = slurp(path);
+    const std::vector<std::uint32_t> a = indices(mime::parse_tree(in).attachments());
+    if (!a.empty() && a.front() == 0) files.push_back(name);
+  }
+  CHECK(files == std::vector<std::string>{"mime4j/mimetools-testmsgs/bluedot-simple.msg",
+                                          "mime4j/mimetools-testmsgs/multi-2gifs-base64.msg",
+                                          "mime4j/mimetools-testmsgs/russian.msg",
+                                          "mime4j/testmsgs/bad-newlines-multiple-parts-base64.msg",
+                                          "mime4j/testmsgs/base64encoded-rfc822message-nested.msg",
+                                          "mime4j/testmsgs/base64encoded-rfc822message.msg",
+                                          "mime4j/testmsgs/russian-headers.msg"});
+  // A multipart or message/rfc822 top entity is never its own attachment.
+  t = mime::parse_tree("Content-Type: multipart/mixed; boundary=m\nContent-Disposition: attachment\n\n"
+                       "--m\nContent-Type: text/plain\n\nhi\n--m--\n");
+  CHECK(index_of(t.text_body()) == 1);
+  CHECK(t.attachments().empty());
 }
 
 TEST_CASE("selection: multipart/alternative", "[mime][tree]") {

@@ -10,7 +10,8 @@
 //     const std::string raw = read_file(...);
 //     mime::tree t = mime::parse_tree(raw);
 //     if (const mime::node* text = t.text_body()) std::string s = t.text(*text);
-//     for (const mime::node* a : t.attachments()) save(a->filename(), t.decoded_body(*a));
+//     for (const mime::node* a : t.attachments())
+//       save(directory / a->safe_filename(), t.decoded_body(*a));   // never filename(): see filename.hpp
 //
 // Lifetimes: a tree views the message it was built from, which must outlive
 // it. Memory: the tree's own size is linear in the number of entities and
@@ -29,6 +30,7 @@
 #include "mailwire/mime/charset.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 #include "mailwire/mime/encoded_word.hpp"
+#include "mailwire/mime/filename.hpp"
 #include "mailwire/mime/parser.hpp"
 #include "mailwire/mime/transfer_encoding.hpp"
 #include "mailwire/mime/uuencode.hpp"
@@ -70,12 +72,21 @@ struct node {
   }
   /// "type/subtype", lowercase.
   std::string content_type() const { return info.type.type + "/" + info.type.subtype; }
-  /// The file name: Content-Disposition's filename, else Content-Type's
-  /// name (both decoded from RFC 2231 or RFC 2047); empty when there is none.
+  /// The file name as the sender wrote it: Content-Disposition's filename,
+  /// else Content-Type's name (both decoded from RFC 2231 or RFC 2047);
+  /// empty when there is none. It may be "../../x", hold '/' or NUL, or name
+  /// a device: show it, but create files under safe_filename().
   std::string_view filename() const noexcept {
     if (const std::string* f = info.disposition.find("filename")) return *f;
     if (const std::string* n = info.type.find("name")) return *n;
     return {};
+  }
+  /// filename() made safe to create in a directory (mime::safe_filename()
+  /// in filename.hpp); `fallback` when there is no name or nothing of it is
+  /// usable. When it differs from a non-empty filename(), parse_tree()
+  /// reported errc::mime_unsafe_filename at the part's offset.
+  std::string safe_filename(std::string_view fallback = "attachment") const {
+    return mime::safe_filename(filename(), fallback);
   }
   bool is_attachment_disposition() const noexcept { return info.disposition.type == "attachment"; }
 };
@@ -174,21 +185,29 @@ class tree {
 
   /// The leaves that are not the text or HTML body and are meant as files:
   /// an attachment disposition, a file name, or a type that is not text;
-  /// and message/rfc822 parts (the whole nested message). In order.
+  /// and message/rfc822 parts (the whole nested message). In order. A
+  /// single-part message is such a leaf too: a lone application/pdf, or
+  /// text with an attachment disposition, is its own one attachment (and
+  /// not the text or HTML body).
   std::vector<const node*> attachments() const {
     std::vector<const node*> out;
     const node* text = text_body();
     const node* html = html_body();
     for (const node& n : nodes) {
-      if (&n == text || &n == html || n.info.index == 0 || inside_attached_message(n)) continue;
+      if (&n == text || &n == html || inside_attached_message(n)) continue;
+      if (n.info.index == 0) {
+        // The message itself is a file only when it is a leaf; a message/
+        // rfc822 top entity is a wrapper, not something attached.
+        if (n.info.kind == part_kind::leaf && is_file(n)) out.push_back(&n);
+        continue;
+      }
       // The entity a message/rfc822 holds is that message, not a file.
       if (nodes[n.info.parent].info.kind == part_kind::message) continue;
       if (n.info.kind == part_kind::message) {
         out.push_back(&n);
         continue;
       }
-      if (n.info.kind != part_kind::leaf) continue;
-      if (n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text") out.push_back(&n);
+      if (n.info.kind == part_kind::leaf && is_file(n)) out.push_back(&n);
     }
     return out;
   }
@@ -210,6 +229,12 @@ class tree {
     return false;
   }
 
+  // A leaf meant as a file rather than read inline (when it is not the
+  // text or HTML body).
+  static bool is_file(const node& n) noexcept {
+    return n.is_attachment_disposition() || !n.filename().empty() || n.info.type.type != "text";
+  }
+
   const node* first_body(std::string_view subtype) const noexcept {
     for (const node& n : nodes) {
       if (n.info.kind != part_kind::leaf || inside_attached_message(n)) continue;
@@ -224,7 +249,9 @@ class tree {
 /// Parses `message` (all of it, in memory) into a tree. Never fails: a
 /// malformed message gives a tree and diagnostics. Bodies are not decoded
 /// here (see tree::decoded_body), so the diagnostics are those of the
-/// structure and headers.
+/// structure and headers, and errc::mime_unsafe_filename at the offset of
+/// each part whose file name is not safe to use as it is (after the
+/// parser's diagnostics of its header block).
 inline tree parse_tree(std::string_view message, parser_options options = {}) {
   options.decode = false;
   tree t;
@@ -245,10 +272,12 @@ inline tree parse_tree(std::string_view message, parser_options options = {}) {
       case event_type::part_end: {
         const part& at = *e.entity;
         if (t.nodes.size() <= at.index) t.nodes.resize(at.index + 1);
-        t.nodes[at.index].info = at;
-        if (e.type == event_type::part_begin && at.parent != part::none) {
-          t.nodes[at.parent].children.push_back(at.index);
-        }
+        node& n = t.nodes[at.index];
+        n.info = at;
+        if (e.type != event_type::part_begin) break;
+        if (at.parent != part::none) t.nodes[at.parent].children.push_back(at.index);
+        const std::string_view name = n.filename();
+        if (!name.empty() && safe_filename(name) != name) t.diags.push_back({errc::mime_unsafe_filename, at.offset});
         break;
       }
       case event_type::diagnostic:
