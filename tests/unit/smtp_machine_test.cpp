@@ -260,3 +260,20 @@ TEST_CASE("client: a mechanism named by the caller still needs TLS for a clearte
     }
   }
 }
+
+TEST_CASE("server: auth_begin() without the nonce CRAM-MD5 needs refuses and changes nothing") {
+  smtp::server_options o;
+  o.tls_active = true;
+  o.auth_mechanisms = mailwire::sasl::mechanism_set::parse("CRAM-MD5");
+  smtp::server s(o);
+  take_output(s);
+  s.feed("EHLO c\r\nAUTH CRAM-MD5\r\n");
+  REQUIRE(s.next().type == sk::hello);
+  REQUIRE(s.next().type == sk::auth_start);
+  take_output(s);
+  CHECK(s.auth_begin("") == errc::sasl_missing_nonce);
+  CHECK(s.pending_output().empty());  // the client is not blamed with a 501
+  CHECK(s.next().type == sk::paused);
+  CHECK(s.auth_begin("NONCE") == errc::ok);
+  CHECK(take_output(s).rfind("334 ", 0) == 0);
+}

@@ -241,6 +241,15 @@ class server {
     return challenge_out();
   }
 
+  /// Whether the options hold what the mechanism needs from the
+  /// application: a nonce for CRAM-MD5 and SCRAM (sasl_missing_nonce, or
+  /// sasl_invalid_field for a bad one), channel binding for SCRAM-*-PLUS
+  /// (sasl_channel_binding_mismatch). start() fails with the same error.
+  errc servable() const noexcept {
+    if (mech_ != mechanism::cram_md5 && !is_scram(mech_)) return errc::ok;
+    return detail::check_nonce_and_binding(mech_, nonce_, binding_kind_, binding_data_);
+  }
+
  private:
   enum class state : std::uint8_t { fresh, waiting, checking, done, failed };
 
@@ -272,11 +281,6 @@ class server {
   }
   server_step challenge_out() const { return step(server_step::status::challenge); }
 
-  // Whether the options hold what the mechanism needs (see start()).
-  errc servable() const noexcept {
-    if (mech_ != mechanism::cram_md5 && !is_scram(mech_)) return errc::ok;
-    return detail::check_nonce_and_binding(mech_, nonce_, binding_kind_, binding_data_);
-  }
   server_step check(request_type type) {
     state_ = state::checking;
     request_ = {};

@@ -340,9 +340,13 @@ class server {
   /// Answers auth_start: start the exchange with `nonce` (fresh random
   /// printable ASCII without ',', for SCRAM and CRAM-MD5; may be empty for
   /// the others) and, for SCRAM-*-PLUS, this connection's channel binding.
+  ///
+  /// A nonce or binding the mechanism needs and did not get is the
+  /// application's mistake, not the client's: errc::sasl_missing_nonce (or
+  /// sasl_invalid_field, sasl_channel_binding_mismatch), and nothing
+  /// changes (the auth_start still awaits its answer).
   errc auth_begin(std::string_view nonce, sasl::channel_binding binding = {}) {
     if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
-    awaiting_ = awaiting::nothing;
     sasl::server_options so;
     so.nonce = nonce;
     so.hostname = options_.hostname;
@@ -351,6 +355,11 @@ class server {
                          offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
     so.max_response = options_.max_auth_line;
     auth_->engine.emplace(auth_mechanism_, so);
+    if (const errc e = auth_->engine->servable(); e != errc::ok) {
+      auth_->engine.reset();
+      return e;
+    }
+    awaiting_ = awaiting::nothing;
     state_ = state::auth;
     if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
     std::string decoded;
