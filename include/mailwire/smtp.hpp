@@ -3,7 +3,8 @@
 // Syntax tier (stateless parse and serialise functions, value types):
 //   smtp/reply.hpp         reply lines, enhanced status codes, reply_assembler
 //   smtp/path.hpp          paths, domains, address literals, xtext
-//   smtp/command.hpp       commands and MAIL/RCPT parameters (server parses)
+//   smtp/command.hpp       commands (server parses)
+//   smtp/parameters.hpp    MAIL/RCPT parameters, parsed and written
 //   smtp/capabilities.hpp  the EHLO response as a typed capability set
 //   smtp/writer.hpp        commands, replies and EHLO responses to the wire
 // Message data and the session machines:
@@ -15,6 +16,7 @@
 
 #include "mailwire/smtp/reply.hpp"
 #include "mailwire/smtp/path.hpp"
+#include "mailwire/smtp/parameters.hpp"
 #include "mailwire/smtp/command.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/writer.hpp"
