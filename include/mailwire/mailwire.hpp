@@ -14,6 +14,7 @@
 #include "mailwire/core/emit.hpp"
 #include "mailwire/core/fifo.hpp"
 #include "mailwire/core/line_reader.hpp"
+#include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/core/base64.hpp"
 #include "mailwire/core/utf8.hpp"
 #include "mailwire/core/hash.hpp"

@@ -7,8 +7,8 @@
 //   smtp/parameters.hpp    MAIL/RCPT parameters, parsed and written
 //   smtp/capabilities.hpp  the EHLO response as a typed capability set
 //   smtp/writer.hpp        commands, replies and EHLO responses to the wire
-// Message data and the session machines:
-//   smtp/data.hpp          DATA reader (server) and writer (client): dot-stuffing, smuggling rules
+// The session machines (DATA's reader and writer, dot-stuffing and the
+// smuggling rules, are core/dot_stuffing.hpp, shared with POP3):
 //   smtp/server.hpp        the SMTP/LMTP server session machine
 //   smtp/client.hpp        the SMTP/LMTP client session machine
 #ifndef MAILWIRE_SMTP_HPP
@@ -20,7 +20,7 @@
 #include "mailwire/smtp/command.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/writer.hpp"
-#include "mailwire/smtp/data.hpp"
+#include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/smtp/server.hpp"
 #include "mailwire/smtp/client.hpp"
 

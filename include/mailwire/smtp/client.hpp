@@ -39,6 +39,7 @@
 #include <utility>
 
 #include "mailwire/core/base64.hpp"
+#include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/core/fifo.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
@@ -48,7 +49,6 @@
 #include "mailwire/sasl/client.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
-#include "mailwire/smtp/data.hpp"
 #include "mailwire/smtp/reply.hpp"
 #include "mailwire/smtp/writer.hpp"
 
@@ -257,7 +257,7 @@ class client {
     if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
     body_started_ = true;
     chunking_ = caps_.chunking && use_chunking_;
-    writer_ = data_writer(bare_line_ends_, !chunking_);
+    writer_ = dot_writer(bare_line_ends_, !chunking_);
     if (chunking_) {
       body_open_ = true;
       push(event(client_event_type::body));
@@ -668,7 +668,7 @@ class client {
   output_queue out_;
   line_reader lines_;
   reply_assembler replies_;
-  data_writer writer_;
+  dot_writer writer_;
   capabilities caps_;
   mailwire::detail::fifo<pending> outstanding_;
   mailwire::detail::fifo<queued> queued_;
