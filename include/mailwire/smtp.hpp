@@ -1,4 +1,5 @@
-// mailwire: SMTP and LMTP (RFC 5321, RFC 2033). Includes every smtp/ header.
+// mailwire: SMTP and LMTP (RFC 5321, RFC 2033). Includes every smtp/ header
+// and core/dot_stuffing.hpp.
 //
 // Syntax tier (stateless parse and serialise functions, value types):
 //   smtp/reply.hpp         reply lines, enhanced status codes, reply_assembler
@@ -7,8 +8,10 @@
 //   smtp/parameters.hpp    MAIL/RCPT parameters, parsed and written
 //   smtp/capabilities.hpp  the EHLO response as a typed capability set
 //   smtp/writer.hpp        commands, replies and EHLO responses to the wire
-// The session machines (DATA's reader and writer, dot-stuffing and the
-// smuggling rules, are core/dot_stuffing.hpp, shared with POP3):
+// Message data, shared with POP3 and included here:
+//   core/dot_stuffing.hpp  DATA reader and writer: dot-stuffing, the smuggling
+//                          rules, and the same line rules for BDAT chunks
+// The session machines:
 //   smtp/server.hpp        the SMTP/LMTP server session machine
 //   smtp/client.hpp        the SMTP/LMTP client session machine
 #ifndef MAILWIRE_SMTP_HPP

@@ -244,7 +244,9 @@ std::string rules_check(const dot_options& o, const chunks& ch) {
   for (std::string_view piece : ch) {
     const errc e = c.check(piece, at);
     REQUIRE(e == c.error());
-    if (e != errc::ok && first.empty()) first = std::string(mailwire::to_name(e)) + "@" + std::to_string(c.error_offset());
+    if (e != errc::ok && first.empty()) {
+      first = std::string(mailwire::to_name(e)) + "@" + std::to_string(c.error_offset());
+    }
     at += piece.size();
   }
   const errc e = c.finish();

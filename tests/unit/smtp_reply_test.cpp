@@ -164,6 +164,13 @@ TEST_CASE("smtp parse_reply_line: codes, separators, text") {
     CHECK(smtp::parse_reply_line(bad).error == errc::malformed_reply);
   }
   CHECK(smtp::parse_reply_line(std::string_view("250 a\0b", 7)).error == errc::malformed_reply);
+  // Every three-digit code: Reply-code = %x32-35 %x30-35 %x30-39
+  for (int n = 0; n < 1000; ++n) {
+    const std::string line = (n < 100 ? "0" : "") + std::string(n < 10 ? "0" : "") + std::to_string(n) + " x";
+    const bool valid = n / 100 >= 2 && n / 100 <= 5 && n / 10 % 10 <= 5;
+    INFO(line);
+    CHECK((smtp::parse_reply_line(line).error == errc::ok) == valid);
+  }
 }
 
 TEST_CASE("smtp enhanced status codes: RFC 3463 syntax and class") {

@@ -185,7 +185,7 @@ constexpr errc check_text_argument(std::string_view s, bool utf8, std::size_t& a
         return e;
       }
       i += n;
-    } else if (ascii::is_vchar(c) || c == ' ' || c == '\t') {
+    } else if (ascii::is_vchar(c) || ascii::is_wsp(c)) {
       ++i;
     } else {
       at = i;

@@ -132,12 +132,10 @@ constexpr reply_line parse_reply_line(std::string_view line) noexcept {
   reply_line r{};
   r.error = errc::malformed_reply;
   if (line.size() < 3) return r;
-  // Reply-code, RFC 5321 4.2: first digit 2-5, second 0-5, third 0-9.
-  const char d0 = line[0];
-  const char d1 = line[1];
-  const char d2 = line[2];
-  if (d0 < '2' || d0 > '5' || d1 < '0' || d1 > '5' || !ascii::is_digit(d2)) return r;
-  const auto code = static_cast<std::uint16_t>((d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0'));
+  // Reply-code, RFC 5321 4.2: three digits, first 2-5, second 0-5.
+  std::uint64_t value = 0;
+  if (!parse_number(line.substr(0, 3), 3, value) || value < 200 || value > 559 || value % 100 > 59) return r;
+  const auto code = static_cast<std::uint16_t>(value);
   bool last = true;
   std::string_view text;
   if (line.size() > 3) {
