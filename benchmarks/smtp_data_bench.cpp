@@ -1,11 +1,11 @@
 // The SMTP DATA path: a 100 MB body with many dot-stuffed lines through the
-// client's data_writer (stuffing) and the server's data_reader
-// (unstuffing, smuggling checks), next to memcpy of the same bytes in the
+// client's dot_writer (stuffing) and the server's dot_reader
+// (unstuffing, smuggling checks; core/dot_stuffing.hpp), next to memcpy of the same bytes in the
 // same run. Both directions stream through bounded buffers, as a session
 // would.
 //
 //   mailwire-bench-smtp-data [--size MB] [--smoke]
-#include <mailwire/smtp/data.hpp>
+#include <mailwire/core/dot_stuffing.hpp>
 
 #include "bench_util.hpp"
 
@@ -20,7 +20,6 @@
 #include <string_view>
 #include <vector>
 
-namespace smtp = mailwire::smtp;
 
 int main(int argc, char** argv) {
   const auto [mb, reps] = bench::size_and_reps(argc, argv, 100, 5, "[--size MB] [--smoke]");
@@ -37,7 +36,7 @@ int main(int argc, char** argv) {
   std::string wire;
   const double t_write = bench::best_seconds(reps, [&] {
     mailwire::output_queue out;
-    smtp::data_writer w;
+    mailwire::dot_writer w;
     wire.clear();
     for (std::size_t at = 0; at < body.size(); at += 65536) {
       (void)w.write(std::string_view(body).substr(at, 65536), out);
@@ -52,17 +51,17 @@ int main(int argc, char** argv) {
   std::uint64_t delivered = 0;
   const double t_read = bench::best_seconds(reps, [&] {
     mailwire::recv_buffer in(256 * 1024);
-    smtp::data_reader r;
+    mailwire::dot_reader r;
     delivered = 0;
     std::string_view rest = wire;
     bool done = false;
     while (!done) {
       rest.remove_prefix(in.feed(rest.substr(0, 65536)));
       for (;;) {
-        const smtp::data_event e = r.next(in);
-        if (e.type == smtp::data_event_type::need_more) break;
-        if (e.type == smtp::data_event_type::chunk) delivered += e.bytes.size();
-        if (e.type == smtp::data_event_type::end) done = true;
+        const mailwire::dot_event e = r.next(in);
+        if (e.type == mailwire::dot_event_type::need_more) break;
+        if (e.type == mailwire::dot_event_type::chunk) delivered += e.bytes.size();
+        if (e.type == mailwire::dot_event_type::end) done = true;
       }
     }
   });
@@ -77,8 +76,8 @@ int main(int argc, char** argv) {
   const double bytes = static_cast<double>(body.size());
   fmt::print("SMTP DATA path, {:.0f} MB body (1 line in 8 dot-stuffed), best of {}\n", bytes / 1e6, reps);
   bench::print_rows({{"memcpy (same bytes)", bytes / t_copy / 1e6},
-                     {"client: data_writer (stuff, repair line ends)", bytes / t_write / 1e6},
-                     {"server: data_reader (unstuff, smuggling checks)", bytes / t_read / 1e6}},
+                     {"client: dot_writer (stuff, repair line ends)", bytes / t_write / 1e6},
+                     {"server: dot_reader (unstuff, smuggling checks)", bytes / t_read / 1e6}},
                     44, "stage");
   return 0;
 }

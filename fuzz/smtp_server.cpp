@@ -105,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.max_message_size = (b0 & 8) != 0 ? 64 : 0;
   o.max_recipients = 1 + (b0 >> 6);
   o.max_buffered = 600;
-  if ((b0 & 16) != 0) o.data.bare_line_ends = smtp::line_end_policy::normalize;
+  if ((b0 & 16) != 0) o.data.bare_line_ends = mailwire::line_end_policy::normalize;
   o.require_auth = (b0 & 32) != 0;
   MAILWIRE_FUZZ_CHECK(run(o, in, in.size() + 1) == run(o, in, chunk));
   return 0;

@@ -37,6 +37,19 @@ inline constexpr std::size_t smtp_domain = 255;
 /// SMTP reverse- or forward-path, "<" and ">" and any source route
 /// included (RFC 5321 4.5.3.1.3).
 inline constexpr std::size_t smtp_path = 256;
+/// SMTP AUTH response line, CRLF included: RFC 4954 4 asks servers to
+/// take at least 12288 octets (a SASL response in base64 can be long).
+inline constexpr std::size_t smtp_auth_line = 12288;
+/// Lines in one SMTP reply (mailwire's own bound: RFC 5321 sets none, and
+/// real EHLO replies have about 10-30 lines).
+inline constexpr std::size_t smtp_reply_lines = 128;
+/// Recipients a server must accept in one transaction, at least (RFC 5321
+/// 4.5.3.1.8).
+inline constexpr std::size_t smtp_recipients = 100;
+/// DSN ENVID= value, in octets of xtext (RFC 3461 4.4).
+inline constexpr std::size_t smtp_envid = 100;
+/// DSN ORCPT= value, addr-type ";" xtext, in octets (RFC 3461 4.2).
+inline constexpr std::size_t smtp_orcpt = 500;
 /// Label of a domain name, in octets (RFC 1035 2.3.4).
 inline constexpr std::size_t domain_label = 63;
 /// Message header line: 998 characters plus CRLF (RFC 5322 2.1.1).
@@ -64,8 +77,6 @@ inline constexpr std::size_t max_errors = 10;
 /// Three, like Dovecot's and most IMAP servers' practice; the count is
 /// exposed so an application can add delays or bans across sessions.
 inline constexpr std::size_t max_auth_failures = 3;
-/// Recipients per SMTP transaction (RFC 5321 4.5.3.1.8: at least 100).
-inline constexpr std::size_t smtp_recipients = 100;
 
 }  // namespace limits
 }  // namespace v0

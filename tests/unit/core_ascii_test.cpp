@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "catch.hpp"
 
@@ -30,6 +32,11 @@ TEST_CASE("character classes match their ABNF definitions for all 256 bytes") {
     CHECK(ascii::is(c, ascii::atom_special) == atom_special);
     CHECK(ascii::to_lower(c) == (ascii7 ? static_cast<char>(std::tolower(i)) : c));
     CHECK(ascii::to_upper(c) == (ascii7 ? static_cast<char>(std::toupper(i)) : c));
+    CHECK(ascii::is_8bit(c) == (i >= 0x80));
+    CHECK(ascii::has_8bit(std::string_view(&c, 1)) == (i >= 0x80));
+    // free text: not CTL (0x00-0x1F, 0x7F) unless HTAB; 8-bit passes
+    CHECK(ascii::is_text(std::string_view(&c, 1)) == (i == '\t' || (i >= 0x20 && i != 0x7F)));
+    CHECK(ascii::is_text(std::string("ok ") + c + " ok") == ascii::is_text(std::string_view(&c, 1)));
     CHECK(ascii::hex_value(c) == (ascii::is_hexdig(c) ? static_cast<int>(std::strtol(std::string(1, c).c_str(), nullptr, 16)) : -1));
   }
 }
@@ -41,4 +48,17 @@ TEST_CASE("iequals folds ASCII case only") {
   CHECK_FALSE(ascii::iequals("\xC9", "\xE9"));  // Latin-1 É/é are not ASCII
   CHECK(ascii::all_of("abc123", ascii::alpha | ascii::digit));
   CHECK_FALSE(ascii::all_of("abc 123", ascii::alpha | ascii::digit));
+}
+
+TEST_CASE("has_8bit and is_text look at every byte of the text") {
+  CHECK_FALSE(ascii::has_8bit(""));
+  CHECK_FALSE(ascii::has_8bit("plain ASCII ~\x7F"));
+  CHECK(ascii::has_8bit("caf\xC3\xA9"));
+  CHECK(ascii::has_8bit("last byte \x80"));
+  CHECK(ascii::is_text(""));
+  CHECK(ascii::is_text("Ok\tthen, \xC3\xA9t\xC3\xA9"));
+  CHECK_FALSE(ascii::is_text("250 ok\r\n"));
+  CHECK_FALSE(ascii::is_text(std::string_view("a\0b", 3)));
+  CHECK_FALSE(ascii::is_text("trailing DEL\x7F"));
+  CHECK_FALSE(ascii::is_text("\x1B[2Jescape"));
 }

@@ -4,8 +4,6 @@
 #include <mailwire/smtp/client.hpp>
 #include <mailwire/smtp/server.hpp>
 
-#include <deque>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -274,38 +272,4 @@ TEST_CASE("client: parameters the server lacks are refused before anything is se
   CHECK(c.mail(mailbox("a@example.com"), big) == errc::ok);
   CHECK(c.pending_output() == "MAIL FROM:<a@example.com> SIZE=100\r\n");
   CHECK(c.mail(mailbox("a@example.com")) == errc::invalid_state);  // one transaction at a time
-}
-
-TEST_CASE("client queues: FIFO order through wrap-around and growth, std::deque as the oracle") {
-  // The client's queues (events, awaited replies, held commands) are rings
-  // that grow while wrapped; random pushes and pops must give what a deque
-  // gives.
-  std::mt19937 rng(7);
-  smtp::detail::fifo<std::uint32_t> q;
-  std::deque<std::uint32_t> oracle;
-  std::uint32_t next = 0;
-  for (int step = 0; step < 20000; ++step) {
-    // Phases that fill up and phases that drain, so the ring wraps at
-    // every capacity it passes through.
-    const bool filling = (step / 500) % 2 == 0;
-    const bool pop = filling ? rng() % 3 == 0 : rng() % 3 != 0;  // 1 in 3, or 2 in 3
-    if (!oracle.empty() && pop) {
-      REQUIRE(q.front() == oracle.front());
-      q.pop_front();
-      oracle.pop_front();
-    } else {
-      q.push_back(next);
-      oracle.push_back(next);
-      ++next;
-      REQUIRE(q.back() == oracle.back());
-    }
-    REQUIRE(q.size() == oracle.size());
-    REQUIRE(q.empty() == oracle.empty());
-  }
-  while (!oracle.empty()) {
-    REQUIRE(q.front() == oracle.front());
-    q.pop_front();
-    oracle.pop_front();
-  }
-  CHECK(q.empty());
 }

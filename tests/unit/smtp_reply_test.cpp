@@ -164,6 +164,13 @@ TEST_CASE("smtp parse_reply_line: codes, separators, text") {
     CHECK(smtp::parse_reply_line(bad).error == errc::malformed_reply);
   }
   CHECK(smtp::parse_reply_line(std::string_view("250 a\0b", 7)).error == errc::malformed_reply);
+  // Every three-digit code: Reply-code = %x32-35 %x30-35 %x30-39
+  for (int n = 0; n < 1000; ++n) {
+    const std::string line = (n < 100 ? "0" : "") + std::string(n < 10 ? "0" : "") + std::to_string(n) + " x";
+    const bool valid = n / 100 >= 2 && n / 100 <= 5 && n / 10 % 10 <= 5;
+    INFO(line);
+    CHECK((smtp::parse_reply_line(line).error == errc::ok) == valid);
+  }
 }
 
 TEST_CASE("smtp enhanced status codes: RFC 3463 syntax and class") {
@@ -173,7 +180,14 @@ TEST_CASE("smtp enhanced status codes: RFC 3463 syntax and class") {
   m = smtp::parse_enhanced_status("5.999.999");
   CHECK(m.length == 9);
   CHECK(m.value == (smtp::enhanced_status{5, 999, 999}));
-  for (const char* no : {"3.0.0 x", "2.0 x", "2..0 x", "2.0.0x", "2.1000.0", "2.0.1000", "2.0.0.0 x", "x", ""}) {
+  m = smtp::parse_enhanced_status("2.1.5");  // the whole text, no SP
+  CHECK(m.length == 5);
+  CHECK(m.value == (smtp::enhanced_status{2, 1, 5}));
+  m = smtp::parse_enhanced_status("4.007.05  two");  // leading zeros are digits; one SP is taken
+  CHECK(m.length == 9);
+  CHECK(m.value == (smtp::enhanced_status{4, 7, 5}));
+  for (const char* no : {"3.0.0 x", "2.0 x", "2..0 x", "2.0.0x", "2.1000.0", "2.0.1000", "2.0.0.0 x", "x", "",
+                         "2.0.0\tx", "2.1 5.0", "2.1. x", "2.+1.5", "2.1.-5", "2.0.0.", "5.1234.5 x"}) {
     INFO(no);
     CHECK(smtp::parse_enhanced_status(no).length == 0);
   }

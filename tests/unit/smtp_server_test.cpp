@@ -32,7 +32,7 @@ smtp::server_options options_of(const mailwire_test::transcript_case& c) {
   o.max_recipients = c.number("max_recipients", 100);
   o.max_errors = c.number("max_errors", 10);
   o.max_command_line = c.number("max_line", 512);
-  if (c.has("normalize")) o.data.bare_line_ends = smtp::line_end_policy::normalize;
+  if (c.has("normalize")) o.data.bare_line_ends = mailwire::line_end_policy::normalize;
   o.chunking = !c.has("no_chunking");
   o.pipelining = !c.has("no_pipelining");
   o.allow_repeated_flag_parameters = c.has("allow_repeated_flag_parameters");

@@ -78,6 +78,9 @@ constexpr bool is_hexdig(char c) noexcept { return is(c, hexdig); }
 constexpr bool is_wsp(char c) noexcept { return is(c, wsp); }
 constexpr bool is_ctl(char c) noexcept { return is(c, ctl); }
 constexpr bool is_vchar(char c) noexcept { return is(c, vchar); }
+/// True for bytes 0x80-0xFF: outside ASCII (part of a UTF-8 sequence, or
+/// of some other charset).
+constexpr bool is_8bit(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
 
 /// ASCII-only case folding; bytes other than A-Z are returned unchanged.
 constexpr char to_lower(char c) noexcept {
@@ -103,6 +106,33 @@ constexpr int hex_value(char c) noexcept {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
+}
+
+/// True when `s` holds a byte outside ASCII: what decides whether a
+/// protocol's UTF-8 extension is needed (SMTPUTF8, RFC 6531; UTF8=ACCEPT,
+/// RFC 9051; UTF8, RFC 6856).
+constexpr bool has_8bit(std::string_view s) noexcept {
+  for (char c : s) {
+    if (is_8bit(c)) return true;
+  }
+  return false;
+}
+
+/// True when `s` may stand as free text on a protocol line (SMTP reply
+/// text, POP3 response text, IMAP resp-text): any byte but a control
+/// character (CTL, RFC 5234 B.1: 0x00-0x1F and 0x7F), HTAB aside. So no CR,
+/// LF or NUL, nor anything a terminal or a log would act on. 8-bit bytes
+/// pass: servers echo UTF-8 in their texts (RFC 6531 3.7.4.2), and whether
+/// they are well-formed UTF-8 is the caller's question where it matters.
+constexpr bool is_text(std::string_view s) noexcept {
+  // Branch-free (texts are short and almost always clean).
+  unsigned bad = 0;
+  for (const char ch : s) {
+    const auto b = static_cast<unsigned char>(ch);
+    bad |= static_cast<unsigned>(b < 0x20) & static_cast<unsigned>(b != '\t');
+    bad |= static_cast<unsigned>(b == 0x7F);
+  }
+  return bad == 0;
 }
 
 /// True when every byte of `s` is in `mask`.

@@ -26,9 +26,11 @@
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/number.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
 #include "mailwire/smtp/command.hpp"
+#include "mailwire/smtp/parameters.hpp"
 #include "mailwire/smtp/reply.hpp"
 
 namespace mailwire {

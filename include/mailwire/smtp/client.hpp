@@ -39,6 +39,8 @@
 #include <utility>
 
 #include "mailwire/core/base64.hpp"
+#include "mailwire/core/dot_stuffing.hpp"
+#include "mailwire/core/fifo.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
@@ -48,58 +50,12 @@
 #include "mailwire/sasl/client.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
-#include "mailwire/smtp/data.hpp"
 #include "mailwire/smtp/reply.hpp"
 #include "mailwire/smtp/writer.hpp"
 
 namespace mailwire {
 inline namespace v0 {
 namespace smtp {
-
-namespace detail {
-
-/// A FIFO of trivially copyable values, for a session's short queues
-/// (events not yet returned, replies awaited, commands held back): nothing
-/// is allocated until the first push; then a ring of 1, 2, 4... slots that
-/// doubles when full and keeps its storage, so an idle session holds a few
-/// slots, and a busy one stops allocating once its batches fit.
-template <class T>
-class fifo {
-  static_assert(std::is_trivially_copyable_v<T>, "slots are copied as values");
-
- public:
-  bool empty() const noexcept { return size_ == 0; }
-  std::size_t size() const noexcept { return size_; }
-  /// Precondition for front(), back(), pop_front(): !empty().
-  T& front() noexcept { return slots_[head_]; }
-  T& back() noexcept { return slots_[(head_ + size_ - 1) & (capacity_ - 1)]; }
-  void pop_front() noexcept {
-    head_ = (head_ + 1) & (capacity_ - 1);
-    --size_;
-  }
-  void push_back(const T& v) {
-    if (size_ == capacity_) grow();
-    slots_[(head_ + size_) & (capacity_ - 1)] = v;
-    ++size_;
-  }
-
- private:
-  void grow() {
-    const std::uint32_t capacity = capacity_ == 0 ? 1 : capacity_ * 2;
-    std::unique_ptr<T[]> slots(new T[capacity]);
-    for (std::uint32_t i = 0; i < size_; ++i) slots[i] = slots_[(head_ + i) & (capacity_ - 1)];
-    slots_ = std::move(slots);
-    capacity_ = capacity;
-    head_ = 0;
-  }
-
-  std::unique_ptr<T[]> slots_;
-  std::uint32_t head_ = 0;
-  std::uint32_t size_ = 0;
-  std::uint32_t capacity_ = 0;
-};
-
-}  // namespace detail
 
 /// How the client uses TLS.
 enum class tls_policy : std::uint8_t {
@@ -339,7 +295,7 @@ class client {
     if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
     body_started_ = true;
     chunking_ = caps_.chunking && use_chunking_;
-    writer_ = data_writer(bare_line_ends_, !chunking_);
+    writer_ = dot_writer(bare_line_ends_, !chunking_);
     if (chunking_) {
       body_open_ = true;
       push(event(client_event_type::body));
@@ -786,11 +742,11 @@ class client {
   output_queue out_;
   line_reader lines_;
   reply_assembler replies_;
-  data_writer writer_;
+  dot_writer writer_;
   capabilities caps_;
-  detail::fifo<pending> outstanding_;
-  detail::fifo<queued> queued_;
-  detail::fifo<client_event> events_;
+  mailwire::detail::fifo<pending> outstanding_;
+  mailwire::detail::fifo<queued> queued_;
+  mailwire::detail::fifo<client_event> events_;
   output_queue held_;  // the bytes of queued_, in order
   std::unique_ptr<auth_state> auth_;
   state state_ = state::setup;

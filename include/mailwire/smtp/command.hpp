@@ -6,9 +6,9 @@
 //
 // parse_command() takes one command line without its CRLF (as core's
 // line_reader yields it) and fills a `command`: the verb, its argument, and
-// for MAIL and RCPT the path and the typed parameters (RFC 1870 SIZE,
-// RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 DSN, RFC 4954 AUTH=, RFC 8689
-// REQUIRETLS, RFC 4865 FUTURERELEASE, RFC 6710 MT-PRIORITY). Everything in
+// for MAIL and RCPT the path and the typed parameters (smtp/parameters.hpp:
+// SIZE, BODY, SMTPUTF8, DSN, AUTH=, REQUIRETLS, FUTURERELEASE,
+// MT-PRIORITY). Everything in
 // the command is a view into `line`: valid as long as the caller's line is
 // (for a line from line_reader: until the next call on its buffer). The
 // one allocation on the success path is the vector of unknown parameters,
@@ -29,8 +29,10 @@
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/number.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/sasl/mechanism.hpp"
+#include "mailwire/smtp/parameters.hpp"
 #include "mailwire/smtp/path.hpp"
 #include "mailwire/smtp/reply.hpp"
 
@@ -56,93 +58,6 @@ inline constexpr std::string_view verb_names[verb_count] = {
 
 /// The verb as written on the wire, upper case: "MAIL".
 constexpr std::string_view to_string(verb v) noexcept { return detail::verb_names[static_cast<std::size_t>(v)]; }
-
-/// BODY= (RFC 6152 2, RFC 3030 3).
-enum class body_type : std::uint8_t { seven_bit, eight_bit_mime, binary_mime };
-
-constexpr std::string_view to_string(body_type b) noexcept {
-  return b == body_type::seven_bit ? "7BIT" : b == body_type::eight_bit_mime ? "8BITMIME" : "BINARYMIME";
-}
-
-/// RET= (RFC 3461 4.3): return the full message or only its headers in a DSN.
-enum class dsn_return : std::uint8_t { full, headers };
-
-constexpr std::string_view to_string(dsn_return r) noexcept { return r == dsn_return::full ? "FULL" : "HDRS"; }
-
-/// NOTIFY= (RFC 3461 4.1) as bits: notify_never alone, or any of the
-/// other three. 0 means no NOTIFY parameter.
-enum notify_flags : std::uint8_t {
-  notify_never = 1u << 0,
-  notify_success = 1u << 1,
-  notify_failure = 1u << 2,
-  notify_delay = 1u << 3,
-};
-
-/// A MAIL or RCPT parameter mailwire does not know, kept verbatim:
-/// esmtp-keyword ["=" esmtp-value] (RFC 5321 4.1.2). `value` is empty when
-/// there is no "=" (an empty value is not valid syntax).
-struct esmtp_parameter {
-  std::string_view keyword;
-  std::string_view value;
-  constexpr bool operator==(const esmtp_parameter& o) const noexcept {
-    return keyword == o.keyword && value == o.value;
-  }
-  constexpr bool operator!=(const esmtp_parameter& o) const noexcept { return !(*this == o); }
-};
-
-/// The parameters of MAIL FROM that mailwire knows. Absent parameters are
-/// nullopt / false.
-struct mail_parameters {
-  /// SIZE=n (RFC 1870): the declared message size, any uint64.
-  std::optional<std::uint64_t> size;
-  /// BODY= (RFC 6152, RFC 3030).
-  std::optional<body_type> body;
-  /// SMTPUTF8 (RFC 6531 3.4): the transaction may carry UTF-8 addresses.
-  bool smtputf8 = false;
-  /// RET= (RFC 3461 4.3).
-  std::optional<dsn_return> ret;
-  /// ENVID= (RFC 3461 4.4): at most 100 octets of xtext.
-  std::optional<xtext> envid;
-  /// AUTH= (RFC 4954 5): the submitter's identity, xtext; "<>" when the
-  /// identity is not known.
-  std::optional<xtext> auth;
-  /// REQUIRETLS (RFC 8689 4.1).
-  bool requiretls = false;
-  /// HOLDFOR= seconds (RFC 4865 3), 1-9 digits.
-  std::optional<std::uint32_t> hold_for;
-  /// HOLDUNTIL= an RFC 3339 date-time (RFC 4865 3), checked for its syntax.
-  std::optional<std::string_view> hold_until;
-  /// MT-PRIORITY= -9..9 (RFC 6710 3).
-  std::optional<std::int8_t> mt_priority;
-
-  bool operator==(const mail_parameters& o) const noexcept {
-    return size == o.size && body == o.body && smtputf8 == o.smtputf8 && ret == o.ret && envid == o.envid &&
-           auth == o.auth && requiretls == o.requiretls && hold_for == o.hold_for && hold_until == o.hold_until &&
-           mt_priority == o.mt_priority;
-  }
-  bool operator!=(const mail_parameters& o) const noexcept { return !(*this == o); }
-};
-
-/// ORCPT= (RFC 3461 4.2): addr-type ";" xtext, as "rfc822;user@example.org".
-struct original_recipient {
-  std::string_view addr_type;  ///< an atom such as "rfc822", compared as is
-  xtext address;
-  constexpr bool operator==(const original_recipient& o) const noexcept {
-    return addr_type == o.addr_type && address == o.address;
-  }
-  constexpr bool operator!=(const original_recipient& o) const noexcept { return !(*this == o); }
-};
-
-/// The parameters of RCPT TO that mailwire knows.
-struct rcpt_parameters {
-  /// NOTIFY= as notify_flags bits; 0 when absent.
-  std::uint8_t notify = 0;
-  /// ORCPT= (RFC 3461 4.2): at most 500 octets.
-  std::optional<original_recipient> orcpt;
-
-  bool operator==(const rcpt_parameters& o) const noexcept { return notify == o.notify && orcpt == o.orcpt; }
-  bool operator!=(const rcpt_parameters& o) const noexcept { return !(*this == o); }
-};
 
 /// One command. Which fields mean something depends on `kind`:
 ///
@@ -230,93 +145,6 @@ struct command_result {
 
 namespace detail {
 
-// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") (RFC 5321 4.1.2)
-constexpr bool is_esmtp_keyword(std::string_view s) noexcept {
-  if (s.empty() || !is_let_dig(s[0])) return false;
-  for (char c : s) {
-    if (!is_let_dig(c) && c != '-') return false;
-  }
-  return true;
-}
-
-// esmtp-value = 1*(%d33-60 / %d62-126) (RFC 5321 4.1.2), =/ UTF8-non-ascii
-// (RFC 6531 3.3). Returns ok, smtp_bad_parameter, or the UTF-8 errors.
-constexpr errc check_esmtp_value(std::string_view s, bool utf8, std::size_t& at) noexcept {
-  if (s.empty()) return errc::smtp_bad_parameter;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b >= 0x80) {
-      errc e = errc::ok;
-      const std::size_t n = utf8_step(s, i, utf8, e);
-      if (n == 0) {
-        at = i;
-        return e;
-      }
-      i += n;
-      continue;
-    }
-    if (b < 33 || b > 126 || b == '=') {
-      at = i;
-      return errc::smtp_bad_parameter;
-    }
-    ++i;
-  }
-  return errc::ok;
-}
-
-// An unsigned decimal of 1..max_digits digits into `out`; false on a
-// non-digit, too many digits or overflow of uint64.
-constexpr bool parse_number(std::string_view s, std::size_t max_digits, std::uint64_t& out,
-                            bool* overflow = nullptr) noexcept {
-  if (s.empty() || s.size() > max_digits) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (!ascii::is_digit(c)) return false;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) {
-      if (overflow != nullptr) *overflow = true;
-      return false;
-    }
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
-}
-
-constexpr bool two_digits(std::string_view s, std::size_t i, unsigned lo, unsigned hi) noexcept {
-  if (s.size() < i + 2 || !ascii::is_digit(s[i]) || !ascii::is_digit(s[i + 1])) return false;
-  const auto v = static_cast<unsigned>((s[i] - '0') * 10 + (s[i + 1] - '0'));
-  return v >= lo && v <= hi;
-}
-
-// date-time = full-date "T" full-time (RFC 3339 5.6); "T" and "Z" may be
-// lower case (RFC 3339 5.6 NOTE).
-constexpr bool is_rfc3339_date_time(std::string_view s) noexcept {
-  // full-date = date-fullyear "-" date-month "-" date-mday
-  if (s.size() < 20) return false;
-  for (std::size_t i = 0; i < 4; ++i) {
-    if (!ascii::is_digit(s[i])) return false;
-  }
-  if (s[4] != '-' || !two_digits(s, 5, 1, 12) || s[7] != '-' || !two_digits(s, 8, 1, 31)) return false;
-  if (s[10] != 'T' && s[10] != 't') return false;
-  // partial-time = time-hour ":" time-minute ":" time-second [time-secfrac]
-  if (!two_digits(s, 11, 0, 23) || s[13] != ':' || !two_digits(s, 14, 0, 59) || s[16] != ':' ||
-      !two_digits(s, 17, 0, 60)) {
-    return false;
-  }
-  std::size_t i = 19;
-  if (s[i] == '.') {
-    const std::size_t start = ++i;
-    while (i < s.size() && ascii::is_digit(s[i])) ++i;
-    if (i == start) return false;
-  }
-  // time-offset = "Z" / time-numoffset
-  if (i == s.size()) return false;
-  if (s[i] == 'Z' || s[i] == 'z') return i + 1 == s.size();
-  if (s[i] != '+' && s[i] != '-') return false;
-  return s.size() == i + 6 && two_digits(s, i + 1, 0, 23) && s[i + 3] == ':' && two_digits(s, i + 4, 0, 59);
-}
-
 // sasl-mech = 1*20mech-char, mech-char = UPPER-ALPHA / DIGIT / "-" / "_"
 // (RFC 4422 3.1); lower case accepted, as names compare case-insensitively.
 constexpr bool is_sasl_mech(std::string_view s) noexcept {
@@ -349,7 +177,7 @@ constexpr bool is_initial_response(std::string_view s) noexcept {
 constexpr errc check_text_argument(std::string_view s, bool utf8, std::size_t& at) noexcept {
   for (std::size_t i = 0; i < s.size();) {
     const char c = s[i];
-    if (is_8bit(c)) {
+    if (ascii::is_8bit(c)) {
       errc e = errc::ok;
       const std::size_t n = utf8_step(s, i, utf8, e);
       if (n == 0) {
@@ -357,7 +185,7 @@ constexpr errc check_text_argument(std::string_view s, bool utf8, std::size_t& a
         return e;
       }
       i += n;
-    } else if (ascii::is_vchar(c) || c == ' ' || c == '\t') {
+    } else if (ascii::is_vchar(c) || ascii::is_wsp(c)) {
       ++i;
     } else {
       at = i;
@@ -365,13 +193,6 @@ constexpr errc check_text_argument(std::string_view s, bool utf8, std::size_t& a
     }
   }
   return errc::ok;
-}
-
-constexpr bool has_8bit(std::string_view s) noexcept {
-  for (char c : s) {
-    if (is_8bit(c)) return true;
-  }
-  return false;
 }
 
 constexpr command_result command_error(errc e, std::size_t at, verb v, std::uint16_t code = 0) noexcept {
@@ -403,225 +224,6 @@ constexpr command_result command_error(errc e, std::size_t at, verb v, std::uint
   return r;
 }
 
-// Which known parameters a MAIL or RCPT carried, for duplicates.
-enum param_bit : unsigned {
-  p_size = 1u << 0, p_body = 1u << 1, p_smtputf8 = 1u << 2, p_ret = 1u << 3, p_envid = 1u << 4,
-  p_auth = 1u << 5, p_requiretls = 1u << 6, p_holdfor = 1u << 7, p_holduntil = 1u << 8,
-  p_mtpriority = 1u << 9, p_notify = 1u << 10, p_orcpt = 1u << 11,
-};
-
-struct known_param {
-  std::string_view name;
-  unsigned bit;
-  bool mail;  // a MAIL parameter (else RCPT)
-};
-// At namespace scope: a local table would be built again for every parameter.
-inline constexpr known_param known_params[] = {
-    {"SIZE", p_size, true},         {"BODY", p_body, true},           {"SMTPUTF8", p_smtputf8, true},
-    {"RET", p_ret, true},           {"ENVID", p_envid, true},         {"AUTH", p_auth, true},
-    {"REQUIRETLS", p_requiretls, true}, {"HOLDFOR", p_holdfor, true}, {"HOLDUNTIL", p_holduntil, true},
-    {"MT-PRIORITY", p_mtpriority, true}, {"NOTIFY", p_notify, false}, {"ORCPT", p_orcpt, false},
-};
-
-// Parses " KEY[=VALUE] KEY[=VALUE]..." after a MAIL or RCPT path. `base` is
-// the offset of `params` in the line, for error offsets.
-inline command_result parse_parameters(std::string_view params, std::size_t base, command& out,
-                                       const command_options& o) {
-  const verb v = out.kind;
-  const bool is_mail = v == verb::mail;
-  const bool utf8 = o.smtputf8;
-  unsigned seen = 0;
-  std::size_t i = 0;
-  while (i < params.size()) {
-    // Mail-parameters = esmtp-param *(SP esmtp-param): exactly one SP each
-    if (params[i] != ' ') return command_error(errc::syntax_error, base + i, v);
-    ++i;
-    const std::size_t start = i;
-    std::size_t end = params.find(' ', i);
-    if (end == std::string_view::npos) end = params.size();
-    const std::string_view param = params.substr(start, end - start);
-    if (param.empty()) return command_error(errc::syntax_error, base + start, v);  // two SPs, or a trailing one
-    i = end;
-    const std::size_t eq = param.find('=');
-    const std::string_view key = param.substr(0, eq);
-    const bool has_value = eq != std::string_view::npos;
-    const std::string_view value = has_value ? param.substr(eq + 1) : std::string_view{};
-    const std::size_t value_at = base + start + (has_value ? eq + 1 : param.size());
-    if (!is_esmtp_keyword(key)) return command_error(errc::smtp_bad_parameter, base + start, v);
-    if (has_value) {
-      std::size_t at = 0;
-      const errc e = check_esmtp_value(value, utf8, at);
-      if (e != errc::ok) return command_error(e, value_at + at, v);
-    }
-    auto bad = [&](std::uint16_t code = 0) { return command_error(errc::smtp_bad_parameter, value_at, v, code); };
-    auto no_value = [&]() { return has_value ? bad() : command_result{}; };
-    auto need_value = [&]() { return has_value ? command_result{} : bad(); };
-
-    unsigned bit = 0;
-    for (const known_param& k : known_params) {
-      if (!ascii::iequals(key, k.name)) continue;
-      // RFC 5321 4.1.1.11 / 4.2.3: a parameter of the other command is not
-      // implemented for this one: 555.
-      if (k.mail != is_mail) return command_error(errc::smtp_bad_parameter, base + start, v, 555);
-      bit = k.bit;
-      break;
-    }
-    if (bit != 0) {
-      if ((seen & bit) != 0) {
-        // A flag said twice means what it says once (command_options::
-        // allow_repeated_flag_parameters); anything with a value may not
-        // repeat, whatever its values.
-        const bool flag = bit == p_smtputf8 || bit == p_requiretls;
-        if (!(flag && !has_value && o.allow_repeated_flag_parameters)) {
-          return command_error(errc::smtp_bad_parameter, base + start, v);
-        }
-      }
-      seen |= bit;
-    }
-    command_result r;
-    switch (bit) {
-      case p_size: {
-        // size-value = 1*20DIGIT (RFC 1870 3); more than 2^64-1 is beyond
-        // any server's limit: 552 (RFC 1870 6.1)
-        if (!(r = need_value()).ok()) return r;
-        bool overflow = false;
-        std::uint64_t n = 0;
-        if (!parse_number(value, 20, n, &overflow)) return bad(overflow ? 552 : 0);
-        out.mail.size = n;
-        break;
-      }
-      case p_body:
-        // body-value = "7BIT" / "8BITMIME" (RFC 6152 2) / "BINARYMIME" (RFC 3030 3)
-        if (!(r = need_value()).ok()) return r;
-        if (ascii::iequals(value, "7BIT")) {
-          out.mail.body = body_type::seven_bit;
-        } else if (ascii::iequals(value, "8BITMIME")) {
-          out.mail.body = body_type::eight_bit_mime;
-        } else if (ascii::iequals(value, "BINARYMIME")) {
-          out.mail.body = body_type::binary_mime;
-        } else {
-          return bad(504);
-        }
-        break;
-      case p_smtputf8:
-        // "SMTPUTF8" without a value (RFC 6531 3.4)
-        if (!(r = no_value()).ok()) return r;
-        out.mail.smtputf8 = true;
-        break;
-      case p_ret:
-        // ret-value = "FULL" / "HDRS" (RFC 3461 4.3)
-        if (!(r = need_value()).ok()) return r;
-        if (ascii::iequals(value, "FULL")) {
-          out.mail.ret = dsn_return::full;
-        } else if (ascii::iequals(value, "HDRS")) {
-          out.mail.ret = dsn_return::headers;
-        } else {
-          return bad(504);
-        }
-        break;
-      case p_envid:
-      case p_auth: {
-        // ENVID = xtext, at most 100 characters (RFC 3461 4.4); AUTH =
-        // xtext / "<>" (RFC 4954 5), "<>" being valid xtext already
-        if (!(r = need_value()).ok()) return r;
-        std::size_t at = 0;
-        if (validate_xtext(value, &at) != errc::ok) return command_error(errc::smtp_bad_xtext, value_at + at, v);
-        if (bit == p_envid && value.size() > 100) return bad();
-        (bit == p_envid ? out.mail.envid : out.mail.auth) = xtext{value, true};
-        break;
-      }
-      case p_requiretls:
-        // "REQUIRETLS" without a value (RFC 8689 4.1)
-        if (!(r = no_value()).ok()) return r;
-        out.mail.requiretls = true;
-        break;
-      case p_holdfor: {
-        // holdfor-value = 1*9DIGIT (RFC 4865 3)
-        if (!(r = need_value()).ok()) return r;
-        std::uint64_t n = 0;
-        if (!parse_number(value, 9, n)) return bad();
-        out.mail.hold_for = static_cast<std::uint32_t>(n);
-        break;
-      }
-      case p_holduntil:
-        // holduntil-value = date-time (RFC 4865 3, RFC 3339 5.6)
-        if (!(r = need_value()).ok()) return r;
-        if (!is_rfc3339_date_time(value)) return bad();
-        out.mail.hold_until = value;
-        break;
-      case p_mtpriority: {
-        // priority-value = [sign] DIGIT, -9..9 (RFC 6710 3)
-        if (!(r = need_value()).ok()) return r;
-        std::string_view digits = value;
-        const bool negative = !digits.empty() && digits[0] == '-';
-        if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
-        if (digits.size() != 1 || !ascii::is_digit(digits[0])) return bad();
-        const int n = digits[0] - '0';
-        out.mail.mt_priority = static_cast<std::int8_t>(negative ? -n : n);
-        break;
-      }
-      case p_notify: {
-        // notify-esmtp-value = "NEVER" / 1#notify-list-element,
-        // notify-list-element = "SUCCESS" / "FAILURE" / "DELAY" (RFC 3461 4.1)
-        if (!(r = need_value()).ok()) return r;
-        std::uint8_t flags = 0;
-        std::string_view rest = value;
-        for (;;) {
-          const std::size_t comma = rest.find(',');
-          const std::string_view item = rest.substr(0, comma);
-          std::uint8_t f = 0;
-          if (ascii::iequals(item, "NEVER")) {
-            f = notify_never;
-          } else if (ascii::iequals(item, "SUCCESS")) {
-            f = notify_success;
-          } else if (ascii::iequals(item, "FAILURE")) {
-            f = notify_failure;
-          } else if (ascii::iequals(item, "DELAY")) {
-            f = notify_delay;
-          } else {
-            return bad();
-          }
-          if ((flags & f) != 0) return bad();
-          flags = static_cast<std::uint8_t>(flags | f);
-          if (comma == std::string_view::npos) break;
-          rest.remove_prefix(comma + 1);
-        }
-        if ((flags & notify_never) != 0 && flags != notify_never) return bad();
-        out.rcpt.notify = flags;
-        break;
-      }
-      case p_orcpt: {
-        // orcpt-parameter = "ORCPT=" addr-type ";" xtext, addr-type = atom,
-        // at most 500 characters (RFC 3461 4.2)
-        if (!(r = need_value()).ok()) return r;
-        if (value.size() > 500) return bad();
-        const std::size_t semi = value.find(';');
-        if (semi == std::string_view::npos || semi == 0) return bad();
-        const std::string_view type = value.substr(0, semi);
-        if (!ascii::all_of(type, ascii::atext)) return bad();
-        const std::string_view addr = value.substr(semi + 1);
-        std::size_t at = 0;
-        if (validate_xtext(addr, &at) != errc::ok) {
-          return command_error(errc::smtp_bad_xtext, value_at + semi + 1 + at, v);
-        }
-        out.rcpt.orcpt = original_recipient{type, xtext{addr, true}};
-        break;
-      }
-      default:
-        // Unknown: kept verbatim; repeating it is an error all the same.
-        for (const esmtp_parameter& p : out.extra) {
-          if (ascii::iequals(p.keyword, key)) return command_error(errc::smtp_bad_parameter, base + start, v);
-        }
-        out.extra.push_back({key, value});
-    }
-  }
-  if ((seen & p_holdfor) != 0 && (seen & p_holduntil) != 0) {
-    // RFC 4865 3: HOLDFOR and HOLDUNTIL are mutually exclusive.
-    return command_error(errc::smtp_bad_parameter, base, v);
-  }
-  return {};
-}
-
 // "FROM:" / "TO:", then the path, then the parameters.
 inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std::string_view word, command& out,
                                       const command_options& o) {
@@ -638,13 +240,17 @@ inline command_result parse_mail_rcpt(std::string_view line, std::size_t i, std:
       parse_path(line.substr(i), v == verb::mail ? path_role::reverse : path_role::forward, o.smtputf8, out.address);
   if (pr.error != errc::ok) return command_error(pr.error, i + pr.length, v);
   i += pr.length;
-  const command_result r = parse_parameters(line.substr(i), i, out, o);
-  if (!r.ok()) return r;
+  parameter_context ctx;
+  ctx.mail = v == verb::mail;
+  ctx.utf8 = o.smtputf8;
+  ctx.allow_repeated_flags = o.allow_repeated_flag_parameters;
+  const parameter_result r = parse_parameters(line.substr(i), i, ctx, out.mail, out.rcpt, out.extra);
+  if (!r.ok()) return command_error(r.error, r.offset, v, r.reply_code);
   // RFC 6531 3.4: a MAIL without SMTPUTF8 carries no UTF-8, whatever the
   // session offers.
-  if (v == verb::mail && o.smtputf8 && !out.mail.smtputf8 && has_8bit(line.substr(path_at))) {
+  if (v == verb::mail && o.smtputf8 && !out.mail.smtputf8 && ascii::has_8bit(line.substr(path_at))) {
     std::size_t at = path_at;
-    while (!is_8bit(line[at])) ++at;
+    while (!ascii::is_8bit(line[at])) ++at;
     return command_error(errc::smtp_utf8_not_allowed, at, v);
   }
   return {};
@@ -746,7 +352,7 @@ inline command_result parse_command(std::string_view line, command& out, const c
         if (!ascii::iequals(arg.substr(sp2 + 1), "LAST")) return syntax(n + 1 + sp2 + 1);
         out.last = true;
       }
-      if (!detail::parse_number(size, 20, out.chunk_size)) return syntax(n + 1);
+      if (!parse_number(size, 20, out.chunk_size)) return syntax(n + 1);  // chunk-size = 1*DIGIT, in a uint64
       return {};
     }
     case verb::auth: {

@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/number.hpp"
 #include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
@@ -49,7 +50,6 @@ constexpr std::size_t utf8_step(std::string_view in, std::size_t i, bool utf8, e
 }
 
 constexpr bool is_let_dig(char c) noexcept { return ascii::is(c, ascii::digit | ascii::alpha); }
-constexpr bool is_8bit(char c) noexcept { return static_cast<unsigned char>(c) >= 0x80; }
 
 // qtextSMTP = %d32-33 / %d35-91 / %d93-126 (RFC 5321 4.1.2)
 constexpr bool is_qtext_smtp(char c) noexcept {
@@ -59,18 +59,16 @@ constexpr bool is_qtext_smtp(char c) noexcept {
 
 // IPv4-address-literal = Snum 3("." Snum), Snum = 1*3DIGIT (0-255).
 constexpr bool is_ipv4(std::string_view s) noexcept {
-  std::size_t i = 0;
-  for (int part = 0; part < 4; ++part) {
-    if (part != 0) {
-      if (i >= s.size() || s[i] != '.') return false;
-      ++i;
-    }
-    const std::size_t start = i;
-    unsigned v = 0;
-    while (i < s.size() && ascii::is_digit(s[i]) && i - start < 3) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
-    if (i == start || v > 255) return false;
+  auto snum = [](std::string_view n) {
+    std::uint64_t v = 0;
+    return parse_number(n, 3, v) && v <= 255;
+  };
+  for (int part = 0; part < 3; ++part) {
+    const std::size_t dot = s.find('.');
+    if (dot == std::string_view::npos || !snum(s.substr(0, dot))) return false;
+    s.remove_prefix(dot + 1);
   }
-  return i == s.size();
+  return snum(s);
 }
 
 // Counts the 16-bit groups of one side of an IPv6 address ("1:2:3" -> 3);
@@ -160,7 +158,7 @@ constexpr errc validate_domain(std::string_view d, bool utf8 = false) noexcept {
       case state::label_start:
         // sub-domain = Let-dig [Ldh-str] (RFC 5321 4.1.2) / U-label (RFC 6531 3.3)
         label_begin = i;
-        if (detail::is_8bit(c)) {
+        if (ascii::is_8bit(c)) {
           errc e = errc::ok;
           const std::size_t n = detail::utf8_step(d, i, utf8, e);
           if (n == 0) return e;
@@ -178,7 +176,7 @@ constexpr errc validate_domain(std::string_view d, bool utf8 = false) noexcept {
           if (d[i - 1] == '-' || i - label_begin > limits::domain_label) return errc::smtp_bad_path;
           st = state::label_start;
           ++i;
-        } else if (detail::is_8bit(c)) {
+        } else if (ascii::is_8bit(c)) {
           errc e = errc::ok;
           const std::size_t n = detail::utf8_step(d, i, utf8, e);
           if (n == 0) return e;
@@ -218,7 +216,7 @@ constexpr bool is_dot_string(std::string_view s, bool utf8 = false) noexcept {
       ++i;
       continue;
     }
-    if (detail::is_8bit(c)) {
+    if (ascii::is_8bit(c)) {
       errc e = errc::ok;
       const std::size_t n = detail::utf8_step(s, i, utf8, e);
       if (n == 0) return false;
@@ -391,7 +389,7 @@ constexpr path_result parse_path(std::string_view in, path_role role, bool utf8,
   while (st != state::done) {
     if (i >= in.size()) return fail(errc::smtp_bad_path, i);
     const char c = in[i];
-    if (detail::is_8bit(c) && st != state::start) {
+    if (ascii::is_8bit(c) && st != state::start) {
       // UTF8-non-ascii, RFC 6531 3.3: allowed in atext and qtextSMTP
       if (st == state::quoted_pair) return fail(errc::smtp_bad_path, i);
       errc e = errc::ok;

@@ -17,6 +17,7 @@
 #ifndef MAILWIRE_SMTP_REPLY_HPP
 #define MAILWIRE_SMTP_REPLY_HPP
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/number.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 
@@ -76,27 +78,21 @@ constexpr enhanced_status_match parse_enhanced_status(std::string_view text) noe
   // class: RFC 3463 2 "2" / "4" / "5"
   const char c = text[0];
   if ((c != '2' && c != '4' && c != '5') || text[1] != '.') return m;
-  std::size_t i = 2;
-  std::uint16_t parts[2] = {0, 0};
-  for (int part = 0; part < 2; ++part) {
-    // subject / detail: RFC 3463 2 1*3digit
-    const std::size_t start = i;
-    unsigned v = 0;
-    while (i < text.size() && ascii::is_digit(text[i]) && i - start < 3) {
-      v = v * 10 + static_cast<unsigned>(text[i] - '0');
-      ++i;
-    }
-    if (i == start) return m;
-    parts[part] = static_cast<std::uint16_t>(v);
-    if (part == 0) {
-      if (i >= text.size() || text[i] != '.') return m;
-      ++i;
-    }
+  // subject "." detail, each RFC 3463 2 1*3digit, ending at SP or at the
+  // end of the text ("5.1.1x" and "5.1.1234" are plain text)
+  const std::size_t dot = text.find('.', 2);
+  if (dot == std::string_view::npos) return m;
+  const std::size_t end = (std::min)(text.find(' ', dot), text.size());
+  std::uint64_t subject = 0;
+  std::uint64_t detail = 0;
+  if (!parse_number(text.substr(2, dot - 2), 3, subject) ||
+      !parse_number(text.substr(dot + 1, end - dot - 1), 3, detail)) {
+    return m;
   }
-  if (i < text.size() && text[i] != ' ') return m;  // "5.1.1x", "5.1.1234"
-  if (i < text.size()) ++i;                         // the SP that separates it from the text
-  m.value = {static_cast<std::uint8_t>(c - '0'), parts[0], parts[1]};
-  m.length = i;
+  m.value.cls = static_cast<std::uint8_t>(c - '0');
+  m.value.subject = static_cast<std::uint16_t>(subject);
+  m.value.detail = static_cast<std::uint16_t>(detail);
+  m.length = end < text.size() ? end + 1 : end;  // with the SP that separates it from the text
   return m;
 }
 
@@ -116,25 +112,6 @@ struct reply_line {
   std::string_view text;
 };
 
-namespace detail {
-// textstring = 1*(%d09 / %d32-126) (RFC 5321 4.2). Bytes 0x80-0xFF are
-// accepted as well: servers echo UTF-8 addresses in reply texts (RFC 6531
-// 3.7.4.2 lets them), and a client must be able to read such a reply. CTLs
-// (NUL, CR, LF, DEL...) are refused: they have no business in a reply and a
-// CR is how reply spoofing through a relay would start.
-constexpr bool reply_text_ok(std::string_view text) noexcept {
-  // Branch-free (texts are short and almost always clean): CTL is
-  // %x00-1F / %x7F (RFC 5234 B.1), HTAB allowed.
-  unsigned bad = 0;
-  for (const char ch : text) {
-    const auto b = static_cast<unsigned char>(ch);
-    bad |= static_cast<unsigned>(b < 0x20) & static_cast<unsigned>(b != '\t');
-    bad |= static_cast<unsigned>(b == 0x7F);
-  }
-  return bad == 0;
-}
-}  // namespace detail
-
 /// Parses one reply line, without its CRLF (RFC 5321 4.2):
 ///
 ///     Reply-line = *( Reply-code "-" [ textstring ] CRLF )
@@ -145,18 +122,20 @@ constexpr bool reply_text_ok(std::string_view text) noexcept {
 /// is a last line with empty text too (servers send "334 " with nothing
 /// after the SP). Fails with errc::malformed_reply when the code is
 /// not three digits in range, the fourth byte is neither SP nor '-', or
-/// the text holds a control character other than HTAB (8-bit bytes are
-/// accepted, see detail::reply_text_ok). Never allocates.
+/// the text holds a control character other than HTAB. Bytes 0x80-0xFF
+/// are accepted (see ascii::is_text): servers echo UTF-8 addresses in
+/// reply texts (RFC 6531 3.7.4.2 lets them), and a client must be able to
+/// read such a reply. CTLs are refused: they have no business in a reply,
+/// and a CR is how reply spoofing through a relay would start. Never
+/// allocates.
 constexpr reply_line parse_reply_line(std::string_view line) noexcept {
   reply_line r{};
   r.error = errc::malformed_reply;
   if (line.size() < 3) return r;
-  // Reply-code, RFC 5321 4.2: first digit 2-5, second 0-5, third 0-9.
-  const char d0 = line[0];
-  const char d1 = line[1];
-  const char d2 = line[2];
-  if (d0 < '2' || d0 > '5' || d1 < '0' || d1 > '5' || !ascii::is_digit(d2)) return r;
-  const auto code = static_cast<std::uint16_t>((d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0'));
+  // Reply-code, RFC 5321 4.2: three digits, first 2-5, second 0-5.
+  std::uint64_t value = 0;
+  if (!parse_number(line.substr(0, 3), 3, value) || value < 200 || value > 559 || value % 100 > 59) return r;
+  const auto code = static_cast<std::uint16_t>(value);
   bool last = true;
   std::string_view text;
   if (line.size() > 3) {
@@ -170,7 +149,8 @@ constexpr reply_line parse_reply_line(std::string_view line) noexcept {
     }
     text = line.substr(4);
   }
-  if (!detail::reply_text_ok(text)) return r;
+  // textstring = 1*(%d09 / %d32-126) (RFC 5321 4.2), widened to 8-bit bytes
+  if (!ascii::is_text(text)) return r;
   r.error = errc::ok;
   r.code = code;
   r.last = last;
@@ -188,7 +168,7 @@ struct reply_options {
   std::size_t max_line_length = limits::smtp_reply_line;
   /// Most lines in one reply. RFC 5321 sets no bound; real EHLO replies
   /// have about 10-30 lines.
-  std::size_t max_lines = 128;
+  std::size_t max_lines = limits::smtp_reply_lines;
   /// Most bytes in one reply, every line counted with its CRLF. Default:
   /// 64 KiB, the library's default buffered-bytes bound; at most 4 GiB - 1.
   std::size_t max_bytes = limits::max_buffered;

@@ -28,7 +28,7 @@
 // drained, 421 and close after max_errors errors), PIPELINING (commands in
 // a batch are processed in order and replied to in order; a command needing
 // a decision pauses the rest until the caller answers), DATA with
-// dot-unstuffing and the smuggling rules of data.hpp, BDAT chunks consumed
+// dot-unstuffing and the smuggling rules of core/dot_stuffing.hpp, BDAT chunks consumed
 // exactly even when refused, STARTTLS (bytes after the command are never
 // parsed: take_unconsumed() hands them to the TLS engine, and everything
 // learnt before TLS is forgotten), AUTH through the SASL engine, and LMTP's
@@ -51,6 +51,7 @@
 #include <utility>
 
 #include "mailwire/core/base64.hpp"
+#include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
@@ -60,7 +61,6 @@
 #include "mailwire/sasl/server.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
-#include "mailwire/smtp/data.hpp"
 #include "mailwire/smtp/reply.hpp"
 #include "mailwire/smtp/writer.hpp"
 
@@ -107,9 +107,9 @@ struct server_options {
   std::size_t max_command_line = limits::smtp_command_line;
   /// AUTH response line length (RFC 4954 4: at least 12288).
   std::size_t max_auth_line = 12288;
-  /// Bare CR/LF and NUL in DATA (see data.hpp); max_size is ignored here
+  /// Bare CR/LF and NUL in DATA (see core/dot_stuffing.hpp); max_size is ignored here
   /// (max_message_size applies).
-  data_options data;
+  dot_options data;
   /// Lenient command syntax (see command_options).
   bool allow_space_after_colon = false;
   /// Lenient: a valueless MAIL parameter (SMTPUTF8, REQUIRETLS) may be
@@ -219,9 +219,9 @@ class server {
         case state::closed: return event(server_event_type::closed);
         case state::tls_switch: return starved();
         case state::data: {
-          const data_event d = data_.next(in_);
-          if (d.type == data_event_type::need_more) return starved();
-          if (d.type == data_event_type::chunk) return chunk(d.bytes, d.size);
+          const dot_event d = data_.next(in_);
+          if (d.type == dot_event_type::need_more) return starved();
+          if (d.type == dot_event_type::chunk) return chunk(d.bytes, d.size);
           return message_end(d.size, d.error, d.error_offset);
         }
         case state::bdat: {
@@ -422,8 +422,8 @@ class server {
   enum class state : std::uint8_t { command, data, bdat, auth, tls_switch, closed };
   enum class awaiting : std::uint8_t { nothing, mail, rcpt, message, auth_start, auth_check };
 
-  static data_options data_for(const server_options& o) {
-    data_options d = o.data;
+  static dot_options data_for(const server_options& o) {
+    dot_options d = o.data;
     d.max_size = o.max_message_size;
     return d;
   }
@@ -862,7 +862,7 @@ class server {
   recv_buffer in_;
   output_queue out_;
   line_reader lines_;
-  data_reader data_;
+  dot_reader data_;
   command cmd_;
   std::string auth_user_;
   std::unique_ptr<auth_session> auth_;

@@ -6,13 +6,15 @@
 //    optional enhanced status code on every line (RFC 2034 3);
 //  - write_ehlo_reply(): a server writes its EHLO/LHLO capabilities.
 //
-// Every writer goes through one emit point, detail::emit(): a producer is
-// run once to check and measure and once to write, so a line is formatted
-// once, straight into the output_queue, or not at all. Whatever the writer,
-// a CR, LF or NUL in any field, or a field that does not follow its syntax
-// (a path that parse_path() would refuse, a number out of range, an esmtp
-// keyword with a space...), is errc::invalid_argument and leaves the queue
-// untouched. Numbers are written from integers, xtext is encoded, paths
+// Every writer goes through core's one emit point, detail::emit()
+// (core/emit.hpp): a producer is run once to check and measure and once to
+// write, so a line is formatted once, straight into the output_queue, or
+// not at all. This file holds SMTP's producers (commands, paths, reply
+// lines, EHLO lines; MAIL/RCPT parameters are in smtp/parameters.hpp).
+// Whatever the writer, a CR, LF or NUL in any field, or a field that does
+// not follow its syntax (a path that parse_path() would refuse, a number
+// out of range, an esmtp keyword with a space...), is
+// errc::invalid_argument and leaves the queue untouched. Numbers are written from integers, xtext is encoded, paths
 // are built from their parts (a local part is quoted when it is not a
 // Dot-string). Whatever a writer accepts, the matching parser reads back
 // as the same value.
@@ -25,18 +27,19 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/emit.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
+#include "mailwire/smtp/parameters.hpp"
 #include "mailwire/smtp/path.hpp"
 #include "mailwire/smtp/reply.hpp"
 
@@ -45,121 +48,9 @@ inline namespace v0 {
 namespace smtp {
 namespace detail {
 
-/// What a producer writes to. In the measuring pass (no buffer) it checks
-/// every field for CR, LF and NUL and counts; in the writing pass it copies.
-/// Line ends come only from end_line(): a field can never carry one.
-class wire_sink {
- public:
-  wire_sink() noexcept = default;
-  explicit wire_sink(char* p) noexcept : p_(p) {}
-
-  /// A field (or a piece of one).
-  void put(std::string_view s) noexcept {
-    if (p_ == nullptr) {
-      // Branch-free over the field (find_first_of would search the set
-      // once per byte; one flag per byte value keeps the loop vectorisable):
-      // fields are short and almost always clean.
-      unsigned char cr = 0;
-      unsigned char lf = 0;
-      unsigned char nul = 0;
-      for (const char c : s) {
-        cr |= static_cast<unsigned char>(c == '\r');
-        lf |= static_cast<unsigned char>(c == '\n');
-        nul |= static_cast<unsigned char>(c == '\0');
-      }
-      if ((cr | lf | nul) != 0) failed_ = true;
-    } else if (!s.empty()) {
-      std::memcpy(p_ + n_, s.data(), s.size());
-    }
-    n_ += s.size();
-  }
-  void put(char c) noexcept {
-    if (p_ == nullptr) {
-      failed_ |= c == '\r' || c == '\n' || c == '\0';
-    } else {
-      p_[n_] = c;
-    }
-    ++n_;
-  }
-  /// A decimal number, from an integer (digits only: nothing to check).
-  void number(std::uint64_t v) noexcept {
-    char buf[20];
-    std::size_t k = sizeof buf;
-    do {
-      buf[--k] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    if (p_ != nullptr) std::memcpy(p_ + n_, buf + k, sizeof buf - k);
-    n_ += sizeof buf - k;
-  }
-  /// Reply text (RFC 5321 4.2 textstring, 8-bit bytes allowed): any
-  /// control character but HTAB fails, which covers put()'s CR, LF and NUL.
-  void put_text(std::string_view s) noexcept {
-    if (p_ == nullptr) {
-      if (!reply_text_ok(s)) failed_ = true;
-    } else if (!s.empty()) {
-      std::memcpy(p_ + n_, s.data(), s.size());
-    }
-    n_ += s.size();
-  }
-  /// CRLF.
-  void end_line() noexcept {
-    if (p_ != nullptr) std::memcpy(p_ + n_, "\r\n", 2);
-    n_ += 2;
-  }
-  /// A producer found a field it cannot write.
-  void fail() noexcept { failed_ = true; }
-
-  bool failed() const noexcept { return failed_; }
-  std::size_t size() const noexcept { return n_; }
-
- private:
-  char* p_ = nullptr;
-  std::size_t n_ = 0;
-  bool failed_ = false;
-};
-
-/// The one emit point: runs `produce(wire_sink&)` to check and measure,
-/// then, if nothing failed, again to write into `out`. The producer must
-/// write the same bytes both times (it depends only on its inputs).
-template <class Produce>
-errc emit(output_queue& out, Produce&& produce) {
-  wire_sink measure;
-  produce(measure);
-  if (measure.failed()) return errc::invalid_argument;
-  if (measure.size() == 0) return errc::ok;
-  wire_sink write(out.prepare(measure.size()));
-  produce(write);
-  out.commit(measure.size());
-  return errc::ok;
-}
-
-// xtext (RFC 3461 4): an encoded value is checked and copied; a plain one
-// is encoded, "+HH" for "+", "=" and bytes outside 33-126. A plain value
-// holding NUL, CR or LF is refused (the parser refuses their encodings).
-inline void put_xtext(wire_sink& s, const xtext& x) noexcept {
-  if (x.encoded) {
-    if (validate_xtext(x.text) != errc::ok) s.fail();
-    s.put(x.text);
-    return;
-  }
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (char c : x.text) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b == 0 || b == '\r' || b == '\n') {
-      s.fail();
-    } else if (is_xchar(c)) {
-      s.put(c);
-    } else {
-      const char esc[3] = {'+', hex[b >> 4], hex[b & 15]};
-      s.put(std::string_view(esc, 3));
-    }
-  }
-}
-
 // A path from its parts (RFC 5321 4.1.2), with the limits parse_path()
 // applies.
-inline void put_path(wire_sink& s, const path& p) noexcept {
+inline void put_path(mailwire::detail::wire_sink& s, const path& p) noexcept {
   const std::size_t start = s.size();
   s.put('<');
   if (p.kind == path_kind::postmaster) {
@@ -175,7 +66,7 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
           const auto nx = i + 1 < p.local_part.size() ? static_cast<unsigned char>(p.local_part[i + 1]) : 0u;
           if (nx < 32 || nx > 126) s.fail();
           i += 2;
-        } else if (is_8bit(c)) {
+        } else if (ascii::is_8bit(c)) {
           const std::size_t n = utf8::decode(p.local_part, i).length;
           if (n < 2) {
             s.fail();
@@ -201,7 +92,7 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
           s.put('\\');
           s.put(c);
           ++i;
-        } else if (is_8bit(c)) {
+        } else if (ascii::is_8bit(c)) {
           const std::size_t n = utf8::decode(p.local_part, i).length;
           if (n < 2) {
             s.fail();
@@ -226,111 +117,7 @@ inline void put_path(wire_sink& s, const path& p) noexcept {
   if (s.size() - start > limits::smtp_path) s.fail();
 }
 
-inline void put_parameter(wire_sink& s, std::string_view keyword) noexcept {
-  s.put(' ');
-  s.put(keyword);
-}
-
-inline bool is_known_parameter(std::string_view k) noexcept {
-  constexpr std::string_view names[] = {"SIZE",       "BODY",    "SMTPUTF8",  "RET",         "ENVID",  "AUTH",
-                                        "REQUIRETLS", "HOLDFOR", "HOLDUNTIL", "MT-PRIORITY", "NOTIFY", "ORCPT"};
-  for (std::string_view n : names) {
-    if (ascii::iequals(k, n)) return true;
-  }
-  return false;
-}
-
-inline void put_mail_parameters(wire_sink& s, const mail_parameters& m) noexcept {
-  if (m.size) {
-    put_parameter(s, "SIZE=");
-    s.number(*m.size);
-  }
-  if (m.body) {
-    put_parameter(s, "BODY=");
-    s.put(to_string(*m.body));
-  }
-  if (m.smtputf8) put_parameter(s, "SMTPUTF8");
-  if (m.ret) {
-    put_parameter(s, "RET=");
-    s.put(to_string(*m.ret));
-  }
-  if (m.envid) {
-    put_parameter(s, "ENVID=");
-    const std::size_t at = s.size();
-    put_xtext(s, *m.envid);
-    if (s.size() - at > 100) s.fail();  // RFC 3461 4.4
-  }
-  if (m.auth) {
-    put_parameter(s, "AUTH=");
-    put_xtext(s, *m.auth);
-  }
-  if (m.requiretls) put_parameter(s, "REQUIRETLS");
-  if (m.hold_for) {
-    if (*m.hold_for > 999999999u || m.hold_until) s.fail();  // 1*9DIGIT; not both (RFC 4865 3)
-    put_parameter(s, "HOLDFOR=");
-    s.number(*m.hold_for);
-  }
-  if (m.hold_until) {
-    if (!is_rfc3339_date_time(*m.hold_until)) s.fail();
-    put_parameter(s, "HOLDUNTIL=");
-    s.put(*m.hold_until);
-  }
-  if (m.mt_priority) {
-    const int p = *m.mt_priority;
-    if (p < -9 || p > 9) s.fail();
-    put_parameter(s, "MT-PRIORITY=");
-    if (p < 0) s.put('-');
-    s.number(static_cast<std::uint64_t>(p < 0 ? -p : p));
-  }
-}
-
-inline void put_rcpt_parameters(wire_sink& s, const rcpt_parameters& r) noexcept {
-  if (r.notify != 0) {
-    if ((r.notify & ~0x0Fu) != 0 || ((r.notify & notify_never) != 0 && r.notify != notify_never)) s.fail();
-    put_parameter(s, "NOTIFY=");
-    if (r.notify == notify_never) s.put("NEVER");
-    bool first = true;
-    const struct {
-      std::uint8_t bit;
-      std::string_view name;
-    } items[] = {{notify_success, "SUCCESS"}, {notify_failure, "FAILURE"}, {notify_delay, "DELAY"}};
-    for (const auto& it : items) {
-      if ((r.notify & it.bit) == 0) continue;
-      if (!first) s.put(',');
-      s.put(it.name);
-      first = false;
-    }
-  }
-  if (r.orcpt) {
-    put_parameter(s, "ORCPT=");
-    const std::size_t at = s.size();
-    if (r.orcpt->addr_type.empty() || !ascii::all_of(r.orcpt->addr_type, ascii::atext)) s.fail();
-    s.put(r.orcpt->addr_type);
-    s.put(';');
-    put_xtext(s, r.orcpt->address);
-    if (s.size() - at > 500) s.fail();  // RFC 3461 4.2
-  }
-}
-
-inline void put_extra_parameters(wire_sink& s, const command& c) noexcept {
-  for (std::size_t i = 0; i < c.extra.size(); ++i) {
-    const esmtp_parameter& p = c.extra[i];
-    // an unknown parameter must be one: not a known keyword, not repeated
-    if (!is_esmtp_keyword(p.keyword) || is_known_parameter(p.keyword)) s.fail();
-    for (std::size_t k = 0; k < i; ++k) {
-      if (ascii::iequals(c.extra[k].keyword, p.keyword)) s.fail();
-    }
-    put_parameter(s, p.keyword);
-    if (!p.value.empty()) {
-      std::size_t at = 0;
-      if (check_esmtp_value(p.value, true, at) != errc::ok) s.fail();
-      s.put('=');
-      s.put(p.value);
-    }
-  }
-}
-
-inline void put_command(wire_sink& s, const command& c) noexcept {
+inline void put_command(mailwire::detail::wire_sink& s, const command& c) noexcept {
   s.put(to_string(c.kind));
   switch (c.kind) {
     case verb::data:
@@ -347,18 +134,18 @@ inline void put_command(wire_sink& s, const command& c) noexcept {
     case verb::mail:
       if (c.address.kind == path_kind::postmaster) s.fail();
       // RFC 6531 3.4: UTF-8 in the reverse-path only with SMTPUTF8
-      if (!c.mail.smtputf8 && (has_8bit(c.address.local_part) || has_8bit(c.address.domain))) s.fail();
+      if (!c.mail.smtputf8 && (ascii::has_8bit(c.address.local_part) || ascii::has_8bit(c.address.domain))) s.fail();
       s.put(" FROM:");
       put_path(s, c.address);
       put_mail_parameters(s, c.mail);
-      put_extra_parameters(s, c);
+      put_extra_parameters(s, c.extra);
       break;
     case verb::rcpt:
       if (c.address.kind == path_kind::null) s.fail();
       s.put(" TO:");
       put_path(s, c.address);
       put_rcpt_parameters(s, c.rcpt);
-      put_extra_parameters(s, c);
+      put_extra_parameters(s, c.extra);
       break;
     case verb::noop:
     case verb::help:
@@ -413,8 +200,8 @@ inline void put_command(wire_sink& s, const command& c) noexcept {
 }
 
 // Reply-code with the separator (RFC 5321 4.2), optional status, text.
-inline void put_reply_line(wire_sink& s, std::uint16_t code, const std::optional<enhanced_status>& st,
-                           std::string_view text, bool last) noexcept {
+inline void put_reply_line(mailwire::detail::wire_sink& s, std::uint16_t code,
+                           const std::optional<enhanced_status>& st, std::string_view text, bool last) noexcept {
   const std::size_t start = s.size();
   s.number(code);
   if (!last) s.put('-');
@@ -453,10 +240,10 @@ constexpr bool ehlo_params_ok(std::string_view p) noexcept {
 // order Postfix uses (so Postfix's own response round-trips byte for byte).
 template <class Line>
 void for_each_ehlo_line(const capabilities& c, Line&& line) {
-  auto none = [](wire_sink&) {};
+  auto none = [](mailwire::detail::wire_sink&) {};
   if (c.pipelining) line("PIPELINING", none);
   if (c.size) {
-    line("SIZE", [&](wire_sink& s) {
+    line("SIZE", [&](mailwire::detail::wire_sink& s) {
       if (!c.size_limit) return;
       s.put(' ');
       s.number(*c.size_limit);
@@ -467,7 +254,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
   if (c.expn) line("EXPN", none);
   if (c.starttls) line("STARTTLS", none);
   if (c.auth) {
-    line("AUTH", [&](wire_sink& s) {
+    line("AUTH", [&](mailwire::detail::wire_sink& s) {
       if (c.auth_mechanisms.empty() && c.auth_other.empty()) s.fail();
       for (std::size_t i = 0; i < sasl::mechanism_count; ++i) {
         const auto m = static_cast<sasl::mechanism>(i);
@@ -490,7 +277,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
   if (c.chunking) line("CHUNKING", none);
   if (c.requiretls) line("REQUIRETLS", none);
   if (c.deliverby) {
-    line("DELIVERBY", [&](wire_sink& s) {
+    line("DELIVERBY", [&](mailwire::detail::wire_sink& s) {
       if (!c.deliverby_min) return;
       if (*c.deliverby_min > 999999999u) s.fail();
       s.put(' ');
@@ -498,7 +285,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
     });
   }
   if (c.mt_priority) {
-    line("MT-PRIORITY", [&](wire_sink& s) {
+    line("MT-PRIORITY", [&](mailwire::detail::wire_sink& s) {
       if (c.mt_priority_profile.empty()) return;
       if (!is_esmtp_keyword(c.mt_priority_profile)) s.fail();
       s.put(' ');
@@ -506,7 +293,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
     });
   }
   if (c.limits) {
-    line("LIMITS", [&](wire_sink& s) {
+    line("LIMITS", [&](mailwire::detail::wire_sink& s) {
       auto limit = [&](std::string_view name, const std::optional<std::uint64_t>& v) {
         if (!v) return;
         s.put(' ');
@@ -533,7 +320,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
     });
   }
   for (const ehlo_keyword& k : c.unknown) {
-    line(k.keyword, [&](wire_sink& s) {
+    line(k.keyword, [&](mailwire::detail::wire_sink& s) {
       if (!is_esmtp_keyword(k.keyword) || !ehlo_params_ok(k.params)) s.fail();
       if (k.params.empty()) return;
       s.put(' ');
@@ -554,7 +341,7 @@ void for_each_ehlo_line(const capabilities& c, Line&& line) {
 /// is sent as "=". Returns errc::ok, or errc::invalid_argument with nothing
 /// queued.
 inline errc write_command(output_queue& out, const command& c) {
-  return detail::emit(out, [&](detail::wire_sink& s) { detail::put_command(s, c); });
+  return mailwire::detail::emit(out, [&](mailwire::detail::wire_sink& s) { detail::put_command(s, c); });
 }
 
 /// Writes a reply of `count` lines (RFC 5321 4.2): "code-text" on every
@@ -568,7 +355,7 @@ inline errc write_command(output_queue& out, const command& c) {
 inline errc write_reply(output_queue& out, std::uint16_t code, const std::optional<enhanced_status>& status,
                         const std::string_view* lines, std::size_t count) {
   if (!detail::reply_code_ok(code, status)) return errc::invalid_argument;
-  return detail::emit(out, [&](detail::wire_sink& s) {
+  return mailwire::detail::emit(out, [&](mailwire::detail::wire_sink& s) {
     if (count == 0) detail::put_reply_line(s, code, status, {}, true);
     for (std::size_t i = 0; i < count; ++i) detail::put_reply_line(s, code, status, lines[i], i + 1 == count);
   });
@@ -608,8 +395,8 @@ inline errc write_reply(output_queue& out, std::uint16_t code, std::string_view 
 inline errc write_ehlo_reply(output_queue& out, const capabilities& c) {
   std::size_t count = 1;
   detail::for_each_ehlo_line(c, [&](std::string_view, auto&&) { ++count; });
-  return detail::emit(out, [&](detail::wire_sink& s) {
-    if (validate_domain_or_literal(c.domain) != errc::ok || !detail::reply_text_ok(c.greeting)) s.fail();
+  return mailwire::detail::emit(out, [&](mailwire::detail::wire_sink& s) {
+    if (validate_domain_or_literal(c.domain) != errc::ok || !ascii::is_text(c.greeting)) s.fail();
     std::size_t index = 0;
     auto line = [&](std::string_view keyword, auto&& params) {
       const bool last = ++index == count;
@@ -620,7 +407,7 @@ inline errc write_ehlo_reply(output_queue& out, const capabilities& c) {
       s.end_line();
       if (s.size() - start > limits::smtp_reply_line) s.fail();
     };
-    line(c.domain, [&](detail::wire_sink& w) {
+    line(c.domain, [&](mailwire::detail::wire_sink& w) {
       if (c.greeting.empty()) return;
       w.put(' ');
       w.put(c.greeting);
