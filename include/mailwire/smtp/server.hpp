@@ -171,6 +171,7 @@ class server {
         in_(options_.max_buffered),
         lines_(line_options{options_.max_command_line, false, false}),
         data_(data_for(options_)),
+        bdat_rules_(options_.data),
         errors_(options_.max_errors),
         auth_failures_(options_.max_auth_failures) {
     tls_ = options_.tls_active;
@@ -230,9 +231,12 @@ class server {
             continue;
           }
           if (in_.empty()) return starved();
+          const std::uint64_t at = in_.offset();
           std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
           bdat_left_ -= piece.size();
           if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
+          if (!binarymime_) piece = check_bdat_lines(piece, at);
+          if (bdat_refused_ != errc::ok && piece.empty()) continue;
           if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
             // Exactly up to the limit, whatever the split; the rest is consumed.
             bdat_refused_ = errc::message_too_big;
@@ -540,22 +544,39 @@ class server {
       lmtp_left_ = recipients_;
       return e;
     }
-    // Refused by the data rules: answered here; the session goes on.
-    if (error == errc::message_too_big) {
-      refuse_message(552, status(5, 3, 4), "Message too big");
-    } else {
-      refuse_message(550, status(5, 6, 0),
-                     error == errc::nul_byte ? "Message refused: NUL in data"
-                                                     : "Message refused: bare CR or LF in data");
-    }
+    // Refused by the data rules: answered here (one reply for SMTP, one
+    // per recipient for LMTP); the session goes on.
+    const std::size_t n = options_.lmtp ? recipients_ : 1;
+    for (std::size_t i = 0; i < n; ++i) refuse_data(error);
     end_transaction();
     return e;
   }
 
-  // One reply for SMTP, one per recipient for LMTP.
-  void refuse_message(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
-    const std::size_t n = options_.lmtp ? recipients_ : 1;
-    for (std::size_t i = 0; i < n; ++i) reply(code, st, text);
+  // The reply to message data the rules refuse (DATA, or a BDAT chunk).
+  void refuse_data(errc error) {
+    if (error == errc::message_too_big) {
+      reply(552, status(5, 3, 4), "Message too big");
+    } else {
+      reply(550, status(5, 6, 0),
+            error == errc::nul_byte ? "Message refused: NUL in data" : "Message refused: bare CR or LF in data");
+    }
+  }
+
+  // BDAT without BODY=BINARYMIME carries text: the same line rules as DATA
+  // (RFC 3030 3, RFC 5321 2.3.8), with the same leniency flags, or BDAT
+  // would be the way around DATA's smuggling checks. Returns the bytes
+  // before the first offence (all of `piece` when clean); the offence
+  // refuses the message, whose chunks are still consumed exactly.
+  std::string_view check_bdat_lines(std::string_view piece, std::uint64_t at) {
+    const std::uint64_t start = size_;  // the piece's offset in the message
+    const std::uint64_t prev_end = bdat_piece_end_;
+    bdat_piece_end_ = at + piece.size();
+    if (bdat_rules_.check(piece, start) == errc::ok) return piece;
+    const std::uint64_t bad = bdat_rules_.error_offset();
+    bdat_refused_ = bdat_rules_.error();
+    // In the stream: inside this piece, or the CR that ended the last one.
+    bdat_error_offset_ = bad >= start ? at + (bad - start) : prev_end - 1;
+    return piece.substr(0, bad >= start ? static_cast<std::size_t>(bad - start) : 0);
   }
 
   void end_transaction() {
@@ -565,6 +586,9 @@ class server {
     smtputf8_ = false;
     binarymime_ = false;
     bdat_refused_ = errc::ok;
+    bdat_rules_.reset();
+    bdat_error_offset_ = 0;
+    bdat_piece_end_ = 0;
     bdat_started_ = false;
   }
 
@@ -747,11 +771,15 @@ class server {
       if (bdat_refused_ == errc::ok) {
         reply(250, status(2, 0, 0), std::to_string(cmd_.chunk_size) + " octets received");
       } else {
-        reply(552, status(5, 3, 4), "Message too big");
+        refuse_data(bdat_refused_);  // RFC 3030 2: the transaction has failed
       }
       return std::nullopt;
     }
-    return message_end(size_, bdat_refused_, 0);
+    if (bdat_refused_ == errc::ok && !binarymime_ && bdat_rules_.finish() != errc::ok) {
+      bdat_refused_ = bdat_rules_.error();  // a CR at the very end is bare
+      bdat_error_offset_ = bdat_piece_end_ - 1;
+    }
+    return message_end(size_, bdat_refused_, bdat_error_offset_);
   }
 
   std::optional<server_event> auth_command() {
@@ -869,6 +897,9 @@ class server {
   std::uint64_t line_offset_ = 0;
   std::uint64_t size_ = 0;
   std::uint64_t bdat_left_ = 0;
+  std::uint64_t bdat_error_offset_ = 0;  // stream offset of a BDAT offence
+  std::uint64_t bdat_piece_end_ = 0;     // stream offset after the last BDAT piece
+  line_rules_checker bdat_rules_;
   std::size_t recipients_ = 0;
   std::size_t lmtp_left_ = 0;
   strike_counter errors_;
