@@ -48,6 +48,7 @@
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
 #include "mailwire/sasl/client.hpp"
+#include "mailwire/sasl/framing.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
 #include "mailwire/smtp/reply.hpp"
@@ -575,20 +576,19 @@ class client {
       std::string challenge;
       const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
       sasl::client_step s;
-      if (!base64::decode(text, challenge, base64::mode::strict)) {
+      if (!sasl::read_challenge(text, challenge)) {
         s.state = sasl::client_step::status::failed;
         s.error = errc::sasl_malformed;
       } else {
         s = a.engine->challenge(challenge);
       }
       if (s.state == sasl::client_step::status::failed) {
-        out_.append("*\r\n");  // cancel (RFC 4954 4); the server answers 501
+        sasl::write_cancel(out_);  // RFC 4954 4; the server answers 501
         expect(step::auth, 0);
         a.error = s.error;
         return;
       }
-      out_.append(base64::encode(s.response));
-      out_.append("\r\n");
+      sasl::write_response(out_, s.response);
       expect(step::auth, 0);
       barrier_outstanding_ = true;
       return;

@@ -50,7 +50,6 @@
 #include <string_view>
 #include <utility>
 
-#include "mailwire/core/base64.hpp"
 #include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/core/line_reader.hpp"
 #include "mailwire/core/output_queue.hpp"
@@ -58,6 +57,7 @@
 #include "mailwire/core/session.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
+#include "mailwire/sasl/framing.hpp"
 #include "mailwire/sasl/server.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
@@ -799,17 +799,25 @@ class server {
     return e;
   }
 
-  // Decodes an AUTH response; on bad base64 ends the exchange with 501.
+  // Decodes the initial response; on bad base64 ends the exchange.
   bool decode_auth(std::string_view text, std::string& out) {
-    if (base64::decode(text, out, base64::mode::strict)) return true;
+    sasl::response_line r = sasl::read_response(text);
+    if (r.state != sasl::response_line::status::message) {
+      bad_auth_data();
+      return false;
+    }
+    out = std::move(r.message);
+    return true;
+  }
+  void bad_auth_data() {
     end_auth();
     reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
     count_error(in_.offset());
-    return false;
   }
 
   void auth_response(std::string_view text) {
-    if (text == "*") {  // RFC 4954 4: the client cancels
+    const sasl::response_line r = sasl::read_response(text);
+    if (r.state == sasl::response_line::status::cancel) {  // RFC 4954 4
       end_auth();
       reply(501, status(5, 0, 0), "Authentication cancelled");
       return;
@@ -825,8 +833,8 @@ class server {
       }
       return;
     }
-    std::string decoded;
-    if (decode_auth(text, decoded)) sasl_step(auth_->engine->respond(decoded));
+    if (r.state == sasl::response_line::status::malformed) return bad_auth_data();
+    sasl_step(auth_->engine->respond(r.message));
   }
 
   // Advances the SASL exchange by one server step and frames it.
@@ -834,11 +842,8 @@ class server {
     awaiting_ = awaiting::nothing;
     switch (st.state) {
       case sasl::server_step::status::challenge:
-        out_.append("334 ");
-        out_.append(base64::encode(st.data));
-        out_.append("\r\n");
         state_ = state::auth;
-        return errc::ok;
+        return sasl::write_challenge(out_, "334 ", st.data);
       case sasl::server_step::status::check:
         awaiting_ = awaiting::auth_check;
         queue_event(server_event_type::auth_check);
@@ -846,12 +851,9 @@ class server {
       case sasl::server_step::status::success:
         if (!st.data.empty()) {
           // SCRAM's server-final goes as a last challenge (RFC 4954 4).
-          out_.append("334 ");
-          out_.append(base64::encode(st.data));
-          out_.append("\r\n");
           auth_->final_pending = true;
           state_ = state::auth;
-          return errc::ok;
+          return sasl::write_challenge(out_, "334 ", st.data);
         }
         auth_succeeded();
         return errc::ok;
