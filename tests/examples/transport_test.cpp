@@ -165,7 +165,7 @@ class echo_session final : public handler {
   SSL_CTX* tls_;
   server_log& log_;
   mailwire::recv_buffer in_{64};  // tiny on purpose: feed() takes less than offered
-  mailwire::line_reader reader_{mailwire::line_options{64}};
+  mailwire::line_reader reader_{mailwire::line_options::with_max_length(64)};
   mailwire::output_queue out_;
   bool done_ = false;
 };

@@ -46,6 +46,14 @@ struct line_options {
   /// Lenient: keep a CR that is not followed by LF as part of the line.
   /// Reopens the "\r.\r" smuggling variants in the same way.
   bool allow_bare_cr = false;
+
+  /// Strict options with this maximum (C++17 has no designated
+  /// initialisers: this names the one field callers set most).
+  static line_options with_max_length(std::size_t n) noexcept {
+    line_options o;
+    o.max_length = n;
+    return o;
+  }
 };
 
 /// What line_reader::next() found.

@@ -38,6 +38,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "mailwire/core/ascii.hpp"
 #include "mailwire/core/base64.hpp"
 #include "mailwire/core/dot_stuffing.hpp"
 #include "mailwire/core/fifo.hpp"
@@ -133,7 +134,7 @@ class client {
   explicit client(client_options o = {})
       : hostname_(std::move(o.hostname)),
         in_(o.max_buffered),
-        lines_(line_options{o.replies.max_line_length, false, false}),
+        lines_(line_options::with_max_length(o.replies.max_line_length)),
         replies_(o.replies),
         writer_(o.bare_line_ends),
         max_pending_output_(o.max_pending_output) {
@@ -380,13 +381,7 @@ class client {
   void push(client_event e) { events_.push_back(e); }
 
   static bool needs_utf8(const path& p) noexcept {
-    for (char ch : p.local_part) {
-      if (static_cast<unsigned char>(ch) >= 0x80) return true;
-    }
-    for (char ch : p.domain) {
-      if (static_cast<unsigned char>(ch) >= 0x80) return true;
-    }
-    return false;
+    return ascii::has_8bit(p.local_part) || ascii::has_8bit(p.domain);
   }
 
   // Serialises `c` and sends it now or after the replies it must wait for.

@@ -106,7 +106,7 @@ struct server_options {
   /// Command line length, CRLF included (RFC 5321 4.5.3.1.4).
   std::size_t max_command_line = limits::smtp_command_line;
   /// AUTH response line length (RFC 4954 4: at least 12288).
-  std::size_t max_auth_line = 12288;
+  std::size_t max_auth_line = limits::smtp_auth_line;
   /// Bare CR/LF and NUL in DATA (see core/dot_stuffing.hpp); max_size is ignored here
   /// (max_message_size applies).
   dot_options data;
@@ -169,7 +169,7 @@ class server {
   explicit server(server_options o = {})
       : options_(std::move(o)),
         in_(options_.max_buffered),
-        lines_(line_options{options_.max_command_line, false, false}),
+        lines_(line_options::with_max_length(options_.max_command_line)),
         data_(data_for(options_)),
         bdat_rules_(options_.data),
         errors_(options_.max_errors),
@@ -791,7 +791,7 @@ class server {
                             "Unrecognized authentication type");
     }
     auth_mechanism_ = *cmd_.mechanism;
-    auth_ = std::make_unique<auth_session>(line_options{options_.max_auth_line, false, false});
+    auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line));
     if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
     awaiting_ = awaiting::auth_start;
     server_event e = event(server_event_type::auth_start);
