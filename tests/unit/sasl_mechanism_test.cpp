@@ -42,8 +42,8 @@ const std::vector<std::pair<mechanism, std::vector<flag>>>& needs() {
       {mechanism::plain, {&policy::have_password, &policy::tls}},
       {mechanism::login, {&policy::have_password, &policy::tls}},
       {mechanism::cram_md5, {&policy::have_password, &policy::allow_cram_md5}},
-      {mechanism::xoauth2, {&policy::have_token}},
-      {mechanism::oauthbearer, {&policy::have_token}},
+      {mechanism::xoauth2, {&policy::have_token, &policy::tls}},  // a bearer token needs TLS (RFC 6750 5.3)
+      {mechanism::oauthbearer, {&policy::have_token, &policy::tls}},
       {mechanism::scram_sha_1, {&policy::have_password, &policy::have_nonce}},
       {mechanism::scram_sha_1_plus, {&policy::have_password, &policy::have_nonce, &policy::have_channel_binding}},
       {mechanism::scram_sha_256, {&policy::have_password, &policy::have_nonce}},

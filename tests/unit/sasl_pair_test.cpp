@@ -441,7 +441,11 @@ TEST_CASE("choose() picks the strongest mechanism the policy allows") {
   sasl::client_policy token;
   token.have_password = false;
   token.have_token = true;
+  token.tls = true;
   CHECK(sasl::choose(sasl::mechanism_set::parse("XOAUTH2 OAUTHBEARER PLAIN"), token) == mechanism::oauthbearer);
+  // A bearer token is a password for whoever holds it: never without TLS.
+  token.tls = false;
+  CHECK_FALSE(sasl::choose(sasl::mechanism_set::parse("XOAUTH2 OAUTHBEARER PLAIN"), token).has_value());
   // allowed narrows the choice.
   p.allowed = {mechanism::cram_md5};
   CHECK(sasl::choose(all, p) == mechanism::cram_md5);

@@ -166,7 +166,7 @@ void read_setup(const mailwire_test::transcript_case& c, setup& s) {
   o.use_chunking = !c.has("no_chunking");
   if (c.has("bare_line_ends")) {
     o.bare_line_ends =
-        c.options.at("bare_line_ends") == "reject" ? smtp::line_end_policy::reject : smtp::line_end_policy::normalize;
+        c.options.at("bare_line_ends") == "reject" ? mailwire::line_end_policy::reject : mailwire::line_end_policy::normalize;
   }
   o.max_pending_output = c.number("max_pending_output", o.max_pending_output);
   o.replies.max_lines = c.number("max_reply_lines", o.replies.max_lines);

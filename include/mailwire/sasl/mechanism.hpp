@@ -141,8 +141,9 @@ class mechanism_set {
 struct client_policy {
   /// The connection is protected by TLS now.
   bool tls = false;
-  /// Lenient: allow PLAIN and LOGIN without TLS. Sends the password in
-  /// clear text to anyone on the path.
+  /// Lenient: allow PLAIN, LOGIN, OAUTHBEARER and XOAUTH2 without TLS.
+  /// Sends the password or bearer token in clear text to anyone on the
+  /// path.
   bool allow_cleartext_password = false;
   /// The client has a password (for PLAIN, LOGIN, CRAM-MD5, SCRAM).
   bool have_password = true;
@@ -177,8 +178,10 @@ struct client_policy {
 /// SCRAM-SHA-256, SCRAM-SHA-1, OAUTHBEARER, XOAUTH2, CRAM-MD5, PLAIN, LOGIN,
 /// ANONYMOUS (when asked for). What each needs: SCRAM a password and a
 /// nonce, -PLUS channel binding too; OAUTHBEARER and XOAUTH2 a token;
-/// CRAM-MD5, PLAIN and LOGIN a password, and PLAIN and LOGIN TLS unless
-/// allow_cleartext_password.
+/// CRAM-MD5, PLAIN and LOGIN a password. PLAIN, LOGIN, OAUTHBEARER and
+/// XOAUTH2 also need TLS unless allow_cleartext_password: they send the
+/// password or a bearer token itself (RFC 6750 5.3 requires TLS for
+/// bearer tokens).
 constexpr std::optional<mechanism> choose(mechanism_set offered, const client_policy& p) noexcept {
   using m = mechanism;
   const bool clear_ok = p.tls || p.allow_cleartext_password;
@@ -192,8 +195,8 @@ constexpr std::optional<mechanism> choose(mechanism_set offered, const client_po
       {m::scram_sha_1_plus, scram && p.have_channel_binding},
       {m::scram_sha_256, scram},
       {m::scram_sha_1, scram},
-      {m::oauthbearer, p.have_token},
-      {m::xoauth2, p.have_token},
+      {m::oauthbearer, p.have_token && clear_ok},
+      {m::xoauth2, p.have_token && clear_ok},
       {m::cram_md5, p.have_password && p.allow_cram_md5},
       {m::plain, p.have_password && clear_ok},
       {m::login, p.have_password && clear_ok},
