@@ -131,41 +131,14 @@ struct client_event {
 
 class client {
  public:
-  explicit client(client_options o = {})
-      : hostname_(std::move(o.hostname)),
-        in_(o.max_buffered),
-        lines_(line_options::with_max_length(o.replies.max_line_length)),
-        replies_(o.replies),
-        writer_(o.bare_line_ends),
-        max_pending_output_(o.max_pending_output) {
-    tls_policy_ = o.tls;
-    bare_line_ends_ = o.bare_line_ends;
-    lmtp_ = o.lmtp;
-    use_pipelining_ = o.use_pipelining;
-    use_chunking_ = o.use_chunking;
-    tls_ = o.tls == tls_policy::implicit;
-    if (!o.username.empty() || !o.token.empty()) {
-      auth_ = std::make_unique<auth_state>();
-      auth_->username = std::move(o.username);
-      auth_->password = std::move(o.password);
-      auth_->authzid = std::move(o.authzid);
-      auth_->token = std::move(o.token);
-      auth_->nonce = std::move(o.nonce);
-      auth_->policy = o.auth_policy;
-      auth_->mechanism = o.mechanism;
-    }
-    outstanding_.push_back({step::greeting, 0});
-  }
+  explicit client(client_options o = {});
 
   // -- input and output ---------------------------------------------------
 
   /// Takes bytes the server sent; returns how many fit under max_buffered
   /// (drain next(), then feed the rest). Takes nothing at the TLS switch,
   /// after finish(), or after close.
-  std::size_t feed(std::string_view bytes) {
-    if (state_ == state::closed || state_ == state::tls_switch || eof_) return 0;
-    return in_.feed(bytes);
-  }
+  std::size_t feed(std::string_view bytes);
   /// The server closed its side. What was fed is still processed; then, if
   /// a reply was awaited or a line was cut off, an error event
   /// (errc::truncated), and closed.
@@ -185,9 +158,7 @@ class client {
   /// server's 220. There are none: any such byte was an injection and
   /// ended the session (data_after_starttls). Elsewhere
   /// errc::invalid_state, taking nothing.
-  errc take_unconsumed(std::string_view& out) noexcept {
-    return take_after_switch(in_, state_ == state::tls_switch, out);
-  }
+  errc take_unconsumed(std::string_view& out) noexcept;
 
   /// What the server offered in its last EHLO (empty after HELO).
   const capabilities& server_capabilities() const noexcept { return caps_; }
@@ -201,155 +172,43 @@ class client {
   /// "nothing more until the caller does I/O": need_more only when no
   /// output is pending. A loop that waits for input while EHLO sits in the
   /// output gets write_output, never a silent deadlock.
-  client_event next() {
-    for (;;) {
-      if (!events_.empty()) {
-        client_event e = events_.front();
-        events_.pop_front();
-        if (e.type == client_event_type::closed) state_ = state::closed;
-        return e;
-      }
-      if (state_ == state::closed) return event(client_event_type::closed);
-      if (out_.size() >= max_pending_output_) return event(client_event_type::write_output);
-      if (state_ == state::tls_switch) return starved();
-      const line_result l = lines_.next(in_);
-      if (l.state == line_result::status::need_more) return starved();
-      if (l.state == line_result::status::error) {
-        fatal(l.error, l.offset);
-        continue;
-      }
-      if (!replies_.in_reply()) reply_offset_ = l.offset;
-      const reply_result r = replies_.feed_line(l.text);
-      if (r.state == reply_result::status::need_more) continue;
-      if (r.state == reply_result::status::error) {
-        fatal(r.error, l.offset);
-        continue;
-      }
-      on_reply(replies_.get());
-    }
-  }
+  client_event next();
 
   // -- actions ------------------------------------------------------------
 
   /// The TLS handshake after the starttls event is done: EHLO again.
-  errc tls_established() {
-    if (state_ != state::tls_switch) return errc::invalid_state;
-    tls_ = true;
-    state_ = state::setup;
-    caps_ = capabilities{};
-    send_hello();
-    return errc::ok;
-  }
+  errc tls_established();
 
   /// For SCRAM-*-PLUS: this connection's channel binding (after TLS).
   /// Ignored when no AUTH is configured or AUTH is over.
-  void set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
-    if (!auth_) return;
-    auth_->binding_kind = t;
-    auth_->binding_data = std::string(data);
-  }
+  void set_channel_binding(sasl::channel_binding::type t, std::string_view data);
 
   /// Starts a transaction. Parameters the message needs and the server
   /// lacks are refused (errc::extension_missing): SMTPUTF8 (set
   /// automatically when `from` holds UTF-8 and the server offers it),
   /// BODY=8BITMIME, BODY=BINARYMIME (needs CHUNKING too). A SIZE over the
   /// server's limit is errc::message_too_big. Nothing is sent then.
-  errc mail(const path& from, mail_parameters params = {}) {
-    if (state_ != state::ready || in_transaction_) return errc::invalid_state;
-    if (needs_utf8(from)) params.smtputf8 = true;
-    if (params.smtputf8 && !caps_.smtputf8) return errc::extension_missing;
-    if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::extension_missing;
-    if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && use_chunking_)) {
-      return errc::extension_missing;
-    }
-    if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
-      return errc::message_too_big;
-    }
-    command c;
-    c.kind = verb::mail;
-    c.address = from;
-    c.mail = params;
-    const errc e = queue(c, step::mail, 0);
-    if (e != errc::ok) return e;
-    in_transaction_ = true;
-    smtputf8_ = params.smtputf8;
-    rcpts_ = 0;
-    accepted_ = 0;
-    return errc::ok;
-  }
+  errc mail(const path& from, mail_parameters params = {});
 
   /// Adds a recipient; its reply comes as a rcpt event with this index.
-  errc rcpt(const path& to, rcpt_parameters params = {}) {
-    if (state_ != state::ready || !in_transaction_ || body_started_) return errc::invalid_state;
-    if (needs_utf8(to) && !smtputf8_) return errc::extension_missing;
-    command c;
-    c.kind = verb::rcpt;
-    c.address = to;
-    c.rcpt = params;
-    const errc e = queue(c, step::rcpt, rcpts_);
-    if (e == errc::ok) ++rcpts_;
-    return e;
-  }
+  errc rcpt(const path& to, rcpt_parameters params = {});
 
   /// Asks to send the message: DATA (a body event follows its 354), or with
   /// CHUNKING, BDAT (a body event follows at once).
-  errc data() {
-    if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
-    body_started_ = true;
-    chunking_ = caps_.chunking && use_chunking_;
-    writer_ = dot_writer(bare_line_ends_, !chunking_);
-    if (chunking_) {
-      body_open_ = true;
-      push(event(client_event_type::body));
-      return errc::ok;
-    }
-    command c;
-    c.kind = verb::data;
-    return queue(c, step::data, 0);
-  }
+  errc data();
 
   /// A piece of the message. DATA: stuffed and repaired into the output.
   /// BDAT: repaired and sent as one chunk of exactly its size.
-  errc write_body(std::string_view chunk) {
-    if (!body_open_) return errc::invalid_state;
-    if (!chunking_) return writer_.write(chunk, out_);
-    output_queue piece;
-    if (const errc e = writer_.write(chunk, piece); e != errc::ok) return e;
-    if (piece.empty()) return errc::ok;
-    return queue_bdat(piece.pending(), false);
-  }
+  errc write_body(std::string_view chunk);
 
   /// The message is complete. DATA: CRLF.CRLF; BDAT: the last chunk.
-  errc end_body() {
-    if (!body_open_) return errc::invalid_state;
-    body_open_ = false;
-    if (!chunking_) {
-      writer_.finish(out_);
-      expect(step::message, 0);
-      return errc::ok;
-    }
-    output_queue piece;
-    writer_.finish_unstuffed(piece);
-    return queue_bdat(piece.pending(), true);
-  }
+  errc end_body();
 
   /// Ends the transaction early (RSET); a reset event follows.
-  errc rset() {
-    if (state_ != state::ready || body_open_) return errc::invalid_state;
-    command c;
-    c.kind = verb::rset;
-    const errc e = queue(c, step::rset, 0);
-    if (e == errc::ok) end_transaction();
-    return e;
-  }
+  errc rset();
 
   /// Ends the session; closed follows the 221.
-  errc quit() {
-    if (state_ == state::closed || body_open_) return errc::invalid_state;
-    command c;
-    c.kind = verb::quit;
-    return queue(c, step::quit, 0);
-  }
+  errc quit();
 
  private:
   enum class state : std::uint8_t { setup, tls_switch, ready, closed };
@@ -373,345 +232,28 @@ class client {
     std::size_t length = 0;
   };
 
-  static client_event event(client_event_type k) {
-    client_event e;
-    e.type = k;
-    return e;
-  }
-  void push(client_event e) { events_.push_back(e); }
+  static client_event event(client_event_type k);
+  void push(client_event e);
+  static bool needs_utf8(const path& p) noexcept;
 
-  static bool needs_utf8(const path& p) noexcept {
-    return ascii::has_8bit(p.local_part) || ascii::has_8bit(p.domain);
-  }
+  errc queue(const command& c, step what, std::size_t index);
+  errc queue_bdat(std::string_view payload, bool last);
+  bool may_send() const noexcept;
+  errc send_or_hold(const command& c, std::string_view payload, step what, std::size_t index, bool barrier);
+  void flush_queue();
+  void expect(step what, std::size_t index);
 
-  // Serialises `c` and sends it now or after the replies it must wait for.
-  errc queue(const command& c, step what, std::size_t index) {
-    const bool barrier = what == step::data || what == step::quit || what == step::ehlo ||
-                         what == step::helo || what == step::starttls || what == step::auth;
-    return send_or_hold(c, {}, what, index, barrier);
-  }
+  void fatal(errc e, std::uint64_t at);
+  client_event starved();
+  void end_transaction();
+  client_event reply_event(client_event_type k, const reply& r, std::size_t index = 0);
 
-  errc queue_bdat(std::string_view payload, bool last) {
-    command c;
-    c.kind = verb::bdat;
-    c.chunk_size = payload.size();
-    c.last = last;
-    return send_or_hold(c, payload, last ? step::message : step::bdat, 0, false);
-  }
-
-  // RFC 2920: with PIPELINING, commands go out without waiting, except
-  // after a barrier (DATA, EHLO, STARTTLS, AUTH, QUIT); without it, one at
-  // a time.
-  bool may_send() const noexcept {
-    return outstanding_.empty() || (caps_.pipelining && use_pipelining_ && !barrier_outstanding_);
-  }
-
-  // Writes the command (and a BDAT payload) straight into the output when
-  // nothing is held and it may go now; otherwise behind the held commands.
-  errc send_or_hold(const command& c, std::string_view payload, step what, std::size_t index, bool barrier) {
-    flush_queue();
-    const bool now = queued_.empty() && may_send();
-    output_queue& to = now ? out_ : held_;
-    const std::size_t before = to.size();
-    if (const errc e = write_command(to, c); e != errc::ok) return e;
-    to.append(payload);
-    if (now) {
-      expect(what, index);
-      barrier_outstanding_ = barrier;
-      return errc::ok;
-    }
-    queued q;
-    q.what = what;
-    q.barrier = barrier;
-    q.index = index;
-    q.length = to.size() - before;
-    queued_.push_back(q);
-    return errc::ok;
-  }
-
-  void flush_queue() {
-    while (!queued_.empty() && may_send()) {
-      const queued q = queued_.front();
-      queued_.pop_front();
-      out_.append(held_.pending().substr(0, q.length));
-      held_.consume(q.length);
-      expect(q.what, q.index);
-      barrier_outstanding_ = q.barrier;
-    }
-  }
-
-  // The reply to what was just written into out_ is awaited.
-  void expect(step what, std::size_t index) {
-    outstanding_.push_back({what, index, out_.written() + out_.size()});
-  }
-
-  void fatal(errc e, std::uint64_t at) {
-    client_event ev = event(client_event_type::error);
-    ev.error = e;
-    ev.offset = at;
-    push(ev);
-    push(event(client_event_type::closed));
-    state_ = state::closed;
-  }
-
-  // Nothing more without I/O: the two answers, or the end of the input.
-  client_event starved() {
-    if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
-    // The server closed. Harmless only when nothing was awaited and no
-    // line was cut off (or after QUIT's reply, which closed already).
-    if (!outstanding_.empty() || !in_.empty() || replies_.in_reply() || lines_.discarding()) {
-      fatal(errc::truncated, in_.offset() + in_.size());
-      return next();
-    }
-    state_ = state::closed;
-    return event(client_event_type::closed);
-  }
-
-  void end_transaction() {
-    in_transaction_ = false;
-    body_started_ = false;
-    body_open_ = false;
-    rcpts_ = 0;
-    accepted_ = 0;
-  }
-
-  client_event reply_event(client_event_type k, const reply& r, std::size_t index = 0) {
-    client_event e = event(k);
-    e.code = r.code();
-    e.status = r.status();
-    e.text = r.size() > 0 ? r.text(0) : std::string_view{};
-    e.index = index;
-    return e;
-  }
-
-  void send_hello() {
-    command c;
-    c.kind = lmtp_ ? verb::lhlo : verb::ehlo;
-    c.argument = hostname_;
-    if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument, 0);
-  }
-
-  // After EHLO (or HELO): STARTTLS, then AUTH, then ready.
-  void after_hello() {
-    if (!tls_ && tls_policy_ != tls_policy::none) {
-      if (caps_.starttls) {
-        command c;
-        c.kind = verb::starttls;
-        if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument, 0);
-        return;
-      }
-      if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
-    }
-    if (auth_ && !authenticated_) return start_auth();
-    state_ = state::ready;
-    push(event(client_event_type::ready));
-  }
-
-  // Gives up politely: the error, then QUIT.
-  void refuse_session(errc e) {
-    client_event ev = event(client_event_type::error);
-    ev.error = e;
-    push(ev);
-    command c;
-    c.kind = verb::quit;
-    queue(c, step::quit, 0);
-  }
-
-  void start_auth() {
-    auth_state& a = *auth_;
-    sasl::client_policy p = a.policy;
-    p.tls = tls_;
-    p.have_password = !a.password.empty();
-    p.have_token = !a.token.empty();
-    p.have_channel_binding = !a.binding_data.empty();
-    p.have_nonce = !a.nonce.empty();
-    if (a.mechanism) {
-      // A mechanism the caller names still obeys the policy: PLAIN or
-      // LOGIN without TLS would hand the password to whoever stripped
-      // STARTTLS from the EHLO reply.
-      p.allowed = sasl::mechanism_set{};
-      p.allowed.insert(*a.mechanism);
-      p.use_external = p.use_external || *a.mechanism == sasl::mechanism::external;
-      p.use_anonymous = p.use_anonymous || *a.mechanism == sasl::mechanism::anonymous;
-    }
-    const std::optional<sasl::mechanism> m = sasl::choose(caps_.auth_mechanisms, p);
-    if (!m) {
-      // Nothing usable: none offered, or only cleartext ones without TLS.
-      sasl::client_policy clear = p;
-      clear.allow_cleartext_password = true;
-      return refuse_session(sasl::choose(caps_.auth_mechanisms, clear) ? errc::sasl_insecure
-                                                                        : errc::sasl_unknown_mechanism);
-    }
-    sasl::client_credentials cred;
-    cred.username = a.username;
-    cred.password = a.password;
-    cred.authzid = a.authzid;
-    cred.token = a.token;
-    cred.nonce = a.nonce;
-    cred.host = hostname_;
-    if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
-    a.engine.emplace(*m, cred);
-    used_mechanism_ = *m;
-    const sasl::client_step s = a.engine->start(true);
-    if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
-    command c;
-    c.kind = verb::auth;
-    c.mechanism = *m;
-    std::string ir;
-    if (s.state == sasl::client_step::status::respond) {
-      ir = base64::encode(s.response);
-      c.initial_response = std::string_view(ir);  // "" is written as "="
-    }
-    if (queue(c, step::auth, 0) != errc::ok) refuse_session(errc::invalid_argument);
-  }
-
-  void auth_reply(const reply& r) {
-    auth_state& a = *auth_;
-    if (r.code() == 334) {
-      std::string challenge;
-      const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
-      sasl::client_step s;
-      if (!sasl::read_challenge(text, challenge)) {
-        s.state = sasl::client_step::status::failed;
-        s.error = errc::sasl_malformed;
-      } else {
-        s = a.engine->challenge(challenge);
-      }
-      if (s.state == sasl::client_step::status::failed) {
-        sasl::write_cancel(out_);  // RFC 4954 4; the server answers 501
-        expect(step::auth, 0);
-        a.error = s.error;
-        return;
-      }
-      sasl::write_response(out_, s.response);
-      expect(step::auth, 0);
-      barrier_outstanding_ = true;
-      return;
-    }
-    if (r.code() == 235 && a.error == errc::ok) {
-      const sasl::client_step s = a.engine->success();
-      if (s.state == sasl::client_step::status::done) {
-        authenticated_ = true;
-        auth_.reset();  // the credentials are not kept past their use
-        push(reply_event(client_event_type::authenticated, r));
-        after_hello();
-        return;
-      }
-      a.error = s.error;  // the server did not prove itself
-    }
-    const errc e = a.error != errc::ok ? a.error : errc::sasl_auth_failed;
-    auth_.reset();
-    client_event ev = reply_event(client_event_type::error, r);
-    ev.error = e;
-    push(ev);
-    command c;
-    c.kind = verb::quit;
-    queue(c, step::quit, 0);
-  }
-
-  void on_reply(const reply& r) {
-    if (outstanding_.empty()) return fatal(errc::unexpected_reply, reply_offset_);
-    // A reply to a command not yet written in full was not caused by it:
-    // injected, or an unsolicited line that would shift every later reply
-    // onto the wrong command (DESIGN: pipelining bookkeeping).
-    if (out_.written() < outstanding_.front().written_at) return fatal(errc::unexpected_reply, reply_offset_);
-    const pending p = outstanding_.front();
-    outstanding_.pop_front();
-    if (outstanding_.empty()) barrier_outstanding_ = false;
-    const std::uint16_t code = r.code();
-    if (code == 421 && p.what != step::quit) {
-      // The server is closing the session (RFC 5321 3.8).
-      push(reply_event(client_event_type::error, r));
-      events_.back().error = errc::unexpected_reply;
-      push(event(client_event_type::closed));
-      state_ = state::closed;
-      return;
-    }
-    switch (p.what) {
-      case step::greeting:
-        if (code != 220) {
-          push(reply_event(client_event_type::error, r));
-          events_.back().error = errc::unexpected_reply;
-          command c;
-          c.kind = verb::quit;
-          queue(c, step::quit, 0);
-          break;
-        }
-        send_hello();
-        break;
-      case step::ehlo:
-        if (code == 250) {
-          capabilities caps;
-          if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::malformed_reply, reply_offset_);
-          caps_ = std::move(caps);
-          after_hello();
-        } else if (code >= 500 && !lmtp_) {
-          command c;  // an old server: HELO, and no extensions
-          c.kind = verb::helo;
-          c.argument = hostname_;
-          queue(c, step::helo, 0);
-        } else {
-          refuse_session(errc::unexpected_reply);
-        }
-        break;
-      case step::helo:
-        if (code != 250) return refuse_session(errc::unexpected_reply);
-        caps_ = capabilities{};
-        after_hello();
-        break;
-      case step::starttls:
-        if (code == 220) {
-          // Nothing may follow the 220 before TLS: bytes already here were
-          // injected (or the server misbehaves). Never parse them.
-          if (!in_.empty()) return fatal(errc::data_after_starttls, in_.offset());
-          state_ = state::tls_switch;
-          push(reply_event(client_event_type::starttls, r));
-          break;
-        }
-        if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
-        caps_.starttls = false;  // opportunistic: carry on in plain text
-        after_hello();
-        break;
-      case step::auth: auth_reply(r); break;
-      case step::mail:
-        push(reply_event(client_event_type::mail, r));  // pipelined RCPT/DATA replies still follow
-        break;
-      case step::rcpt:
-        if (code >= 200 && code < 300) ++accepted_;
-        push(reply_event(client_event_type::rcpt, r, p.index));
-        break;
-      case step::data:
-        if (code == 354) {
-          body_open_ = true;
-          push(reply_event(client_event_type::body, r));
-        } else {
-          push(reply_event(client_event_type::message, r));
-          end_transaction();
-        }
-        break;
-      case step::bdat: break;  // a refused chunk fails the message: its reply says so
-      case step::message:
-        if (lmtp_) {
-          // One reply per accepted recipient (RFC 2033 4.2).
-          push(reply_event(client_event_type::message, r, lmtp_index_));
-          if (++lmtp_index_ < accepted_) {
-            // The data is written already (it was answered): no wait.
-            outstanding_.push_back({step::message, lmtp_index_, 0});
-            return;
-          }
-        } else {
-          push(reply_event(client_event_type::message, r));
-        }
-        lmtp_index_ = 0;
-        end_transaction();
-        break;
-      case step::rset: push(reply_event(client_event_type::reset, r)); break;
-      case step::quit:
-        push(reply_event(client_event_type::closed, r));
-        break;
-    }
-    flush_queue();
-  }
+  void send_hello();
+  void after_hello();
+  void refuse_session(errc e);
+  void start_auth();
+  void auth_reply(const reply& r);
+  void on_reply(const reply& r);
 
   // The credentials and the SASL engine: from construction (when AUTH is
   // configured) until AUTH is over, then dropped. An idle session carries
@@ -766,6 +308,519 @@ class client {
   std::uint64_t reply_offset_ = 0;  // of the first line of the reply being read
   bool eof_ = false;
 };
+
+// -- client: definitions, in the order declared ------------------------------
+
+inline client::client(client_options o)
+    : hostname_(std::move(o.hostname)),
+      in_(o.max_buffered),
+      lines_(line_options::with_max_length(o.replies.max_line_length)),
+      replies_(o.replies),
+      writer_(o.bare_line_ends),
+      max_pending_output_(o.max_pending_output) {
+  tls_policy_ = o.tls;
+  bare_line_ends_ = o.bare_line_ends;
+  lmtp_ = o.lmtp;
+  use_pipelining_ = o.use_pipelining;
+  use_chunking_ = o.use_chunking;
+  tls_ = o.tls == tls_policy::implicit;
+  if (!o.username.empty() || !o.token.empty()) {
+    auth_ = std::make_unique<auth_state>();
+    auth_->username = std::move(o.username);
+    auth_->password = std::move(o.password);
+    auth_->authzid = std::move(o.authzid);
+    auth_->token = std::move(o.token);
+    auth_->nonce = std::move(o.nonce);
+    auth_->policy = o.auth_policy;
+    auth_->mechanism = o.mechanism;
+  }
+  outstanding_.push_back({step::greeting, 0});
+}
+
+inline std::size_t client::feed(std::string_view bytes) {
+  if (state_ == state::closed || state_ == state::tls_switch || eof_) return 0;
+  return in_.feed(bytes);
+}
+
+inline errc client::take_unconsumed(std::string_view& out) noexcept {
+  return take_after_switch(in_, state_ == state::tls_switch, out);
+}
+
+inline client_event client::next() {
+  for (;;) {
+    if (!events_.empty()) {
+      client_event e = events_.front();
+      events_.pop_front();
+      if (e.type == client_event_type::closed) state_ = state::closed;
+      return e;
+    }
+    if (state_ == state::closed) return event(client_event_type::closed);
+    if (out_.size() >= max_pending_output_) return event(client_event_type::write_output);
+    if (state_ == state::tls_switch) return starved();
+    const line_result l = lines_.next(in_);
+    if (l.state == line_result::status::need_more) return starved();
+    if (l.state == line_result::status::error) {
+      fatal(l.error, l.offset);
+      continue;
+    }
+    if (!replies_.in_reply()) reply_offset_ = l.offset;
+    const reply_result r = replies_.feed_line(l.text);
+    if (r.state == reply_result::status::need_more) continue;
+    if (r.state == reply_result::status::error) {
+      fatal(r.error, l.offset);
+      continue;
+    }
+    on_reply(replies_.get());
+  }
+}
+
+inline errc client::tls_established() {
+  if (state_ != state::tls_switch) return errc::invalid_state;
+  tls_ = true;
+  state_ = state::setup;
+  caps_ = capabilities{};
+  send_hello();
+  return errc::ok;
+}
+
+inline void client::set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
+  if (!auth_) return;
+  auth_->binding_kind = t;
+  auth_->binding_data = std::string(data);
+}
+
+inline errc client::mail(const path& from, mail_parameters params) {
+  if (state_ != state::ready || in_transaction_) return errc::invalid_state;
+  if (needs_utf8(from)) params.smtputf8 = true;
+  if (params.smtputf8 && !caps_.smtputf8) return errc::extension_missing;
+  if (params.body == body_type::eight_bit_mime && !caps_.eightbitmime) return errc::extension_missing;
+  if (params.body == body_type::binary_mime && !(caps_.binarymime && caps_.chunking && use_chunking_)) {
+    return errc::extension_missing;
+  }
+  if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
+    return errc::message_too_big;
+  }
+  command c;
+  c.kind = verb::mail;
+  c.address = from;
+  c.mail = params;
+  const errc e = queue(c, step::mail, 0);
+  if (e != errc::ok) return e;
+  in_transaction_ = true;
+  smtputf8_ = params.smtputf8;
+  rcpts_ = 0;
+  accepted_ = 0;
+  return errc::ok;
+}
+
+inline errc client::rcpt(const path& to, rcpt_parameters params) {
+  if (state_ != state::ready || !in_transaction_ || body_started_) return errc::invalid_state;
+  if (needs_utf8(to) && !smtputf8_) return errc::extension_missing;
+  command c;
+  c.kind = verb::rcpt;
+  c.address = to;
+  c.rcpt = params;
+  const errc e = queue(c, step::rcpt, rcpts_);
+  if (e == errc::ok) ++rcpts_;
+  return e;
+}
+
+inline errc client::data() {
+  if (state_ != state::ready || !in_transaction_ || body_started_ || rcpts_ == 0) return errc::invalid_state;
+  body_started_ = true;
+  chunking_ = caps_.chunking && use_chunking_;
+  writer_ = dot_writer(bare_line_ends_, !chunking_);
+  if (chunking_) {
+    body_open_ = true;
+    push(event(client_event_type::body));
+    return errc::ok;
+  }
+  command c;
+  c.kind = verb::data;
+  return queue(c, step::data, 0);
+}
+
+inline errc client::write_body(std::string_view chunk) {
+  if (!body_open_) return errc::invalid_state;
+  if (!chunking_) return writer_.write(chunk, out_);
+  output_queue piece;
+  if (const errc e = writer_.write(chunk, piece); e != errc::ok) return e;
+  if (piece.empty()) return errc::ok;
+  return queue_bdat(piece.pending(), false);
+}
+
+inline errc client::end_body() {
+  if (!body_open_) return errc::invalid_state;
+  body_open_ = false;
+  if (!chunking_) {
+    writer_.finish(out_);
+    expect(step::message, 0);
+    return errc::ok;
+  }
+  output_queue piece;
+  writer_.finish_unstuffed(piece);
+  return queue_bdat(piece.pending(), true);
+}
+
+inline errc client::rset() {
+  if (state_ != state::ready || body_open_) return errc::invalid_state;
+  command c;
+  c.kind = verb::rset;
+  const errc e = queue(c, step::rset, 0);
+  if (e == errc::ok) end_transaction();
+  return e;
+}
+
+inline errc client::quit() {
+  if (state_ == state::closed || body_open_) return errc::invalid_state;
+  command c;
+  c.kind = verb::quit;
+  return queue(c, step::quit, 0);
+}
+
+inline client_event client::event(client_event_type k) {
+  client_event e;
+  e.type = k;
+  return e;
+}
+
+inline void client::push(client_event e) {
+  events_.push_back(e);
+}
+
+inline bool client::needs_utf8(const path& p) noexcept {
+  return ascii::has_8bit(p.local_part) || ascii::has_8bit(p.domain);
+}
+
+// Serialises `c` and sends it now or after the replies it must wait for.
+inline errc client::queue(const command& c, step what, std::size_t index) {
+  const bool barrier = what == step::data || what == step::quit || what == step::ehlo ||
+                       what == step::helo || what == step::starttls || what == step::auth;
+  return send_or_hold(c, {}, what, index, barrier);
+}
+
+inline errc client::queue_bdat(std::string_view payload, bool last) {
+  command c;
+  c.kind = verb::bdat;
+  c.chunk_size = payload.size();
+  c.last = last;
+  return send_or_hold(c, payload, last ? step::message : step::bdat, 0, false);
+}
+
+// RFC 2920: with PIPELINING, commands go out without waiting, except
+// after a barrier (DATA, EHLO, STARTTLS, AUTH, QUIT); without it, one at
+// a time.
+inline bool client::may_send() const noexcept {
+  return outstanding_.empty() || (caps_.pipelining && use_pipelining_ && !barrier_outstanding_);
+}
+
+// Writes the command (and a BDAT payload) straight into the output when
+// nothing is held and it may go now; otherwise behind the held commands.
+inline errc client::send_or_hold(const command& c, std::string_view payload, step what, std::size_t index,
+                                 bool barrier) {
+  flush_queue();
+  const bool now = queued_.empty() && may_send();
+  output_queue& to = now ? out_ : held_;
+  const std::size_t before = to.size();
+  if (const errc e = write_command(to, c); e != errc::ok) return e;
+  to.append(payload);
+  if (now) {
+    expect(what, index);
+    barrier_outstanding_ = barrier;
+    return errc::ok;
+  }
+  queued q;
+  q.what = what;
+  q.barrier = barrier;
+  q.index = index;
+  q.length = to.size() - before;
+  queued_.push_back(q);
+  return errc::ok;
+}
+
+inline void client::flush_queue() {
+  while (!queued_.empty() && may_send()) {
+    const queued q = queued_.front();
+    queued_.pop_front();
+    out_.append(held_.pending().substr(0, q.length));
+    held_.consume(q.length);
+    expect(q.what, q.index);
+    barrier_outstanding_ = q.barrier;
+  }
+}
+
+// The reply to what was just written into out_ is awaited.
+inline void client::expect(step what, std::size_t index) {
+  outstanding_.push_back({what, index, out_.written() + out_.size()});
+}
+
+inline void client::fatal(errc e, std::uint64_t at) {
+  client_event ev = event(client_event_type::error);
+  ev.error = e;
+  ev.offset = at;
+  push(ev);
+  push(event(client_event_type::closed));
+  state_ = state::closed;
+}
+
+// Nothing more without I/O: the two answers, or the end of the input.
+inline client_event client::starved() {
+  if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
+  // The server closed. Harmless only when nothing was awaited and no
+  // line was cut off (or after QUIT's reply, which closed already).
+  if (!outstanding_.empty() || !in_.empty() || replies_.in_reply() || lines_.discarding()) {
+    fatal(errc::truncated, in_.offset() + in_.size());
+    return next();
+  }
+  state_ = state::closed;
+  return event(client_event_type::closed);
+}
+
+inline void client::end_transaction() {
+  in_transaction_ = false;
+  body_started_ = false;
+  body_open_ = false;
+  rcpts_ = 0;
+  accepted_ = 0;
+}
+
+inline client_event client::reply_event(client_event_type k, const reply& r, std::size_t index) {
+  client_event e = event(k);
+  e.code = r.code();
+  e.status = r.status();
+  e.text = r.size() > 0 ? r.text(0) : std::string_view{};
+  e.index = index;
+  return e;
+}
+
+inline void client::send_hello() {
+  command c;
+  c.kind = lmtp_ ? verb::lhlo : verb::ehlo;
+  c.argument = hostname_;
+  if (queue(c, step::ehlo, 0) != errc::ok) fatal(errc::invalid_argument, 0);
+}
+
+// After EHLO (or HELO): STARTTLS, then AUTH, then ready.
+inline void client::after_hello() {
+  if (!tls_ && tls_policy_ != tls_policy::none) {
+    if (caps_.starttls) {
+      command c;
+      c.kind = verb::starttls;
+      if (queue(c, step::starttls, 0) != errc::ok) fatal(errc::invalid_argument, 0);
+      return;
+    }
+    if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
+  }
+  if (auth_ && !authenticated_) return start_auth();
+  state_ = state::ready;
+  push(event(client_event_type::ready));
+}
+
+// Gives up politely: the error, then QUIT.
+inline void client::refuse_session(errc e) {
+  client_event ev = event(client_event_type::error);
+  ev.error = e;
+  push(ev);
+  command c;
+  c.kind = verb::quit;
+  queue(c, step::quit, 0);
+}
+
+inline void client::start_auth() {
+  auth_state& a = *auth_;
+  sasl::client_policy p = a.policy;
+  p.tls = tls_;
+  p.have_password = !a.password.empty();
+  p.have_token = !a.token.empty();
+  p.have_channel_binding = !a.binding_data.empty();
+  p.have_nonce = !a.nonce.empty();
+  if (a.mechanism) {
+    // A mechanism the caller names still obeys the policy: PLAIN or
+    // LOGIN without TLS would hand the password to whoever stripped
+    // STARTTLS from the EHLO reply.
+    p.allowed = sasl::mechanism_set{};
+    p.allowed.insert(*a.mechanism);
+    p.use_external = p.use_external || *a.mechanism == sasl::mechanism::external;
+    p.use_anonymous = p.use_anonymous || *a.mechanism == sasl::mechanism::anonymous;
+  }
+  const std::optional<sasl::mechanism> m = sasl::choose(caps_.auth_mechanisms, p);
+  if (!m) {
+    // Nothing usable: none offered, or only cleartext ones without TLS.
+    sasl::client_policy clear = p;
+    clear.allow_cleartext_password = true;
+    return refuse_session(sasl::choose(caps_.auth_mechanisms, clear) ? errc::sasl_insecure
+                                                                      : errc::sasl_unknown_mechanism);
+  }
+  sasl::client_credentials cred;
+  cred.username = a.username;
+  cred.password = a.password;
+  cred.authzid = a.authzid;
+  cred.token = a.token;
+  cred.nonce = a.nonce;
+  cred.host = hostname_;
+  if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
+  a.engine.emplace(*m, cred);
+  used_mechanism_ = *m;
+  const sasl::client_step s = a.engine->start(true);
+  if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
+  command c;
+  c.kind = verb::auth;
+  c.mechanism = *m;
+  std::string ir;
+  if (s.state == sasl::client_step::status::respond) {
+    ir = base64::encode(s.response);
+    c.initial_response = std::string_view(ir);  // "" is written as "="
+  }
+  if (queue(c, step::auth, 0) != errc::ok) refuse_session(errc::invalid_argument);
+}
+
+inline void client::auth_reply(const reply& r) {
+  auth_state& a = *auth_;
+  if (r.code() == 334) {
+    std::string challenge;
+    const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
+    sasl::client_step s;
+    if (!sasl::read_challenge(text, challenge)) {
+      s.state = sasl::client_step::status::failed;
+      s.error = errc::sasl_malformed;
+    } else {
+      s = a.engine->challenge(challenge);
+    }
+    if (s.state == sasl::client_step::status::failed) {
+      sasl::write_cancel(out_);  // RFC 4954 4; the server answers 501
+      expect(step::auth, 0);
+      a.error = s.error;
+      return;
+    }
+    sasl::write_response(out_, s.response);
+    expect(step::auth, 0);
+    barrier_outstanding_ = true;
+    return;
+  }
+  if (r.code() == 235 && a.error == errc::ok) {
+    const sasl::client_step s = a.engine->success();
+    if (s.state == sasl::client_step::status::done) {
+      authenticated_ = true;
+      auth_.reset();  // the credentials are not kept past their use
+      push(reply_event(client_event_type::authenticated, r));
+      after_hello();
+      return;
+    }
+    a.error = s.error;  // the server did not prove itself
+  }
+  const errc e = a.error != errc::ok ? a.error : errc::sasl_auth_failed;
+  auth_.reset();
+  client_event ev = reply_event(client_event_type::error, r);
+  ev.error = e;
+  push(ev);
+  command c;
+  c.kind = verb::quit;
+  queue(c, step::quit, 0);
+}
+
+inline void client::on_reply(const reply& r) {
+  if (outstanding_.empty()) return fatal(errc::unexpected_reply, reply_offset_);
+  // A reply to a command not yet written in full was not caused by it:
+  // injected, or an unsolicited line that would shift every later reply
+  // onto the wrong command (DESIGN: pipelining bookkeeping).
+  if (out_.written() < outstanding_.front().written_at) return fatal(errc::unexpected_reply, reply_offset_);
+  const pending p = outstanding_.front();
+  outstanding_.pop_front();
+  if (outstanding_.empty()) barrier_outstanding_ = false;
+  const std::uint16_t code = r.code();
+  if (code == 421 && p.what != step::quit) {
+    // The server is closing the session (RFC 5321 3.8).
+    push(reply_event(client_event_type::error, r));
+    events_.back().error = errc::unexpected_reply;
+    push(event(client_event_type::closed));
+    state_ = state::closed;
+    return;
+  }
+  switch (p.what) {
+    case step::greeting:
+      if (code != 220) {
+        push(reply_event(client_event_type::error, r));
+        events_.back().error = errc::unexpected_reply;
+        command c;
+        c.kind = verb::quit;
+        queue(c, step::quit, 0);
+        break;
+      }
+      send_hello();
+      break;
+    case step::ehlo:
+      if (code == 250) {
+        capabilities caps;
+        if (parse_ehlo_reply(r, caps) != errc::ok) return fatal(errc::malformed_reply, reply_offset_);
+        caps_ = std::move(caps);
+        after_hello();
+      } else if (code >= 500 && !lmtp_) {
+        command c;  // an old server: HELO, and no extensions
+        c.kind = verb::helo;
+        c.argument = hostname_;
+        queue(c, step::helo, 0);
+      } else {
+        refuse_session(errc::unexpected_reply);
+      }
+      break;
+    case step::helo:
+      if (code != 250) return refuse_session(errc::unexpected_reply);
+      caps_ = capabilities{};
+      after_hello();
+      break;
+    case step::starttls:
+      if (code == 220) {
+        // Nothing may follow the 220 before TLS: bytes already here were
+        // injected (or the server misbehaves). Never parse them.
+        if (!in_.empty()) return fatal(errc::data_after_starttls, in_.offset());
+        state_ = state::tls_switch;
+        push(reply_event(client_event_type::starttls, r));
+        break;
+      }
+      if (tls_policy_ == tls_policy::required) return refuse_session(errc::tls_unavailable);
+      caps_.starttls = false;  // opportunistic: carry on in plain text
+      after_hello();
+      break;
+    case step::auth: auth_reply(r); break;
+    case step::mail:
+      push(reply_event(client_event_type::mail, r));  // pipelined RCPT/DATA replies still follow
+      break;
+    case step::rcpt:
+      if (code >= 200 && code < 300) ++accepted_;
+      push(reply_event(client_event_type::rcpt, r, p.index));
+      break;
+    case step::data:
+      if (code == 354) {
+        body_open_ = true;
+        push(reply_event(client_event_type::body, r));
+      } else {
+        push(reply_event(client_event_type::message, r));
+        end_transaction();
+      }
+      break;
+    case step::bdat: break;  // a refused chunk fails the message: its reply says so
+    case step::message:
+      if (lmtp_) {
+        // One reply per accepted recipient (RFC 2033 4.2).
+        push(reply_event(client_event_type::message, r, lmtp_index_));
+        if (++lmtp_index_ < accepted_) {
+          // The data is written already (it was answered): no wait.
+          outstanding_.push_back({step::message, lmtp_index_, 0});
+          return;
+        }
+      } else {
+        push(reply_event(client_event_type::message, r));
+      }
+      lmtp_index_ = 0;
+      end_transaction();
+      break;
+    case step::rset: push(reply_event(client_event_type::reset, r)); break;
+    case step::quit:
+      push(reply_event(client_event_type::closed, r));
+      break;
+  }
+  flush_queue();
+}
 
 }  // namespace smtp
 }  // namespace v0

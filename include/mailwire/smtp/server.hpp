@@ -166,27 +166,14 @@ struct server_event {
 
 class server {
  public:
-  explicit server(server_options o = {})
-      : options_(std::move(o)),
-        in_(options_.max_buffered),
-        lines_(line_options::with_max_length(options_.max_command_line)),
-        data_(data_for(options_)),
-        bdat_rules_(options_.data),
-        errors_(options_.max_errors),
-        auth_failures_(options_.max_auth_failures) {
-    tls_ = options_.tls_active;
-    reply(220, std::nullopt, options_.hostname + (options_.lmtp ? " LMTP" : " ESMTP") + " ready");
-  }
+  explicit server(server_options o = {});
 
   // -- input and output ---------------------------------------------------
 
   /// Takes bytes the client sent; returns how many fit under max_buffered
   /// (call next() until need_more, then feed the rest). Takes nothing while
   /// waiting for TLS, after finish(), or after close.
-  std::size_t feed(std::string_view bytes) {
-    if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
-    return in_.feed(bytes);
-  }
+  std::size_t feed(std::string_view bytes);
   /// The client closed its side. What was fed is still processed; then a
   /// command line, DATA or BDAT chunk or AUTH exchange left unfinished
   /// gives an error event (errc::truncated, at the end of the input: the
@@ -207,99 +194,13 @@ class server {
   /// "nothing more until the caller does I/O": need_more only when no
   /// output is pending, write_output when output is pending (and, past
   /// max_pending_output, before any more input is parsed).
-  server_event next() {
-    for (;;) {
-      // An event an action produced (an AUTH step that needs the
-      // application, its success, a closing error) comes first.
-      if (queued_ != server_event_type::need_more) return take_queued();
-      if (awaiting_ != awaiting::nothing) return event(server_event_type::paused);
-      if (state_ != state::closed && out_.size() >= options_.max_pending_output) {
-        return event(server_event_type::write_output);
-      }
-      switch (state_) {
-        case state::closed: return event(server_event_type::closed);
-        case state::tls_switch: return starved();
-        case state::data: {
-          const dot_event d = data_.next(in_);
-          if (d.type == dot_event_type::need_more) return starved();
-          if (d.type == dot_event_type::chunk) return chunk(d.bytes, d.size);
-          return message_end(d.size, d.error, d.error_offset);
-        }
-        case state::bdat: {
-          if (bdat_left_ == 0) {
-            if (const auto e = bdat_chunk_done()) return *e;
-            continue;
-          }
-          if (in_.empty()) return starved();
-          const std::uint64_t at = in_.offset();
-          std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
-          bdat_left_ -= piece.size();
-          if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
-          if (!binarymime_) piece = check_bdat_lines(piece, at);
-          if (bdat_refused_ != errc::ok && piece.empty()) continue;
-          if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
-            // Exactly up to the limit, whatever the split; the rest is consumed.
-            bdat_refused_ = errc::message_too_big;
-            piece = piece.substr(0, static_cast<std::size_t>(options_.max_message_size - size_));
-            if (piece.empty()) continue;
-          }
-          size_ += piece.size();
-          return chunk(piece, size_);
-        }
-        case state::auth: {
-          const line_result l = auth_->lines.next(in_);
-          if (l.state == line_result::status::need_more) return starved();
-          if (l.state == line_result::status::error) {
-            end_auth();
-            return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
-          }
-          auth_response(l.text);
-          continue;
-        }
-        case state::command: {
-          const line_result l = lines_.next(in_);
-          if (l.state == line_result::status::need_more) return starved();
-          if (l.state == line_result::status::error) {
-            if (l.error == errc::line_too_long) {
-              return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Line too long");
-            }
-            return protocol_error(l.error, l.offset, 500, {5, 5, 2}, "Bare CR or LF in command");
-          }
-          line_offset_ = l.offset;
-          if (const auto e = dispatch(l.text)) return *e;
-          continue;
-        }
-      }
-    }
-  }
+  server_event next();
 
   // -- actions ------------------------------------------------------------
 
   /// Yes to mail, rcpt, message (SMTP), or an auth_check for a password,
   /// token, EXTERNAL or ANONYMOUS.
-  errc accept() {
-    // The replies here are fixed texts: they cannot fail, so the state
-    // changes before them.
-    switch (awaiting_) {
-      case awaiting::mail:
-        awaiting_ = awaiting::nothing;
-        in_transaction_ = true;
-        return reply(250, status(2, 1, 0), "Sender ok");
-      case awaiting::rcpt:
-        awaiting_ = awaiting::nothing;
-        ++recipients_;
-        return reply(250, status(2, 1, 5), "Recipient ok");
-      case awaiting::message:
-        if (options_.lmtp) return errc::invalid_state;  // reply_recipient() per recipient
-        awaiting_ = awaiting::nothing;
-        end_transaction();
-        return reply(250, status(2, 0, 0), "Message accepted");
-      case awaiting::auth_check: return sasl_step(auth_->engine->accept());
-      case awaiting::nothing:
-      case awaiting::auth_start: break;
-    }
-    return errc::invalid_state;
-  }
+  errc accept();
 
   /// No, with the reply to send (code 4xx or 5xx; `text` one line of
   /// printable text). For auth_start and auth_check the reply ends the AUTH
@@ -308,38 +209,11 @@ class server {
   /// (CR, LF or another control character in `text`, a bad code) is
   /// errc::invalid_argument and changes nothing: the event still awaits
   /// its answer.
-  errc reject(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
-    if (code < 400 || code > 599) return errc::invalid_argument;
-    if (awaiting_ == awaiting::nothing || (awaiting_ == awaiting::message && options_.lmtp)) {
-      return errc::invalid_state;
-    }
-    if (const errc e = reply(code, st, text); e != errc::ok) return e;
-    const awaiting was = awaiting_;
-    awaiting_ = awaiting::nothing;
-    switch (was) {
-      case awaiting::message: end_transaction(); break;
-      case awaiting::auth_check: end_auth(); count_auth_failure(); break;
-      case awaiting::auth_start: end_auth(); break;
-      case awaiting::mail:
-      case awaiting::rcpt:
-      case awaiting::nothing: break;
-    }
-    return errc::ok;
-  }
+  errc reject(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text);
 
   /// LMTP: the reply for the next accepted recipient, in RCPT order. After
   /// the last one the session goes on.
-  errc reply_recipient(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
-    if (awaiting_ != awaiting::message || !options_.lmtp || lmtp_left_ == 0) return errc::invalid_state;
-    if (code < 200 || code > 599) return errc::invalid_argument;
-    const errc e = reply(code, st, text);
-    if (e != errc::ok) return e;
-    if (--lmtp_left_ == 0) {
-      awaiting_ = awaiting::nothing;
-      end_transaction();
-    }
-    return errc::ok;
-  }
+  errc reply_recipient(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text);
 
   /// Answers auth_start: start the exchange with `nonce` (fresh random
   /// printable ASCII without ',', for SCRAM and CRAM-MD5; may be empty for
@@ -349,45 +223,15 @@ class server {
   /// application's mistake, not the client's: errc::sasl_missing_nonce (or
   /// sasl_invalid_field, sasl_channel_binding_mismatch), and nothing
   /// changes (the auth_start still awaits its answer).
-  errc auth_begin(std::string_view nonce, sasl::channel_binding binding = {}) {
-    if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
-    sasl::server_options so;
-    so.nonce = nonce;
-    so.hostname = options_.hostname;
-    so.binding = binding;
-    so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
-                         offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
-    so.max_response = options_.max_auth_line;
-    auth_->engine.emplace(auth_mechanism_, so);
-    if (const errc e = auth_->engine->servable(); e != errc::ok) {
-      auth_->engine.reset();
-      return e;
-    }
-    awaiting_ = awaiting::nothing;
-    state_ = state::auth;
-    if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
-    std::string decoded;
-    if (!decode_auth(*auth_->initial, decoded)) return errc::ok;
-    auth_->initial.reset();
-    return sasl_step(auth_->engine->start(std::string_view(decoded)));
-  }
+  errc auth_begin(std::string_view nonce, sasl::channel_binding binding = {});
 
   /// Answers auth_check for CRAM-MD5 (the user's shared secret) or SCRAM
   /// (the user's stored keys; for an unknown user give decoy keys).
-  errc auth_provide_secret(std::string_view secret) {
-    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(auth_->engine->provide_secret(secret));
-  }
-  errc auth_provide_scram(const sasl::scram_keys& keys) {
-    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(auth_->engine->provide_scram(keys));
-  }
+  errc auth_provide_secret(std::string_view secret);
+  errc auth_provide_scram(const sasl::scram_keys& keys);
   /// Answers auth_check for a bearer token with its JSON error (RFC 7628
   /// 3.2.2): sent as a challenge, then the exchange fails.
-  errc auth_reject_token(std::string_view error_json) {
-    if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-    return sasl_step(auth_->engine->reject(error_json));
-  }
+  errc auth_reject_token(std::string_view error_json);
 
   /// After the starttls event (and until tls_established()): sets `out` to
   /// the bytes that arrived after the STARTTLS command (the start of the
@@ -395,23 +239,11 @@ class server {
   /// removes them: give them to the TLS engine. `out` is valid until the
   /// next non-const call. In any other state it is errc::invalid_state and
   /// takes nothing (pipelined commands are never lost).
-  errc take_unconsumed(std::string_view& out) noexcept {
-    return take_after_switch(in_, state_ == state::tls_switch, out);
-  }
+  errc take_unconsumed(std::string_view& out) noexcept;
 
   /// The TLS handshake finished: the session starts over (RFC 3207 4.2:
   /// the client must EHLO again; nothing learnt before TLS is kept).
-  errc tls_established() {
-    if (state_ != state::tls_switch) return errc::invalid_state;
-    tls_ = true;
-    state_ = state::command;
-    hello_ = false;
-    hello_extended_ = false;
-    authenticated_ = false;
-    auth_user_.clear();
-    end_transaction();
-    return errc::ok;
-  }
+  errc tls_established();
 
   /// The authenticated user (empty when not authenticated).
   std::string_view auth_user() const noexcept { return auth_user_; }
@@ -426,458 +258,43 @@ class server {
   enum class state : std::uint8_t { command, data, bdat, auth, tls_switch, closed };
   enum class awaiting : std::uint8_t { nothing, mail, rcpt, message, auth_start, auth_check };
 
-  static dot_options data_for(const server_options& o) {
-    dot_options d = o.data;
-    d.max_size = o.max_message_size;
-    return d;
-  }
-  static std::optional<enhanced_status> status(std::uint8_t c, std::uint16_t s, std::uint16_t d) {
-    return enhanced_status{c, s, d};
-  }
+  static dot_options data_for(const server_options& o);
+  static std::optional<enhanced_status> status(std::uint8_t c, std::uint16_t s, std::uint16_t d);
+  server_event event(server_event_type k) const;
+  errc reply(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text);
 
-  server_event event(server_event_type k) const {
-    server_event e;
-    e.type = k;
-    return e;
-  }
+  server_event starved();
+  server_event end_of_input();
+  void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
+  server_event take_queued();
 
-  errc reply(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
-    if (!options_.enhancedstatuscodes || !hello_extended_) st.reset();
-    return write_reply(out_, code, st, &text, 1);
-  }
-
-  // Nothing more without I/O: the two answers, or the end of the input.
-  server_event starved() {
-    if (eof_) return end_of_input();
-    return event(out_.empty() ? server_event_type::need_more : server_event_type::write_output);
-  }
-
-  // finish() and every byte processed: close, saying whether the client
-  // left something unfinished (a partial line, DATA, a BDAT chunk, AUTH).
-  server_event end_of_input() {
-    const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::data ||
-                            state_ == state::bdat || state_ == state::auth;
-    const std::uint64_t at = in_.offset() + in_.size();
-    auth_.reset();
-    state_ = state::closed;
-    if (!unfinished) return event(server_event_type::closed);
-    server_event e = event(server_event_type::error);
-    e.error = errc::truncated;
-    e.offset = at;
-    return e;
-  }
-
-  void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0) {
-    queued_ = t;
-    queued_error_ = e;
-    queued_offset_ = at;
-  }
-  server_event take_queued() {
-    server_event e = event(queued_);
-    queued_ = server_event_type::need_more;
-    switch (e.type) {
-      case server_event_type::auth_check:
-        e.auth = &auth_->engine->request();
-        e.mechanism = auth_mechanism_;
-        break;
-      case server_event_type::authenticated:
-        e.auth_user = auth_user_;
-        e.mechanism = auth_mechanism_;
-        break;
-      default:
-        e.error = queued_error_;
-        e.offset = queued_offset_;
-        break;
-    }
-    return e;
-  }
-
-  // Says goodbye (421) and closes, with an error event saying why.
-  void close_with(errc why, std::uint64_t at, std::string_view text) {
-    reply(421, status(4, 7, 0), options_.hostname + " " + std::string(text));
-    state_ = state::closed;
-    auth_.reset();
-    queue_event(server_event_type::error, why, at);
-  }
-  void count_error(std::uint64_t at) {
-    if (errors_.add()) {
-      close_with(errc::too_many_errors, at, "Too many errors, closing connection");
-    }
-  }
-  void count_auth_failure() {
-    if (auth_failures_.add()) {
-      close_with(errc::too_many_auth_failures, in_.offset(), "Too many authentication failures, closing connection");
-    }
-  }
-  void end_auth() {
-    auth_.reset();
-    state_ = state::command;
-  }
-
-  // A bad command or line: reply, count it, and close after too many.
+  void close_with(errc why, std::uint64_t at, std::string_view text);
+  void count_error(std::uint64_t at);
+  void count_auth_failure();
+  void end_auth();
   server_event protocol_error(errc e, std::uint64_t at, std::uint16_t code, enhanced_status st,
-                              std::string_view text) {
-    reply(code, st, text);
-    server_event ev = event(server_event_type::error);
-    ev.error = e;
-    ev.offset = at;
-    count_error(at);
-    return ev;
-  }
+                              std::string_view text);
 
-  server_event chunk(std::string_view bytes, std::uint64_t size) {
-    server_event e = event(server_event_type::data_chunk);
-    e.bytes = bytes;
-    e.size = size;
-    return e;
-  }
+  server_event chunk(std::string_view bytes, std::uint64_t size);
+  server_event message_end(std::uint64_t size, errc error, std::uint64_t at);
+  void refuse_data(errc error);
+  std::string_view check_bdat_lines(std::string_view piece, std::uint64_t at);
+  void end_transaction();
 
-  server_event message_end(std::uint64_t size, errc error, std::uint64_t at) {
-    state_ = state::command;
-    server_event e = event(server_event_type::message);
-    e.size = size;
-    e.error = error;
-    e.offset = at;
-    e.recipients = recipients_;
-    if (error == errc::ok) {
-      awaiting_ = awaiting::message;
-      lmtp_left_ = recipients_;
-      return e;
-    }
-    // Refused by the data rules: answered here (one reply for SMTP, one
-    // per recipient for LMTP); the session goes on.
-    const std::size_t n = options_.lmtp ? recipients_ : 1;
-    for (std::size_t i = 0; i < n; ++i) refuse_data(error);
-    end_transaction();
-    return e;
-  }
-
-  // The reply to message data the rules refuse (DATA, or a BDAT chunk).
-  void refuse_data(errc error) {
-    if (error == errc::message_too_big) {
-      reply(552, status(5, 3, 4), "Message too big");
-    } else {
-      reply(550, status(5, 6, 0),
-            error == errc::nul_byte ? "Message refused: NUL in data" : "Message refused: bare CR or LF in data");
-    }
-  }
-
-  // BDAT without BODY=BINARYMIME carries text: the same line rules as DATA
-  // (RFC 3030 3, RFC 5321 2.3.8), with the same leniency flags, or BDAT
-  // would be the way around DATA's smuggling checks. Returns the bytes
-  // before the first offence (all of `piece` when clean); the offence
-  // refuses the message, whose chunks are still consumed exactly.
-  std::string_view check_bdat_lines(std::string_view piece, std::uint64_t at) {
-    const std::uint64_t start = size_;  // the piece's offset in the message
-    const std::uint64_t prev_end = bdat_piece_end_;
-    bdat_piece_end_ = at + piece.size();
-    if (bdat_rules_.check(piece, start) == errc::ok) return piece;
-    const std::uint64_t bad = bdat_rules_.error_offset();
-    bdat_refused_ = bdat_rules_.error();
-    // In the stream: inside this piece, or the CR that ended the last one.
-    bdat_error_offset_ = bad >= start ? at + (bad - start) : prev_end - 1;
-    return piece.substr(0, bad >= start ? static_cast<std::size_t>(bad - start) : 0);
-  }
-
-  void end_transaction() {
-    in_transaction_ = false;
-    recipients_ = 0;
-    size_ = 0;
-    smtputf8_ = false;
-    binarymime_ = false;
-    bdat_refused_ = errc::ok;
-    bdat_rules_.reset();
-    bdat_error_offset_ = 0;
-    bdat_piece_end_ = 0;
-    bdat_started_ = false;
-  }
-
-  // AUTH only over TLS unless allowed; the -PLUS mechanisms only over TLS
-  // in any case (there is nothing to bind to without it).
-  sasl::mechanism_set offered_mechanisms() const {
-    if (!tls_ && !options_.allow_auth_without_tls) return {};
-    sasl::mechanism_set m = options_.auth_mechanisms;
-    if (!tls_) {
-      m.erase(sasl::mechanism::scram_sha_1_plus);
-      m.erase(sasl::mechanism::scram_sha_256_plus);
-    }
-    return m;
-  }
-
-  void write_ehlo() {
-    capabilities c;
-    c.domain = options_.hostname;
-    c.greeting = "Hello";
-    c.pipelining = options_.pipelining;
-    c.eightbitmime = options_.eightbitmime;
-    c.smtputf8 = options_.smtputf8;
-    c.chunking = options_.chunking;
-    c.binarymime = options_.chunking;
-    c.enhancedstatuscodes = options_.enhancedstatuscodes;
-    c.starttls = options_.offer_starttls && !tls_;
-    c.size = true;
-    c.size_limit = options_.max_message_size;  // 0: no fixed maximum (RFC 1870 4)
-    const sasl::mechanism_set m = offered_mechanisms();
-    c.auth = !m.empty();
-    c.auth_mechanisms = m;
-    if (write_ehlo_reply(out_, c) != errc::ok) reply(250, std::nullopt, options_.hostname);
-  }
+  sasl::mechanism_set offered_mechanisms() const;
+  void write_ehlo();
 
   // -- commands -----------------------------------------------------------
+  std::optional<server_event> dispatch(std::string_view line);
+  server_event sequence_error(std::string_view text);
+  std::optional<server_event> bdat_chunk_done();
 
-  std::optional<server_event> dispatch(std::string_view line) {
-    command_options co;
-    co.smtputf8 = options_.smtputf8 && (smtputf8_ || !in_transaction_);
-    co.allow_space_after_colon = options_.allow_space_after_colon;
-    co.allow_repeated_flag_parameters = options_.allow_repeated_flag_parameters;
-    const command_result r = parse_command(line, cmd_, co);
-    if (r.error != errc::ok) {
-      return protocol_error(r.error, line_offset_ + r.offset, r.reply_code, r.status,
-                            r.error == errc::unknown_command ? "Command unrecognized" : "Syntax error");
-    }
-    switch (cmd_.kind) {
-      case verb::helo:
-      case verb::ehlo:
-      case verb::lhlo: {
-        if (options_.lmtp != (cmd_.kind == verb::lhlo)) {
-          return protocol_error(errc::unknown_command, line_offset_, 500, {5, 5, 1},
-                                options_.lmtp ? "LMTP: use LHLO" : "Command unrecognized");
-        }
-        end_transaction();
-        hello_ = true;
-        hello_extended_ = cmd_.kind != verb::helo;
-        if (hello_extended_) {
-          write_ehlo();
-        } else {
-          reply(250, std::nullopt, options_.hostname);
-        }
-        server_event e = event(server_event_type::hello);
-        e.cmd = &cmd_;
-        return e;
-      }
-      case verb::mail: {
-        if (!hello_) return sequence_error("Send EHLO first");
-        if (in_transaction_) return sequence_error("Nested MAIL command");
-        if (options_.require_auth && !authenticated_) {
-          reply(530, status(5, 7, 0), "Authentication required");
-          return std::nullopt;
-        }
-        if (cmd_.mail.size && options_.max_message_size != 0 && *cmd_.mail.size > options_.max_message_size) {
-          reply(552, status(5, 3, 4), "Message size exceeds fixed maximum message size");
-          return std::nullopt;
-        }
-        if (cmd_.mail.smtputf8 && !options_.smtputf8) {
-          return protocol_error(errc::smtp_bad_parameter, line_offset_, 555, {5, 5, 4}, "SMTPUTF8 not offered");
-        }
-        smtputf8_ = cmd_.mail.smtputf8;
-        binarymime_ = cmd_.mail.body == body_type::binary_mime;
-        awaiting_ = awaiting::mail;
-        server_event e = event(server_event_type::mail);
-        e.cmd = &cmd_;
-        return e;
-      }
-      case verb::rcpt: {
-        if (!in_transaction_) return sequence_error("Need MAIL before RCPT");
-        if (recipients_ >= options_.max_recipients) {
-          reply(452, status(4, 5, 3), "Too many recipients");
-          return std::nullopt;
-        }
-        awaiting_ = awaiting::rcpt;
-        server_event e = event(server_event_type::rcpt);
-        e.cmd = &cmd_;
-        return e;
-      }
-      case verb::data: {
-        if (!in_transaction_) return sequence_error("Need MAIL command");
-        if (recipients_ == 0) {
-          reply(554, status(5, 5, 1), "No valid recipients");
-          return std::nullopt;
-        }
-        if (bdat_started_) return sequence_error("DATA after BDAT");
-        // RFC 3030 3: a BINARYMIME message can only go with BDAT.
-        if (binarymime_) return sequence_error("BODY=BINARYMIME requires BDAT");
-        reply(354, std::nullopt, "End data with <CR><LF>.<CR><LF>");
-        state_ = state::data;
-        return std::nullopt;
-      }
-      case verb::bdat: {
-        // The chunk follows the command and is consumed exactly, whatever
-        // becomes of it (RFC 3030 2).
-        bdat_left_ = cmd_.chunk_size;
-        bdat_last_ = cmd_.last;
-        state_ = state::bdat;
-        if (!options_.chunking) {
-          bdat_refused_ = errc::unknown_command;
-        } else if (!hello_extended_ && !options_.allow_bdat_without_ehlo) {
-          bdat_refused_ = errc::extension_missing;  // RFC 3030: an EHLO extension
-        } else if (!in_transaction_ || recipients_ == 0) {
-          bdat_refused_ = errc::invalid_state;
-        }
-        bdat_started_ = true;
-        return std::nullopt;
-      }
-      case verb::rset:
-        end_transaction();
-        reply(250, status(2, 0, 0), "Ok");
-        return std::nullopt;
-      case verb::noop: reply(250, status(2, 0, 0), "Ok"); return std::nullopt;
-      case verb::help: reply(214, status(2, 0, 0), "See RFC 5321"); return std::nullopt;
-      case verb::vrfy:
-        reply(252, status(2, 5, 0), "Cannot VRFY user, but will accept message and attempt delivery");
-        return std::nullopt;
-      case verb::expn:
-      case verb::etrn:
-      case verb::burl: reply(502, status(5, 5, 1), "Command not implemented"); return std::nullopt;
-      case verb::quit:
-        reply(221, status(2, 0, 0), options_.hostname + " Bye");
-        state_ = state::closed;
-        return event(server_event_type::closed);
-      case verb::starttls: {
-        if (!options_.offer_starttls || tls_) {
-          return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
-        }
-        // RFC 3207 4: STARTTLS is an EHLO extension.
-        if (!hello_extended_ && !options_.allow_starttls_without_ehlo) {
-          return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
-        }
-        reply(220, status(2, 0, 0), "Ready to start TLS");
-        state_ = state::tls_switch;  // from here on, nothing is parsed
-        return event(server_event_type::starttls);
-      }
-      case verb::auth: return auth_command();
-    }
-    return std::nullopt;
-  }
-
-  server_event sequence_error(std::string_view text) {
-    return protocol_error(errc::invalid_state, line_offset_, 503, {5, 5, 1}, text);
-  }
-
-  std::optional<server_event> bdat_chunk_done() {
-    state_ = state::command;
-    if (bdat_refused_ == errc::unknown_command) {
-      end_transaction();
-      return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
-    }
-    if (bdat_refused_ == errc::extension_missing) {
-      end_transaction();
-      return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
-    }
-    if (bdat_refused_ == errc::invalid_state) {
-      end_transaction();
-      return sequence_error("Need MAIL and RCPT before BDAT");
-    }
-    if (!bdat_last_) {
-      if (bdat_refused_ == errc::ok) {
-        reply(250, status(2, 0, 0), std::to_string(cmd_.chunk_size) + " octets received");
-      } else {
-        refuse_data(bdat_refused_);  // RFC 3030 2: the transaction has failed
-      }
-      return std::nullopt;
-    }
-    if (bdat_refused_ == errc::ok && !binarymime_ && bdat_rules_.finish() != errc::ok) {
-      bdat_refused_ = bdat_rules_.error();  // a CR at the very end is bare
-      bdat_error_offset_ = bdat_piece_end_ - 1;
-    }
-    return message_end(size_, bdat_refused_, bdat_error_offset_);
-  }
-
-  std::optional<server_event> auth_command() {
-    if (!hello_ || !hello_extended_) return sequence_error("Send EHLO first");
-    if (authenticated_) return sequence_error("Already authenticated");
-    if (in_transaction_) return sequence_error("AUTH not allowed during a mail transaction");
-    if (!cmd_.mechanism || !offered_mechanisms().contains(*cmd_.mechanism)) {
-      return protocol_error(errc::sasl_unknown_mechanism, line_offset_, 504, {5, 5, 4},
-                            "Unrecognized authentication type");
-    }
-    auth_mechanism_ = *cmd_.mechanism;
-    auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line));
-    if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
-    awaiting_ = awaiting::auth_start;
-    server_event e = event(server_event_type::auth_start);
-    e.mechanism = auth_mechanism_;
-    return e;
-  }
-
-  // Decodes the initial response; on bad base64 ends the exchange.
-  bool decode_auth(std::string_view text, std::string& out) {
-    sasl::response_line r = sasl::read_response(text);
-    if (r.state != sasl::response_line::status::message) {
-      bad_auth_data();
-      return false;
-    }
-    out = std::move(r.message);
-    return true;
-  }
-  void bad_auth_data() {
-    end_auth();
-    reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
-    count_error(in_.offset());
-  }
-
-  void auth_response(std::string_view text) {
-    const sasl::response_line r = sasl::read_response(text);
-    if (r.state == sasl::response_line::status::cancel) {  // RFC 4954 4
-      end_auth();
-      reply(501, status(5, 0, 0), "Authentication cancelled");
-      return;
-    }
-    if (auth_->final_pending) {
-      // The client answered the server-final challenge: it must be empty.
-      auth_->final_pending = false;
-      if (text.empty()) {
-        auth_succeeded();
-      } else {
-        end_auth();
-        reply(501, status(5, 5, 2), "Unexpected authentication data");
-      }
-      return;
-    }
-    if (r.state == sasl::response_line::status::malformed) return bad_auth_data();
-    sasl_step(auth_->engine->respond(r.message));
-  }
-
-  // Advances the SASL exchange by one server step and frames it.
-  errc sasl_step(const sasl::server_step& st) {
-    awaiting_ = awaiting::nothing;
-    switch (st.state) {
-      case sasl::server_step::status::challenge:
-        state_ = state::auth;
-        return sasl::write_challenge(out_, "334 ", st.data);
-      case sasl::server_step::status::check:
-        awaiting_ = awaiting::auth_check;
-        queue_event(server_event_type::auth_check);
-        return errc::ok;
-      case sasl::server_step::status::success:
-        if (!st.data.empty()) {
-          // SCRAM's server-final goes as a last challenge (RFC 4954 4).
-          auth_->final_pending = true;
-          state_ = state::auth;
-          return sasl::write_challenge(out_, "334 ", st.data);
-        }
-        auth_succeeded();
-        return errc::ok;
-      case sasl::server_step::status::failure:
-        end_auth();
-        if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
-        if (st.error == errc::sasl_auth_failed) {
-          reply(535, status(5, 7, 8), "Authentication credentials invalid");
-          count_auth_failure();
-          return errc::ok;
-        }
-        return reply(501, status(5, 5, 2), "Malformed authentication data");
-    }
-    return errc::ok;
-  }
-
-  void auth_succeeded() {
-    authenticated_ = true;
-    auth_user_ = std::string(auth_->engine->username());
-    auth_.reset();
-    state_ = state::command;
-    reply(235, status(2, 7, 0), "Authentication successful");
-    queue_event(server_event_type::authenticated);
-  }
+  std::optional<server_event> auth_command();
+  bool decode_auth(std::string_view text, std::string& out);
+  void bad_auth_data();
+  void auth_response(std::string_view text);
+  errc sasl_step(const sasl::server_step& st);
+  void auth_succeeded();
 
   // Only from AUTH to its end: an idle session carries none of it.
   struct auth_session {
@@ -925,6 +342,657 @@ class server {
   bool binarymime_ = false;
   bool eof_ = false;
 };
+
+// -- server: definitions, in the order declared ------------------------------
+
+inline server::server(server_options o)
+    : options_(std::move(o)),
+      in_(options_.max_buffered),
+      lines_(line_options::with_max_length(options_.max_command_line)),
+      data_(data_for(options_)),
+      bdat_rules_(options_.data),
+      errors_(options_.max_errors),
+      auth_failures_(options_.max_auth_failures) {
+  tls_ = options_.tls_active;
+  reply(220, std::nullopt, options_.hostname + (options_.lmtp ? " LMTP" : " ESMTP") + " ready");
+}
+
+inline std::size_t server::feed(std::string_view bytes) {
+  if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
+  return in_.feed(bytes);
+}
+
+inline server_event server::next() {
+  for (;;) {
+    // An event an action produced (an AUTH step that needs the
+    // application, its success, a closing error) comes first.
+    if (queued_ != server_event_type::need_more) return take_queued();
+    if (awaiting_ != awaiting::nothing) return event(server_event_type::paused);
+    if (state_ != state::closed && out_.size() >= options_.max_pending_output) {
+      return event(server_event_type::write_output);
+    }
+    switch (state_) {
+      case state::closed: return event(server_event_type::closed);
+      case state::tls_switch: return starved();
+      case state::data: {
+        const dot_event d = data_.next(in_);
+        if (d.type == dot_event_type::need_more) return starved();
+        if (d.type == dot_event_type::chunk) return chunk(d.bytes, d.size);
+        return message_end(d.size, d.error, d.error_offset);
+      }
+      case state::bdat: {
+        if (bdat_left_ == 0) {
+          if (const auto e = bdat_chunk_done()) return *e;
+          continue;
+        }
+        if (in_.empty()) return starved();
+        const std::uint64_t at = in_.offset();
+        std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
+        bdat_left_ -= piece.size();
+        if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
+        if (!binarymime_) piece = check_bdat_lines(piece, at);
+        if (bdat_refused_ != errc::ok && piece.empty()) continue;
+        if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
+          // Exactly up to the limit, whatever the split; the rest is consumed.
+          bdat_refused_ = errc::message_too_big;
+          piece = piece.substr(0, static_cast<std::size_t>(options_.max_message_size - size_));
+          if (piece.empty()) continue;
+        }
+        size_ += piece.size();
+        return chunk(piece, size_);
+      }
+      case state::auth: {
+        const line_result l = auth_->lines.next(in_);
+        if (l.state == line_result::status::need_more) return starved();
+        if (l.state == line_result::status::error) {
+          end_auth();
+          return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
+        }
+        auth_response(l.text);
+        continue;
+      }
+      case state::command: {
+        const line_result l = lines_.next(in_);
+        if (l.state == line_result::status::need_more) return starved();
+        if (l.state == line_result::status::error) {
+          if (l.error == errc::line_too_long) {
+            return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Line too long");
+          }
+          return protocol_error(l.error, l.offset, 500, {5, 5, 2}, "Bare CR or LF in command");
+        }
+        line_offset_ = l.offset;
+        if (const auto e = dispatch(l.text)) return *e;
+        continue;
+      }
+    }
+  }
+}
+
+inline errc server::accept() {
+  // The replies here are fixed texts: they cannot fail, so the state
+  // changes before them.
+  switch (awaiting_) {
+    case awaiting::mail:
+      awaiting_ = awaiting::nothing;
+      in_transaction_ = true;
+      return reply(250, status(2, 1, 0), "Sender ok");
+    case awaiting::rcpt:
+      awaiting_ = awaiting::nothing;
+      ++recipients_;
+      return reply(250, status(2, 1, 5), "Recipient ok");
+    case awaiting::message:
+      if (options_.lmtp) return errc::invalid_state;  // reply_recipient() per recipient
+      awaiting_ = awaiting::nothing;
+      end_transaction();
+      return reply(250, status(2, 0, 0), "Message accepted");
+    case awaiting::auth_check: return sasl_step(auth_->engine->accept());
+    case awaiting::nothing:
+    case awaiting::auth_start: break;
+  }
+  return errc::invalid_state;
+}
+
+inline errc server::reject(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+  if (code < 400 || code > 599) return errc::invalid_argument;
+  if (awaiting_ == awaiting::nothing || (awaiting_ == awaiting::message && options_.lmtp)) {
+    return errc::invalid_state;
+  }
+  if (const errc e = reply(code, st, text); e != errc::ok) return e;
+  const awaiting was = awaiting_;
+  awaiting_ = awaiting::nothing;
+  switch (was) {
+    case awaiting::message: end_transaction(); break;
+    case awaiting::auth_check: end_auth(); count_auth_failure(); break;
+    case awaiting::auth_start: end_auth(); break;
+    case awaiting::mail:
+    case awaiting::rcpt:
+    case awaiting::nothing: break;
+  }
+  return errc::ok;
+}
+
+inline errc server::reply_recipient(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+  if (awaiting_ != awaiting::message || !options_.lmtp || lmtp_left_ == 0) return errc::invalid_state;
+  if (code < 200 || code > 599) return errc::invalid_argument;
+  const errc e = reply(code, st, text);
+  if (e != errc::ok) return e;
+  if (--lmtp_left_ == 0) {
+    awaiting_ = awaiting::nothing;
+    end_transaction();
+  }
+  return errc::ok;
+}
+
+inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding binding) {
+  if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
+  sasl::server_options so;
+  so.nonce = nonce;
+  so.hostname = options_.hostname;
+  so.binding = binding;
+  so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
+                       offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
+  so.max_response = options_.max_auth_line;
+  auth_->engine.emplace(auth_mechanism_, so);
+  if (const errc e = auth_->engine->servable(); e != errc::ok) {
+    auth_->engine.reset();
+    return e;
+  }
+  awaiting_ = awaiting::nothing;
+  state_ = state::auth;
+  if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
+  std::string decoded;
+  if (!decode_auth(*auth_->initial, decoded)) return errc::ok;
+  auth_->initial.reset();
+  return sasl_step(auth_->engine->start(std::string_view(decoded)));
+}
+
+inline errc server::auth_provide_secret(std::string_view secret) {
+  if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+  return sasl_step(auth_->engine->provide_secret(secret));
+}
+
+inline errc server::auth_provide_scram(const sasl::scram_keys& keys) {
+  if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+  return sasl_step(auth_->engine->provide_scram(keys));
+}
+
+inline errc server::auth_reject_token(std::string_view error_json) {
+  if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
+  return sasl_step(auth_->engine->reject(error_json));
+}
+
+inline errc server::take_unconsumed(std::string_view& out) noexcept {
+  return take_after_switch(in_, state_ == state::tls_switch, out);
+}
+
+inline errc server::tls_established() {
+  if (state_ != state::tls_switch) return errc::invalid_state;
+  tls_ = true;
+  state_ = state::command;
+  hello_ = false;
+  hello_extended_ = false;
+  authenticated_ = false;
+  auth_user_.clear();
+  end_transaction();
+  return errc::ok;
+}
+
+inline dot_options server::data_for(const server_options& o) {
+  dot_options d = o.data;
+  d.max_size = o.max_message_size;
+  return d;
+}
+
+inline std::optional<enhanced_status> server::status(std::uint8_t c, std::uint16_t s, std::uint16_t d) {
+  return enhanced_status{c, s, d};
+}
+
+inline server_event server::event(server_event_type k) const {
+  server_event e;
+  e.type = k;
+  return e;
+}
+
+inline errc server::reply(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text) {
+  if (!options_.enhancedstatuscodes || !hello_extended_) st.reset();
+  return write_reply(out_, code, st, &text, 1);
+}
+
+// Nothing more without I/O: the two answers, or the end of the input.
+inline server_event server::starved() {
+  if (eof_) return end_of_input();
+  return event(out_.empty() ? server_event_type::need_more : server_event_type::write_output);
+}
+
+// finish() and every byte processed: close, saying whether the client
+// left something unfinished (a partial line, DATA, a BDAT chunk, AUTH).
+inline server_event server::end_of_input() {
+  const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::data ||
+                          state_ == state::bdat || state_ == state::auth;
+  const std::uint64_t at = in_.offset() + in_.size();
+  auth_.reset();
+  state_ = state::closed;
+  if (!unfinished) return event(server_event_type::closed);
+  server_event e = event(server_event_type::error);
+  e.error = errc::truncated;
+  e.offset = at;
+  return e;
+}
+
+inline void server::queue_event(server_event_type t, errc e, std::uint64_t at) {
+  queued_ = t;
+  queued_error_ = e;
+  queued_offset_ = at;
+}
+
+inline server_event server::take_queued() {
+  server_event e = event(queued_);
+  queued_ = server_event_type::need_more;
+  switch (e.type) {
+    case server_event_type::auth_check:
+      e.auth = &auth_->engine->request();
+      e.mechanism = auth_mechanism_;
+      break;
+    case server_event_type::authenticated:
+      e.auth_user = auth_user_;
+      e.mechanism = auth_mechanism_;
+      break;
+    default:
+      e.error = queued_error_;
+      e.offset = queued_offset_;
+      break;
+  }
+  return e;
+}
+
+// Says goodbye (421) and closes, with an error event saying why.
+inline void server::close_with(errc why, std::uint64_t at, std::string_view text) {
+  reply(421, status(4, 7, 0), options_.hostname + " " + std::string(text));
+  state_ = state::closed;
+  auth_.reset();
+  queue_event(server_event_type::error, why, at);
+}
+
+inline void server::count_error(std::uint64_t at) {
+  if (errors_.add()) {
+    close_with(errc::too_many_errors, at, "Too many errors, closing connection");
+  }
+}
+
+inline void server::count_auth_failure() {
+  if (auth_failures_.add()) {
+    close_with(errc::too_many_auth_failures, in_.offset(), "Too many authentication failures, closing connection");
+  }
+}
+
+inline void server::end_auth() {
+  auth_.reset();
+  state_ = state::command;
+}
+
+// A bad command or line: reply, count it, and close after too many.
+inline server_event server::protocol_error(errc e, std::uint64_t at, std::uint16_t code, enhanced_status st,
+                                           std::string_view text) {
+  reply(code, st, text);
+  server_event ev = event(server_event_type::error);
+  ev.error = e;
+  ev.offset = at;
+  count_error(at);
+  return ev;
+}
+
+inline server_event server::chunk(std::string_view bytes, std::uint64_t size) {
+  server_event e = event(server_event_type::data_chunk);
+  e.bytes = bytes;
+  e.size = size;
+  return e;
+}
+
+inline server_event server::message_end(std::uint64_t size, errc error, std::uint64_t at) {
+  state_ = state::command;
+  server_event e = event(server_event_type::message);
+  e.size = size;
+  e.error = error;
+  e.offset = at;
+  e.recipients = recipients_;
+  if (error == errc::ok) {
+    awaiting_ = awaiting::message;
+    lmtp_left_ = recipients_;
+    return e;
+  }
+  // Refused by the data rules: answered here (one reply for SMTP, one
+  // per recipient for LMTP); the session goes on.
+  const std::size_t n = options_.lmtp ? recipients_ : 1;
+  for (std::size_t i = 0; i < n; ++i) refuse_data(error);
+  end_transaction();
+  return e;
+}
+
+// The reply to message data the rules refuse (DATA, or a BDAT chunk).
+inline void server::refuse_data(errc error) {
+  if (error == errc::message_too_big) {
+    reply(552, status(5, 3, 4), "Message too big");
+  } else {
+    reply(550, status(5, 6, 0),
+          error == errc::nul_byte ? "Message refused: NUL in data" : "Message refused: bare CR or LF in data");
+  }
+}
+
+// BDAT without BODY=BINARYMIME carries text: the same line rules as DATA
+// (RFC 3030 3, RFC 5321 2.3.8), with the same leniency flags, or BDAT
+// would be the way around DATA's smuggling checks. Returns the bytes
+// before the first offence (all of `piece` when clean); the offence
+// refuses the message, whose chunks are still consumed exactly.
+inline std::string_view server::check_bdat_lines(std::string_view piece, std::uint64_t at) {
+  const std::uint64_t start = size_;  // the piece's offset in the message
+  const std::uint64_t prev_end = bdat_piece_end_;
+  bdat_piece_end_ = at + piece.size();
+  if (bdat_rules_.check(piece, start) == errc::ok) return piece;
+  const std::uint64_t bad = bdat_rules_.error_offset();
+  bdat_refused_ = bdat_rules_.error();
+  // In the stream: inside this piece, or the CR that ended the last one.
+  bdat_error_offset_ = bad >= start ? at + (bad - start) : prev_end - 1;
+  return piece.substr(0, bad >= start ? static_cast<std::size_t>(bad - start) : 0);
+}
+
+inline void server::end_transaction() {
+  in_transaction_ = false;
+  recipients_ = 0;
+  size_ = 0;
+  smtputf8_ = false;
+  binarymime_ = false;
+  bdat_refused_ = errc::ok;
+  bdat_rules_.reset();
+  bdat_error_offset_ = 0;
+  bdat_piece_end_ = 0;
+  bdat_started_ = false;
+}
+
+// AUTH only over TLS unless allowed; the -PLUS mechanisms only over TLS
+// in any case (there is nothing to bind to without it).
+inline sasl::mechanism_set server::offered_mechanisms() const {
+  if (!tls_ && !options_.allow_auth_without_tls) return {};
+  sasl::mechanism_set m = options_.auth_mechanisms;
+  if (!tls_) {
+    m.erase(sasl::mechanism::scram_sha_1_plus);
+    m.erase(sasl::mechanism::scram_sha_256_plus);
+  }
+  return m;
+}
+
+inline void server::write_ehlo() {
+  capabilities c;
+  c.domain = options_.hostname;
+  c.greeting = "Hello";
+  c.pipelining = options_.pipelining;
+  c.eightbitmime = options_.eightbitmime;
+  c.smtputf8 = options_.smtputf8;
+  c.chunking = options_.chunking;
+  c.binarymime = options_.chunking;
+  c.enhancedstatuscodes = options_.enhancedstatuscodes;
+  c.starttls = options_.offer_starttls && !tls_;
+  c.size = true;
+  c.size_limit = options_.max_message_size;  // 0: no fixed maximum (RFC 1870 4)
+  const sasl::mechanism_set m = offered_mechanisms();
+  c.auth = !m.empty();
+  c.auth_mechanisms = m;
+  if (write_ehlo_reply(out_, c) != errc::ok) reply(250, std::nullopt, options_.hostname);
+}
+
+inline std::optional<server_event> server::dispatch(std::string_view line) {
+  command_options co;
+  co.smtputf8 = options_.smtputf8 && (smtputf8_ || !in_transaction_);
+  co.allow_space_after_colon = options_.allow_space_after_colon;
+  co.allow_repeated_flag_parameters = options_.allow_repeated_flag_parameters;
+  const command_result r = parse_command(line, cmd_, co);
+  if (r.error != errc::ok) {
+    return protocol_error(r.error, line_offset_ + r.offset, r.reply_code, r.status,
+                          r.error == errc::unknown_command ? "Command unrecognized" : "Syntax error");
+  }
+  switch (cmd_.kind) {
+    case verb::helo:
+    case verb::ehlo:
+    case verb::lhlo: {
+      if (options_.lmtp != (cmd_.kind == verb::lhlo)) {
+        return protocol_error(errc::unknown_command, line_offset_, 500, {5, 5, 1},
+                              options_.lmtp ? "LMTP: use LHLO" : "Command unrecognized");
+      }
+      end_transaction();
+      hello_ = true;
+      hello_extended_ = cmd_.kind != verb::helo;
+      if (hello_extended_) {
+        write_ehlo();
+      } else {
+        reply(250, std::nullopt, options_.hostname);
+      }
+      server_event e = event(server_event_type::hello);
+      e.cmd = &cmd_;
+      return e;
+    }
+    case verb::mail: {
+      if (!hello_) return sequence_error("Send EHLO first");
+      if (in_transaction_) return sequence_error("Nested MAIL command");
+      if (options_.require_auth && !authenticated_) {
+        reply(530, status(5, 7, 0), "Authentication required");
+        return std::nullopt;
+      }
+      if (cmd_.mail.size && options_.max_message_size != 0 && *cmd_.mail.size > options_.max_message_size) {
+        reply(552, status(5, 3, 4), "Message size exceeds fixed maximum message size");
+        return std::nullopt;
+      }
+      if (cmd_.mail.smtputf8 && !options_.smtputf8) {
+        return protocol_error(errc::smtp_bad_parameter, line_offset_, 555, {5, 5, 4}, "SMTPUTF8 not offered");
+      }
+      smtputf8_ = cmd_.mail.smtputf8;
+      binarymime_ = cmd_.mail.body == body_type::binary_mime;
+      awaiting_ = awaiting::mail;
+      server_event e = event(server_event_type::mail);
+      e.cmd = &cmd_;
+      return e;
+    }
+    case verb::rcpt: {
+      if (!in_transaction_) return sequence_error("Need MAIL before RCPT");
+      if (recipients_ >= options_.max_recipients) {
+        reply(452, status(4, 5, 3), "Too many recipients");
+        return std::nullopt;
+      }
+      awaiting_ = awaiting::rcpt;
+      server_event e = event(server_event_type::rcpt);
+      e.cmd = &cmd_;
+      return e;
+    }
+    case verb::data: {
+      if (!in_transaction_) return sequence_error("Need MAIL command");
+      if (recipients_ == 0) {
+        reply(554, status(5, 5, 1), "No valid recipients");
+        return std::nullopt;
+      }
+      if (bdat_started_) return sequence_error("DATA after BDAT");
+      // RFC 3030 3: a BINARYMIME message can only go with BDAT.
+      if (binarymime_) return sequence_error("BODY=BINARYMIME requires BDAT");
+      reply(354, std::nullopt, "End data with <CR><LF>.<CR><LF>");
+      state_ = state::data;
+      return std::nullopt;
+    }
+    case verb::bdat: {
+      // The chunk follows the command and is consumed exactly, whatever
+      // becomes of it (RFC 3030 2).
+      bdat_left_ = cmd_.chunk_size;
+      bdat_last_ = cmd_.last;
+      state_ = state::bdat;
+      if (!options_.chunking) {
+        bdat_refused_ = errc::unknown_command;
+      } else if (!hello_extended_ && !options_.allow_bdat_without_ehlo) {
+        bdat_refused_ = errc::extension_missing;  // RFC 3030: an EHLO extension
+      } else if (!in_transaction_ || recipients_ == 0) {
+        bdat_refused_ = errc::invalid_state;
+      }
+      bdat_started_ = true;
+      return std::nullopt;
+    }
+    case verb::rset:
+      end_transaction();
+      reply(250, status(2, 0, 0), "Ok");
+      return std::nullopt;
+    case verb::noop: reply(250, status(2, 0, 0), "Ok"); return std::nullopt;
+    case verb::help: reply(214, status(2, 0, 0), "See RFC 5321"); return std::nullopt;
+    case verb::vrfy:
+      reply(252, status(2, 5, 0), "Cannot VRFY user, but will accept message and attempt delivery");
+      return std::nullopt;
+    case verb::expn:
+    case verb::etrn:
+    case verb::burl: reply(502, status(5, 5, 1), "Command not implemented"); return std::nullopt;
+    case verb::quit:
+      reply(221, status(2, 0, 0), options_.hostname + " Bye");
+      state_ = state::closed;
+      return event(server_event_type::closed);
+    case verb::starttls: {
+      if (!options_.offer_starttls || tls_) {
+        return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "STARTTLS not available");
+      }
+      // RFC 3207 4: STARTTLS is an EHLO extension.
+      if (!hello_extended_ && !options_.allow_starttls_without_ehlo) {
+        return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
+      }
+      reply(220, status(2, 0, 0), "Ready to start TLS");
+      state_ = state::tls_switch;  // from here on, nothing is parsed
+      return event(server_event_type::starttls);
+    }
+    case verb::auth: return auth_command();
+  }
+  return std::nullopt;
+}
+
+inline server_event server::sequence_error(std::string_view text) {
+  return protocol_error(errc::invalid_state, line_offset_, 503, {5, 5, 1}, text);
+}
+
+inline std::optional<server_event> server::bdat_chunk_done() {
+  state_ = state::command;
+  if (bdat_refused_ == errc::unknown_command) {
+    end_transaction();
+    return protocol_error(errc::unknown_command, line_offset_, 502, {5, 5, 1}, "CHUNKING not offered");
+  }
+  if (bdat_refused_ == errc::extension_missing) {
+    end_transaction();
+    return protocol_error(errc::extension_missing, line_offset_, 503, {5, 5, 1}, "Send EHLO first");
+  }
+  if (bdat_refused_ == errc::invalid_state) {
+    end_transaction();
+    return sequence_error("Need MAIL and RCPT before BDAT");
+  }
+  if (!bdat_last_) {
+    if (bdat_refused_ == errc::ok) {
+      reply(250, status(2, 0, 0), std::to_string(cmd_.chunk_size) + " octets received");
+    } else {
+      refuse_data(bdat_refused_);  // RFC 3030 2: the transaction has failed
+    }
+    return std::nullopt;
+  }
+  if (bdat_refused_ == errc::ok && !binarymime_ && bdat_rules_.finish() != errc::ok) {
+    bdat_refused_ = bdat_rules_.error();  // a CR at the very end is bare
+    bdat_error_offset_ = bdat_piece_end_ - 1;
+  }
+  return message_end(size_, bdat_refused_, bdat_error_offset_);
+}
+
+inline std::optional<server_event> server::auth_command() {
+  if (!hello_ || !hello_extended_) return sequence_error("Send EHLO first");
+  if (authenticated_) return sequence_error("Already authenticated");
+  if (in_transaction_) return sequence_error("AUTH not allowed during a mail transaction");
+  if (!cmd_.mechanism || !offered_mechanisms().contains(*cmd_.mechanism)) {
+    return protocol_error(errc::sasl_unknown_mechanism, line_offset_, 504, {5, 5, 4},
+                          "Unrecognized authentication type");
+  }
+  auth_mechanism_ = *cmd_.mechanism;
+  auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line));
+  if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
+  awaiting_ = awaiting::auth_start;
+  server_event e = event(server_event_type::auth_start);
+  e.mechanism = auth_mechanism_;
+  return e;
+}
+
+// Decodes the initial response; on bad base64 ends the exchange.
+inline bool server::decode_auth(std::string_view text, std::string& out) {
+  sasl::response_line r = sasl::read_response(text);
+  if (r.state != sasl::response_line::status::message) {
+    bad_auth_data();
+    return false;
+  }
+  out = std::move(r.message);
+  return true;
+}
+
+inline void server::bad_auth_data() {
+  end_auth();
+  reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
+  count_error(in_.offset());
+}
+
+inline void server::auth_response(std::string_view text) {
+  const sasl::response_line r = sasl::read_response(text);
+  if (r.state == sasl::response_line::status::cancel) {  // RFC 4954 4
+    end_auth();
+    reply(501, status(5, 0, 0), "Authentication cancelled");
+    return;
+  }
+  if (auth_->final_pending) {
+    // The client answered the server-final challenge: it must be empty.
+    auth_->final_pending = false;
+    if (text.empty()) {
+      auth_succeeded();
+    } else {
+      end_auth();
+      reply(501, status(5, 5, 2), "Unexpected authentication data");
+    }
+    return;
+  }
+  if (r.state == sasl::response_line::status::malformed) return bad_auth_data();
+  sasl_step(auth_->engine->respond(r.message));
+}
+
+// Advances the SASL exchange by one server step and frames it.
+inline errc server::sasl_step(const sasl::server_step& st) {
+  awaiting_ = awaiting::nothing;
+  switch (st.state) {
+    case sasl::server_step::status::challenge:
+      state_ = state::auth;
+      return sasl::write_challenge(out_, "334 ", st.data);
+    case sasl::server_step::status::check:
+      awaiting_ = awaiting::auth_check;
+      queue_event(server_event_type::auth_check);
+      return errc::ok;
+    case sasl::server_step::status::success:
+      if (!st.data.empty()) {
+        // SCRAM's server-final goes as a last challenge (RFC 4954 4).
+        auth_->final_pending = true;
+        state_ = state::auth;
+        return sasl::write_challenge(out_, "334 ", st.data);
+      }
+      auth_succeeded();
+      return errc::ok;
+    case sasl::server_step::status::failure:
+      end_auth();
+      if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
+      if (st.error == errc::sasl_auth_failed) {
+        reply(535, status(5, 7, 8), "Authentication credentials invalid");
+        count_auth_failure();
+        return errc::ok;
+      }
+      return reply(501, status(5, 5, 2), "Malformed authentication data");
+  }
+  return errc::ok;
+}
+
+inline void server::auth_succeeded() {
+  authenticated_ = true;
+  auth_user_ = std::string(auth_->engine->username());
+  auth_.reset();
+  state_ = state::command;
+  reply(235, status(2, 7, 0), "Authentication successful");
+  queue_event(server_event_type::authenticated);
+}
 
 }  // namespace smtp
 }  // namespace v0
