@@ -244,6 +244,7 @@ class client {
   void expect(step what, std::size_t index);
 
   void fatal(errc e, std::uint64_t at);
+  void fatal_reply(const reply& r);
   client_event starved();
   void end_transaction();
   client_event reply_event(client_event_type k, const reply& r, std::size_t index = 0);
@@ -301,6 +302,7 @@ class client {
   bool body_open_ = false;
   bool chunking_ = false;
   bool smtputf8_ = false;
+  bool binarymime_ = false;  // BODY=BINARYMIME: the body goes unchanged
   std::size_t rcpts_ = 0;
   std::size_t accepted_ = 0;
   std::size_t lmtp_index_ = 0;
@@ -400,6 +402,9 @@ inline errc client::mail(const path& from, mail_parameters params) {
   if (params.size && caps_.size_limit && *caps_.size_limit != 0 && *params.size > *caps_.size_limit) {
     return errc::message_too_big;
   }
+  // SIZE is a hint for the server (RFC 1870 6): without the extension it
+  // is left out, as Postfix and smtplib do, rather than refused.
+  if (!caps_.size) params.size.reset();
   command c;
   c.kind = verb::mail;
   c.address = from;
@@ -408,6 +413,7 @@ inline errc client::mail(const path& from, mail_parameters params) {
   if (e != errc::ok) return e;
   in_transaction_ = true;
   smtputf8_ = params.smtputf8;
+  binarymime_ = params.body == body_type::binary_mime;
   rcpts_ = 0;
   accepted_ = 0;
   return errc::ok;
@@ -443,6 +449,8 @@ inline errc client::data() {
 inline errc client::write_body(std::string_view chunk) {
   if (!body_open_) return errc::invalid_state;
   if (!chunking_) return writer_.write(chunk, out_);
+  // BINARYMIME: the bytes go exactly as written (RFC 3030 3).
+  if (binarymime_) return chunk.empty() ? errc::ok : queue_bdat(chunk, false);
   output_queue piece;
   if (const errc e = writer_.write(chunk, piece); e != errc::ok) return e;
   if (piece.empty()) return errc::ok;
@@ -457,6 +465,7 @@ inline errc client::end_body() {
     expect(step::message, 0);
     return errc::ok;
   }
+  if (binarymime_) return queue_bdat({}, true);  // BDAT 0 LAST: nothing to add
   output_queue piece;
   writer_.finish_unstuffed(piece);
   return queue_bdat(piece.pending(), true);
@@ -563,6 +572,14 @@ inline void client::fatal(errc e, std::uint64_t at) {
   state_ = state::closed;
 }
 
+// A reply that ends the session: an error event carrying it, then closed.
+inline void client::fatal_reply(const reply& r) {
+  push(reply_event(client_event_type::error, r));
+  events_.back().error = errc::unexpected_reply;
+  push(event(client_event_type::closed));
+  state_ = state::closed;
+}
+
 // Nothing more without I/O: the two answers, or the end of the input.
 inline client_event client::starved() {
   if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
@@ -580,6 +597,7 @@ inline void client::end_transaction() {
   in_transaction_ = false;
   body_started_ = false;
   body_open_ = false;
+  binarymime_ = false;
   rcpts_ = 0;
   accepted_ = 0;
 }
@@ -590,6 +608,7 @@ inline client_event client::reply_event(client_event_type k, const reply& r, std
   e.status = r.status();
   e.text = r.size() > 0 ? r.text(0) : std::string_view{};
   e.index = index;
+  e.offset = reply_offset_;
   return e;
 }
 
@@ -657,7 +676,6 @@ inline void client::start_auth() {
   cred.authzid = a.authzid;
   cred.token = a.token;
   cred.nonce = a.nonce;
-  cred.host = hostname_;
   if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
   a.engine.emplace(*m, cred);
   used_mechanism_ = *m;
@@ -728,14 +746,8 @@ inline void client::on_reply(const reply& r) {
   outstanding_.pop_front();
   if (outstanding_.empty()) barrier_outstanding_ = false;
   const std::uint16_t code = r.code();
-  if (code == 421 && p.what != step::quit) {
-    // The server is closing the session (RFC 5321 3.8).
-    push(reply_event(client_event_type::error, r));
-    events_.back().error = errc::unexpected_reply;
-    push(event(client_event_type::closed));
-    state_ = state::closed;
-    return;
-  }
+  // The server is closing the session (RFC 5321 3.8).
+  if (code == 421 && p.what != step::quit) return fatal_reply(r);
   switch (p.what) {
     case step::greeting:
       if (code != 220) {
@@ -793,6 +805,10 @@ inline void client::on_reply(const reply& r) {
       if (code == 354) {
         body_open_ = true;
         push(reply_event(client_event_type::body, r));
+      } else if (code < 400) {
+        // A 2xx (or another 3xx) to DATA before any data was sent: not a
+        // delivery, and every later reply would be matched wrongly.
+        return fatal_reply(r);
       } else {
         push(reply_event(client_event_type::message, r));
         end_transaction();
