@@ -5,9 +5,9 @@
 # machine the second is the one to plan with), coverage (cov, ft), the
 # corpus reached, the time 10^7 executions take on one core, crashes.
 #
-#   fuzz/run_all.sh [--merge-back] [--build-dir DIR] [--targets a,b] [SECONDS] [JOBS]
+#   fuzz/run_all.sh [--merge-back] [--build-dir DIR] [--targets a,b] [--runs N] [SECONDS] [JOBS]
 #
-#   SECONDS        per target (default 60)
+#   SECONDS        per target (default 60; 0: no time limit, with --runs)
 #   JOBS           targets run at once (default: nproc); each is one process
 #   --merge-back   afterwards, minimise fuzz/corpus/<target> together with
 #                  what the run found (libFuzzer -merge=1 -use_counters=0,
@@ -21,6 +21,8 @@
 #                  MAILWIRE_BUILD_FUZZERS=ON) as it is; by default the fuzz
 #                  preset's build/fuzz is configured if needed and built
 #   --targets      only these (comma-separated names)
+#   --runs N       stop each target after N executions (or SECONDS, if
+#                  sooner): `--runs 10000000 0` gives every target 10^7
 #
 # Inputs are capped at max_len from fuzz/<target>.options. Scratch corpora,
 # logs and crash files go to <build>/fuzz/run_all/<target>/. Exits 1 if any
@@ -31,12 +33,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 merge_back=0
 build=""
 only=""
+runs_limit=-1
 positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --merge-back) merge_back=1 ;;
     --build-dir) build=${2:?--build-dir needs a directory}; shift ;;
     --targets) only=${2:?--targets needs names}; shift ;;
+    --runs) runs_limit=${2:?--runs needs a count}; shift ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_all.sh: unknown option $1" >&2; exit 2 ;;
     *) positional+=("$1") ;;
@@ -45,8 +49,9 @@ while [ $# -gt 0 ]; do
 done
 seconds=${positional[0]:-60}
 jobs=${positional[1]:-$(nproc)}
-if ! [[ "$seconds" =~ ^[1-9][0-9]*$ && "$jobs" =~ ^[1-9][0-9]*$ ]] || [ ${#positional[@]} -gt 2 ]; then
-  echo "usage: fuzz/run_all.sh [--merge-back] [--build-dir DIR] [--targets a,b] [SECONDS] [JOBS]" >&2
+if ! [[ "$seconds" =~ ^[0-9]+$ && "$jobs" =~ ^[1-9][0-9]*$ && "$runs_limit" =~ ^(-1|[1-9][0-9]*)$ ]] ||
+   [ ${#positional[@]} -gt 2 ] || { [ "$seconds" = 0 ] && [ "$runs_limit" = -1 ]; }; then
+  echo "usage: fuzz/run_all.sh [--merge-back] [--build-dir DIR] [--targets a,b] [--runs N] [SECONDS] [JOBS]" >&2
   exit 2
 fi
 
@@ -87,8 +92,8 @@ run_one() {
   rm -rf "$work"
   mkdir -p "$work/corpus" "$work/artifacts"
   cp -R "$root/fuzz/corpus/$t/." "$work/corpus/"
-  "$build/fuzz/fuzz_$t" -max_len="$(max_len_of "$t")" -max_total_time="$seconds" -timeout=30 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1
+  "$build/fuzz/fuzz_$t" -max_len="$(max_len_of "$t")" -max_total_time="$seconds" -runs="$runs_limit" \
+    -timeout=30 -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1
   echo $? >"$work/rc"
   # CPU seconds of this subshell's children (the fuzzer): "1m2.5s 0m0.3s".
   # (times itself, not in a pipeline: that would be another subshell's.)
@@ -102,7 +107,10 @@ coverage_of() {
     sed -n 's/.*INITED cov: \([0-9]*\) ft: \([0-9]*\).*/cov: \1 ft: \2/p'
 }
 
-echo "fuzzing ${#targets[@]} targets for ${seconds} s each, $jobs at a time; logs in $runs/<target>/log"
+limits="${seconds} s"
+[ "$seconds" = 0 ] && limits="no time limit"
+[ "$runs_limit" != -1 ] && limits="$limits, $runs_limit executions"
+echo "fuzzing ${#targets[@]} targets ($limits each), $jobs at a time; logs in $runs/<target>/log"
 running=0
 for t in "${targets[@]}"; do
   if [ "$running" -ge "$jobs" ]; then
