@@ -34,6 +34,7 @@ result decode(mime::charset c, const mime::charset_options& opts, std::string_vi
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t opts_byte = mailwire_fuzz::take_byte(in);
   const std::size_t chunk = 1 + mailwire_fuzz::take_byte(in) % 13;

@@ -1,5 +1,6 @@
 // What every fuzz target needs: a check that aborts (so libFuzzer and the
-// replay main both report it) and a way to read options from the input.
+// replay main both report it), the input cap, and a way to read options
+// from the input.
 #ifndef MAILWIRE_FUZZ_CHECK_HPP
 #define MAILWIRE_FUZZ_CHECK_HPP
 
@@ -8,6 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+
+// fuzz/CMakeLists.txt sets it from max_len in fuzz/<target>.options, the
+// file the run scripts read too, so the guard and -max_len cannot differ.
+#ifndef MAILWIRE_FUZZ_MAX_LEN
+#error "MAILWIRE_FUZZ_MAX_LEN is not set: build the targets through fuzz/CMakeLists.txt"
+#endif
 
 #define MAILWIRE_FUZZ_CHECK(cond)                                                   \
   do {                                                                              \
@@ -18,6 +25,25 @@
   } while (0)
 
 namespace mailwire_fuzz {
+/// The target's input cap in bytes (max_len in fuzz/<target>.options).
+constexpr std::size_t max_len = MAILWIRE_FUZZ_MAX_LEN;
+
+/// How many inputs over_cap() turned away (the replay main reports it).
+inline std::size_t& skipped_inputs() {
+  static std::size_t n = 0;
+  return n;
+}
+
+/// True (and counted) for an input longer than the cap: the target returns
+/// at once. libFuzzer never makes one under -max_len, but a file replayed
+/// by name or a corpus from elsewhere may be megabytes, and must not stall
+/// a replay or a merge.
+inline bool over_cap(std::size_t size) {
+  if (size <= max_len) return false;
+  ++skipped_inputs();
+  return true;
+}
+
 /// Takes one byte off the front of the input (0 when it is empty).
 inline std::uint8_t take_byte(std::string_view& in) {
   if (in.empty()) return 0;

@@ -48,6 +48,7 @@ std::string encode(const mime::qp_encode_options& o, std::string_view in, std::s
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t opts = mailwire_fuzz::take_byte(in);
   const std::string_view sizes = in.substr(0, opts & 7u);

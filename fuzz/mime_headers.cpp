@@ -80,6 +80,7 @@ void round_trip(std::string_view in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   parse_all(in);
   round_trip(in);

@@ -9,6 +9,7 @@
 #include "sasl_messages.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   namespace sasl = mailwire::sasl;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t b0 = mailwire_fuzz::take_byte(in);
@@ -26,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (sasl::uses_channel_binding(m)) cred.binding = {sasl::channel_binding::type::tls_exporter, binding};
   sasl::client_options o;
   o.max_iterations = 64;  // keep each input cheap
+  o.max_challenge = 1024;  // reachable under the cap (sasl_client.options)
   sasl::client c(m, cred, o);
   sasl::client_step s = c.start((b0 & 0x80) != 0);
   for (std::string_view msg : mailwire_fuzz::split_messages(in)) {

@@ -9,6 +9,7 @@
 #include "sasl_messages.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   namespace sasl = mailwire::sasl;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t b0 = mailwire_fuzz::take_byte(in);
@@ -21,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string binding(32, 'b');
   o.binding = {sasl::channel_binding::type::tls_exporter, binding};
   o.plus_advertised = (b0 & 0x40) != 0;
+  o.max_response = 1024;  // reachable under the cap (sasl_server.options)
   sasl::server s(m, o);
   static const sasl::scram_keys keys[2] = {
       sasl::derive_scram_keys(sasl::mechanism::scram_sha_1, "pencil", "salt", 2),

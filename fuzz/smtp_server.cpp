@@ -94,6 +94,7 @@ std::string run(const smtp::server_options& o, std::string_view in, std::size_t 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t b0 = mailwire_fuzz::take_byte(in);
   const std::size_t chunk = 1 + mailwire_fuzz::take_byte(in) % 11;

@@ -78,6 +78,7 @@ void check_reply(const smtp::reply& r, const smtp::reply_options& ro) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (mailwire_fuzz::over_cap(size)) return 0;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t flags = mailwire_fuzz::take_byte(in);
   smtp::command_options o;
