@@ -18,6 +18,7 @@
 #define MAILWIRE_LIMITS_HPP
 
 #include <cstddef>
+#include <cstdint>
 
 namespace mailwire {
 inline namespace v0 {
@@ -63,6 +64,34 @@ inline constexpr std::size_t pop3_response_line = 512;
 inline constexpr std::size_t mime_boundary = 70;
 /// Default bound on bytes a session buffers from the peer before parsing.
 inline constexpr std::size_t max_buffered = 64 * 1024;
+
+// -- SASL (sasl/) -----------------------------------------------------------
+
+/// One decoded SASL message, in either direction (sasl client_options::
+/// max_challenge, server_options::max_response): room for OAuth tokens,
+/// which run to a few kilobytes, and far above what the other mechanisms
+/// send.
+inline constexpr std::size_t max_sasl_message = 16 * 1024;
+/// Highest SCRAM iteration count a client accepts from a server
+/// (client_options::max_iterations): 16 times the 4096 RFC 7677 4 asks for
+/// at least, and a bound on the HMACs a hostile server can make us compute.
+inline constexpr std::uint32_t max_scram_iterations = 65536;
+/// ANONYMOUS trace: 255 characters (RFC 4505 3) of UTF-8, up to 4 bytes each.
+inline constexpr std::size_t max_anonymous_trace = 255 * 4;
+
+// -- MIME parser (mime/parser.hpp, parser_options) ----------------------------
+
+/// Nesting of multiparts and messages below the top entity.
+inline constexpr std::size_t mime_depth = 32;
+/// Bytes of one header field, folded lines and line breaks included: real
+/// mail has 2,000-character lines and References fields of tens of KB.
+inline constexpr std::size_t mime_field = 64 * 1024;
+/// Header fields reported per entity.
+inline constexpr std::size_t mime_fields = 1000;
+/// Entities in one message.
+inline constexpr std::size_t mime_parts = 10000;
+/// Longest boundary parameter used (RFC 2046 allows 70; longer ones exist).
+inline constexpr std::size_t mime_boundary_used = 8 * 1024;
 
 // -- session policies every protocol machine shares -------------------------
 

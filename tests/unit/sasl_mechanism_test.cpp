@@ -242,11 +242,11 @@ TEST_CASE("client: forbidden bytes are refused at start, before AUTH goes out") 
 }
 
 TEST_CASE("client: ANONYMOUS trace limit, just under and just over") {
-  const std::string at_limit(sasl::detail::max_anonymous_trace, 't');
+  const std::string at_limit(mailwire::limits::max_anonymous_trace, 't');
   sasl::client_credentials c;
   c.trace = at_limit;
   CHECK(sasl::client(mechanism::anonymous, c).start().response.size() == at_limit.size());
-  const std::string over(sasl::detail::max_anonymous_trace + 1, 't');
+  const std::string over(mailwire::limits::max_anonymous_trace + 1, 't');
   c.trace = over;
   check_refused(mechanism::anonymous, c, errc::sasl_too_long);
 }

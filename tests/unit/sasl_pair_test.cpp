@@ -383,10 +383,10 @@ TEST_CASE("client challenge limit, and messages after the end") {
 }
 
 TEST_CASE("the default limits, just under and just over") {
-  static_assert(sasl::client_options{}.max_challenge == sasl::detail::max_sasl_message);
-  static_assert(sasl::client_options{}.max_iterations == sasl::detail::max_scram_iterations);
-  static_assert(sasl::server_options{}.max_response == sasl::detail::max_sasl_message);
-  const std::size_t limit = sasl::detail::max_sasl_message;
+  static_assert(sasl::client_options{}.max_challenge == mailwire::limits::max_sasl_message);
+  static_assert(sasl::client_options{}.max_iterations == mailwire::limits::max_scram_iterations);
+  static_assert(sasl::server_options{}.max_response == mailwire::limits::max_sasl_message);
+  const std::size_t limit = mailwire::limits::max_sasl_message;
   sasl::client_credentials cred;
   cred.username = "tim";
   cred.password = "x";
@@ -401,10 +401,10 @@ TEST_CASE("the default limits, just under and just over") {
   }
   // The highest iteration count a client accepts by default (each costs
   // two HMACs), and one more.
-  const std::string count = std::to_string(sasl::detail::max_scram_iterations);
+  const std::string count = std::to_string(mailwire::limits::max_scram_iterations);
   CHECK(scram_client_after_first().challenge("r=abcdefghijklmnopX,s=c2FsdA==,i=" + count).state ==
         client_status::respond);
-  const std::string over = std::to_string(sasl::detail::max_scram_iterations + 1);
+  const std::string over = std::to_string(mailwire::limits::max_scram_iterations + 1);
   CHECK(scram_client_after_first().challenge("r=abcdefghijklmnopX,s=c2FsdA==,i=" + over).error ==
         errc::sasl_bad_iteration_count);
 }

@@ -27,15 +27,16 @@
 #include <string_view>
 
 #include "mailwire/core/byte_buffer.hpp"
+#include "mailwire/limits.hpp"
 
 namespace mailwire {
 inline namespace v0 {
 
 class recv_buffer {
  public:
-  /// `max_size` bounds the live bytes (default 64 KiB). Memory held is at
+  /// `max_size` bounds the live bytes (default limits::max_buffered, 64 KiB). Memory held is at
   /// most a small multiple of it (see byte_buffer).
-  explicit recv_buffer(std::size_t max_size = 64 * 1024) noexcept : max_size_(max_size) {}
+  explicit recv_buffer(std::size_t max_size = limits::max_buffered) noexcept : max_size_(max_size) {}
 
   /// Appends as much of `bytes` as fits under the limit; returns how many
   /// bytes were taken. A short count means: parse (and consume) first, then

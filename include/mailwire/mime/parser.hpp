@@ -91,22 +91,22 @@ namespace mime {
 struct parser_options {
   /// Nesting of multiparts and messages below the top entity. Deeper
   /// multiparts and messages are read as leaves (mime_depth_exceeded).
-  std::size_t max_depth = 32;
+  std::size_t max_depth = limits::mime_depth;
   /// Bytes of one header field, folded lines and line breaks included. A
   /// longer field is cut to this length (mime_header_too_long) and the rest
   /// of it skipped. Real mail has 2,000-character lines, and References
   /// fields of tens of kilobytes.
-  std::size_t max_field = 64 * 1024;
+  std::size_t max_field = limits::mime_field;
   /// Header fields reported per entity; further fields are skipped
   /// (mime_too_many_fields).
-  std::size_t max_fields = 1000;
+  std::size_t max_fields = limits::mime_fields;
   /// Entities in the whole message. Past it, the rest of the enclosing
   /// multipart up to its close boundary is skipped (mime_too_many_parts).
-  std::size_t max_parts = 10000;
+  std::size_t max_parts = limits::mime_parts;
   /// Longest boundary parameter used. RFC 2046 allows 70 characters; longer
   /// ones are real and are used (mime_boundary_too_long), up to this bound;
   /// past it the multipart is read as a leaf.
-  std::size_t max_boundary = 8 * 1024;
+  std::size_t max_boundary = limits::mime_boundary_used;
   /// Transfer-decode bodies (base64, quoted-printable, uuencode). When
   /// false, body events carry the raw bytes.
   bool decode = true;

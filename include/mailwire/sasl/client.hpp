@@ -29,6 +29,7 @@
 #include "mailwire/core/base64.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
 #include "mailwire/sasl/mechanism.hpp"
 #include "mailwire/sasl/saslprep.hpp"
 #include "mailwire/sasl/scram.hpp"
@@ -63,9 +64,9 @@ struct client_options {
   /// Highest SCRAM iteration count accepted from a server: each iteration
   /// is an HMAC the client computes, so a hostile server could stall it.
   /// Over it: errc::sasl_bad_iteration_count.
-  std::uint32_t max_iterations = detail::max_scram_iterations;
+  std::uint32_t max_iterations = mailwire::limits::max_scram_iterations;
   /// Longest challenge accepted (decoded bytes). Over it: errc::sasl_too_long.
-  std::size_t max_challenge = detail::max_sasl_message;
+  std::size_t max_challenge = mailwire::limits::max_sasl_message;
 };
 
 /// One step of the client.
@@ -119,7 +120,7 @@ class client {
   /// - saslprep_prohibited, saslprep_unsupported, invalid_utf8: SCRAM's
   ///   username or password fails SASLprep;
   /// - sasl_channel_binding_mismatch: a -PLUS mechanism without binding data;
-  /// - sasl_too_long: an ANONYMOUS trace over detail::max_anonymous_trace.
+  /// - sasl_too_long: an ANONYMOUS trace over mailwire::limits::max_anonymous_trace.
   client_step start(bool initial_response_allowed = true) {
     if (state_ != state::fresh) return fail(errc::invalid_state);
     if (const errc e = prepare(); e != errc::ok) return fail(e);
@@ -247,7 +248,7 @@ class client {
         return needed(token_);
       case mechanism::external: return has_forbidden(authzid_) ? errc::sasl_invalid_field : errc::ok;
       case mechanism::anonymous:
-        if (trace_.size() > detail::max_anonymous_trace) return errc::sasl_too_long;
+        if (trace_.size() > mailwire::limits::max_anonymous_trace) return errc::sasl_too_long;
         return has_forbidden(trace_) ? errc::sasl_invalid_field : errc::ok;
       case mechanism::scram_sha_1:
       case mechanism::scram_sha_1_plus:

@@ -19,23 +19,6 @@ namespace mailwire {
 inline namespace v0 {
 namespace sasl {
 
-// The SASL engine's limits and option defaults. They are here, in detail,
-// until they join mailwire::limits; options name them rather than repeat
-// their numbers.
-namespace detail {
-/// Default bound on one decoded SASL message, in either direction
-/// (client_options::max_challenge, server_options::max_response): room for
-/// OAuth tokens, which run to a few kilobytes, and far above what the other
-/// mechanisms send.
-inline constexpr std::size_t max_sasl_message = 16 * 1024;
-/// Default highest SCRAM iteration count a client accepts from a server
-/// (client_options::max_iterations): 16 times the 4096 RFC 7677 4 asks for
-/// at least, and a bound on the HMACs a hostile server can make us compute.
-inline constexpr std::uint32_t max_scram_iterations = 65536;
-/// ANONYMOUS trace: 255 characters (RFC 4505 3) of UTF-8, up to 4 bytes each.
-inline constexpr std::size_t max_anonymous_trace = 255 * 4;
-}  // namespace detail
-
 /// The mechanisms mailwire implements, client and server side.
 enum class mechanism : std::uint8_t {
   plain,               ///< RFC 4616: authzid, user and password in one message

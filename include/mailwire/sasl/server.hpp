@@ -35,6 +35,7 @@
 #include "mailwire/core/base64.hpp"
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/error.hpp"
+#include "mailwire/limits.hpp"
 #include "mailwire/sasl/mechanism.hpp"
 #include "mailwire/sasl/saslprep.hpp"
 #include "mailwire/sasl/scram.hpp"
@@ -60,7 +61,7 @@ struct server_options {
   bool plus_advertised = false;
   /// Longest client message accepted (decoded bytes). Over it:
   /// errc::sasl_too_long.
-  std::size_t max_response = detail::max_sasl_message;
+  std::size_t max_response = mailwire::limits::max_sasl_message;
 };
 
 /// What the application must decide (server_step::status::check).
@@ -169,7 +170,7 @@ class server {
         authzid_ = std::string(data);
         return check(request_type::external);
       case mechanism::anonymous:
-        if (data.size() > detail::max_anonymous_trace) return fail(errc::sasl_too_long);
+        if (data.size() > mailwire::limits::max_anonymous_trace) return fail(errc::sasl_too_long);
         if (detail::has_forbidden(data)) return fail(errc::sasl_invalid_field);
         trace_ = std::string(data);
         return check(request_type::anonymous);
