@@ -21,6 +21,7 @@
 // session alive), the number of sessions is capped, and the transport
 // rests instead of spinning when the process runs out of descriptors.
 // Every peer-controlled field of the log is escaped (log_escape()).
+#include <mailwire/core/hmac.hpp>
 #include <mailwire/core/utf8.hpp>
 #include <mailwire/fmt.hpp>
 #include <mailwire/sasl/scram.hpp>
@@ -651,7 +652,7 @@ class session final : public mw::handler {
     const bool self = rq.authzid.empty() || rq.authzid == rq.username;
     switch (rq.type) {
       case rk::password:
-        if (known && self && rq.password == sh_.cfg.password) {
+        if (known && self && mailwire::constant_time_equal(rq.password, sh_.cfg.password)) {
           (void)smtp_.accept();
           return;
         }

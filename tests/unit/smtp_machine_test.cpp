@@ -277,3 +277,30 @@ TEST_CASE("server: auth_begin() without the nonce CRAM-MD5 needs refuses and cha
   CHECK(s.auth_begin("NONCE") == errc::ok);
   CHECK(take_output(s).rfind("334 ", 0) == 0);
 }
+
+TEST_CASE("client: the SCRAM iteration count a server may ask for is the caller's limit") {
+  for (const std::uint32_t limit : {4095u, 4096u}) {  // RFC 7677's exchange asks for 4096
+    smtp::client_options o;
+    o.tls = smtp::tls_policy::implicit;
+    o.username = "user";
+    o.password = "pencil";
+    o.nonce = "rOprNGfwEbeRWgbNEkqO";
+    o.mechanism = mailwire::sasl::mechanism::scram_sha_256;
+    o.auth_limits.max_iterations = limit;
+    smtp::client c(o);
+    c.feed("220 mx ESMTP\r\n");
+    drain(c);
+    c.consume_output(c.pending_output().size());
+    c.feed("250-mx\r\n250 AUTH SCRAM-SHA-256\r\n");
+    drain(c);
+    REQUIRE(c.pending_output() == "AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=\r\n");
+    c.consume_output(c.pending_output().size());
+    c.feed("334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=\r\n");
+    drain(c);
+    if (limit < 4096) {
+      CHECK(c.pending_output() == "*\r\n");  // cancelled before computing anything
+    } else {
+      CHECK(c.pending_output().rfind("Yz1iaXdzLHI9", 0) == 0);  // the client-final message
+    }
+  }
+}

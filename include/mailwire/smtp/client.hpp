@@ -83,6 +83,9 @@ struct client_options {
   /// Which mechanisms may be used; `tls` is filled in by the machine. For
   /// SCRAM-*-PLUS give the binding with set_channel_binding() after TLS.
   sasl::client_policy auth_policy;
+  /// The SASL engine's limits (SCRAM iterations a server may ask for,
+  /// challenge size): a hostile server picks the iteration count.
+  sasl::client_options auth_limits;
   /// Use this mechanism instead of choosing. It must be offered, and the
   /// policy still applies: PLAIN and LOGIN need TLS unless
   /// auth_policy.allow_cleartext_password (else errc::sasl_insecure).
@@ -267,6 +270,7 @@ class client {
     std::string nonce;
     std::string binding_data;
     sasl::client_policy policy;
+    sasl::client_options limits;
     std::optional<sasl::mechanism> mechanism;
     sasl::channel_binding::type binding_kind = sasl::channel_binding::type::none;
     errc error = errc::ok;
@@ -334,6 +338,7 @@ inline client::client(client_options o)
     auth_->token = std::move(o.token);
     auth_->nonce = std::move(o.nonce);
     auth_->policy = o.auth_policy;
+    auth_->limits = o.auth_limits;
     auth_->mechanism = o.mechanism;
   }
   outstanding_.push_back({step::greeting, 0});
@@ -677,7 +682,7 @@ inline void client::start_auth() {
   cred.token = a.token;
   cred.nonce = a.nonce;
   if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
-  a.engine.emplace(*m, cred);
+  a.engine.emplace(*m, cred, a.limits);
   used_mechanism_ = *m;
   const sasl::client_step s = a.engine->start(true);
   if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
