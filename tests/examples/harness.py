@@ -13,40 +13,13 @@ import signal
 import socket
 import subprocess
 import time
+import sys
 import types
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from suite import Skip, Suite  # noqa: E402,F401 - re-exported to the tests
+
 TIMEOUT = 10.0
-
-
-class Skip(Exception):
-    pass
-
-
-class Suite:
-    def __init__(self, only=None):
-        self.only = only or []
-        self.passed = self.failed = self.skipped = 0
-
-    def case(self, name, fn, *a):
-        if self.only and not any(k in name for k in self.only):
-            return
-        t0 = time.monotonic()
-        try:
-            fn(*a)
-        except Skip as e:
-            self.skipped += 1
-            print(f"SKIP {name}: {e}", flush=True)
-            return
-        except Exception as e:  # noqa: BLE001 - every failure is a FAIL line
-            self.failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-            return
-        self.passed += 1
-        print(f"PASS {name} ({time.monotonic() - t0:.1f} s)", flush=True)
-
-    def summary(self):
-        print(f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped")
-        return 1 if self.failed else 0
 
 
 def start(doc, exe_option):

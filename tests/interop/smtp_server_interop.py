@@ -65,15 +65,14 @@ import tempfile
 import time
 from email.message import EmailMessage
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from suite import Skip, Suite  # noqa: E402
+
 TIMEOUT = 15.0
 USER = "user"
 PASSWORD = "pencil"
 FROM = "sender@example.com"
 TO = "rcpt@example.org"
-
-
-class Skip(Exception):
-    pass
 
 
 def sanitizer_report(text):
@@ -197,30 +196,6 @@ class Raw:
 
     def close(self):
         self.sock.close()
-
-
-class Suite:
-    def __init__(self, args):
-        self.args = args
-        self.passed = self.failed = self.skipped = 0
-        self.notes = []
-
-    def case(self, name, fn, *a):
-        if self.args.k and not any(k in name for k in self.args.k):
-            return
-        t0 = time.monotonic()
-        try:
-            fn(*a)
-        except Skip as e:
-            self.skipped += 1
-            print(f"SKIP {name}: {e}", flush=True)
-            return
-        except Exception as e:  # noqa: BLE001 - every failure is a FAIL line
-            self.failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-            return
-        self.passed += 1
-        print(f"PASS {name}" + (f" ({time.monotonic() - t0:.2f} s)" if self.args.v else ""), flush=True)
 
 
 def need(tool):
@@ -718,7 +693,7 @@ def main():
     env.work = tempfile.mkdtemp(prefix="mailwire-smtp-server-")
     env.cert, env.key = make_cert(env.work)
     env.rates, env.node_modules = {}, None
-    suite = Suite(args)
+    suite = Suite(args.k, timings=args.v)
     env.notes = suite.notes
     tls = ["--tls-cert", env.cert, "--tls-key", env.key]
     auth = ["--auth", f"{USER}:{PASSWORD}"]
@@ -785,9 +760,9 @@ def main():
                 if srv.files("tmp"):
                     raise AssertionError(f"left in tmp/: {sorted(srv.files('tmp'))}")
             # Not filtered by -k: every server started must stop cleanly.
-            k, suite.args.k = suite.args.k, None
+            only, suite.only = suite.only, None
             suite.case(f"shutdown.{srv.name}", stop)
-            suite.args.k = k
+            suite.only = only
 
     for note in suite.notes:
         print("NOTE " + note)
