@@ -89,7 +89,10 @@ mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, c
           break;
         case kind::message:
           if (e.error != errc::ok) {
-            log.events.push_back("message refused " + std::string(mailwire::to_name(e.error)));
+            // What was delivered before the refusal: the same however the
+            // input was split.
+            log.events.push_back("message refused " + std::string(mailwire::to_name(e.error)) + " " +
+                                 mailwire_test::quote(content));
           } else {
             log.events.push_back("message " + std::to_string(e.size) + " " + mailwire_test::quote(content));
             if (c.has("lmtp")) {

@@ -318,6 +318,7 @@ class server {
   std::uint64_t bdat_left_ = 0;
   std::uint64_t bdat_error_offset_ = 0;  // stream offset of a BDAT offence
   std::uint64_t bdat_piece_end_ = 0;     // stream offset after the last BDAT piece
+  std::uint64_t bdat_seen_ = 0;          // message bytes the line rules have seen
   line_rules_checker bdat_rules_;
   std::size_t recipients_ = 0;
   std::size_t lmtp_left_ = 0;
@@ -340,6 +341,7 @@ class server {
   bool bdat_last_ = false;
   bool bdat_started_ = false;
   bool binarymime_ = false;
+  bool bdat_cr_held_ = false;  // a BDAT piece's final CR, not delivered yet
   bool eof_ = false;
 };
 
@@ -386,12 +388,33 @@ inline server_event server::next() {
           continue;
         }
         if (in_.empty()) return starved();
+        if (bdat_cr_held_) {
+          // The CR that ended the last piece, held back: delivered once
+          // the next byte shows it is half of a CRLF, so that what is
+          // delivered does not depend on how the input was split. (A bare
+          // one is refused by the checker with the next piece.)
+          bdat_cr_held_ = false;
+          if (in_.data()[0] == '\n' && bdat_refused_ == errc::ok) {
+            if (options_.max_message_size != 0 && size_ == options_.max_message_size) {
+              bdat_refused_ = errc::message_too_big;
+            } else {
+              ++size_;
+              return chunk("\r", size_);
+            }
+          }
+        }
         const std::uint64_t at = in_.offset();
         std::string_view piece = in_.take(bdat_left_ < in_.size() ? static_cast<std::size_t>(bdat_left_) : in_.size());
         bdat_left_ -= piece.size();
         if (bdat_refused_ != errc::ok) continue;  // consumed exactly, not delivered
         if (!binarymime_) piece = check_bdat_lines(piece, at);
         if (bdat_refused_ != errc::ok && piece.empty()) continue;
+        if (!binarymime_ && bdat_refused_ == errc::ok && options_.data.bare_line_ends == line_end_policy::reject &&
+            piece.back() == '\r') {
+          piece.remove_suffix(1);
+          bdat_cr_held_ = true;
+          if (piece.empty()) continue;
+        }
         if (options_.max_message_size != 0 && options_.max_message_size - size_ < piece.size()) {
           // Exactly up to the limit, whatever the split; the rest is consumed.
           bdat_refused_ = errc::message_too_big;
@@ -684,9 +707,10 @@ inline void server::refuse_data(errc error) {
 // before the first offence (all of `piece` when clean); the offence
 // refuses the message, whose chunks are still consumed exactly.
 inline std::string_view server::check_bdat_lines(std::string_view piece, std::uint64_t at) {
-  const std::uint64_t start = size_;  // the piece's offset in the message
+  const std::uint64_t start = bdat_seen_;  // the piece's offset in the message
   const std::uint64_t prev_end = bdat_piece_end_;
   bdat_piece_end_ = at + piece.size();
+  bdat_seen_ += piece.size();
   if (bdat_rules_.check(piece, start) == errc::ok) return piece;
   const std::uint64_t bad = bdat_rules_.error_offset();
   bdat_refused_ = bdat_rules_.error();
@@ -705,6 +729,8 @@ inline void server::end_transaction() {
   bdat_rules_.reset();
   bdat_error_offset_ = 0;
   bdat_piece_end_ = 0;
+  bdat_seen_ = 0;
+  bdat_cr_held_ = false;
   bdat_started_ = false;
 }
 
