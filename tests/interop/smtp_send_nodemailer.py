@@ -277,7 +277,7 @@ def main():
         return 0
     env.cert, env.key = make_cert(env.work)
     env.peer = Peer(env)
-    suite = Suite(args)
+    suite = Suite(args.k, timings=args.v)
     c = suite.case
     try:
         c("plain.dot_stuffing_long_body_pipelined", plain_dots, env)
@@ -303,9 +303,9 @@ def main():
         def stopped():
             if rc != 0:
                 raise AssertionError(f"peer exit code {rc} after SIGTERM")
-        k, suite.args.k = suite.args.k, None
+        only, suite.only = suite.only, None
         c("shutdown.peer", stopped)
-        suite.args.k = k
+        suite.only = only
     print(f"{suite.passed} passed, {suite.failed} failed, {suite.skipped} skipped")
     if args.v or suite.failed:
         print(f"work directory (peer log, inbox): {env.work}")
