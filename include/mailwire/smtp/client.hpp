@@ -1,7 +1,9 @@
 // mailwire: the SMTP and LMTP client session machine (RFC 5321, RFC 2033).
 //
 // Sans-I/O, like the server: feed() what the server sent, pull events with
-// next(), call actions, write pending_output(). The session is set up by the
+// next(), call actions, write pending_output() when next() says
+// write_output, read when it says need_more, finish() at end of input (the
+// loop in full: docs/drive-loop.md). The session is set up by the
 // machine itself: greeting, EHLO (HELO when EHLO is refused), STARTTLS by
 // policy (the starttls event: do the handshake, then tls_established()),
 // EHLO again, AUTH through the SASL engine when credentials are given, then

@@ -5,23 +5,26 @@
 //
 //     smtp::server s(opts);                       // queues the 220 greeting
 //     for (;;) {
-//       write(s.pending_output()); s.consume_output(n);
-//       s.feed(read());
-//       for (auto e = s.next(); e.type != need_more; e = s.next()) {
-//         switch (e.type) {
-//           case mail:       s.accept(); break;          // or s.reject(550, ...)
-//           case rcpt:       s.accept(); break;
-//           case data_chunk: store(e.bytes); break;
-//           case message:    if (e.error == errc::ok) s.accept(); break;
-//           case auth_start: s.auth_begin(nonce); break;
-//           case auth_check: /* answer e.auth->type */ break;
-//           case starttls:   tls.put_ciphertext(s.take_unconsumed()); ...
-//                            s.tls_established(); break;
-//           case closed:     close(); return;
-//           ...
-//         }
+//       const smtp::server_event e = s.next();
+//       switch (e.type) {
+//         case write_output: write(s.pending_output()); s.consume_output(n); break;
+//         case need_more:    n = read(); n ? s.feed(bytes) : s.finish(); break;
+//         case mail:       s.accept(); break;            // or s.reject(550, ...)
+//         case rcpt:       s.accept(); break;
+//         case data_chunk: store(e.bytes); break;
+//         case message:    if (e.error == errc::ok) s.accept(); break;
+//         case auth_start: s.auth_begin(nonce); break;
+//         case auth_check: /* answer e.auth->type */ break;
+//         case starttls:   s.take_unconsumed(rest); tls.put_ciphertext(rest); ...
+//                          s.tls_established(); break;
+//         case error:      log(e.error, e.offset); break;  // answered already
+//         case closed:     write(s.pending_output()); close(); return;
+//         ...
 //       }
 //     }
+//
+// (docs/drive-loop.md has the whole loop, feed() taking fewer bytes than
+// given included.) Failed AUTH counts against max_auth_failures, then 421.
 //
 // The machine enforces the sequence (503), the limits (500 on an over-long
 // line, 452 past max_recipients, 552 past the size limit with the rest
