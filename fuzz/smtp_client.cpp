@@ -43,16 +43,29 @@ std::string run(const smtp::client_options& o, std::string_view in, std::size_t 
     }
   };
   drain();
-  while (!in.empty() && !c.closed() && !tls_point) {
-    std::string_view piece = in.substr(0, chunk);
-    in.remove_prefix(piece.size());
-    while (!piece.empty() && !c.closed() && !tls_point) {
-      const std::size_t n = c.feed(piece);
-      piece.remove_prefix(n);
+  // The server's bytes come in packets separated by "\xff\x00"; between
+  // packets the client's output is written (consumed), as a server answers
+  // only what it has received. Within a packet nothing is written, so
+  // feeding it whole or in `chunk`-sized pieces must give the same events
+  // (a reply in the same packet as the reply before its command is an
+  // injection either way).
+  std::string written;
+  while (!c.closed() && !tls_point) {
+    const std::size_t sep = in.find(std::string_view("\xff\x00", 2));
+    std::string_view packet = in.substr(0, sep);
+    in.remove_prefix(sep == std::string_view::npos ? in.size() : sep + 2);
+    while (!packet.empty() && !c.closed() && !tls_point) {
+      const std::size_t n = c.feed(packet.substr(0, chunk));
+      packet.remove_prefix(n);
       drain();
       if (n == 0) break;
     }
+    if (c.closed() || tls_point || in.empty()) break;
+    written += c.pending_output();
+    c.consume_output(c.pending_output().size());
+    drain();
   }
+  log += "|" + written;
   // At the TLS point the output is exactly what preceded STARTTLS's reply.
   return log + "|" + std::string(c.pending_output());
 }
