@@ -21,6 +21,7 @@
 #include "mailwire/core/hmac.hpp"
 #include "mailwire/sasl.hpp"
 #include "mailwire/smtp.hpp"
+#include "mailwire/pop3.hpp"
 #include "mailwire/mime.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP

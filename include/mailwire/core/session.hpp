@@ -10,6 +10,7 @@
 #define MAILWIRE_CORE_SESSION_HPP
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "mailwire/core/recv_buffer.hpp"
@@ -17,6 +18,15 @@
 
 namespace mailwire {
 inline namespace v0 {
+
+/// How a client uses TLS: the same choices in SMTP (STARTTLS, port 465),
+/// POP3 (STLS, port 995) and IMAP (STARTTLS, port 993).
+enum class tls_policy : std::uint8_t {
+  none,           ///< never upgrade (plain text throughout)
+  opportunistic,  ///< upgrade when offered, plain text otherwise
+  required,       ///< upgrade or fail (errc::tls_unavailable), before any credential is sent
+  implicit,       ///< the transport is TLS from the first byte
+};
 
 /// Counts strikes against a limit: bad commands (options::max_errors) or
 /// failed authentications (options::max_auth_failures). A limit of 0 is
@@ -28,6 +38,8 @@ class strike_counter {
   /// strikes return false, the session being closed already).
   bool add() noexcept { return ++count_ == max_; }
   std::size_t count() const noexcept { return count_; }
+  /// Starts the count again (for limits on consecutive strikes).
+  void reset() noexcept { count_ = 0; }
   std::size_t max() const noexcept { return max_; }
 
  private:

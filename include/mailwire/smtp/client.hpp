@@ -61,13 +61,8 @@ namespace mailwire {
 inline namespace v0 {
 namespace smtp {
 
-/// How the client uses TLS.
-enum class tls_policy : std::uint8_t {
-  none,           ///< never STARTTLS (plain text throughout)
-  opportunistic,  ///< STARTTLS when offered, plain text otherwise
-  required,       ///< STARTTLS or fail (errc::tls_unavailable)
-  implicit,       ///< the transport is TLS from the first byte (port 465)
-};
+/// How the client uses TLS (core/session.hpp; the same for every protocol).
+using mailwire::tls_policy;
 
 struct client_options {
   /// Our name, sent in EHLO/LHLO (a domain or an address literal).
