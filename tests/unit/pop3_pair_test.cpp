@@ -57,6 +57,7 @@ struct outcome {
   bool pipelined = false;
   std::size_t max_in_flight = 0;
   std::string logged_in_user;
+  pop3::login_method method = pop3::login_method::user_pass;
 };
 
 // Runs one session. The client logs in, takes UIDL, RETRs every message,
@@ -146,6 +147,7 @@ outcome run(pop3::client_options co, pop3::server_options so, maildrop& drop, st
         }
         case sk::open_maildrop: {
           out.logged_in_user = std::string(e.user);
+          out.method = e.method;
           REQUIRE_FALSE(drop.locked);
           drop.locked = true;
           std::vector<pop3::message_info> listing;
@@ -310,4 +312,40 @@ TEST_CASE("pop3 pair: no cleartext password without TLS", "[pop3][pair]") {
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0] == mailwire::to_name(errc::sasl_insecure));
   CHECK(drop.removed.empty());
+}
+
+TEST_CASE("pop3 pair: the automatic choice", "[pop3][pair]") {
+  struct choice {
+    bool sasl_offered;
+    bool cleartext;
+    bool timestamp;
+    pop3::login_method expected;
+  };
+  // SASL first; then USER/PASS where the password may go in clear; APOP
+  // only as the one way in without TLS that hides the password.
+  for (const choice& c : {choice{true, false, true, pop3::login_method::sasl},
+                          choice{false, true, true, pop3::login_method::user_pass},
+                          choice{false, false, true, pop3::login_method::apop},
+                          choice{false, true, false, pop3::login_method::user_pass}}) {
+    maildrop drop = sample();
+    pop3::client_options co = client_opts(pop3::login::automatic);
+    co.auth_policy.allow_cleartext_password = c.cleartext;
+    pop3::server_options so = server_opts();
+    so.allow_plaintext_auth = true;
+    if (!c.sasl_offered) so.auth_mechanisms = {};
+    if (!c.timestamp) so.apop_timestamp.clear();
+    const outcome r = run(co, so, drop, 0);
+    CHECK(r.errors.empty());
+    CHECK(r.ready);
+    CHECK(r.method == c.expected);
+  }
+  // Nothing safe left: no SASL, no timestamp, no cleartext allowed.
+  maildrop drop = sample();
+  pop3::server_options so = server_opts();
+  so.allow_plaintext_auth = true;
+  so.auth_mechanisms = {};
+  so.apop_timestamp.clear();
+  const outcome r = run(client_opts(pop3::login::automatic), so, drop, 0);
+  CHECK_FALSE(r.ready);
+  CHECK(r.errors == std::vector<std::string>{std::string(mailwire::to_name(errc::sasl_insecure))});
 }

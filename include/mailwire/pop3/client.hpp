@@ -65,7 +65,10 @@ namespace pop3 {
 
 /// How the client logs in.
 enum class login : std::uint8_t {
-  automatic,  ///< SASL when CAPA offers a mechanism the policy allows, else APOP when the greeting has a timestamp, else USER/PASS
+  /// SASL when CAPA offers a mechanism the policy allows; else USER/PASS
+  /// when the password may go in clear (TLS, or allow_cleartext_password);
+  /// else APOP when the greeting has a timestamp.
+  automatic,
   user_pass,  ///< USER and PASS (needs TLS unless auth_policy.allow_cleartext_password)
   apop,       ///< APOP (errc::extension_missing when the greeting has no timestamp)
   sasl,       ///< AUTH (`mechanism`, or the strongest offered)
@@ -724,12 +727,16 @@ inline void client::start_login() {
     p.have_token = !a.token.empty();
     p.have_nonce = !a.nonce.empty();
     p.have_channel_binding = !a.binding_data.empty();
+    // APOP last: it needs the server to keep the password in clear and
+    // rests on MD5, and some servers (qmail-popup) show a timestamp that
+    // their password checker cannot use. It is the one way in without
+    // TLS that does not show the password.
     if (a.mechanism || sasl::choose(caps_.sasl, p)) {
       m = login::sasl;
-    } else if (!timestamp_.empty() && !a.password.empty()) {
-      m = login::apop;
-    } else {
+    } else if (clear_ok || timestamp_.empty() || a.password.empty()) {
       m = login::user_pass;
+    } else {
+      m = login::apop;
     }
   }
   switch (m) {
