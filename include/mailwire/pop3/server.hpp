@@ -773,9 +773,10 @@ inline void server::write_capabilities() {
     });
   };
   if (options_.top) line("TOP");
-  if (options_.allow_user_pass && cleartext_allowed()) line("USER");
+  const bool logins_wait = options_.require_tls && !tls_;
+  if (options_.allow_user_pass && cleartext_allowed() && !logins_wait) line("USER");
   const sasl::mechanism_set m = offered_mechanisms();
-  if (!m.empty() && !(options_.require_tls && !tls_)) {
+  if (!m.empty() && !logins_wait) {
     std::string names;
     for (std::size_t i = 0; i < sasl::mechanism_count; ++i) {
       const auto k = static_cast<sasl::mechanism>(i);
