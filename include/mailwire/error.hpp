@@ -277,6 +277,10 @@ enum class errc : std::uint16_t {
   /// characters or NUL, a reserved Windows name, too long, or empty. The
   /// raw name is kept; mime::safe_filename() gives a usable one.
   mime_unsafe_filename = 182,
+  /// The message builder was given content, to write as it is, holding a
+  /// line that starts with "--" and an enclosing multipart's boundary
+  /// (mime/builder.hpp): it would end its part early in every reader.
+  mime_boundary_collision = 183,
 
   // -- charsets (mime/charset.hpp): 200-209 ---------------------------------
   /// The charset is neither built in nor known to the caller's hook; the
@@ -388,6 +392,7 @@ inline constexpr errc_text errc_texts[] = {
     {errc::mime_unbalanced, "mime_unbalanced", "unbalanced quote, comment or bracket"},
     {errc::mime_comment_too_deep, "mime_comment_too_deep", "comments nested too deep"},
     {errc::mime_unsafe_filename, "mime_unsafe_filename", "file name unsafe to use as it is"},
+    {errc::mime_boundary_collision, "mime_boundary_collision", "content holds a line starting with its boundary"},
     // charsets
     {errc::charset_unknown, "charset_unknown", "unknown charset"},
     {errc::charset_malformed, "charset_malformed", "bytes not valid in their charset"},

@@ -108,6 +108,18 @@ constexpr int hex_value(char c) noexcept {
   return -1;
 }
 
+/// The hex escape of quoted-printable ("=3D"), RFC 2047 Q ("=5F"), RFC
+/// 2231 ("%2F") and xtext ("+2B"): `marker`, then the byte's two upper-case
+/// hex digits, appended to `out` (a std::string or anything with
+/// push_back(char)).
+template <class Out>
+void append_hex_escape(Out& out, char marker, unsigned char byte) {
+  constexpr char digits[] = "0123456789ABCDEF";
+  out.push_back(marker);
+  out.push_back(digits[byte >> 4]);
+  out.push_back(digits[byte & 15u]);
+}
+
 /// True when `s` holds a byte outside ASCII: what decides whether a
 /// protocol's UTF-8 extension is needed (SMTPUTF8, RFC 6531; UTF8=ACCEPT,
 /// RFC 9051; UTF8, RFC 6856).

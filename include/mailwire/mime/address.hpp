@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,12 @@ namespace mime {
 
 /// One address of an address list.
 struct mailbox {
+  mailbox() = default;
+  /// An address to write (mime::builder): display name (may be empty) and
+  /// addr-spec.
+  mailbox(std::string display_name, std::string addr_spec, std::string group_name = {})
+      : name(std::move(display_name)), address(std::move(addr_spec)), group(std::move(group_name)) {}
+
   std::string name;     ///< display name (or comments), UTF-8; may be empty
   std::string address;  ///< addr-spec without angle brackets; empty only for a group marker or a name without address
   std::string group;    ///< the group's display name; empty outside groups

@@ -288,51 +288,110 @@ inline date_time parse_date(std::string_view value, diagnostics* d = nullptr) {
   return t;
 }
 
-/// `t` in UTC as ISO 8601, "1997-11-24T22:22:01Z"; empty when !t.valid.
-inline std::string to_iso8601_utc(const date_time& t) {
-  if (!t.valid) return std::string();
-  const std::int64_t s = t.to_unix_seconds();
-  std::int64_t days = s / 86400;
-  std::int64_t rem = s % 86400;
+namespace detail {
+// The UTC (offset 0) calendar fields of `seconds` since the epoch, any
+// year (civil_from_days, H. Hinnant); `valid` is left false.
+inline date_time civil_from_seconds(std::int64_t seconds) noexcept {
+  std::int64_t days = seconds / 86400;
+  std::int64_t rem = seconds % 86400;
   if (rem < 0) {
     rem += 86400;
     --days;
   }
-  // civil_from_days (H. Hinnant).
   const std::int64_t z = days + 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const std::int64_t doe = z - era * 146097;
   const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  date_time t;
+  t.year = static_cast<int>(yoe + era * 400 + (mp >= 10 ? 1 : 0));
+  t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  t.hour = static_cast<int>(rem / 3600);
+  t.minute = static_cast<int>(rem / 60 % 60);
+  t.second = static_cast<int>(rem % 60);
+  return t;
+}
+
+inline void put_digits(std::string& out, std::int64_t v, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
+// "hh:mm:ss", as both formats write the time of day.
+inline void put_clock(std::string& out, const date_time& t) {
+  put_digits(out, t.hour, 2);
+  out.push_back(':');
+  put_digits(out, t.minute, 2);
+  out.push_back(':');
+  put_digits(out, t.second, 2);
+}
+}  // namespace detail
+
+/// The date and time `unix_seconds` after 1970-01-01T00:00:00Z, as seen in
+/// the zone `offset_minutes` east of UTC (local time minus UTC), for
+/// format_date(). `valid` is false when the offset is beyond +-99:59 (RFC
+/// 5322 3.3's four digits) or the local year falls outside 1 to 9999.
+inline date_time from_unix_seconds(std::int64_t unix_seconds, int offset_minutes) noexcept {
+  constexpr std::int64_t first = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr std::int64_t last = 253402300799;   // 9999-12-31T23:59:59Z
+  if (offset_minutes < -5999 || offset_minutes > 5999) return {};
+  const std::int64_t local_seconds = unix_seconds < first - 360000 || unix_seconds > last + 360000
+                                         ? first - 1
+                                         : unix_seconds + std::int64_t{offset_minutes} * 60;
+  if (local_seconds < first || local_seconds > last) return {};
+  date_time t = detail::civil_from_seconds(local_seconds);
+  t.offset_minutes = offset_minutes;
+  t.valid = true;
+  return t;
+}
+
+/// `t` in UTC as ISO 8601, "1997-11-24T22:22:01Z"; empty when !t.valid.
+inline std::string to_iso8601_utc(const date_time& t) {
+  if (!t.valid) return std::string();
+  const date_time u = detail::civil_from_seconds(t.to_unix_seconds());
   std::string out;
-  const auto put = [&out](std::int64_t v, int width) {
-    char buf[8];
-    for (int i = width - 1; i >= 0; --i) {
-      buf[i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-    out.append(buf, static_cast<std::size_t>(width));
-  };
-  if (year > 9999) {
-    out.append(std::to_string(year));
+  if (u.year > 9999) {
+    out.append(std::to_string(u.year));
   } else {
-    put(year, 4);
+    detail::put_digits(out, u.year, 4);
   }
   out.push_back('-');
-  put(month, 2);
+  detail::put_digits(out, u.month, 2);
   out.push_back('-');
-  put(day, 2);
+  detail::put_digits(out, u.day, 2);
   out.push_back('T');
-  put(rem / 3600, 2);
-  out.push_back(':');
-  put(rem / 60 % 60, 2);
-  out.push_back(':');
-  put(rem % 60, 2);
+  detail::put_clock(out, u);
   out.push_back('Z');
+  return out;
+}
+
+/// `t` as an RFC 5322 3.3 date-time, "Fri, 21 Nov 1997 09:55:06 -0600"
+/// (day of week from the date, two-digit day, four-digit year); empty when
+/// !t.valid.
+inline std::string format_date(const date_time& t) {
+  std::string out;
+  if (!t.valid) return out;
+  const std::int64_t days = detail::days_from_civil(t.year, t.month, t.day);
+  const auto weekday = static_cast<std::size_t>(((days % 7) + 7 + 3) % 7);  // 1970-01-01 was a Thursday
+  out.append(detail::day_names.substr(weekday * 3, 3));
+  out.append(", ");
+  detail::put_digits(out, t.day, 2);
+  out.push_back(' ');
+  out.append(detail::month_names.substr(static_cast<std::size_t>(t.month - 1) * 3, 3));
+  out.push_back(' ');
+  detail::put_digits(out, t.year, 4);
+  out.push_back(' ');
+  detail::put_clock(out, t);
+  out.push_back(' ');
+  out.push_back(t.offset_minutes < 0 ? '-' : '+');
+  const int off = t.offset_minutes < 0 ? -t.offset_minutes : t.offset_minutes;
+  detail::put_digits(out, off / 60 * 100 + off % 60, 4);
   return out;
 }
 

@@ -367,10 +367,7 @@ inline void q_append(std::string& out, char c, bool phrase) {
   } else if (q_plain(c, phrase)) {
     out.push_back(c);
   } else {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back('=');
-    out.push_back("0123456789ABCDEF"[u >> 4]);
-    out.push_back("0123456789ABCDEF"[u & 15]);
+    ascii::append_hex_escape(out, '=', static_cast<unsigned char>(c));
   }
 }
 
