@@ -365,14 +365,15 @@ class Proxy:
     (STAT, LIST, UIDL, RETR, TOP, DELE, ...), lines of the server's replies
     that name a hidden capability are dropped: `hide` is a set of b"SASL",
     b"STLS", b"USER" (no message data can arrive before such a command, so
-    only greetings and CAPA answers are touched). With `tls` (a server
-    ssl.SSLContext) the client side is implicit TLS and the server side
-    plain text."""
+    only greetings and CAPA answers are touched). With `plain_greeting` the
+    greeting loses its APOP <timestamp>. With `tls` (a server ssl.SSLContext)
+    the client side is implicit TLS and the server side plain text."""
 
     TRANSACTION = (b"STAT", b"LIST", b"UIDL", b"RETR", b"TOP", b"DELE", b"NOOP", b"RSET", b"LAST")
 
-    def __init__(self, upstream_port, hide=(), tls=None):
+    def __init__(self, upstream_port, hide=(), tls=None, plain_greeting=False):
         self.upstream_port, self.hide, self.tls = upstream_port, set(hide), tls
+        self.plain_greeting = plain_greeting
         self.sent = b""
         self.lock = threading.Lock()
         self.listener = socket.socket()
@@ -407,7 +408,7 @@ class Proxy:
             self.errors.append(f"proxy: {e}")
             client.close()
             return
-        state = {"filtering": bool(self.hide)}
+        state = {"filtering": bool(self.hide) or self.plain_greeting, "greeting": True}
 
         def up():
             try:
@@ -441,6 +442,10 @@ class Proxy:
                     pending += data
                     lines = pending.split(b"\r\n")
                     pending = lines.pop()
+                    if lines and state["greeting"]:
+                        state["greeting"] = False
+                        if self.plain_greeting:
+                            lines[0] = re.sub(rb" ?<[^<>]*>", b"", lines[0])
                     keep = [ln for ln in lines if not self._hidden(ln)]
                     data = b"".join(ln + b"\r\n" for ln in keep)
                     if not state["filtering"]:
@@ -463,6 +468,8 @@ class Proxy:
                     pass
 
     def _hidden(self, line):
+        if not self.hide:
+            return False
         word = line.split(b" ", 1)[0].upper()
         return word in self.hide
 
@@ -471,6 +478,12 @@ class Proxy:
         base64 and come out as such)."""
         with self.lock:
             return [ln.split(b" ", 1)[0].decode("latin-1").upper() for ln in self.sent.split(b"\r\n") if ln]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def close(self):
         self.stopping = True
