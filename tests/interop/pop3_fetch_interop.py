@@ -198,7 +198,8 @@ def full_second_run(env):
 
 
 def full_implicit(env):
-    Fetch(env, tls="implicit").expect_all(fill(env, FULL))
+    ref = fill(env, FULL)  # before the run: Fetch() runs the program
+    Fetch(env, tls="implicit").expect_all(ref)
 
 
 def no_pipelining(env):
@@ -220,7 +221,8 @@ def mech_wrong_password(env, args, tls):
 
 
 def apop(env):
-    Fetch(env, "--apop", tls=None).expect_all(fill(env, SMALL), method="APOP")
+    ref = fill(env, SMALL)
+    Fetch(env, "--apop", tls=None).expect_all(ref, method="APOP")
 
 
 def apop_no_timestamp(env):
