@@ -122,6 +122,12 @@ out=$("${SW[@]}" --port "$SMTP_PORT" --quit-after EHLO 2>&1)
 if grep -q 'STARTTLS' <<<"$out" && ! grep -q 'AUTH' <<<"$out"; then pass "SMTP_PORT offers STARTTLS, no AUTH before TLS"
 else fail "SMTP_PORT EHLO" "$(grep '250' <<<"$out" | short 200 20)"; fi
 
+# APOP is in Dovecot's auth_mechanisms for POP3; Postfix must not offer it
+out=$("${SW[@]}" --port "$SUBMISSION_PORT" --tls --quit-after EHLO 2>&1)
+auth=$(tr -d '\r' <<<"$out" | sed -n 's/^<~ *250[- ]AUTH //p' | head -n1)
+if [ "$auth" = "$SASL_MECHS" ]; then pass "submission EHLO AUTH is exactly SASL_MECHS (no APOP)"
+else fail "submission EHLO AUTH" "got '$auth', expected '$SASL_MECHS'"; fi
+
 out=$("${SW[@]}" --port "$SUBMISSION_PORT" --from "$TEST_ADDR" --to "$TEST_ADDR" --quit-after MAIL 2>&1)
 if grep -q '530 5.7.0' <<<"$out"; then pass "submission without STARTTLS refused (530 5.7.0)"
 else fail "submission without STARTTLS refused" "$(short <<<"$out")"; fi
@@ -193,6 +199,92 @@ else fail "curl POP3S LIST" "rc=$rc $(short <<<"$out")"; fi
 out=$("${C[@]}" --ssl-reqd "pop3://localhost:$POP3_PORT/1" 2>&1); rc=$?
 if [ $rc = 0 ] && grep -q '^Subject: ' <<<"$out"; then pass "curl POP3 STLS RETR 1"
 else fail "curl POP3 STLS RETR 1" "rc=$rc $(short <<<"$out")"; fi
+
+# ---- POP3 clients against Dovecot (each keeps the mail: nothing is deleted) ----
+# Python poplib: APOP (the greeting carries a <timestamp>; no password on the wire)
+out=$(timeout 20 /usr/bin/python3 - "$POP3_PORT" "$TEST_USER" "$TEST_PASS" "$tag" <<'PY' 2>&1
+import poplib, re, sys
+port, user, password, tag = sys.argv[1:]
+p = poplib.POP3("127.0.0.1", int(port), timeout=15)
+assert re.search(rb"<[^<>@]+@[^<>]+>", p.getwelcome()), p.getwelcome()
+print(p.apop(user, password).decode())
+n = p.stat()[0]
+assert any(("Subject: " + tag).encode() in p.top(i, 0)[1] for i in range(1, n + 1)), "no message with the tag"
+p.quit()
+PY
+); rc=$?
+if [ $rc = 0 ] && grep -q '^+OK' <<<"$out"; then pass "python3 poplib POP3 APOP, TOP"
+else fail "python3 poplib POP3 APOP" "rc=$rc $(short <<<"$out")"; fi
+pop3dir=$DIR/pop3-clients
+mkdir -p "$pop3dir"/{fetchmail,mpop,getmail}/{cur,new,tmp}
+chmod 700 "$pop3dir"
+has_tag() { [ -n "$(grep -l "^Subject: $tag" "$1"/new/* 2>/dev/null)" ]; }
+# fetchmail: STLS with the certificate checked, keep, each message through an
+# MDA that writes one file (fetchmail has no Maildir delivery of its own)
+printf '#!/bin/sh\nf=$(mktemp "%s/fetchmail/new/m.XXXXXX") && cat > "$f"\n' "$pop3dir" > "$pop3dir/store"
+chmod 755 "$pop3dir/store"
+cat > "$pop3dir/fetchmailrc" <<EOF
+set no syslog
+set invisible
+poll 127.0.0.1 service $POP3_PORT protocol pop3 auth password timeout 15:
+  user "$TEST_USER" there with password "$TEST_PASS" is "$(id -un)" here
+  sslproto 'tls1.2+' sslcertck sslcertfile "$CA_FILE" sslcommonname localhost
+  keep fetchall no rewrite no stripcr
+  mda "$pop3dir/store"
+EOF
+chmod 600 "$pop3dir/fetchmailrc"
+out=$(FETCHMAILHOME=$pop3dir timeout 30 fetchmail -f "$pop3dir/fetchmailrc" -i "$pop3dir/fetchids" 2>&1); rc=$?
+if [ $rc = 0 ] && has_tag "$pop3dir/fetchmail"; then pass "fetchmail POP3 STLS (certificate checked), keep"
+else fail "fetchmail POP3 STLS" "rc=$rc $(short <<<"$out")"; fi
+# mpop: STLS, SCRAM-SHA-256, keep, Maildir delivery
+cat > "$pop3dir/mpoprc" <<EOF
+account smoke
+host 127.0.0.1
+port $POP3_PORT
+user $TEST_USER
+password $TEST_PASS
+auth scram-sha-256
+tls on
+tls_trust_file $CA_FILE
+tls_host_override localhost
+timeout 15
+keep on
+uidls_file $pop3dir/mpop-uidls
+delivery maildir $pop3dir/mpop
+EOF
+chmod 600 "$pop3dir/mpoprc"
+out=$(timeout 30 mpop -C "$pop3dir/mpoprc" smoke 2>&1); rc=$?
+if [ $rc = 0 ] && has_tag "$pop3dir/mpop"; then pass "mpop POP3 STLS AUTH SCRAM-SHA-256, keep, Maildir"
+else fail "mpop POP3 STLS SCRAM-SHA-256" "rc=$rc $(short <<<"$out")"; fi
+# getmail6 (no STLS for POP3): POP3S with the certificate checked, keep,
+# Maildir delivery; as root it delivers only as another user (nobody)
+getmail_user=
+if [ "$(id -u)" = 0 ]; then
+  chown -R "$MAIL_UID:$MAIL_GID" "$pop3dir/getmail"
+  chmod 711 "$pop3dir"
+  getmail_user="user = nobody"
+fi
+cat > "$pop3dir/getmailrc" <<EOF
+[retriever]
+type = SimplePOP3SSLRetriever
+server = 127.0.0.1
+port = $POP3S_PORT
+username = $TEST_USER
+password = $TEST_PASS
+ca_certs = $CA_FILE
+ssl_cert_hostname = localhost
+timeout = 15
+[destination]
+type = Maildir
+path = $pop3dir/getmail/
+$getmail_user
+[options]
+read_all = true
+delete = false
+EOF
+out=$(timeout 30 getmail --getmaildir "$pop3dir" --rcfile getmailrc 2>&1); rc=$?
+if [ $rc = 0 ] && has_tag "$pop3dir/getmail"; then pass "getmail6 POP3S (certificate checked), keep, Maildir"
+else fail "getmail6 POP3S" "rc=$rc $(short <<<"$out")"; fi
 
 # ---- aiosmtpd sink ----
 out=$("${SW[@]}" --port "$AIOSMTPD_PORT" --tls --auth PLAIN --auth-user "$TEST_USER" --auth-password "$TEST_PASS" \

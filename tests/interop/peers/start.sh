@@ -3,8 +3,9 @@
 #
 # Starts real mail servers on 127.0.0.1 for the interop tests, everything
 # (configs, certificate, queue, mail, logs, PID files) inside DIR:
-#   Dovecot   IMAP, IMAPS, POP3, POP3S; SASL (PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1
-#             SCRAM-SHA-256) for itself and, over a unix socket, for Postfix
+#   Dovecot   IMAP, IMAPS, POP3, POP3S (with APOP, one session per maildrop);
+#             SASL (PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256) for itself
+#             and, over a unix socket, for Postfix
 #   Postfix   SMTP (STARTTLS; AUTH after STARTTLS), SMTP with AUTH offered
 #             before TLS, submission (STARTTLS required), smtps (implicit TLS)
 #   aiosmtpd  an SMTP sink that stores what it receives (optional)
@@ -162,10 +163,17 @@ ssl_key = <$KEY_FILE
 ssl_min_protocol = TLSv1.2
 # loopback test servers: LOGIN/USER/AUTH PLAIN allowed without TLS too
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
+# apop: POP3's APOP (the greeting then carries a <timestamp>). Dovecot flags
+# it "private" on the auth socket, so Postfix (which skips private
+# mechanisms) and IMAP never offer it; POP3's CAPA SASL line does not list it
+# either (APOP is not SASL).
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 apop
 auth_failure_delay = 0
 auth_verbose = yes
 mail_location = maildir:~/Maildir
+# one POP3 session per maildrop, as RFC 1939 asks: a second one gets
+# -ERR [IN-USE] (Dovecot's default lets both in)
+pop3_lock_session = yes
 first_valid_uid = $MAIL_UID
 last_valid_uid = $MAIL_UID
 passdb {
