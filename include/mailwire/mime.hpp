@@ -1,5 +1,5 @@
-// mailwire: MIME decoding (RFC 2045-2049, RFC 5322, RFC 2047, RFC 2231,
-// RFC 6532). Includes every mime/ header.
+// mailwire: MIME reading and writing (RFC 2045-2049, RFC 5322, RFC 2047,
+// RFC 2231, RFC 3676, RFC 6532). Includes every mime/ header.
 //
 // Codecs (streaming):
 //   mime/charset.hpp            charsets to UTF-8, with a hook for others
@@ -20,6 +20,9 @@
 //   mime/parser.hpp             the push parser: any chunking, bounded memory
 //   mime/tree.hpp               the tree view of a message held in memory
 //   mime/filename.hpp           attachment file names made safe to create
+// Writing:
+//   mime/builder.hpp            a message written as a stream, in bounded memory
+//   mime/editor.hpp             a parsed message changed piece by piece, the rest copied
 #ifndef MAILWIRE_MIME_HPP
 #define MAILWIRE_MIME_HPP
 
@@ -39,5 +42,7 @@
 #include "mailwire/mime/parser.hpp"
 #include "mailwire/mime/tree.hpp"
 #include "mailwire/mime/filename.hpp"
+#include "mailwire/mime/builder.hpp"
+#include "mailwire/mime/editor.hpp"
 
 #endif  // MAILWIRE_MIME_HPP

@@ -432,6 +432,78 @@ inline std::string flow_text(std::string_view text, bool delsp) {
   return out;
 }
 
+// Formats "name: value" CRLF into `out`, folded before a space where the
+// line would pass `fold` (anywhere for unstructured text; in structured
+// values only after a comma or a ';', and between encoded-words), never
+// past 998. A field name that is not printable ASCII without ':', or a
+// word that cannot fit in 998, is invalid_argument.
+inline errc format_field(std::string_view name, std::string_view value, bool breaks_anywhere, std::size_t fold,
+                         std::string& out) {
+  if (!is_field_name(name)) return errc::invalid_argument;
+  const auto break_before = [&](std::size_t k) {
+    // A space at k (k > 0) where a fold may go.
+    if (breaks_anywhere) return true;
+    const char prev = value[k - 1];
+    if (prev == ',' || prev == ';') return true;
+    return value.compare(k + 1, 2, "=?") == 0 && k >= 2 && value.compare(k - 2, 2, "?=") == 0;
+  };
+  std::string line(name);
+  line.push_back(':');
+  std::size_t column = line.size();
+  if (!value.empty()) {
+    line.push_back(' ');
+    ++column;
+  }
+  for (std::size_t i = 0; i < value.size();) {
+    // The next word: up to the next space where a fold may go.
+    std::size_t j = i;
+    while (j < value.size()) {
+      const std::size_t sp = value.find(' ', j + 1);
+      if (sp == std::string_view::npos) {
+        j = value.size();
+        break;
+      }
+      j = sp;
+      if (break_before(sp)) break;
+    }
+    const std::string_view word = value.substr(i, j - i);
+    if (column + word.size() > fold && i > 0 && word.size() > 1 && word[0] == ' ') {
+      line.append("\r\n");
+      column = 0;
+    }
+    if (column + word.size() > limits::header_line - 2) return errc::invalid_argument;
+    line.append(word);
+    column += word.size();
+    i = j;
+  }
+  line.append("\r\n");
+  out.append(line);
+  return errc::ok;
+}
+
+// Checks a field value given already formatted: CRLF only as folding
+// (before SP or HTAB), no NUL, 8-bit bytes only as UTF-8 and only when
+// `utf8` (RFC 6532), no line past 998 with the name.
+inline errc check_raw_field(std::string_view name, std::string_view value, bool utf8) {
+  if (!is_field_name(name)) return errc::invalid_argument;
+  std::size_t line = name.size() + 2;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '\r') {
+      if (i + 2 >= value.size() || value[i + 1] != '\n' || (value[i + 2] != ' ' && value[i + 2] != '\t')) {
+        return errc::invalid_argument;
+      }
+      ++i;
+      line = 0;
+      continue;
+    }
+    if (c == '\n' || c == '\0' || (ascii::is_8bit(c) && !utf8)) return errc::invalid_argument;
+    if (++line > limits::header_line - 2) return errc::invalid_argument;
+  }
+  if (utf8 && !utf8::valid(value)) return errc::invalid_argument;
+  return errc::ok;
+}
+
 // Hex of the caller's entropy.
 inline std::string hex(std::string_view bytes) {
   std::string out;
@@ -471,25 +543,7 @@ inline errc builder::field(std::string_view name, std::string_view text) {
 
 inline errc builder::raw_field(std::string_view name, std::string_view value) {
   if (!in_header()) return errc::invalid_state;
-  if (!detail::is_field_name(name)) return errc::invalid_argument;
-  std::size_t line = name.size() + 2;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == '\r') {
-      // Only folding: CRLF then SP or HTAB.
-      if (i + 2 >= value.size() || value[i + 1] != '\n' || (value[i + 2] != ' ' && value[i + 2] != '\t')) {
-        return errc::invalid_argument;
-      }
-      ++i;
-      line = 0;
-      continue;
-    }
-    if (c == '\n' || c == '\0' || (ascii::is_8bit(c) && !options_.transport.utf8_headers)) {
-      return errc::invalid_argument;
-    }
-    if (++line > limits::header_line - 2) return errc::invalid_argument;
-  }
-  if (options_.transport.utf8_headers && !utf8::valid(value)) return errc::invalid_argument;
+  if (const errc e = detail::check_raw_field(name, value, options_.transport.utf8_headers); e != errc::ok) return e;
   append(name);
   append(": ");
   append(value);
@@ -764,53 +818,11 @@ inline bool builder::in_header() const noexcept {
   return stack_.back().kind == frame_kind::message && !stack_.back().has_body;
 }
 
-// Writes "name: value", folded at the fold column where a space allows
-// (anywhere for unstructured text; for structured values only after a
-// comma or before a parameter's ';', and between encoded-words), never
-// past 998.
 inline errc builder::put_field(std::string_view name, std::string_view value, bool breaks_anywhere) {
-  if (!detail::is_field_name(name)) return errc::invalid_argument;
-  std::string line(name);
-  line.append(":");
-  std::size_t column = line.size();
-  std::size_t i = 0;
   std::string out;
-  const std::size_t fold = options_.fold_at;
-  const auto break_before = [&](std::size_t k) {
-    // A space at k (k > 0) where a fold may go.
-    if (breaks_anywhere) return true;
-    const char prev = value[k - 1];
-    if (prev == ',' || prev == ';') return true;
-    return value.compare(k + 1, 2, "=?") == 0 && value.compare(k - 2, 2, "?=") == 0;
-  };
-  out.append(line);
-  if (!value.empty()) {
-    out.push_back(' ');
-    ++column;
+  if (const errc e = detail::format_field(name, value, breaks_anywhere, options_.fold_at, out); e != errc::ok) {
+    return e;
   }
-  while (i < value.size()) {
-    // The next word: up to the next space where a fold may go.
-    std::size_t j = i;
-    while (j < value.size()) {
-      const std::size_t sp = value.find(' ', j + 1);
-      if (sp == std::string_view::npos) {
-        j = value.size();
-        break;
-      }
-      j = sp;
-      if (break_before(sp)) break;
-    }
-    const std::string_view word = value.substr(i, j - i);
-    if (column + word.size() > fold && i > 0 && word.size() > 1 && word[0] == ' ') {
-      out.append("\r\n");
-      column = 0;
-    }
-    if (column + word.size() > limits::header_line - 2) return errc::invalid_argument;
-    out.append(word);
-    column += word.size();
-    i = j;
-  }
-  out.append("\r\n");
   append(out);
   return errc::ok;
 }

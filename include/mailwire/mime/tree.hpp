@@ -20,6 +20,7 @@
 #define MAILWIRE_MIME_TREE_HPP
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,10 +28,13 @@
 
 #include "mailwire/core/ascii.hpp"
 #include "mailwire/core/utf8.hpp"
+#include "mailwire/mime/address.hpp"
 #include "mailwire/mime/charset.hpp"
+#include "mailwire/mime/date.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 #include "mailwire/mime/encoded_word.hpp"
 #include "mailwire/mime/filename.hpp"
+#include "mailwire/mime/message_id.hpp"
 #include "mailwire/mime/parser.hpp"
 #include "mailwire/mime/transfer_encoding.hpp"
 #include "mailwire/mime/uuencode.hpp"
@@ -89,6 +93,55 @@ struct node {
     return mime::safe_filename(filename(), fallback);
   }
   bool is_attachment_disposition() const noexcept { return info.disposition.type == "attachment"; }
+
+  // -- decoded header fields, for a message's node (the root, or the entity a
+  //    message/rfc822 part holds). Each allocates its result; diagnostics
+  //    of the reading go to `d`. A missing field gives an empty result.
+
+  /// Subject, RFC 2047 words decoded, as UTF-8.
+  std::string subject(diagnostics* d = nullptr) const { return text_field("Subject", d); }
+  /// From, To, Cc, Bcc, Reply-To, Sender: every field of that name (a
+  /// message may repeat To or Cc), display names decoded.
+  std::vector<mailbox> from(diagnostics* d = nullptr) const { return addresses("From", d); }
+  std::vector<mailbox> to(diagnostics* d = nullptr) const { return addresses("To", d); }
+  std::vector<mailbox> cc(diagnostics* d = nullptr) const { return addresses("Cc", d); }
+  std::vector<mailbox> bcc(diagnostics* d = nullptr) const { return addresses("Bcc", d); }
+  std::vector<mailbox> reply_to(diagnostics* d = nullptr) const { return addresses("Reply-To", d); }
+  std::vector<mailbox> sender(diagnostics* d = nullptr) const { return addresses("Sender", d); }
+  /// Date, with its zone offset (`valid` false when absent or unreadable;
+  /// to_unix_seconds() and to_iso8601_utc() from date.hpp).
+  date_time date(diagnostics* d = nullptr) const {
+    const field* f = find("Date");
+    return f != nullptr ? parse_date(f->value, d) : date_time{};
+  }
+  /// Message-ID without angle brackets (empty when absent or unreadable).
+  std::string message_id(diagnostics* d = nullptr) const {
+    std::vector<std::string> ids = ids_of("Message-ID", d);
+    return ids.empty() ? std::string() : std::move(ids.front());
+  }
+  /// In-Reply-To and References: the message ids, in order.
+  std::vector<std::string> in_reply_to(diagnostics* d = nullptr) const { return ids_of("In-Reply-To", d); }
+  std::vector<std::string> references(diagnostics* d = nullptr) const { return ids_of("References", d); }
+  /// Any unstructured field (Comments, Keywords' text, X-Mailer...) decoded.
+  std::string text_field(std::string_view name, diagnostics* d = nullptr) const {
+    const field* f = find(name);
+    return f != nullptr ? decode_unstructured(f->value, d) : std::string();
+  }
+
+ private:
+  std::vector<mailbox> addresses(std::string_view name, diagnostics* d) const {
+    std::vector<mailbox> out;
+    for (const field& f : fields) {
+      if (!ascii::iequals(f.name, name)) continue;
+      std::vector<mailbox> more = parse_address_list(f.value, d);
+      out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
+    return out;
+  }
+  std::vector<std::string> ids_of(std::string_view name, diagnostics* d) const {
+    const field* f = find(name);
+    return f != nullptr ? parse_message_ids(f->value, d) : std::vector<std::string>{};
+  }
 };
 
 class tree {
