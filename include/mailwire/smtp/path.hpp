@@ -21,7 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
@@ -570,6 +572,79 @@ constexpr errc validate_xtext(std::string_view s, std::size_t* at = nullptr) noe
   }
   return errc::ok;
 }
+
+/// A path that owns its text: built from a plain "user@example.org" (or
+/// "<user@example.org>", "<>", "<postmaster>") and usable wherever a path
+/// is taken (smtp::client::mail(), rcpt(), the writers), with no string to
+/// keep alive and no brackets to add by hand. Copies and moves keep their
+/// own text and views into it.
+class address {
+ public:
+  /// Reads `text`: a mailbox with or without its angle brackets, or, with
+  /// brackets, "<>" (role reverse) or "<postmaster>" (role forward).
+  /// nullopt when it is not one (then `*error`, when given, says why:
+  /// smtp_bad_path, smtp_utf8_not_allowed, invalid_utf8); nothing may
+  /// follow the path. `utf8`: UTF-8 allowed (SMTPUTF8, RFC 6531).
+  static std::optional<address> parse(std::string_view text, path_role role = path_role::forward, bool utf8 = true,
+                                      errc* error = nullptr) {
+    address a;
+    a.text_.reserve(text.size() + 2);
+    if (text.empty() || text.front() != '<') a.text_.push_back('<');
+    a.text_.append(text);
+    if (text.empty() || text.front() != '<') a.text_.push_back('>');
+    const path_result r = parse_path(a.text_, role, utf8, a.path_);
+    const errc e = r.error != errc::ok ? r.error : r.length != a.text_.size() ? errc::smtp_bad_path : errc::ok;
+    if (error != nullptr) *error = e;
+    if (e != errc::ok) return std::nullopt;
+    return a;
+  }
+
+  address(const address& o) : text_(o.text_), path_(o.path_) { rebase(o.text_.data()); }
+  address(address&& o) noexcept : path_(o.path_) { take(std::move(o)); }
+  address& operator=(const address& o) {
+    if (this != &o) {
+      text_ = o.text_;
+      path_ = o.path_;
+      rebase(o.text_.data());
+    }
+    return *this;
+  }
+  address& operator=(address&& o) noexcept {
+    if (this != &o) {
+      path_ = o.path_;
+      take(std::move(o));
+    }
+    return *this;
+  }
+  ~address() = default;
+
+  /// The path, viewing this object's text (valid while it lives unchanged).
+  const path& get() const noexcept { return path_; }
+  operator const path&() const noexcept { return path_; }
+  /// As written on the wire, brackets included: "<user@example.org>".
+  std::string_view text() const noexcept { return text_; }
+
+ private:
+  address() = default;
+  // Takes o's text (a long one keeps its buffer, a short one is copied):
+  // path_, copied from o, is re-pointed from o's buffer to ours.
+  void take(address&& o) noexcept {
+    const char* old_base = o.text_.data();
+    text_ = std::move(o.text_);
+    rebase(old_base);
+  }
+  void rebase(const char* old_base) noexcept {
+    const auto move_view = [&](std::string_view v) {
+      if (v.empty() || v.data() < old_base || v.data() > old_base + text_.size()) return v;
+      return std::string_view(text_.data() + (v.data() - old_base), v.size());
+    };
+    path_.local_part = move_view(path_.local_part);
+    path_.domain = move_view(path_.domain);
+  }
+
+  std::string text_;
+  path path_;
+};
 
 /// Decodes wire-form xtext into `out` (replaced). errc::smtp_bad_xtext (and
 /// `out` unspecified) when `s` is not valid xtext.
