@@ -338,3 +338,27 @@ TEST_CASE("mime builder: format=flowed", "[mime][builder]") {
     CHECK(t.root().info.type.find("format") != nullptr);
   }
 }
+
+TEST_CASE("mime builder: nesting stops where readers stop reading structure", "[mime][builder]") {
+  for (const std::size_t depth : {mailwire::limits::mime_depth - 1, mailwire::limits::mime_depth}) {
+    mime::builder b;
+    std::size_t opened = 0;
+    errc last = errc::ok;
+    for (std::size_t i = 0; i <= depth; ++i) {
+      last = i % 2 == 0 ? b.begin_message() : b.begin_multipart("mixed", std::to_string(i) + "-" + entropy1);
+      if (last != errc::ok) break;
+      ++opened;
+      if (i % 2 == 0) REQUIRE(b.field("Subject", "level " + std::to_string(i)) == errc::ok);
+    }
+    // Containers at depths 0 to mime_depth - 1 only.
+    CHECK(opened == std::min(depth + 1, mailwire::limits::mime_depth));
+    if (opened < depth + 1) CHECK(last == errc::mime_depth_exceeded);
+    REQUIRE(b.part({}, "deepest") == errc::ok);
+    for (std::size_t i = 0; i < opened; ++i) REQUIRE(b.end() == errc::ok);
+    REQUIRE(b.done());
+    const mime::tree t = mime::parse_tree(b.pending_output());
+    CHECK(t.diags.empty());
+    REQUIRE(t.text_body() == nullptr);  // inside attached messages
+    CHECK(t.text(t.nodes.back()) == "deepest");
+  }
+}

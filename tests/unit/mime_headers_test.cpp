@@ -206,11 +206,18 @@ TEST_CASE("mail-parser message id vectors", "[mime][headers][message_id]") {
 }
 
 TEST_CASE("mail-parser unstructured vectors", "[mime][headers][encoded_word]") {
+  // mail-parser makes each fold one space; RFC 5322 2.2.3 unfolding removes
+  // only the line break, which is how Python's email and GMime read them
+  // (issue 17): " Fwd: \n\tSaying \n Hello" is "Fwd: \tSaying  Hello".
+  const char* const unfolding = "RFC 5322 unfolding keeps the white space around a fold";
+  const std::map<std::size_t, const char*> deviations = {{2, unfolding}, {3, unfolding}, {4, unfolding},
+                                                         {19, unfolding}};
   for_each_vector("unstructured.json", 30, [&](std::size_t i, const std::string& value, const json& e) {
     const std::string got = mime::decode_unstructured(value);
-    INFO(i << ": " << value);
-    CHECK(got == e.s);
+    INFO(i << ": " << value << " -> " << got);
+    check_vector(deviations, i, got == e.s);
   });
+  CHECK(mime::decode_unstructured(" one\r\n\ttwo   three\r\n   four") == "one\ttwo   three   four");
 }
 
 TEST_CASE("RFC 2047 section 8 examples", "[mime][headers][encoded_word]") {

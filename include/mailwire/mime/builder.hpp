@@ -74,7 +74,9 @@ namespace mime {
 struct transport {
   bool eight_bit = false;     ///< 8BITMIME: 8-bit bytes in bodies (lines still at most 998)
   bool binary = false;        ///< BINARYMIME: any bytes, any line length, in bodies
-  bool utf8_headers = false;  ///< SMTPUTF8 (RFC 6531, RFC 6532): UTF-8 in header fields
+  /// SMTPUTF8 (RFC 6531, RFC 6532): UTF-8 in header fields. Implies
+  /// eight_bit (RFC 6531 3.1: SMTPUTF8 needs 8BITMIME).
+  bool utf8_headers = false;
 };
 
 /// A point in time as the caller's clock gives it.
@@ -130,6 +132,11 @@ struct builder_options {
   /// Header lines are folded at spaces to stay within this many
   /// characters (RFC 5322 2.1.1: 78).
   std::size_t fold_at = 78;
+  /// Deepest multipart or attached message (the top entity is at depth 0;
+  /// each multipart and attached message adds one): the depth at which a
+  /// reader's default stops reading structure (parser_options::max_depth),
+  /// so whatever is built reads back as built.
+  std::size_t max_depth = limits::mime_depth;
 };
 
 class builder {
@@ -192,11 +199,14 @@ class builder {
   errc begin_part(const part_header& h);
   /// An attached message (message/rfc822): its header fields follow with
   /// the field functions, then its body (a part or multipart); end()
-  /// closes it.
+  /// closes it. Past builder_options::max_depth (with begin_multipart()):
+  /// errc::mime_depth_exceeded.
   errc begin_message(const part_header& h = {});
   /// A piece of the content begun with begin_part().
   errc write(std::string_view chunk);
-  /// Ends the innermost open part, multipart or attached message.
+  /// Ends the innermost open part, multipart or attached message
+  /// (invalid_state for a multipart without parts or a message without a
+  /// body: RFC 2046 wants one at least).
   errc end();
 
  private:
@@ -206,6 +216,7 @@ class builder {
     std::string boundary;
     bool has_body = false;   // message: its body has begun (no more fields)
     bool body_done = false;  // message: its body is complete
+    std::size_t parts = 0;   // multipart: parts begun
   };
   // The content being written with write().
   struct content_state {
@@ -235,6 +246,7 @@ class builder {
   void open_content(const part_header& h, std::string_view extra, transfer_encoding cte);
   transfer_encoding as_is_best() const noexcept;
   errc write_content(std::string_view chunk);
+  void encode(std::string_view bytes);
   errc end_content();
   void append(std::string_view bytes);
 
@@ -455,10 +467,13 @@ inline errc format_field(std::string_view name, std::string_view value, bool bre
     ++column;
   }
   for (std::size_t i = 0; i < value.size();) {
-    // The next word: up to the next space where a fold may go.
+    // The next word: its leading spaces, then up to the next run of spaces
+    // before which a fold may go (a fold goes before a whole run, so no
+    // line ends in white space).
     std::size_t j = i;
-    while (j < value.size()) {
-      const std::size_t sp = value.find(' ', j + 1);
+    for (;;) {
+      while (j < value.size() && value[j] == ' ') ++j;
+      const std::size_t sp = value.find(' ', j);
       if (sp == std::string_view::npos) {
         j = value.size();
         break;
@@ -467,7 +482,8 @@ inline errc format_field(std::string_view name, std::string_view value, bool bre
       if (break_before(sp)) break;
     }
     const std::string_view word = value.substr(i, j - i);
-    if (column + word.size() > fold && i > 0 && word.size() > 1 && word[0] == ' ') {
+    if (column + word.size() > fold && i > 0 && word.find_first_not_of(' ') != std::string_view::npos &&
+        word[0] == ' ') {
       line.append("\r\n");
       column = 0;
     }
@@ -520,6 +536,7 @@ inline std::string hex(std::string_view bytes) {
 // -- builder: definitions, in the order declared -------------------------------------
 
 inline builder::builder(builder_options o) : options_(o) {
+  if (options_.transport.utf8_headers) options_.transport.eight_bit = true;
   if (options_.fold_at < 20) options_.fold_at = 20;
   if (options_.fold_at > limits::header_line - 2) options_.fold_at = limits::header_line - 2;
 }
@@ -621,6 +638,7 @@ inline errc builder::id_list_field(std::string_view name, const std::vector<std:
 
 inline errc builder::begin_multipart(std::string_view subtype, std::string_view entropy, const part_header& h) {
   if (entropy.size() < 12 || !detail::is_token(subtype)) return errc::invalid_argument;
+  if (stack_.size() >= options_.max_depth) return errc::mime_depth_exceeded;
   if (const errc e = check_header(h); e != errc::ok) return e;
   // "=_" cannot appear in quoted-printable or base64 output: no encoded
   // content can hold this boundary, whatever the entropy.
@@ -777,6 +795,7 @@ inline errc builder::begin_message(const part_header& h) {
   hh.type = "message/rfc822";
   hh.encoding.reset();
   if (const errc e = check_header(hh); e != errc::ok) return e;
+  if (stack_.size() >= options_.max_depth) return errc::mime_depth_exceeded;
   if (content_ || !may_begin_entity()) return errc::invalid_state;
   // What the attached message's own parts may use, declared up front.
   const transfer_encoding cte = as_is_best();
@@ -800,6 +819,8 @@ inline errc builder::end() {
   if (f.kind == frame_kind::message) {
     // An attached message needs a body, and it must be complete.
     if (!f.has_body || !f.body_done) return errc::invalid_state;
+  } else if (f.parts == 0) {
+    return errc::invalid_state;  // RFC 2046 5.1.1: one body part at least
   } else {
     append("\r\n--");
     append(f.boundary);
@@ -955,6 +976,8 @@ inline void builder::begin_entity() noexcept {
     top_body_ = true;
   } else if (stack_.back().kind == frame_kind::message) {
     stack_.back().has_body = true;
+  } else {
+    ++stack_.back().parts;
   }
 }
 
@@ -1014,27 +1037,31 @@ inline errc builder::as_is(content_state& s, std::string_view chunk, std::string
   const std::string_view in = p.text ? std::string_view(normalised) : chunk;
   constexpr std::size_t head_max = 2 + 70;  // "--" and the longest boundary
   out.reserve(out.size() + in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '\n' && (p.last == '\r' || !check)) {
+  for (const char c : in) {
+    if (check) {
+      if (p.last == '\r' && c != '\n') return errc::bare_cr;
+      if (c == '\n' && p.last != '\r') return errc::bare_lf;
+      if (c == '\0') return errc::nul_byte;
+    }
+    p.last = c;
+    if (c == '\r' || c == '\n') {
+      // A line starts after either (readers differ on a bare CR, and
+      // binary content may hold one: boundaries are looked for after it).
       p.line = 0;
       p.head.clear();
-    } else if (check && (c == '\n' || c == '\0' || (p.last == '\r'))) {
-      return c == '\0' ? errc::nul_byte : p.last == '\r' ? errc::bare_cr : errc::bare_lf;
-    } else if (c != '\r' || !check) {
-      if (check && ascii::is_8bit(c) && p.encoding == transfer_encoding::seven_bit) return errc::extension_missing;
-      if (check && ++p.line > 998) return errc::line_too_long;
-      if (p.head.size() < head_max) {
-        p.head.push_back(c);
-        for (const frame& f : stack_) {
-          if (f.kind == frame_kind::multipart && p.head.size() == 2 + f.boundary.size() &&
-              p.head.compare(0, 2, "--") == 0 && p.head.compare(2, std::string::npos, f.boundary) == 0) {
-            return errc::mime_boundary_collision;
-          }
+      continue;
+    }
+    if (check && ascii::is_8bit(c) && p.encoding == transfer_encoding::seven_bit) return errc::extension_missing;
+    if (check && ++p.line > 998) return errc::line_too_long;
+    if (p.head.size() < head_max) {
+      p.head.push_back(c);
+      for (const frame& f : stack_) {
+        if (f.kind == frame_kind::multipart && p.head.size() == 2 + f.boundary.size() &&
+            p.head.compare(0, 2, "--") == 0 && p.head.compare(2, std::string::npos, f.boundary) == 0) {
+          return errc::mime_boundary_collision;
         }
       }
     }
-    p.last = c;
   }
   out.append(in);
   s = std::move(p);
@@ -1043,53 +1070,55 @@ inline errc builder::as_is(content_state& s, std::string_view chunk, std::string
 
 inline errc builder::write_content(std::string_view chunk) {
   content_state& s = *content_;
-  switch (s.encoding) {
-    case transfer_encoding::base64: {
-      const std::string normalised = s.text ? canonical_line_ends(s, chunk) : std::string();
-      const std::string_view in = s.text ? std::string_view(normalised) : chunk;
-      char* p = out_.prepare(b64_.update_size_max(in.size()));
-      const std::size_t n = b64_.update(in, p);
-      if (n != 0) last_ = p[n - 1];
-      out_.commit(n);
-      return errc::ok;
-    }
-    case transfer_encoding::quoted_printable: {
-      std::string enc;
-      qp_.encode(chunk, enc);
-      append(enc);
-      return errc::ok;
-    }
-    default: {
-      std::string out;
-      if (const errc e = as_is(s, chunk, out); e != errc::ok) return e;
-      append(out);
-      return errc::ok;
-    }
+  if (s.encoding != transfer_encoding::base64 && s.encoding != transfer_encoding::quoted_printable) {
+    std::string out;
+    if (const errc e = as_is(s, chunk, out); e != errc::ok) return e;
+    append(out);
+    return errc::ok;
+  }
+  // Text is encoded in canonical form (RFC 2049 4: CRLF line ends), so a
+  // bare CR or LF reads back as the line end it meant, whatever the
+  // encoding and however the content was split.
+  const std::string normalised = s.text ? canonical_line_ends(s, chunk) : std::string();
+  encode(s.text ? std::string_view(normalised) : chunk);
+  return errc::ok;
+}
+
+// Through the part's encoder (base64 or quoted-printable).
+inline void builder::encode(std::string_view bytes) {
+  if (content_->encoding == transfer_encoding::base64) {
+    char* p = out_.prepare(b64_.update_size_max(bytes.size()));
+    const std::size_t n = b64_.update(bytes, p);
+    if (n != 0) last_ = p[n - 1];
+    out_.commit(n);
+  } else {
+    std::string enc;
+    qp_.encode(bytes, enc);
+    append(enc);
   }
 }
 
 inline errc builder::end_content() {
   content_state& s = *content_;
+  // A text's last CR, held to see whether LF followed: a line end.
+  const bool held_cr = s.text && s.cr;
   switch (s.encoding) {
     case transfer_encoding::base64: {
-      if (s.text && s.cr) {  // a text's last CR: a line end
-        char* p = out_.prepare(b64_.update_size_max(2));
-        out_.commit(b64_.update("\r\n", p));
-      }
+      if (held_cr) encode("\r\n");
       char buf[base64::encoder::finish_size_max];
       const std::size_t n = b64_.finish(buf);
       if (n != 0) append(std::string_view(buf, n));
       break;
     }
     case transfer_encoding::quoted_printable: {
+      if (held_cr) encode("\r\n");
       std::string enc;
       qp_.finish(enc);
       append(enc);
       break;
     }
     default:
-      // A text's last CR, held to see whether LF followed: a line end.
-      if (s.text && s.cr) append("\r\n");
+      if (held_cr) append("\r\n");
       if (!s.text && s.last == '\r' && s.encoding != transfer_encoding::binary) return errc::bare_cr;
       break;
   }

@@ -272,7 +272,7 @@ inline std::string plain_value(const raw_parameter& p, diagnostics* d) {
   text_builder b(d);
   words_options o;
   o.glue_space = false;
-  o.fold_space = false;
+  o.unfold = false;
   o.inside = errc::mime_encoded_word_in_parameter;
   decode_words(b, p.value, p.offset, false, o, d);
   return b.finish(false);

@@ -212,7 +212,7 @@ class text_builder {
 // How decode_words treats text around encoded-words.
 struct words_options {
   bool glue_space = true;   // keep a glued word's boundary as a space
-  bool fold_space = true;   // a whitespace run holding a line break is one SP
+  bool unfold = true;       // line breaks in a whitespace run removed (RFC 5322 2.2.3)
   errc inside = errc::ok;   // reported once when an encoded-word is found
 };
 
@@ -235,7 +235,16 @@ inline void decode_words(text_builder& b, std::string_view s, std::size_t base, 
       std::size_t j = i;
       bool fold = false;
       while (j < s.size() && is_fws(s[j])) fold = fold || s[j] == '\r' || s[j] == '\n', ++j;
-      b.space(fold && o.fold_space ? std::string_view(" ") : s.substr(i, j - i));
+      if (fold && o.unfold) {
+        // RFC 5322 2.2.3: unfolding removes the line breaks, nothing else.
+        std::string run;
+        for (std::size_t k = i; k < j; ++k) {
+          if (s[k] != '\r' && s[k] != '\n') run.push_back(s[k]);
+        }
+        b.space(run);
+      } else {
+        b.space(s.substr(i, j - i));
+      }
       i = lit = j;
       continue;
     }
@@ -289,8 +298,9 @@ inline void decode_words(text_builder& b, std::string_view s, std::size_t base, 
 
 /// Decodes an unstructured field value (Subject, Comments, X-...: RFC 5322
 /// 3.2.5) to UTF-8: encoded-words decoded as described at the top of this
-/// file, each fold (a line break with the whitespace around it) made one
-/// space, other whitespace kept, leading and trailing whitespace removed.
+/// file, folds unfolded (RFC 5322 2.2.3: the line breaks removed, the
+/// white space around them kept, as Python's email and GMime read it),
+/// leading and trailing whitespace removed.
 inline std::string decode_unstructured(std::string_view value, diagnostics* d = nullptr) {
   detail::check_8bit(value, d);
   std::size_t start = 0;
@@ -308,7 +318,7 @@ inline void phrase_token(text_builder& b, const token& t, bool first, diagnostic
   if (t.kind == token_kind::quoted_string) {
     const std::string content = token_content(t);
     words_options o;
-    o.fold_space = false;
+    o.unfold = false;
     o.inside = errc::mime_encoded_word_in_quotes;
     decode_words(b, content, t.offset, false, o, d);
   } else if (t.kind == token_kind::atom) {
