@@ -315,10 +315,13 @@ class server {
     bool active = false;
     bool done = false;
     bool in_body = false;
-    bool line_empty = true;  // the current line holds nothing but CR so far
+    bool line_empty = true;  // the current line is empty so far
+    bool cr_pending = false; // the last byte was a CR: a line end, with the LF if one follows
     std::uint64_t left = 0;  // body lines still to pass
     // How much of `chunk` to pass.
     std::size_t take(std::string_view chunk) noexcept;
+    // A line ended; true when TOP has all it wants.
+    bool end_line() noexcept;
   };
 
   server_event event(server_event_type t) const;
@@ -617,29 +620,38 @@ inline std::vector<std::uint32_t> server::deleted() const {
 }
 
 inline std::size_t server::top_cut::take(std::string_view chunk) noexcept {
+  // Lines are counted as the dot writer sends them: CRLF, LF alone and CR
+  // alone each end one (a bare CR or LF goes out as CRLF).
   for (std::size_t i = 0; i < chunk.size(); ++i) {
     const char c = chunk[i];
-    if (c == '\r') continue;
-    if (c != '\n') {
+    if (cr_pending) {
+      cr_pending = false;
+      if (c == '\n') {
+        if (end_line()) return i + 1;
+        continue;
+      }
+      if (end_line()) return i;  // a bare CR ended the line before this byte
+    }
+    if (c == '\r') {
+      cr_pending = true;
+    } else if (c == '\n') {
+      if (end_line()) return i + 1;
+    } else {
       line_empty = false;
-      continue;
     }
-    // A line ends here.
-    if (in_body) {
-      if (--left == 0) {
-        done = true;
-        return i + 1;
-      }
-    } else if (line_empty) {
-      in_body = true;  // the blank line after the header
-      if (left == 0) {
-        done = true;
-        return i + 1;
-      }
-    }
-    line_empty = true;
   }
   return chunk.size();
+}
+
+inline bool server::top_cut::end_line() noexcept {
+  if (in_body) {
+    done = --left == 0;
+  } else if (line_empty) {
+    in_body = true;  // the blank line after the header
+    done = left == 0;
+  }
+  line_empty = true;
+  return done;
 }
 
 inline server_event server::event(server_event_type t) const {
