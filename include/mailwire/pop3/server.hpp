@@ -784,10 +784,12 @@ inline void server::write_capabilities() {
       s.end_line();
     });
   };
+  // require_tls before TLS: no login is served, so none is offered.
+  const bool logins_offered = !(options_.require_tls && !tls_);
   if (options_.top) line("TOP");
-  if (options_.allow_user_pass && cleartext_allowed()) line("USER");
+  if (options_.allow_user_pass && cleartext_allowed() && logins_offered) line("USER");
   const sasl::mechanism_set m = offered_mechanisms();
-  if (!m.empty() && !(options_.require_tls && !tls_)) {
+  if (!m.empty() && logins_offered) {
     std::string names;
     for (std::size_t i = 0; i < sasl::mechanism_count; ++i) {
       const auto k = static_cast<sasl::mechanism>(i);
