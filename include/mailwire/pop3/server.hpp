@@ -325,6 +325,7 @@ class server {
   };
 
   server_event event(server_event_type t) const;
+  bool skip_line() noexcept;
   server_event starved();
   server_event end_of_input();
   void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
@@ -395,6 +396,7 @@ class server {
   bool started_ = false;     // its "+OK" is written
   bool utf8_ = false;
   bool eof_ = false;
+  bool skipping_ = false;    // dropping the rest of an over-long AUTH line
 };
 
 // -- server: definitions, in the order declared ------------------------------
@@ -430,6 +432,8 @@ inline server_event server::next() {
         const line_result l = auth_->lines.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
+          // The rest of an over-long line, still to come, is no command.
+          skipping_ = auth_->lines.discarding();
           end_auth();
           return refuse(l.error, l.offset, "Authentication line too long or malformed");
         }
@@ -438,6 +442,7 @@ inline server_event server::next() {
       }
       case state::authorization:
       case state::transaction: {
+        if (skipping_ && !skip_line()) return starved();
         const line_result l = lines_.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
@@ -654,6 +659,15 @@ inline bool server::top_cut::end_line() noexcept {
   return done;
 }
 
+// Drops input up to and including the next LF; true once it was found.
+inline bool server::skip_line() noexcept {
+  const std::string_view d = in_.data();
+  const std::size_t lf = d.find('\n');
+  in_.consume(lf == std::string_view::npos ? d.size() : lf + 1);
+  skipping_ = lf == std::string_view::npos;
+  return !skipping_;
+}
+
 inline server_event server::event(server_event_type t) const {
   server_event e;
   e.type = t;
@@ -669,7 +683,7 @@ inline server_event server::starved() {
 // something unfinished (a partial line, an AUTH exchange). Nothing is
 // deleted: only QUIT enters UPDATE.
 inline server_event server::end_of_input() {
-  const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::auth;
+  const bool unfinished = !in_.empty() || lines_.discarding() || skipping_ || state_ == state::auth;
   const std::uint64_t at = in_.offset() + in_.size();
   auth_.reset();
   state_ = state::closed;
