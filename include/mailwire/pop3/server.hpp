@@ -379,6 +379,7 @@ class server {
   strike_counter errors_;
   strike_counter auth_failures_;
   std::uint64_t queued_offset_ = 0;
+  std::uint64_t line_at_ = 0;  // offset of the last line read (what a failed login answers)
   std::uint64_t retrieving_size_ = 0;
   std::uint32_t retrieving_ = 0;
   top_cut top_;
@@ -437,6 +438,7 @@ inline server_event server::next() {
           end_auth();
           return refuse(l.error, l.offset, "Authentication line too long or malformed");
         }
+        line_at_ = l.offset;
         auth_line(l.text);
         continue;
       }
@@ -449,6 +451,7 @@ inline server_event server::next() {
           user_given_ = false;
           return refuse(l.error, l.offset, l.error == errc::line_too_long ? "Line too long" : "Bare CR or LF in command");
         }
+        line_at_ = l.offset;
         if (const auto e = dispatch(l.text, l.offset)) return *e;
         continue;
       }
@@ -751,7 +754,7 @@ inline void server::count_auth_failure() {
   if (auth_failures_.add()) {
     state_ = state::closed;
     auth_.reset();
-    queue_event(server_event_type::error, errc::too_many_auth_failures, in_.offset());
+    queue_event(server_event_type::error, errc::too_many_auth_failures, line_at_);
   }
 }
 
