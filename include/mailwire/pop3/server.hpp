@@ -885,7 +885,8 @@ inline std::optional<server_event> server::authorization_command(const command& 
       state_ = state::tls_switch;
       return event(server_event_type::starttls);
     case verb::user:
-      if (before_tls_blocked || !options_.allow_user_pass || !cleartext_allowed()) {
+      if (!options_.allow_user_pass) return refused(response_code::none, "USER not available", errc::extension_missing);
+      if (before_tls_blocked || !cleartext_allowed()) {
         return refused(response_code::none, "Plaintext login not allowed without TLS", errc::sasl_insecure);
       }
       user_ = std::string(c.name);
