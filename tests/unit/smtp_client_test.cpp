@@ -50,6 +50,7 @@
 #include "catch.hpp"
 #include "grind.hpp"
 #include "transcript.hpp"
+#include "turns.hpp"
 
 namespace smtp = mailwire::smtp;
 namespace sasl = mailwire::sasl;
@@ -174,31 +175,6 @@ void read_setup(const mailwire_test::transcript_case& c, setup& s) {
   read_messages(c, s);
 }
 
-// Where the server waits for the client: after `at` bytes of its own, the
-// client must have written `written` bytes.
-struct turn {
-  std::size_t at = 0;
-  std::size_t written = 0;
-};
-
-std::vector<turn> turns_of(const mailwire_test::transcript_case& c) {
-  std::vector<turn> turns;
-  std::size_t s = 0;
-  std::size_t w = 0;
-  bool client_spoke = false;
-  for (const auto& st : c.steps) {
-    if (st.from == 'C') {
-      w += st.bytes.size();
-      client_spoke = true;
-      continue;
-    }
-    if (client_spoke) turns.push_back({s, w});
-    client_spoke = false;
-    s += st.bytes.size();
-  }
-  return turns;
-}
-
 // The application and the loop, for one chunking of the server's bytes.
 class session {
  public:
@@ -211,33 +187,9 @@ class session {
   }
 
   mailwire_test::session_log run(const chunks& ch) {
-    const bool one_packet = c_.has("one_packet");
-    const std::vector<turn> turns = one_packet ? std::vector<turn>{} : turns_of(c_);
-    const std::string wanted = c_.sent_by('C');
-    std::size_t pos = 0;
-    std::size_t next_turn = 0;
-    auto check_turns = [&] {
-      for (; next_turn < turns.size() && turns[next_turn].at == pos; ++next_turn) {
-        const std::string_view expected = std::string_view(wanted).substr(0, turns[next_turn].written);
-        if (log_.output != expected) {
-          log_.events.push_back("at server byte " + std::to_string(pos) + " the client has written " +
-                                mailwire_test::quote(log_.output) + ", the transcript " +
-                                mailwire_test::quote(expected));
-        }
-      }
-    };
     drain();
-    check_turns();
-    for (std::string_view piece : ch) {
-      do {
-        std::size_t take = piece.size();
-        if (next_turn < turns.size()) take = std::min(take, turns[next_turn].at - pos);
-        deliver(piece.substr(0, take));
-        piece.remove_prefix(take);
-        pos += take;
-        check_turns();
-      } while (!piece.empty());
-    }
+    mailwire_test::deliver_in_turns(c_, ch, c_.has("one_packet"), log_.output, log_.events,
+                                    [&](std::string_view bytes) { deliver(bytes); });
     if (c_.has("finish")) {
       client_.finish();
       drain();

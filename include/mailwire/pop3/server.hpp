@@ -315,13 +315,17 @@ class server {
     bool active = false;
     bool done = false;
     bool in_body = false;
-    bool line_empty = true;  // the current line holds nothing but CR so far
+    bool line_empty = true;  // the current line is empty so far
+    bool cr_pending = false; // the last byte was a CR: a line end, with the LF if one follows
     std::uint64_t left = 0;  // body lines still to pass
     // How much of `chunk` to pass.
     std::size_t take(std::string_view chunk) noexcept;
+    // A line ended; true when TOP has all it wants.
+    bool end_line() noexcept;
   };
 
   server_event event(server_event_type t) const;
+  bool skip_line() noexcept;
   server_event starved();
   server_event end_of_input();
   void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
@@ -375,6 +379,7 @@ class server {
   strike_counter errors_;
   strike_counter auth_failures_;
   std::uint64_t queued_offset_ = 0;
+  std::uint64_t line_at_ = 0;  // offset of the last line read (what a failed login answers)
   std::uint64_t retrieving_size_ = 0;
   std::uint32_t retrieving_ = 0;
   top_cut top_;
@@ -392,6 +397,7 @@ class server {
   bool started_ = false;     // its "+OK" is written
   bool utf8_ = false;
   bool eof_ = false;
+  bool skipping_ = false;    // dropping the rest of an over-long AUTH line
 };
 
 // -- server: definitions, in the order declared ------------------------------
@@ -427,20 +433,25 @@ inline server_event server::next() {
         const line_result l = auth_->lines.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
+          // The rest of an over-long line, still to come, is no command.
+          skipping_ = auth_->lines.discarding();
           end_auth();
           return refuse(l.error, l.offset, "Authentication line too long or malformed");
         }
+        line_at_ = l.offset;
         auth_line(l.text);
         continue;
       }
       case state::authorization:
       case state::transaction: {
+        if (skipping_ && !skip_line()) return starved();
         const line_result l = lines_.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
           user_given_ = false;
           return refuse(l.error, l.offset, l.error == errc::line_too_long ? "Line too long" : "Bare CR or LF in command");
         }
+        line_at_ = l.offset;
         if (const auto e = dispatch(l.text, l.offset)) return *e;
         continue;
       }
@@ -617,29 +628,47 @@ inline std::vector<std::uint32_t> server::deleted() const {
 }
 
 inline std::size_t server::top_cut::take(std::string_view chunk) noexcept {
+  // Lines are counted as the dot writer sends them: CRLF, LF alone and CR
+  // alone each end one (a bare CR or LF goes out as CRLF).
   for (std::size_t i = 0; i < chunk.size(); ++i) {
     const char c = chunk[i];
-    if (c == '\r') continue;
-    if (c != '\n') {
+    if (cr_pending) {
+      cr_pending = false;
+      if (c == '\n') {
+        if (end_line()) return i + 1;
+        continue;
+      }
+      if (end_line()) return i;  // a bare CR ended the line before this byte
+    }
+    if (c == '\r') {
+      cr_pending = true;
+    } else if (c == '\n') {
+      if (end_line()) return i + 1;
+    } else {
       line_empty = false;
-      continue;
     }
-    // A line ends here.
-    if (in_body) {
-      if (--left == 0) {
-        done = true;
-        return i + 1;
-      }
-    } else if (line_empty) {
-      in_body = true;  // the blank line after the header
-      if (left == 0) {
-        done = true;
-        return i + 1;
-      }
-    }
-    line_empty = true;
   }
   return chunk.size();
+}
+
+inline bool server::top_cut::end_line() noexcept {
+  if (in_body) {
+    done = --left == 0;
+  } else if (line_empty) {
+    in_body = true;  // the blank line after the header
+    done = left == 0;
+  }
+  line_empty = true;
+  return done;
+}
+
+// Drops input up to and including the next LF; true once it was found.
+inline bool server::skip_line() noexcept {
+  const std::string_view d = in_.data();
+  const std::size_t lf = d.find('\n');
+  in_.consume(lf == std::string_view::npos ? d.size() : lf + 1);
+  skipping_ = lf == std::string_view::npos;
+  return !skipping_;
 }
 
 inline server_event server::event(server_event_type t) const {
@@ -657,7 +686,7 @@ inline server_event server::starved() {
 // something unfinished (a partial line, an AUTH exchange). Nothing is
 // deleted: only QUIT enters UPDATE.
 inline server_event server::end_of_input() {
-  const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::auth;
+  const bool unfinished = !in_.empty() || lines_.discarding() || skipping_ || state_ == state::auth;
   const std::uint64_t at = in_.offset() + in_.size();
   auth_.reset();
   state_ = state::closed;
@@ -725,7 +754,7 @@ inline void server::count_auth_failure() {
   if (auth_failures_.add()) {
     state_ = state::closed;
     auth_.reset();
-    queue_event(server_event_type::error, errc::too_many_auth_failures, in_.offset());
+    queue_event(server_event_type::error, errc::too_many_auth_failures, line_at_);
   }
 }
 
@@ -772,11 +801,12 @@ inline void server::write_capabilities() {
       s.end_line();
     });
   };
+  // require_tls before TLS: no login is served, so none is offered.
+  const bool logins_offered = !(options_.require_tls && !tls_);
   if (options_.top) line("TOP");
-  const bool logins_wait = options_.require_tls && !tls_;
-  if (options_.allow_user_pass && cleartext_allowed() && !logins_wait) line("USER");
+  if (options_.allow_user_pass && cleartext_allowed() && logins_offered) line("USER");
   const sasl::mechanism_set m = offered_mechanisms();
-  if (!m.empty() && !logins_wait) {
+  if (!m.empty() && logins_offered) {
     std::string names;
     for (std::size_t i = 0; i < sasl::mechanism_count; ++i) {
       const auto k = static_cast<sasl::mechanism>(i);
@@ -855,7 +885,8 @@ inline std::optional<server_event> server::authorization_command(const command& 
       state_ = state::tls_switch;
       return event(server_event_type::starttls);
     case verb::user:
-      if (before_tls_blocked || !options_.allow_user_pass || !cleartext_allowed()) {
+      if (!options_.allow_user_pass) return refused(response_code::none, "USER not available", errc::extension_missing);
+      if (before_tls_blocked || !cleartext_allowed()) {
         return refused(response_code::none, "Plaintext login not allowed without TLS", errc::sasl_insecure);
       }
       user_ = std::string(c.name);
