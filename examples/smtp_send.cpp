@@ -26,7 +26,6 @@
 #include <mailwire/smtp/client.hpp>
 
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <chrono>
@@ -40,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "program.hpp"
 #include "transport.hpp"
 
 namespace {
@@ -87,13 +87,6 @@ struct settings {
 // A session must move within --timeout: a complete reply, or this much of
 // the message taken by the transport.
 constexpr std::size_t body_progress = 4096;
-
-// The nonce for SCRAM comes from the program, never from the library.
-std::string random_nonce() {
-  unsigned char raw[18];
-  if (getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) std::abort();
-  return mailwire::base64::encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-}
 
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
@@ -357,36 +350,9 @@ class send_session final : public mailwire_example::handler {
 
 // Decimal digits only, in [min, max]; anything else is a usage error.
 std::uint64_t number(const std::string& what, const std::string& s, std::uint64_t min, std::uint64_t max) {
-  const bool digits = !s.empty() && s.size() <= 20 &&
-                      std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-  errno = 0;
-  const unsigned long long v = digits ? std::strtoull(s.c_str(), nullptr, 10) : 0;
-  if (!digits || errno != 0 || v < min || v > max) usage(fmt::format("{} wants {} to {}: '{}'", what, min, max, s));
-  return v;
-}
-
-// HOST:PORT, or [IPv6]:PORT.
-void parse_server(const std::string& v, settings& s) {
-  std::size_t colon;
-  if (!v.empty() && v[0] == '[') {
-    const std::size_t close = v.find(']');
-    if (close == std::string::npos || close + 1 >= v.size() || v[close + 1] != ':') {
-      usage("--server wants HOST:PORT or [IPv6]:PORT: '" + v + "'");
-    }
-    s.host = v.substr(1, close - 1);
-    colon = close + 1;
-  } else {
-    colon = v.rfind(':');
-    if (colon == std::string::npos) usage("--server wants HOST:PORT: '" + v + "'");
-    s.host = v.substr(0, colon);
-    if (s.host.find(':') != std::string::npos) usage("--server: an IPv6 address goes in brackets: [" + s.host + "]");
-  }
-  if (s.host.empty() || std::any_of(s.host.begin(), s.host.end(), [](char ch) {
-        return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7F;
-      })) {
-    usage("--server: not a host name: '" + s.host + "'");
-  }
-  s.port = static_cast<std::uint16_t>(number("the port of --server", v.substr(colon + 1), 1, 65535));
+  const std::optional<std::uint64_t> v = mailwire_example::parse_number(s, min, max);
+  if (!v) usage(fmt::format("{} wants {} to {}: '{}'", what, min, max, s));
+  return *v;
 }
 
 // An address, whole: the path parser must take all of it.
@@ -448,7 +414,10 @@ settings parse_args(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--server") {
-      parse_server(value(), s);
+      mailwire_example::host_port hp;
+      if (const std::string bad = mailwire_example::parse_host_port("--server", value(), 1, hp); !bad.empty()) usage(bad);
+      s.host = hp.host;
+      s.port = hp.port;
       have_server = true;
     } else if (a == "--starttls") {
       s.starttls = true;
@@ -530,7 +499,7 @@ int main(int argc, char** argv) {
   }
   o.username = s.user;
   o.password = s.password;
-  o.nonce = random_nonce();
+  o.nonce = mailwire_example::random_nonce();
   o.mechanism = s.mechanism;
   o.auth_policy.allow_cleartext_password = s.allow_plaintext_auth;
   send_session session(s, std::move(o), tls.get());

@@ -1,0 +1,112 @@
+// What mailwire's example programs share besides the transport (not part of
+// the library): reading their command lines (numbers, HOST:PORT), escaping
+// peer-supplied text for their logs, the kernel's randomness, the one
+// account an example server knows, and the refusal past a connection cap.
+//
+// Each program keeps its own usage(): the functions here return what went
+// wrong, the program says it and exits 2.
+#ifndef MAILWIRE_EXAMPLES_PROGRAM_HPP
+#define MAILWIRE_EXAMPLES_PROGRAM_HPP
+
+#include <mailwire/sasl/mechanism.hpp>
+#include <mailwire/sasl/scram.hpp>
+#include <mailwire/sasl/server.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "transport.hpp"
+
+namespace mailwire_example {
+
+// ------------------------------------------------------------ command lines
+
+/// Decimal digits only, in [min, max] (std::strtoull alone would take
+/// " +1" and wrap "-1"); nullopt for anything else.
+std::optional<std::uint64_t> parse_number(std::string_view s, std::uint64_t min, std::uint64_t max);
+
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// `value` of `option` as HOST:PORT or [IPv6]:PORT, the port from
+/// `min_port` to 65535 (0 lets a listener pick one). The host has no
+/// space or control character. Returns an empty string, or what is wrong
+/// (for usage()).
+std::string parse_host_port(std::string_view option, std::string_view value, std::uint16_t min_port,
+                            host_port& out);
+
+// ---------------------------------------------------------------- logs
+
+/// Peer-supplied text for a log, the one escaping for every such field.
+/// The result is printable ASCII without space, quote, backslash, '<' or
+/// '>', so it can neither end its field, fake another (a quoted local part
+/// `"a\" to=<root"`), nor hide behind control, C1 (U+0085) or bidi
+/// (U+202E) characters: \\ \" \t \r \n, \uXXXX (\U00XXXXXX beyond the
+/// BMP) for each well-formed UTF-8 character, \xHH for every other byte.
+/// Every UTF-8 character is escaped, printable or not: deciding which are
+/// printable needs Unicode tables, and a log is read by tools that have
+/// none.
+std::string log_escape(std::string_view in);
+
+// ---------------------------------------------------------------- randomness
+
+/// `n` bytes from getrandom(2) (the library has no randomness: nonces and
+/// salts come from the program). Exits the process if the kernel has none.
+std::string random_bytes(std::size_t n);
+/// `bytes` random bytes in base64: printable, without ',' (what SCRAM and
+/// CRAM-MD5 nonces need).
+std::string random_nonce(std::size_t bytes = 18);
+
+// ---------------------------------------------------------------- accounts
+
+/// The one account of an example server. SCRAM keys are what a real server
+/// stores instead of passwords; here they are derived once at start with a
+/// random salt. An unknown user gets decoy keys, so the exchange looks the
+/// same whether or not the user exists (a real server would derive the
+/// decoy salt from the name so it never changes).
+struct account {
+  std::string user;
+  std::string password;
+  mailwire::sasl::scram_keys sha1, sha256, decoy_sha1, decoy_sha256;
+
+  /// Derives the keys (4096 iterations, RFC 7677's minimum); false when
+  /// the password is not valid for SCRAM (SASLprep).
+  bool derive_keys();
+
+  /// The answer to a SASL engine's check (the machines' auth_check event)
+  /// for this account. Acting as someone else (an authzid) is never
+  /// allowed; bearer tokens, EXTERNAL and ANONYMOUS are never offered.
+  struct answer {
+    enum class kind { accept, provide_secret, provide_scram, reject } what = kind::reject;
+    std::string_view secret;                            ///< provide_secret
+    const mailwire::sasl::scram_keys* keys = nullptr;   ///< provide_scram
+  };
+  answer check(const mailwire::sasl::server_request& rq, mailwire::sasl::mechanism m) const;
+};
+
+// ---------------------------------------------------------------- servers
+
+/// A connection over a server's connection cap: `line` (the protocol's
+/// "too many connections" reply, CRLF included), then close. Not a
+/// session: it reads nothing and holds its descriptor only until the line
+/// is out (at most 10 s for a peer that never reads).
+class refusal final : public handler {
+ public:
+  explicit refusal(std::string line) : line_(std::move(line)) {}
+  void on_open(connection& c) override;
+  std::size_t on_plaintext(connection&, std::string_view bytes) override { return bytes.size(); }
+  std::string_view pending_plaintext() override { return line_; }
+  void consume_plaintext(std::size_t n) override { line_.erase(0, n); }
+
+ private:
+  std::string line_;
+};
+
+}  // namespace mailwire_example
+
+#endif  // MAILWIRE_EXAMPLES_PROGRAM_HPP
