@@ -54,6 +54,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -73,8 +74,7 @@ using kind = pop3::server_event_type;
 // ------------------------------------------------------------------ config
 
 struct config {
-  std::string host;
-  std::uint16_t port = 0;
+  mw::host_port listen;
   std::string maildir;
   std::string user, password;
   std::string cert, key;
@@ -151,12 +151,6 @@ struct config {
   std::exit(0);
 }
 
-std::uint64_t number(const std::string& option, const std::string& s, std::uint64_t min, std::uint64_t max) {
-  const std::optional<std::uint64_t> v = mw::parse_number(s, min, max);
-  if (!v) usage(fmt::format("{} wants {} to {}: '{}'", option, min, max, s));
-  return *v;
-}
-
 bool printable(std::string_view s, std::string_view also_refused) {
   return std::all_of(s.begin(), s.end(), [&](char ch) {
     return ch > 0x20 && ch < 0x7F && also_refused.find(ch) == std::string_view::npos;
@@ -166,29 +160,19 @@ bool printable(std::string_view s, std::string_view also_refused) {
 config parse_args(int argc, char** argv) {
   config c;
   bool have_listen = false, have_user = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
+  mw::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
     if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--listen") {
-      mw::host_port hp;
-      if (const std::string bad = mw::parse_host_port("--listen", value(), 0, hp); !bad.empty()) usage(bad);
-      c.host = hp.host;
-      c.port = hp.port;
+      c.listen = args.address(0);
       have_listen = true;
     } else if (a == "--maildir") {
-      c.maildir = value();
+      c.maildir = args.value();
       if (c.maildir.empty()) usage("--maildir needs a directory");
     } else if (a == "--user") {
-      const std::string v = value();
-      const std::size_t colon = v.find(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) usage("--user wants USER:PASS");
-      c.user = v.substr(0, colon);
-      c.password = v.substr(colon + 1);
+      std::tie(c.user, c.password) = args.user_pass();
       // What a client can send: USER's one field, PASS's rest of the line.
       if (!printable(c.user, {})) usage("--user: the user name must be printable ASCII without spaces");
       if (std::any_of(c.password.begin(), c.password.end(),
@@ -197,9 +181,9 @@ config parse_args(int argc, char** argv) {
       }
       have_user = true;
     } else if (a == "--tls-cert") {
-      c.cert = value();
+      c.cert = args.value();
     } else if (a == "--tls-key") {
-      c.key = value();
+      c.key = args.value();
     } else if (a == "--implicit-tls") {
       c.implicit_tls = true;
     } else if (a == "--require-tls") {
@@ -207,11 +191,11 @@ config parse_args(int argc, char** argv) {
     } else if (a == "--allow-plaintext-auth") {
       c.allow_plaintext_auth = true;
     } else if (a == "--max-connections") {
-      c.max_connections = number(a, value(), 1, 1000000);
+      c.max_connections = args.number(1, 1000000);
     } else if (a == "--idle-timeout") {
-      c.idle_timeout = number(a, value(), 1, 86400);
+      c.idle_timeout = args.number(1, 86400);
     } else if (a == "--hostname") {
-      c.hostname = value();
+      c.hostname = args.value();
       // It goes in the greeting's APOP timestamp, a msg-id: "<...@NAME>".
       if (c.hostname.empty() || c.hostname.size() > 255 || !printable(c.hostname, "<>")) {
         usage("--hostname wants 1 to 255 printable ASCII characters without spaces, < or >");
@@ -561,32 +545,18 @@ class session final : public mw::handler {
           // Only a message being sent leaves an event unanswered.
           if (message_fd_ < 0 || !send_piece()) return;
           break;
-        case kind::login: {
+        case kind::login:
           attempt(e.user, "USER/PASS");
-          sasl::server_request rq;
-          rq.type = sasl::request_type::password;
-          rq.username = e.user;
-          rq.password = e.password;
-          if (sh_.account.check(rq, sasl::mechanism::plain).what == mw::account::answer::kind::accept) {
-            (void)pop3_.accept();
-          } else {
-            (void)pop3_.reject(pop3::response_code::auth, "Authentication failed");
-          }
+          (void)(sh_.account.accepts(e.user, e.password) ? pop3_.accept() : refuse_login());
           break;
-        }
-        case kind::apop: {
+        case kind::apop:
           attempt(e.user, "APOP");
-          sasl::server_request rq;
-          rq.type = sasl::request_type::secret;
-          rq.username = e.user;
-          const mw::account::answer a = sh_.account.check(rq, sasl::mechanism::cram_md5);
-          if (a.what == mw::account::answer::kind::provide_secret) {
-            (void)pop3_.auth_provide_secret(a.secret);  // the machine checks the digest
+          if (const std::optional<std::string_view> secret = sh_.account.secret_of(e.user)) {
+            (void)pop3_.auth_provide_secret(*secret);  // the machine checks the digest
           } else {
-            (void)pop3_.reject(pop3::response_code::auth, "Authentication failed");
+            (void)refuse_login();
           }
           break;
-        }
         case kind::auth_start:
           attempt({}, sasl::to_string(e.mechanism));
           // 24 random bytes, base64: printable, no ',' (SCRAM, CRAM-MD5).
@@ -616,6 +586,8 @@ class session final : public mw::handler {
     }
   }
 
+  errc refuse_login() { return pop3_.reject(pop3::response_code::auth, "Authentication failed"); }
+
   // A login begins: who and how, for the log if it fails.
   void attempt(std::string_view user, std::string_view how) {
     attempt_user_ = mw::log_escape(user);
@@ -640,7 +612,7 @@ class session final : public mw::handler {
       case k::provide_scram: (void)pop3_.auth_provide_scram(*a.keys); return;
       case k::reject: break;
     }
-    (void)pop3_.reject(pop3::response_code::auth, "Authentication failed");
+    (void)refuse_login();
   }
 
   void open_maildrop(const pop3::server_event& e) {
@@ -783,30 +755,10 @@ int main(int argc, char** argv) {
 
   // The log stays unbuffered: a line is out before the client can see the
   // response it describes (the tests rely on it).
-  mw::event_loop loop;
-  if (!loop.stop_on_signals(err)) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  const std::uint16_t port = loop.listen(
-      cfg.host, cfg.port,
-      [&sh](const std::string& peer) -> std::unique_ptr<mw::handler> {
-        if (sh.sessions >= sh.cfg.max_connections) {
-          fmt::print(stderr, "{} refused: too many connections ({})\n", peer, sh.sessions);
-          // Under implicit TLS the -ERR would cost a handshake: just close.
-          if (sh.cfg.implicit_tls) return nullptr;
-          return std::make_unique<mw::refusal>("-ERR [SYS/TEMP] too many connections\r\n");
-        }
-        return std::make_unique<session>(sh, peer);
-      },
-      cfg.implicit_tls ? sh.tls.get() : nullptr, err);
-  if (port == 0) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  fmt::print("listening on {}:{}\n", cfg.host, port);
-  std::fflush(stdout);
-  loop.run();  // until SIGINT or SIGTERM; open sessions are closed on the way out
-  fmt::print(stderr, "stopped\n");
-  return 0;
+  mw::server_config sc;
+  sc.at = cfg.listen;
+  sc.implicit_tls = cfg.implicit_tls ? sh.tls.get() : nullptr;
+  sc.max_connections = cfg.max_connections;
+  sc.refusal_line = "-ERR [SYS/TEMP] too many connections\r\n";
+  return mw::serve(sc, sh.sessions, [&sh](const std::string& peer) { return std::make_unique<session>(sh, peer); });
 }

@@ -36,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -348,13 +349,6 @@ class send_session final : public mailwire_example::handler {
   std::exit(0);
 }
 
-// Decimal digits only, in [min, max]; anything else is a usage error.
-std::uint64_t number(const std::string& what, const std::string& s, std::uint64_t min, std::uint64_t max) {
-  const std::optional<std::uint64_t> v = mailwire_example::parse_number(s, min, max);
-  if (!v) usage(fmt::format("{} wants {} to {}: '{}'", what, min, max, s));
-  return *v;
-}
-
 // An address, whole: the path parser must take all of it.
 smtp::path parse_address(settings& s, const char* option, const std::string& text, smtp::path_role role) {
   const bool bracketed = text.size() >= 2 && text.front() == '<' && text.back() == '>';
@@ -400,12 +394,9 @@ settings parse_args(int argc, char** argv) {
   bool have_server = false, have_from = false, options_done = false, have_stdin = false;
   std::string mechanism;
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
+  mailwire_example::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
     if (options_done || a == "-" || a.empty() || a[0] != '-') {
       if (a == "-" && std::exchange(have_stdin, true)) usage("- (stdin) can be sent once");
       files.push_back(a);
@@ -414,8 +405,7 @@ settings parse_args(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--server") {
-      mailwire_example::host_port hp;
-      if (const std::string bad = mailwire_example::parse_host_port("--server", value(), 1, hp); !bad.empty()) usage(bad);
+      const mailwire_example::host_port hp = args.address(1);
       s.host = hp.host;
       s.port = hp.port;
       have_server = true;
@@ -424,29 +414,25 @@ settings parse_args(int argc, char** argv) {
     } else if (a == "--implicit-tls") {
       s.implicit_tls = true;
     } else if (a == "--ca") {
-      s.ca_file = value();
+      s.ca_file = args.value();
       if (s.ca_file.empty()) usage("--ca needs a file name");
     } else if (a == "--insecure") {
       s.insecure = true;
     } else if (a == "--auth") {
-      const std::string v = value();
-      const auto colon = v.find(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) usage("--auth wants USER:PASS");
-      s.user = v.substr(0, colon);
-      s.password = v.substr(colon + 1);
+      std::tie(s.user, s.password) = args.user_pass();
     } else if (a == "--mech") {
-      mechanism = value();
+      mechanism = args.value();
     } else if (a == "--allow-plaintext-auth") {
       s.allow_plaintext_auth = true;
     } else if (a == "--lmtp") {
       s.lmtp = true;
     } else if (a == "--timeout") {
-      s.timeout = number("--timeout", value(), 1, 86400);
+      s.timeout = args.number(1, 86400);
     } else if (a == "--from") {
-      s.from = value();
+      s.from = args.value();
       have_from = true;
     } else if (a == "--to") {
-      s.to.push_back(value());
+      s.to.push_back(args.value());
     } else {
       usage("unknown option " + a);
     }

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "maildir.hpp"
@@ -52,8 +53,7 @@ using kind = smtp::server_event_type;
 // ------------------------------------------------------------------ config
 
 struct config {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 2525;
+  mw::host_port listen;
   std::string maildir;
   std::string cert, key;
   bool implicit_tls = false;
@@ -135,43 +135,27 @@ struct config {
   std::exit(0);
 }
 
-std::uint64_t number(const std::string& s, std::uint64_t max) {
-  const std::optional<std::uint64_t> v = mw::parse_number(s, 0, max);
-  if (!v) usage(fmt::format("not a number from 0 to {}: {}", max, s));
-  return *v;
-}
-
 config parse_args(int argc, char** argv) {
   config c;
   bool have_listen = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
+  mw::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
     if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--listen") {
-      mw::host_port hp;
-      if (const std::string bad = mw::parse_host_port("--listen", value(), 0, hp); !bad.empty()) usage(bad);
-      c.host = hp.host;
-      c.port = hp.port;
+      c.listen = args.address(0);
       have_listen = true;
     } else if (a == "--maildir") {
-      c.maildir = value();
+      c.maildir = args.value();
     } else if (a == "--tls-cert") {
-      c.cert = value();
+      c.cert = args.value();
     } else if (a == "--tls-key") {
-      c.key = value();
+      c.key = args.value();
     } else if (a == "--implicit-tls") {
       c.implicit_tls = true;
     } else if (a == "--auth") {
-      const std::string v = value();
-      const std::size_t colon = v.find(':');
-      if (colon == std::string::npos || colon == 0) usage("--auth wants USER:PASS");
-      c.user = v.substr(0, colon);
-      c.password = v.substr(colon + 1);
+      std::tie(c.user, c.password) = args.user_pass();
     } else if (a == "--auth-cleartext") {
       c.auth_cleartext = true;
     } else if (a == "--require-auth") {
@@ -179,19 +163,17 @@ config parse_args(int argc, char** argv) {
     } else if (a == "--lmtp") {
       c.lmtp = true;
     } else if (a == "--max-size") {
-      c.max_size = number(value(), UINT64_MAX);
+      c.max_size = args.number(0, UINT64_MAX);
     } else if (a == "--hostname") {
-      c.hostname = value();
+      c.hostname = args.value();
     } else if (a == "--no-fsync") {
       c.fsync = false;
     } else if (a == "--sink") {
       c.sink = true;
     } else if (a == "--idle-timeout") {
-      c.idle_timeout = number(value(), 86400);
-      if (c.idle_timeout == 0) usage("--idle-timeout wants 1 to 86400 seconds");
+      c.idle_timeout = args.number(1, 86400);
     } else if (a == "--max-connections") {
-      c.max_connections = number(value(), 1000000);
-      if (c.max_connections == 0) usage("--max-connections wants 1 to 1000000");
+      c.max_connections = args.number(1, 1000000);
     } else {
       usage("unknown option " + a);
     }
@@ -488,31 +470,10 @@ int main(int argc, char** argv) {
   // The log stays unbuffered, one write(2) per transaction: a line is out
   // before the client can see the reply it describes (the tests rely on
   // it), and batching the lines measured at about 1% of the time.
-  mw::event_loop loop;
-  if (!loop.stop_on_signals(err)) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  const std::uint16_t port = loop.listen(
-      cfg.host, cfg.port,
-      [&sh](const std::string& peer) -> std::unique_ptr<mw::handler> {
-        if (sh.sessions >= sh.cfg.max_connections) {
-          fmt::print(stderr, "{} refused: too many connections ({})\n", peer, sh.sessions);
-          // Under implicit TLS the 421 would cost a handshake: just close.
-          if (sh.cfg.implicit_tls) return nullptr;
-          return std::make_unique<mw::refusal>("421 4.3.2 " + sh.cfg.hostname +
-                                               " Too many connections, try again later\r\n");
-        }
-        return std::make_unique<session>(sh, peer);
-      },
-      cfg.implicit_tls ? sh.tls.get() : nullptr, err);
-  if (port == 0) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  fmt::print("listening on {}:{}\n", cfg.host, port);
-  std::fflush(stdout);
-  loop.run();  // until SIGINT or SIGTERM; open sessions are closed on the way out
-  fmt::print(stderr, "stopped\n");
-  return 0;
+  mw::server_config sc;
+  sc.at = cfg.listen;
+  sc.implicit_tls = cfg.implicit_tls ? sh.tls.get() : nullptr;
+  sc.max_connections = cfg.max_connections;
+  sc.refusal_line = "421 4.3.2 " + cfg.hostname + " Too many connections, try again later\r\n";
+  return mw::serve(sc, sh.sessions, [&sh](const std::string& peer) { return std::make_unique<session>(sh, peer); });
 }

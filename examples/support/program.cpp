@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace mailwire_example {
 
@@ -61,6 +62,45 @@ std::string parse_host_port(std::string_view option, std::string_view v, std::ui
   if (!p) return "the port of " + opt + " wants " + std::to_string(min_port) + " to 65535: '" + std::string(port) + "'";
   out.port = static_cast<std::uint16_t>(*p);
   return {};
+}
+
+bool arguments::next() {
+  if (++i_ >= argc_) return false;
+  current_ = argv_[i_];
+  return true;
+}
+
+std::string arguments::value() {
+  if (i_ + 1 >= argc_) fail(current_ + " needs a value");
+  return argv_[++i_];
+}
+
+std::uint64_t arguments::number(std::uint64_t min, std::uint64_t max) {
+  const std::string option = current_;
+  const std::string v = value();
+  const std::optional<std::uint64_t> n = parse_number(v, min, max);
+  if (!n) fail(option + " wants " + std::to_string(min) + " to " + std::to_string(max) + ": '" + v + "'");
+  return *n;
+}
+
+host_port arguments::address(std::uint16_t min_port) {
+  const std::string option = current_;
+  host_port hp;
+  if (const std::string bad = parse_host_port(option, value(), min_port, hp); !bad.empty()) fail(bad);
+  return hp;
+}
+
+std::pair<std::string, std::string> arguments::user_pass() {
+  const std::string option = current_;
+  std::string v = value();
+  const std::size_t colon = v.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) fail(option + " wants USER:PASS");
+  return {v.substr(0, colon), v.substr(colon + 1)};
+}
+
+void arguments::fail(const std::string& why) const {
+  usage_(why);
+  std::exit(2);  // usage() does not return; this is for the compiler
 }
 
 std::string log_escape(std::string_view in) {
@@ -130,6 +170,15 @@ bool account::derive_keys() {
   return true;
 }
 
+bool account::accepts(std::string_view name, std::string_view pass) const {
+  return name == user && mailwire::constant_time_equal(pass, password);
+}
+
+std::optional<std::string_view> account::secret_of(std::string_view name) const {
+  if (name != user) return std::nullopt;
+  return std::string_view(password);
+}
+
 account::answer account::check(const sasl::server_request& rq, sasl::mechanism m) const {
   using rk = sasl::request_type;
   using kind = answer::kind;
@@ -138,7 +187,7 @@ account::answer account::check(const sasl::server_request& rq, sasl::mechanism m
   answer a;
   switch (rq.type) {
     case rk::password:
-      if (known && self && mailwire::constant_time_equal(rq.password, password)) a.what = kind::accept;
+      if (self && accepts(rq.username, rq.password)) a.what = kind::accept;
       break;
     case rk::secret:
       if (known && self) {
@@ -156,6 +205,35 @@ account::answer account::check(const sasl::server_request& rq, sasl::mechanism m
     default: break;
   }
   return a;
+}
+
+int serve(const server_config& cfg, const std::size_t& sessions, const event_loop::accept_fn& make) {
+  std::string err;
+  event_loop loop;
+  if (!loop.stop_on_signals(err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  const std::uint16_t port = loop.listen(
+      cfg.at.host, cfg.at.port,
+      [&](const std::string& peer) -> std::unique_ptr<handler> {
+        if (sessions >= cfg.max_connections) {
+          std::fprintf(stderr, "%s refused: too many connections (%zu)\n", peer.c_str(), sessions);
+          if (cfg.implicit_tls != nullptr) return nullptr;
+          return std::make_unique<refusal>(cfg.refusal_line);
+        }
+        return make(peer);
+      },
+      cfg.implicit_tls, err);
+  if (port == 0) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  std::printf("listening on %s:%u\n", cfg.at.host.c_str(), static_cast<unsigned>(port));
+  std::fflush(stdout);
+  loop.run();  // open sessions are closed on the way out
+  std::fprintf(stderr, "stopped\n");
+  return 0;
 }
 
 void refusal::on_open(connection& c) {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "transport.hpp"
 
@@ -39,6 +40,42 @@ struct host_port {
 /// (for usage()).
 std::string parse_host_port(std::string_view option, std::string_view value, std::uint16_t min_port,
                             host_port& out);
+
+/// A program's usage(): says `why` and exits 2 (an empty `why`: --help,
+/// exit 0). It must not return.
+using usage_fn = void (*)(const std::string& why);
+
+/// Walks a command line, one argument at a time; the values of options
+/// are read and checked here, and anything wrong goes to usage().
+///
+///     mw::arguments args(argc, argv, usage);
+///     while (args.next()) {
+///       const std::string& a = args.current();
+///       if (a == "--timeout") timeout = args.number(1, 86400); ...
+class arguments {
+ public:
+  arguments(int argc, char** argv, usage_fn usage) : argc_(argc), argv_(argv), usage_(usage) {}
+  /// Moves to the next argument; false after the last.
+  bool next();
+  const std::string& current() const noexcept { return current_; }
+  /// The value after the current option (a usage error when there is none).
+  std::string value();
+  /// The value as decimal digits in [min, max].
+  std::uint64_t number(std::uint64_t min, std::uint64_t max);
+  /// The value as HOST:PORT or [IPv6]:PORT (see parse_host_port).
+  host_port address(std::uint16_t min_port);
+  /// The value as USER:PASS, both non-empty, split at the first ':'.
+  std::pair<std::string, std::string> user_pass();
+  /// usage(why); never returns.
+  [[noreturn]] void fail(const std::string& why) const;
+
+ private:
+  int argc_;
+  char** argv_;
+  usage_fn usage_;
+  int i_ = 0;
+  std::string current_;
+};
 
 // ---------------------------------------------------------------- logs
 
@@ -87,9 +124,33 @@ struct account {
     const mailwire::sasl::scram_keys* keys = nullptr;   ///< provide_scram
   };
   answer check(const mailwire::sasl::server_request& rq, mailwire::sasl::mechanism m) const;
+  /// USER/PASS: the password is this user's (compared in constant time).
+  bool accepts(std::string_view name, std::string_view pass) const;
+  /// The shared secret (CRAM-MD5, APOP) of `name`; nullopt for an unknown user.
+  std::optional<std::string_view> secret_of(std::string_view name) const;
 };
 
 // ---------------------------------------------------------------- servers
+
+/// How an example server listens.
+struct server_config {
+  host_port at;                     ///< --listen
+  SSL_CTX* implicit_tls = nullptr;  ///< TLS from the first byte (--implicit-tls)
+  std::size_t max_connections = 0;  ///< sessions at once (--max-connections)
+  /// The protocol's "too many connections" reply, CRLF included, for one
+  /// more (see refusal). Under implicit TLS it would cost a handshake: such
+  /// a connection is closed at once instead.
+  std::string refusal_line;
+};
+
+/// Runs a server until SIGINT or SIGTERM: listens, says
+/// "listening on IP:PORT" on stdout (the port bound, for port 0), and gives
+/// each connection the handler `make` returns while fewer than
+/// max_connections sessions are alive (`sessions`, the count the
+/// handlers keep), a refusal past that (logged on stderr). Returns the
+/// exit status: 0 after a signal, 1 when it could not start (said on
+/// stderr).
+int serve(const server_config& cfg, const std::size_t& sessions, const event_loop::accept_fn& make);
 
 /// A connection over a server's connection cap: `line` (the protocol's
 /// "too many connections" reply, CRLF included), then close. Not a
