@@ -85,25 +85,17 @@ struct settings {
   std::vector<input> inputs;
 };
 
-// A session must move within --timeout: a complete reply, or this much of
-// the message taken by the transport.
-constexpr std::size_t body_progress = 4096;
-
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
 }
 
-class send_session final : public mailwire_example::handler {
+class send_session final : public mailwire_example::client_session {
  public:
   send_session(settings& s, smtp::client_options o, SSL_CTX* tls_ctx)
-      : settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx) {}
+      : client_session(s.timeout), settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx) {}
 
   bool all_accepted() const noexcept { return failures_ == 0 && sent_ == settings_.inputs.size(); }
 
-  void on_open(connection& c) override {
-    conn_ = &c;
-    progress();  // the greeting is awaited from now on
-  }
   std::size_t on_plaintext(connection& c, std::string_view bytes) override {
     const std::size_t taken = client_.feed(bytes);
     drain(c);
@@ -112,7 +104,7 @@ class send_session final : public mailwire_example::handler {
   std::string_view pending_plaintext() override { return client_.pending_output(); }
   void consume_plaintext(std::size_t n) override {
     client_.consume_output(n);
-    if ((sent_bytes_ += n) >= body_progress) progress();
+    moved(n);
     refill();  // more of the message, now that there is room
   }
   void on_tls_established(connection& c) override {
@@ -123,29 +115,8 @@ class send_session final : public mailwire_example::handler {
     progress();
     drain(c);
   }
-  void on_timeout(connection& c) override {
-    c.abort(fmt::format("timed out: the server did not answer or take data for {} s (--timeout)",
-                        settings_.timeout));
-  }
-  void on_close(connection&, std::string_view why) override {
-    if (!why.empty()) {
-      fmt::print(stderr, "connection closed: {}\n", why);
-      ++failures_;
-    } else if (!finished_) {
-      fmt::print(stderr, "connection closed by the server before the session ended\n");
-      ++failures_;
-    }
-  }
 
  private:
-  // The deadline starts again: the session moved.
-  void progress() {
-    sent_bytes_ = 0;
-    if (conn_ != nullptr) {
-      conn_->set_deadline(mailwire_example::deadline_clock::now() + std::chrono::seconds(settings_.timeout));
-    }
-  }
-
   void drain(connection& c) {
     using kind = smtp::client_event_type;
     for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
@@ -285,16 +256,12 @@ class send_session final : public mailwire_example::handler {
   settings& settings_;
   smtp::client client_;
   SSL_CTX* tls_ctx_;
-  connection* conn_ = nullptr;
   std::FILE* input_ = nullptr;  // the message being sent (owned by settings_.inputs)
-  std::size_t sent_bytes_ = 0;  // taken by the transport since the last progress
   std::size_t current_ = 0;
   bool started_ = false;
-  bool finished_ = false;  // the machine closed the session (QUIT, 421 or a fatal error)
   std::size_t sent_ = 0;
   std::size_t accepted_ = 0;
   std::size_t replies_ = 0;
-  std::size_t failures_ = 0;
 };
 
 // An empty `why`: --help, on stdout, exit 0. Otherwise a usage error: exit 2.
@@ -392,7 +359,6 @@ input open_input(const std::string& name) {
 settings parse_args(int argc, char** argv) {
   settings s;
   bool have_server = false, have_from = false, options_done = false, have_stdin = false;
-  std::string mechanism;
   std::vector<std::string> files;
   mailwire_example::arguments args(argc, argv, usage);
   while (args.next()) {
@@ -421,7 +387,7 @@ settings parse_args(int argc, char** argv) {
     } else if (a == "--auth") {
       std::tie(s.user, s.password) = args.user_pass();
     } else if (a == "--mech") {
-      mechanism = args.value();
+      s.mechanism = args.password_mechanism(true);
     } else if (a == "--allow-plaintext-auth") {
       s.allow_plaintext_auth = true;
     } else if (a == "--lmtp") {
@@ -443,17 +409,8 @@ settings parse_args(int argc, char** argv) {
   if (files.empty()) usage("no message file (- for stdin)");
   if (s.starttls && s.implicit_tls) usage("--starttls and --implicit-tls exclude each other");
   if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
-  if (s.user.empty() && (!mechanism.empty() || s.allow_plaintext_auth)) {
-    usage(!mechanism.empty() ? "--mech needs --auth" : "--allow-plaintext-auth needs --auth");
-  }
-  if (!mechanism.empty()) {
-    using m = sasl::mechanism;
-    s.mechanism = sasl::parse_mechanism(mechanism);
-    const m usable[] = {m::plain,       m::login,       m::cram_md5,         m::scram_sha_1,
-                        m::scram_sha_256, m::scram_sha_1_plus, m::scram_sha_256_plus};
-    if (!s.mechanism || std::find(std::begin(usable), std::end(usable), *s.mechanism) == std::end(usable)) {
-      usage("--mech " + mechanism + ": not a mechanism for USER:PASS (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-*)");
-    }
+  if (s.user.empty() && (s.mechanism || s.allow_plaintext_auth)) {
+    usage(s.mechanism ? "--mech needs --auth" : "--allow-plaintext-auth needs --auth");
   }
   s.from_path = parse_address(s, "--from", s.from, smtp::path_role::reverse);
   for (const std::string& t : s.to) s.to_paths.push_back(parse_address(s, "--to", t, smtp::path_role::forward));

@@ -98,12 +98,28 @@ std::pair<std::string, std::string> arguments::user_pass() {
   return {v.substr(0, colon), v.substr(colon + 1)};
 }
 
+sasl::mechanism arguments::password_mechanism(bool plus) {
+  using m = sasl::mechanism;
+  const std::string option = current_;
+  const std::string v = value();
+  const std::optional<m> k = sasl::parse_mechanism(v);
+  const m usable[] = {m::plain, m::login, m::cram_md5, m::scram_sha_1, m::scram_sha_256, m::scram_sha_1_plus,
+                      m::scram_sha_256_plus};
+  const auto end = std::end(usable) - (plus ? 0 : 2);
+  if (!k || std::find(std::begin(usable), end, *k) == end) {
+    fail(option + " " + v + ": not a mechanism for a user name and password (PLAIN, LOGIN, CRAM-MD5, " +
+         (plus ? "SCRAM-SHA-1, SCRAM-SHA-256 or their -PLUS forms)" : "SCRAM-SHA-1 or SCRAM-SHA-256)"));
+  }
+  return *k;
+}
+
 void arguments::fail(const std::string& why) const {
   usage_(why);
   std::exit(2);  // usage() does not return; this is for the compiler
 }
 
-std::string log_escape(std::string_view in) {
+namespace {
+std::string escape(std::string_view in, bool keep_spaces) {
   std::string out;
   out.reserve(in.size());
   char buf[16];
@@ -130,7 +146,7 @@ std::string log_escape(std::string_view in) {
       case '\r': out += "\\r"; break;
       case '\n': out += "\\n"; break;
       default:
-        if (b > 0x20 && b < 0x7F && b != '<' && b != '>') {
+        if ((b > 0x20 || (b == 0x20 && keep_spaces)) && b < 0x7F && b != '<' && b != '>') {
           out += static_cast<char>(b);
         } else {
           std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(b));
@@ -140,6 +156,10 @@ std::string log_escape(std::string_view in) {
   }
   return out;
 }
+}  // namespace
+
+std::string log_escape(std::string_view in) { return escape(in, false); }
+std::string text_escape(std::string_view in) { return escape(in, true); }
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
@@ -205,6 +225,30 @@ account::answer account::check(const sasl::server_request& rq, sasl::mechanism m
     default: break;
   }
   return a;
+}
+
+void client_session::on_open(connection& c) {
+  conn_ = &c;
+  progress();
+}
+
+void client_session::on_timeout(connection& c) {
+  c.abort("timed out: the server did not answer or move data for " + std::to_string(timeout_) + " s (--timeout)");
+}
+
+void client_session::on_close(connection&, std::string_view why) {
+  if (!why.empty()) {
+    std::fprintf(stderr, "connection closed: %.*s\n", static_cast<int>(why.size()), why.data());
+    ++failures_;
+  } else if (!finished_) {
+    std::fprintf(stderr, "connection closed by the server before the session ended\n");
+    ++failures_;
+  }
+}
+
+void client_session::progress() {
+  moved_ = 0;
+  if (conn_ != nullptr) conn_->set_deadline(deadline_clock::now() + std::chrono::seconds(timeout_));
 }
 
 int serve(const server_config& cfg, const std::size_t& sessions, const event_loop::accept_fn& make) {

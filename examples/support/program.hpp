@@ -66,6 +66,10 @@ class arguments {
   host_port address(std::uint16_t min_port);
   /// The value as USER:PASS, both non-empty, split at the first ':'.
   std::pair<std::string, std::string> user_pass();
+  /// The value as a SASL mechanism a user name and password log in with
+  /// (any case): PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and,
+  /// with `plus`, SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS.
+  mailwire::sasl::mechanism password_mechanism(bool plus);
   /// usage(why); never returns.
   [[noreturn]] void fail(const std::string& why) const;
 
@@ -89,6 +93,9 @@ class arguments {
 /// printable needs Unicode tables, and a log is read by tools that have
 /// none.
 std::string log_escape(std::string_view in);
+/// The same escaping with spaces kept: for a peer's free text shown whole
+/// in a message to the user (a server's -ERR text), not for a log field.
+std::string text_escape(std::string_view in);
 
 // ---------------------------------------------------------------- randomness
 
@@ -128,6 +135,39 @@ struct account {
   bool accepts(std::string_view name, std::string_view pass) const;
   /// The shared secret (CRAM-MD5, APOP) of `name`; nullopt for an unknown user.
   std::optional<std::string_view> secret_of(std::string_view name) const;
+};
+
+// ---------------------------------------------------------------- clients
+
+/// What a client program's handler has whatever its protocol: the
+/// connection, the --timeout deadline, and the verdict on how the
+/// connection ended. A session must move within the timeout: a complete
+/// response (progress()), or moved_bytes() of a message's data (moved()).
+class client_session : public handler {
+ public:
+  explicit client_session(std::uint64_t timeout_seconds) : timeout_(timeout_seconds) {}
+  void on_open(connection& c) override;  // the greeting is awaited from now on
+  void on_timeout(connection& c) override;
+  /// A failure (said on stderr) unless the machine closed the session.
+  void on_close(connection&, std::string_view why) override;
+
+  static constexpr std::size_t moved_bytes = 4096;
+
+ protected:
+  /// The session moved: the deadline starts again.
+  void progress();
+  /// `n` more bytes of a message moved (sent or received).
+  void moved(std::size_t n) {
+    if ((moved_ += n) >= moved_bytes) progress();
+  }
+
+  connection* conn_ = nullptr;
+  std::size_t failures_ = 0;
+  bool finished_ = false;  ///< the machine closed the session (QUIT, or a fatal error it answered)
+
+ private:
+  std::uint64_t timeout_;
+  std::size_t moved_ = 0;  // since the last progress
 };
 
 // ---------------------------------------------------------------- servers
