@@ -16,9 +16,10 @@
 // message is ever held, only the chunk the machine hands out.
 //
 // The state file is append-only, one unique-id a line; a last line without
-// its newline (a crash in the middle of a write) is ignored and ended
-// before the next append. It is locked (flock) for the run: two fetchers
-// on the same state do not interleave.
+// its newline (a crash in the middle of a write) is no record: it is cut
+// off when the file is opened (ended with a newline instead, it would
+// become one: a prefix of the id, maybe another message's). It is locked
+// (flock) for the run: two fetchers on the same state do not interleave.
 //
 // Everything the command line says is checked before connecting (exit 2).
 // A password goes in clear (USER/PASS, PLAIN, LOGIN without TLS) only with
@@ -216,7 +217,8 @@ settings parse_args(int argc, char** argv) {
 // ------------------------------------------------------------- state file
 
 // The unique-ids fetched so far: read whole at start, appended one line at
-// a time (write, then fsync), never rewritten.
+// a time (write, then fsync), never rewritten; only a torn last line is
+// cut off.
 class state_file {
  public:
   ~state_file() {
@@ -235,24 +237,25 @@ class state_file {
       return fail(err, "flock");
     }
     std::string line;
+    off_t offset = 0, complete = 0;  // complete: the end of the last whole line
     char buf[64 * 1024];
     for (;;) {
-      const ssize_t n = ::pread(fd_, buf, sizeof buf, offset_);
+      const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return fail(err, "read");
       if (n == 0) break;
-      offset_ += n;
       for (ssize_t i = 0; i < n; ++i) {
         if (buf[i] != '\n') {
           line += buf[i];
-        } else {
-          if (!line.empty()) seen_.insert(line);
-          line.clear();
+          continue;
         }
+        if (!line.empty()) seen_.insert(line);
+        line.clear();
+        complete = offset + i + 1;
       }
+      offset += n;
     }
-    // A last line without its newline was cut by a crash: not a record.
-    ended_ = line.empty();
+    if (complete != offset && (::ftruncate(fd_, complete) != 0 || ::fsync(fd_) != 0)) return fail(err, "truncate");
     return true;
   }
 
@@ -260,8 +263,7 @@ class state_file {
 
   // One line, in one write, then fsync: on disk before the caller goes on.
   bool append(std::string_view uid, std::string& err) {
-    std::string line = ended_ ? std::string() : std::string("\n");
-    line += uid;
+    std::string line(uid);
     line += '\n';
     std::string_view rest = line;
     while (!rest.empty()) {
@@ -270,7 +272,6 @@ class state_file {
       if (n <= 0) return fail(err, "write");
       rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    ended_ = true;
     if (::fsync(fd_) != 0) return fail(err, "fsync");
     seen_.insert(std::string(uid));
     return true;
@@ -284,8 +285,6 @@ class state_file {
 
   std::string path_;
   int fd_ = -1;
-  off_t offset_ = 0;
-  bool ended_ = true;
   std::unordered_set<std::string> seen_;
 };
 
@@ -305,7 +304,9 @@ class fetch_session final : public mw::client_session {
   std::size_t fetched() const noexcept { return fetched_; }
   std::size_t skipped() const noexcept { return skipped_; }
   std::size_t deleted() const noexcept { return deleted_; }
-  bool all_done() const noexcept { return failures_ == 0 && quit_ok_; }
+  bool all_done() const noexcept {
+    return failures_ == 0 && quit_ok_ && (!settings_.remove || deleted_ == fetched_ + skipped_);
+  }
 
   std::size_t on_plaintext(mw::connection& c, std::string_view bytes) override {
     const std::size_t taken = client_.feed(bytes);
@@ -438,11 +439,11 @@ class fetch_session final : public mw::client_session {
         continue;
       }
       ++skipped_;
-      if (settings_.remove) (void)client_.dele(n);
+      remove(n);
     }
     listing_.clear();
     fill();
-    if (wanted_.empty()) finish();
+    if (in_flight_ == 0) finish();  // nothing new
   }
 
   // RETR while fewer than the window are in flight (one at a time without
@@ -480,10 +481,19 @@ class fetch_session final : public mw::client_session {
       fmt::print("stored {} {} {}\n", uid, e.size, box_.new_path(name));
       std::fflush(stdout);
       ++fetched_;
-      if (settings_.remove) (void)client_.dele(e.message);
+      remove(e.message);
     }
     fill();
     if (in_flight_ == 0 && wanted_.empty()) finish();
+  }
+
+  // --delete: DELE, for QUIT to apply.
+  void remove(std::uint32_t message) {
+    if (!settings_.remove) return;
+    if (const errc e = client_.dele(message); e != errc::ok) {
+      fmt::print(stderr, "message {}: cannot send DELE: {}\n", message, mailwire::to_string(e));
+      ++failures_;
+    }
   }
 
   // Every RETR answered (the DELEs may still be in flight: QUIT follows
