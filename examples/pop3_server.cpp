@@ -530,11 +530,12 @@ class session final : public mw::handler {
     if (draining_ || conn_ == nullptr || timed_out_) return;
     draining_ = true;
     drain_events();
+    note_failures();  // a SCRAM proof or APOP digest the machine found wrong raises no event
     draining_ = false;
   }
 
   void drain_events() {
-    for (;; note_failures()) {
+    for (;; note_failures()) {  // before the next event: its log line comes after
       const pop3::server_event e = pop3_.next();
       if (e.type != kind::need_more && e.type != kind::write_output && e.type != kind::paused) progress();
       switch (e.type) {
