@@ -262,7 +262,14 @@ class state_file {
   bool contains(std::string_view uid) const { return seen_.count(std::string(uid)) != 0; }
 
   // One line, in one write, then fsync: on disk before the caller goes on.
+  // After a failure nothing more is appended: a line after a torn one
+  // would join it.
   bool append(std::string_view uid, std::string& err) {
+    if (failed_) {
+      err = path_ + ": not written since an earlier failure";
+      return false;
+    }
+    failed_ = true;  // until this line is on disk
     std::string line(uid);
     line += '\n';
     std::string_view rest = line;
@@ -273,6 +280,7 @@ class state_file {
       rest.remove_prefix(static_cast<std::size_t>(n));
     }
     if (::fsync(fd_) != 0) return fail(err, "fsync");
+    failed_ = false;
     seen_.insert(std::string(uid));
     return true;
   }
@@ -285,6 +293,7 @@ class state_file {
 
   std::string path_;
   int fd_ = -1;
+  bool failed_ = false;
   std::unordered_set<std::string> seen_;
 };
 

@@ -264,11 +264,7 @@ std::optional<std::uint64_t> served_size(int fd) {
     }
     last = buf[r - 1];
   }
-  if (cr) {
-    n += 2;
-  } else if (last != '\n') {
-    n += 2;
-  }
+  if (last != '\n') n += 2;  // a last bare CR made CRLF, or a last line ended
   return n;
 }
 
@@ -384,10 +380,11 @@ class maildrop {
       } else {
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         const std::optional<std::uint64_t> n = fd >= 0 ? served_size(fd) : std::nullopt;
+        const int why = errno;
         if (fd >= 0) ::close(fd);
         if (!n) {
-          if (errno == ENOENT) continue;  // removed meanwhile (by another reader)
-          err = path + ": " + std::strerror(errno);
+          if (why == ENOENT) continue;  // removed meanwhile (by another reader)
+          err = path + ": " + std::strerror(why);
           return false;
         }
         m.size = *n;
@@ -409,7 +406,8 @@ class maildrop {
     std::size_t failed = 0;
     for (const std::uint32_t n : messages) {
       if (::unlink(path(n).c_str()) != 0 && errno != ENOENT) {
-        if (failed++ == 0) err = path(n) + ": " + std::strerror(errno);
+        const int why = errno;
+        if (failed++ == 0) err = path(n) + ": " + std::strerror(why);
       }
     }
     for (const char* sub : {"new", "cur"}) {
