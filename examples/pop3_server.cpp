@@ -641,8 +641,8 @@ class session final : public mw::handler {
     for (const pop3::message_info& m : listing) total += m.size;
     user_ = user;
     logged_in_ = true;
-    fmt::print(stderr, "{} {} logged in ({}) tls={}: {} messages, {} octets\n", peer_, user, how,
-               tls_.empty() ? "no" : tls_, listing.size(), total);
+    fmt::print(stderr, "{} {} logged in ({}) tls={}: {} message{}, {} octets\n", peer_, user, how,
+               tls_.empty() ? "no" : tls_, listing.size(), listing.size() == 1 ? "" : "s", total);
   }
 
   void retrieve(const pop3::server_event& e) {
