@@ -26,7 +26,6 @@
 #include <mailwire/smtp/client.hpp>
 
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,9 +36,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "program.hpp"
 #include "transport.hpp"
 
 namespace {
@@ -84,32 +85,17 @@ struct settings {
   std::vector<input> inputs;
 };
 
-// A session must move within --timeout: a complete reply, or this much of
-// the message taken by the transport.
-constexpr std::size_t body_progress = 4096;
-
-// The nonce for SCRAM comes from the program, never from the library.
-std::string random_nonce() {
-  unsigned char raw[18];
-  if (getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) std::abort();
-  return mailwire::base64::encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-}
-
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
 }
 
-class send_session final : public mailwire_example::handler {
+class send_session final : public mailwire_example::client_session {
  public:
   send_session(settings& s, smtp::client_options o, SSL_CTX* tls_ctx)
-      : settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx) {}
+      : client_session(s.timeout), settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx) {}
 
   bool all_accepted() const noexcept { return failures_ == 0 && sent_ == settings_.inputs.size(); }
 
-  void on_open(connection& c) override {
-    conn_ = &c;
-    progress();  // the greeting is awaited from now on
-  }
   std::size_t on_plaintext(connection& c, std::string_view bytes) override {
     const std::size_t taken = client_.feed(bytes);
     drain(c);
@@ -118,7 +104,7 @@ class send_session final : public mailwire_example::handler {
   std::string_view pending_plaintext() override { return client_.pending_output(); }
   void consume_plaintext(std::size_t n) override {
     client_.consume_output(n);
-    if ((sent_bytes_ += n) >= body_progress) progress();
+    moved(n);
     refill();  // more of the message, now that there is room
   }
   void on_tls_established(connection& c) override {
@@ -129,29 +115,8 @@ class send_session final : public mailwire_example::handler {
     progress();
     drain(c);
   }
-  void on_timeout(connection& c) override {
-    c.abort(fmt::format("timed out: the server did not answer or take data for {} s (--timeout)",
-                        settings_.timeout));
-  }
-  void on_close(connection&, std::string_view why) override {
-    if (!why.empty()) {
-      fmt::print(stderr, "connection closed: {}\n", why);
-      ++failures_;
-    } else if (!finished_) {
-      fmt::print(stderr, "connection closed by the server before the session ended\n");
-      ++failures_;
-    }
-  }
 
  private:
-  // The deadline starts again: the session moved.
-  void progress() {
-    sent_bytes_ = 0;
-    if (conn_ != nullptr) {
-      conn_->set_deadline(mailwire_example::deadline_clock::now() + std::chrono::seconds(settings_.timeout));
-    }
-  }
-
   void drain(connection& c) {
     using kind = smtp::client_event_type;
     for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
@@ -291,16 +256,12 @@ class send_session final : public mailwire_example::handler {
   settings& settings_;
   smtp::client client_;
   SSL_CTX* tls_ctx_;
-  connection* conn_ = nullptr;
   std::FILE* input_ = nullptr;  // the message being sent (owned by settings_.inputs)
-  std::size_t sent_bytes_ = 0;  // taken by the transport since the last progress
   std::size_t current_ = 0;
   bool started_ = false;
-  bool finished_ = false;  // the machine closed the session (QUIT, 421 or a fatal error)
   std::size_t sent_ = 0;
   std::size_t accepted_ = 0;
   std::size_t replies_ = 0;
-  std::size_t failures_ = 0;
 };
 
 // An empty `why`: --help, on stdout, exit 0. Otherwise a usage error: exit 2.
@@ -355,40 +316,6 @@ class send_session final : public mailwire_example::handler {
   std::exit(0);
 }
 
-// Decimal digits only, in [min, max]; anything else is a usage error.
-std::uint64_t number(const std::string& what, const std::string& s, std::uint64_t min, std::uint64_t max) {
-  const bool digits = !s.empty() && s.size() <= 20 &&
-                      std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-  errno = 0;
-  const unsigned long long v = digits ? std::strtoull(s.c_str(), nullptr, 10) : 0;
-  if (!digits || errno != 0 || v < min || v > max) usage(fmt::format("{} wants {} to {}: '{}'", what, min, max, s));
-  return v;
-}
-
-// HOST:PORT, or [IPv6]:PORT.
-void parse_server(const std::string& v, settings& s) {
-  std::size_t colon;
-  if (!v.empty() && v[0] == '[') {
-    const std::size_t close = v.find(']');
-    if (close == std::string::npos || close + 1 >= v.size() || v[close + 1] != ':') {
-      usage("--server wants HOST:PORT or [IPv6]:PORT: '" + v + "'");
-    }
-    s.host = v.substr(1, close - 1);
-    colon = close + 1;
-  } else {
-    colon = v.rfind(':');
-    if (colon == std::string::npos) usage("--server wants HOST:PORT: '" + v + "'");
-    s.host = v.substr(0, colon);
-    if (s.host.find(':') != std::string::npos) usage("--server: an IPv6 address goes in brackets: [" + s.host + "]");
-  }
-  if (s.host.empty() || std::any_of(s.host.begin(), s.host.end(), [](char ch) {
-        return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7F;
-      })) {
-    usage("--server: not a host name: '" + s.host + "'");
-  }
-  s.port = static_cast<std::uint16_t>(number("the port of --server", v.substr(colon + 1), 1, 65535));
-}
-
 // An address, whole: the path parser must take all of it.
 smtp::path parse_address(settings& s, const char* option, const std::string& text, smtp::path_role role) {
   const bool bracketed = text.size() >= 2 && text.front() == '<' && text.back() == '>';
@@ -432,14 +359,10 @@ input open_input(const std::string& name) {
 settings parse_args(int argc, char** argv) {
   settings s;
   bool have_server = false, have_from = false, options_done = false, have_stdin = false;
-  std::string mechanism;
   std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
+  mailwire_example::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
     if (options_done || a == "-" || a.empty() || a[0] != '-') {
       if (a == "-" && std::exchange(have_stdin, true)) usage("- (stdin) can be sent once");
       files.push_back(a);
@@ -448,36 +371,34 @@ settings parse_args(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--server") {
-      parse_server(value(), s);
+      const mailwire_example::host_port hp = args.address(1);
+      s.host = hp.host;
+      s.port = hp.port;
       have_server = true;
     } else if (a == "--starttls") {
       s.starttls = true;
     } else if (a == "--implicit-tls") {
       s.implicit_tls = true;
     } else if (a == "--ca") {
-      s.ca_file = value();
+      s.ca_file = args.value();
       if (s.ca_file.empty()) usage("--ca needs a file name");
     } else if (a == "--insecure") {
       s.insecure = true;
     } else if (a == "--auth") {
-      const std::string v = value();
-      const auto colon = v.find(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) usage("--auth wants USER:PASS");
-      s.user = v.substr(0, colon);
-      s.password = v.substr(colon + 1);
+      std::tie(s.user, s.password) = args.user_pass();
     } else if (a == "--mech") {
-      mechanism = value();
+      s.mechanism = args.password_mechanism(true);
     } else if (a == "--allow-plaintext-auth") {
       s.allow_plaintext_auth = true;
     } else if (a == "--lmtp") {
       s.lmtp = true;
     } else if (a == "--timeout") {
-      s.timeout = number("--timeout", value(), 1, 86400);
+      s.timeout = args.number(1, 86400);
     } else if (a == "--from") {
-      s.from = value();
+      s.from = args.value();
       have_from = true;
     } else if (a == "--to") {
-      s.to.push_back(value());
+      s.to.push_back(args.value());
     } else {
       usage("unknown option " + a);
     }
@@ -488,17 +409,8 @@ settings parse_args(int argc, char** argv) {
   if (files.empty()) usage("no message file (- for stdin)");
   if (s.starttls && s.implicit_tls) usage("--starttls and --implicit-tls exclude each other");
   if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
-  if (s.user.empty() && (!mechanism.empty() || s.allow_plaintext_auth)) {
-    usage(!mechanism.empty() ? "--mech needs --auth" : "--allow-plaintext-auth needs --auth");
-  }
-  if (!mechanism.empty()) {
-    using m = sasl::mechanism;
-    s.mechanism = sasl::parse_mechanism(mechanism);
-    const m usable[] = {m::plain,       m::login,       m::cram_md5,         m::scram_sha_1,
-                        m::scram_sha_256, m::scram_sha_1_plus, m::scram_sha_256_plus};
-    if (!s.mechanism || std::find(std::begin(usable), std::end(usable), *s.mechanism) == std::end(usable)) {
-      usage("--mech " + mechanism + ": not a mechanism for USER:PASS (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-*)");
-    }
+  if (s.user.empty() && (s.mechanism || s.allow_plaintext_auth)) {
+    usage(s.mechanism ? "--mech needs --auth" : "--allow-plaintext-auth needs --auth");
   }
   s.from_path = parse_address(s, "--from", s.from, smtp::path_role::reverse);
   for (const std::string& t : s.to) s.to_paths.push_back(parse_address(s, "--to", t, smtp::path_role::forward));
@@ -530,7 +442,7 @@ int main(int argc, char** argv) {
   }
   o.username = s.user;
   o.password = s.password;
-  o.nonce = random_nonce();
+  o.nonce = mailwire_example::random_nonce();
   o.mechanism = s.mechanism;
   o.auth_policy.allow_cleartext_password = s.allow_plaintext_auth;
   send_session session(s, std::move(o), tls.get());

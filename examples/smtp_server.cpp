@@ -20,33 +20,26 @@
 // complete command, not the last byte, so dripping bytes does not keep a
 // session alive), the number of sessions is capped, and the transport
 // rests instead of spinning when the process runs out of descriptors.
-// Every peer-controlled field of the log is escaped (log_escape()).
-#include <mailwire/core/hmac.hpp>
-#include <mailwire/core/utf8.hpp>
+// Every peer-controlled field of the log is escaped (mw::log_escape()).
 #include <mailwire/fmt.hpp>
-#include <mailwire/sasl/scram.hpp>
 #include <mailwire/smtp/server.hpp>
 
-#include <fcntl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "maildir.hpp"
+#include "program.hpp"
 #include "transport.hpp"
 
 namespace {
@@ -60,8 +53,7 @@ using kind = smtp::server_event_type;
 // ------------------------------------------------------------------ config
 
 struct config {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 2525;
+  mw::host_port listen;
   std::string maildir;
   std::string cert, key;
   bool implicit_tls = false;
@@ -143,48 +135,27 @@ struct config {
   std::exit(0);
 }
 
-// Decimal digits only (strtoull alone would take " +1" and wrap "-1").
-std::uint64_t number(const std::string& s, std::uint64_t max) {
-  const bool digits = !s.empty() && s.size() <= 20 &&
-                      std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-  errno = 0;
-  const unsigned long long v = digits ? std::strtoull(s.c_str(), nullptr, 10) : 0;
-  if (!digits || errno != 0 || v > max) usage(fmt::format("not a number from 0 to {}: {}", max, s));
-  return v;
-}
-
 config parse_args(int argc, char** argv) {
   config c;
   bool have_listen = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(a + " needs a value");
-      return argv[++i];
-    };
+  mw::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
     if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--listen") {
-      const std::string v = value();
-      const std::size_t colon = v.rfind(':');
-      if (colon == std::string::npos) usage("--listen wants IP:PORT");
-      c.host = v.substr(0, colon);
-      c.port = static_cast<std::uint16_t>(number(v.substr(colon + 1), 65535));
+      c.listen = args.address(0);
       have_listen = true;
     } else if (a == "--maildir") {
-      c.maildir = value();
+      c.maildir = args.value();
     } else if (a == "--tls-cert") {
-      c.cert = value();
+      c.cert = args.value();
     } else if (a == "--tls-key") {
-      c.key = value();
+      c.key = args.value();
     } else if (a == "--implicit-tls") {
       c.implicit_tls = true;
     } else if (a == "--auth") {
-      const std::string v = value();
-      const std::size_t colon = v.find(':');
-      if (colon == std::string::npos || colon == 0) usage("--auth wants USER:PASS");
-      c.user = v.substr(0, colon);
-      c.password = v.substr(colon + 1);
+      std::tie(c.user, c.password) = args.user_pass();
     } else if (a == "--auth-cleartext") {
       c.auth_cleartext = true;
     } else if (a == "--require-auth") {
@@ -192,19 +163,17 @@ config parse_args(int argc, char** argv) {
     } else if (a == "--lmtp") {
       c.lmtp = true;
     } else if (a == "--max-size") {
-      c.max_size = number(value(), UINT64_MAX);
+      c.max_size = args.number(0, UINT64_MAX);
     } else if (a == "--hostname") {
-      c.hostname = value();
+      c.hostname = args.value();
     } else if (a == "--no-fsync") {
       c.fsync = false;
     } else if (a == "--sink") {
       c.sink = true;
     } else if (a == "--idle-timeout") {
-      c.idle_timeout = number(value(), 86400);
-      if (c.idle_timeout == 0) usage("--idle-timeout wants 1 to 86400 seconds");
+      c.idle_timeout = args.number(1, 86400);
     } else if (a == "--max-connections") {
-      c.max_connections = number(value(), 1000000);
-      if (c.max_connections == 0) usage("--max-connections wants 1 to 1000000");
+      c.max_connections = args.number(1, 1000000);
     } else {
       usage("unknown option " + a);
     }
@@ -217,167 +186,6 @@ config parse_args(int argc, char** argv) {
   return c;
 }
 
-// The library has no randomness: nonces and salts come from the kernel.
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::getrandom(out.data() + got, n - got, 0);
-    if (r < 0 && errno != EINTR) {
-      fmt::print(stderr, "getrandom: {}\n", std::strerror(errno));
-      std::exit(1);
-    }
-    if (r > 0) got += static_cast<std::size_t>(r);
-  }
-  return out;
-}
-
-// ----------------------------------------------------------------- Maildir
-
-// A Maildir (https://cr.yp.to/proto/maildir.html): a message is written to
-// tmp/<unique>, then renamed to new/<unique>. rename() is atomic, so readers
-// of new/ only ever see complete messages.
-class maildir {
- public:
-  // --sink: nothing is stored (open() is not called); --no-fsync.
-  void set_mode(bool sink, bool fsync) {
-    sink_ = sink;
-    fsync_ = fsync;
-  }
-  bool sink() const noexcept { return sink_; }
-  bool fsync() const noexcept { return fsync_; }
-  // In sink mode: how many messages were accepted (and discarded).
-  unsigned long sink_count() { return ++counter_; }
-
-  bool open(const std::string& dir, std::string& err) {
-    dir_ = dir;
-    for (const std::string& d : {dir, dir + "/tmp", dir + "/new", dir + "/cur"}) {
-      if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) {
-        err = d + ": " + std::strerror(errno);
-        return false;
-      }
-    }
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    // '/' and ':' would break the file name; the convention escapes them.
-    for (const char ch : std::string_view(name)) {
-      if (ch == '/')
-        host_ += "\\057";
-      else if (ch == ':')
-        host_ += "\\072";
-      else
-        host_ += ch;
-    }
-    return true;
-  }
-
-  // time.pid.counter.host: unique for this process, one delivery at a time
-  // per name, whatever the clock does within a second.
-  std::string unique_name() {
-    return fmt::format("{}.P{}Q{}.{}", std::time(nullptr), pid_, ++counter_, host_);
-  }
-  std::string tmp_path(const std::string& name) const { return dir_ + "/tmp/" + name; }
-  std::string new_path(const std::string& name) const { return dir_ + "/new/" + name; }
-
- private:
-  std::string dir_;
-  std::string host_;
-  unsigned long counter_ = 0;
-  pid_t pid_ = ::getpid();
-  bool sink_ = false;
-  bool fsync_ = true;
-};
-
-// One message on its way into the Maildir.
-class delivery {
- public:
-  explicit delivery(maildir& md) : md_(md) {}
-  ~delivery() { discard(); }
-  delivery(const delivery&) = delete;
-  delivery& operator=(const delivery&) = delete;
-
-  bool active() const noexcept { return fd_ >= 0 || failed_ || sinking_; }
-
-  // Appends message bytes, creating tmp/<unique> on the first call. After a
-  // failure the rest is dropped and commit() fails.
-  void write(std::string_view bytes) {
-    if (failed_) return;
-    if (md_.sink()) {
-      sinking_ = true;
-      return;
-    }
-    if (fd_ < 0 && !create()) return;
-    while (!bytes.empty()) {
-      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return fail("write");
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-
-  // The message is complete: flush it to disk, then make it visible.
-  // Returns the file name in new/, or an empty string (see error()).
-  std::string commit() {
-    if (md_.sink()) {
-      sinking_ = false;
-      return fmt::format("#{}", md_.sink_count());
-    }
-    if (!failed_ && fd_ < 0) create();  // an empty message has no chunks
-    if (failed_) return {};
-    if (md_.fsync() && ::fsync(fd_) != 0) {
-      fail("fsync");
-      return {};
-    }
-    ::close(fd_);
-    fd_ = -1;
-    if (::rename(md_.tmp_path(name_).c_str(), md_.new_path(name_).c_str()) != 0) {
-      fail("rename");
-      return {};
-    }
-    std::string done = std::move(name_);
-    name_.clear();
-    return done;
-  }
-
-  // Drops the message (refused, or the client went away): nothing stays in tmp/.
-  void discard() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-    if (!name_.empty()) ::unlink(md_.tmp_path(name_).c_str());
-    name_.clear();
-    failed_ = false;
-    sinking_ = false;
-    error_.clear();
-  }
-
-  const std::string& error() const noexcept { return error_; }
-
- private:
-  bool create() {
-    name_ = md_.unique_name();
-    fd_ = ::open(md_.tmp_path(name_).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) fail("open");
-    return fd_ >= 0;
-  }
-  void fail(const char* what) {
-    failed_ = true;
-    error_ = fmt::format("{} {}: {}", what, name_, std::strerror(errno));
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    if (!name_.empty()) ::unlink(md_.tmp_path(name_).c_str());
-    name_.clear();
-  }
-
-  maildir& md_;
-  int fd_ = -1;
-  std::string name_;
-  bool failed_ = false;
-  bool sinking_ = false;  // --sink: a message is under way
-  std::string error_;
-};
-
 // ------------------------------------------------------------------ server
 
 // What every session shares: options, TLS, the account, the Maildir.
@@ -386,56 +194,9 @@ struct shared {
   std::size_t sessions = 0;  // alive now, for --max-connections
   smtp::server_options options;
   mw::tls_context tls;
-  maildir box;
-  // SCRAM keys are what a real server stores instead of passwords; here
-  // they are derived once at start. An unknown user gets decoy keys, so
-  // the exchange looks the same whether or not the user exists (a real
-  // server would derive the decoy salt from the name so it never changes).
-  sasl::scram_keys sha1, sha256, decoy_sha1, decoy_sha256;
+  mw::maildir box;
+  mw::account account;  // the one for AUTH (empty user: none)
 };
-
-// Peer-supplied text for the log, the one escaping for every such field.
-// The result is printable ASCII without space, quote, backslash, '<' or
-// '>', so it can neither end its field, fake another (a quoted local part
-// `"a\" to=<root"`), nor hide behind control, C1 (U+0085) or bidi
-// (U+202E) characters: \\ \" \t \r \n, \uXXXX (\U00XXXXXX beyond the
-// BMP) for each well-formed UTF-8 character, \xHH for every other byte.
-// Every UTF-8 character is escaped, printable or not: deciding which are
-// printable needs Unicode tables, and a log is read by tools that have
-// none.
-std::string log_escape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size();) {
-    const auto b = static_cast<unsigned char>(in[i]);
-    if (b >= 0x80) {
-      const mailwire::utf8::decoded d = mailwire::utf8::decode(in, i);
-      const auto cp = static_cast<std::uint32_t>(d.cp);
-      if (d.length == 0)
-        out += fmt::format("\\x{:02x}", b);
-      else if (cp <= 0xFFFF)
-        out += fmt::format("\\u{:04x}", cp);
-      else
-        out += fmt::format("\\U{:08x}", cp);
-      i += d.length == 0 ? 1 : d.length;
-      continue;
-    }
-    ++i;
-    switch (b) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (b > 0x20 && b < 0x7F && b != '<' && b != '>')
-          out += static_cast<char>(b);
-        else
-          out += fmt::format("\\x{:02x}", b);
-    }
-  }
-  return out;
-}
 
 std::string address(const smtp::path& p) {
   switch (p.kind) {
@@ -449,27 +210,6 @@ std::string address(const smtp::path& p) {
 bool is_plus(sasl::mechanism m) {
   return m == sasl::mechanism::scram_sha_1_plus || m == sasl::mechanism::scram_sha_256_plus;
 }
-bool is_sha1(sasl::mechanism m) {
-  return m == sasl::mechanism::scram_sha_1 || m == sasl::mechanism::scram_sha_1_plus;
-}
-
-// A connection over --max-connections: 421, then close. Not a session: it
-// reads nothing and holds its descriptor only until the reply is out.
-class refusal final : public mw::handler {
- public:
-  explicit refusal(const std::string& hostname)
-      : reply_("421 4.3.2 " + hostname + " Too many connections, try again later\r\n") {}
-  void on_open(mw::connection& c) override {
-    c.close();  // after the reply
-    c.set_deadline(mw::deadline_clock::now() + std::chrono::seconds(10));  // a peer that never reads
-  }
-  std::size_t on_plaintext(mw::connection&, std::string_view bytes) override { return bytes.size(); }
-  std::string_view pending_plaintext() override { return reply_; }
-  void consume_plaintext(std::size_t n) override { reply_.erase(0, n); }
-
- private:
-  std::string reply_;
-};
 
 // A session must make progress to keep its place: a complete command, or
 // inside a message this much more data, within --idle-timeout.
@@ -570,12 +310,12 @@ class session final : public mw::handler {
           // A new transaction. A BDAT message left without LAST (then RSET
           // or EHLO) raised no event: drop it here.
           message_.discard();
-          from_ = log_escape(address(e.cmd->address));
+          from_ = mw::log_escape(address(e.cmd->address));
           rcpts_.clear();
           (void)smtp_.accept();
           break;
         case kind::rcpt:
-          rcpts_.push_back(log_escape(address(e.cmd->address)));
+          rcpts_.push_back(mw::log_escape(address(e.cmd->address)));
           (void)smtp_.accept();
           break;
         case kind::data_chunk: message_.write(e.bytes); break;
@@ -583,7 +323,7 @@ class session final : public mw::handler {
         case kind::auth_start: auth_start(e.mechanism); break;
         case kind::auth_check: auth_check(*e.auth, e.mechanism); break;
         case kind::authenticated:
-          fmt::print(stderr, "{} authenticated {} ({})\n", peer_, log_escape(e.auth_user), sasl::to_string(e.mechanism));
+          fmt::print(stderr, "{} authenticated {} ({})\n", peer_, mw::log_escape(e.auth_user), sasl::to_string(e.mechanism));
           break;
         case kind::starttls:
           // The 220 is queued: the transport sends it in the clear, then
@@ -639,38 +379,22 @@ class session final : public mw::handler {
       return;
     }
     // 24 random bytes, base64: printable, no ',' (what SCRAM and CRAM-MD5 need).
-    const std::string nonce = mailwire::base64::encode(random_bytes(24));
+    const std::string nonce = mw::random_nonce(24);
     sasl::channel_binding cb;
     if (!binding_.empty()) cb = {sasl::channel_binding::type::tls_exporter, binding_};
     (void)smtp_.auth_begin(nonce, cb);
   }
 
   void auth_check(const sasl::server_request& rq, sasl::mechanism m) {
-    using rk = sasl::request_type;
-    const bool known = rq.username == sh_.cfg.user;
-    // Acting as someone else (authzid) is not something this server allows.
-    const bool self = rq.authzid.empty() || rq.authzid == rq.username;
-    switch (rq.type) {
-      case rk::password:
-        if (known && self && mailwire::constant_time_equal(rq.password, sh_.cfg.password)) {
-          (void)smtp_.accept();
-          return;
-        }
-        break;
-      case rk::secret:
-        if (known && self) {
-          (void)smtp_.auth_provide_secret(sh_.cfg.password);
-          return;
-        }
-        break;
-      case rk::scram_keys:
-        if (!self) break;
-        (void)smtp_.auth_provide_scram(is_sha1(m) ? (known ? sh_.sha1 : sh_.decoy_sha1)
-                                                  : (known ? sh_.sha256 : sh_.decoy_sha256));
-        return;
-      default: break;  // tokens, EXTERNAL, ANONYMOUS: never offered
+    using k = mw::account::answer::kind;
+    const mw::account::answer a = sh_.account.check(rq, m);
+    switch (a.what) {
+      case k::accept: (void)smtp_.accept(); return;
+      case k::provide_secret: (void)smtp_.auth_provide_secret(a.secret); return;
+      case k::provide_scram: (void)smtp_.auth_provide_scram(*a.keys); return;
+      case k::reject: break;
     }
-    fmt::print(stderr, "{} authentication failed for {} ({})\n", peer_, log_escape(rq.username), sasl::to_string(m));
+    fmt::print(stderr, "{} authentication failed for {} ({})\n", peer_, mw::log_escape(rq.username), sasl::to_string(m));
     (void)smtp_.reject(535, smtp::enhanced_status{5, 7, 8}, "Authentication credentials invalid");
   }
 
@@ -678,12 +402,12 @@ class session final : public mw::handler {
   void log(std::string_view result, std::string_view detail, std::uint64_t size = 0) {
     fmt::print(stderr, "{} from=<{}> to=<{}> size={} tls={} auth={} {} {}\n", peer_, from_,
                fmt::join(rcpts_, ">,<"), size, tls_.empty() ? "no" : tls_,
-               smtp_.auth_user().empty() ? "-" : log_escape(smtp_.auth_user()), result, detail);
+               smtp_.auth_user().empty() ? "-" : mw::log_escape(smtp_.auth_user()), result, detail);
   }
 
   shared& sh_;
   smtp::server smtp_;
-  delivery message_;
+  mw::delivery message_;
   std::string peer_;
   std::string from_;
   std::vector<std::string> rcpts_;
@@ -735,45 +459,21 @@ int main(int argc, char** argv) {
     // Without TLS the machine offers AUTH only if told to: PLAIN and LOGIN
     // would show the password to anyone on the path.
     o.allow_auth_without_tls = cfg.auth_cleartext;
-    const std::string salt = random_bytes(16), decoy_salt = random_bytes(16), decoy = random_bytes(16);
-    const std::uint32_t iterations = 4096;  // RFC 7677's minimum
-    if (sasl::make_scram_keys(sasl::mechanism::scram_sha_1, cfg.password, salt, iterations, sh.sha1) != errc::ok ||
-        sasl::make_scram_keys(sasl::mechanism::scram_sha_256, cfg.password, salt, iterations, sh.sha256) !=
-            errc::ok) {
+    sh.account.user = cfg.user;
+    sh.account.password = cfg.password;
+    if (!sh.account.derive_keys()) {
       fmt::print(stderr, "--auth: the password is not valid for SCRAM (SASLprep)\n");
       return 1;
     }
-    sh.decoy_sha1 = sasl::derive_scram_keys(sasl::mechanism::scram_sha_1, decoy, decoy_salt, iterations);
-    sh.decoy_sha256 = sasl::derive_scram_keys(sasl::mechanism::scram_sha_256, decoy, decoy_salt, iterations);
   }
 
   // The log stays unbuffered, one write(2) per transaction: a line is out
   // before the client can see the reply it describes (the tests rely on
   // it), and batching the lines measured at about 1% of the time.
-  mw::event_loop loop;
-  if (!loop.stop_on_signals(err)) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  const std::uint16_t port = loop.listen(
-      cfg.host, cfg.port,
-      [&sh](const std::string& peer) -> std::unique_ptr<mw::handler> {
-        if (sh.sessions >= sh.cfg.max_connections) {
-          fmt::print(stderr, "{} refused: too many connections ({})\n", peer, sh.sessions);
-          // Under implicit TLS the 421 would cost a handshake: just close.
-          if (sh.cfg.implicit_tls) return nullptr;
-          return std::make_unique<refusal>(sh.cfg.hostname);
-        }
-        return std::make_unique<session>(sh, peer);
-      },
-      cfg.implicit_tls ? sh.tls.get() : nullptr, err);
-  if (port == 0) {
-    fmt::print(stderr, "{}\n", err);
-    return 1;
-  }
-  fmt::print("listening on {}:{}\n", cfg.host, port);
-  std::fflush(stdout);
-  loop.run();  // until SIGINT or SIGTERM; open sessions are closed on the way out
-  fmt::print(stderr, "stopped\n");
-  return 0;
+  mw::server_config sc;
+  sc.at = cfg.listen;
+  sc.implicit_tls = cfg.implicit_tls ? sh.tls.get() : nullptr;
+  sc.max_connections = cfg.max_connections;
+  sc.refusal_line = "421 4.3.2 " + cfg.hostname + " Too many connections, try again later\r\n";
+  return mw::serve(sc, sh.sessions, [&sh](const std::string& peer) { return std::make_unique<session>(sh, peer); });
 }

@@ -8,10 +8,13 @@ Every wait is bounded: a socket timeout, a subprocess timeout, a deadline.
 
 import argparse
 import os
+import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import sys
 import types
@@ -22,13 +25,27 @@ from suite import Skip, Suite  # noqa: E402,F401 - re-exported to the tests
 TIMEOUT = 10.0
 
 
-def start(doc, exe_option):
-    """Parses `exe_option` PATH and -k FILTER: (env with env.exe, Suite)."""
+def start(doc, exe_option, *more_options):
+    """Parses `exe_option` PATH (and each of `more_options` PATH: env.<name>)
+    and -k FILTER: (env with env.exe, Suite)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument(exe_option, required=True, dest="exe")
+    for option in more_options:
+        ap.add_argument(option, required=True)
     ap.add_argument("-k", action="append", help="run only cases whose name contains this")
     args = ap.parse_args()
-    return types.SimpleNamespace(exe=args.exe), Suite(args.k)
+    return types.SimpleNamespace(**vars(args)), Suite(args.k)
+
+
+def finish(suite, work):
+    """The summary; the work directory is removed after a clean run, kept
+    (and named) after a failure. Returns the exit status."""
+    rc = suite.summary()
+    if rc:
+        print(f"work directory (logs, Maildirs): {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return rc
 
 
 def check_sanitizers(text, what):
@@ -56,6 +73,112 @@ def stop(proc, timeout=10):
         proc.kill()
         proc.wait()
         return None
+
+
+class Outcome:
+    """What a run of a program left: `rc`, `out` (stdout then stderr), `took`."""
+
+    def expect(self, rc, *texts):
+        """Exit status `rc` and each of `texts` in the output; else AssertionError."""
+        if self.rc != rc:
+            raise AssertionError(f"exit {self.rc}, expected {rc}: {self.out[-800:]}")
+        for t in texts:
+            if t not in self.out:
+                raise AssertionError(f"no {t!r} in: {self.out[-800:]}")
+        return self
+
+
+class ServerProcess:
+    """A server program under test: started with `argv` (which must make it
+    listen on 127.0.0.1 port 0), its stderr in `log_path`, its port from
+    its first stdout line "listening on 127.0.0.1:PORT". As a context
+    manager it is stopped with SIGTERM and must exit 0 with no sanitizer
+    report (unless the case failed already)."""
+
+    def __init__(self, argv, log_path, name, preexec_fn=None):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=preexec_fn)
+        ready = select.select([self.proc.stdout], [], [], TIMEOUT)[0]
+        line = self.proc.stdout.readline() if ready else ""
+        m = re.match(r"listening on 127\.0\.0\.1:(\d+)$", line.strip())
+        if not m:
+            stop(self.proc)
+            raise AssertionError(f"server {name} did not start: {line!r} {self.stderr()[-500:]}")
+        self.port = int(m.group(1))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        rc = stop(self.proc)
+        self.proc.stdout.close()
+        self.log.close()
+        if exc_type is None:
+            check_sanitizers(self.stderr(), "server")
+            if rc != 0:
+                raise AssertionError(f"exit code {rc} after SIGTERM: {self.stderr()[-500:]}")
+        return False
+
+    def stderr(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+class ScriptedPeer:
+    """A scripted server on a thread of the test, 127.0.0.1, a free port:
+    one connection at a time, each given to session(conn) (a subclass's),
+    which ends when it returns or raises OSError or EOFError. `done` is set
+    when the context ends: sessions should stop then."""
+
+    def __init__(self):
+        self.connections = 0
+        self.done = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join(TIMEOUT)
+        self.listener.close()
+        return False
+
+    def serve(self):
+        while not self.done.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            self.connections += 1
+            conn.settimeout(0.2)
+            try:
+                self.session(conn)
+            except (OSError, EOFError):
+                pass
+            finally:
+                conn.close()
+
+    def recv(self, conn):
+        """The next bytes from `conn`; EOFError at its end or once `done`."""
+        while not self.done.is_set():
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise EOFError
+            return chunk
+        raise EOFError
+
+    def session(self, conn):
+        raise NotImplementedError
 
 
 class Conn:

@@ -31,68 +31,30 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, check_sanitizers, start  # noqa: E402
+from harness import TIMEOUT, Outcome, ScriptedPeer, check_sanitizers, start  # noqa: E402
 
 MESSAGE = b"From: <a@example.org>\r\nTo: <b@example.org>\r\nSubject: test\r\n\r\nHello.\r\n"
 
 
-class Peer:
+class Peer(ScriptedPeer):
     """A scripted SMTP server: one connection at a time, on a thread."""
 
     def __init__(self, ehlo=("PIPELINING", "AUTH PLAIN LOGIN"), greeting=b"220 peer.test ESMTP\r\n",
                  hang_on=None, close_on=None, drip=None, rcpt=b"250 2.1.5 ok\r\n"):
         self.ehlo, self.greeting, self.hang_on, self.close_on = ehlo, greeting, hang_on, close_on
         self.drip, self.rcpt = drip, rcpt
-        self.lines, self.connections = [], 0
-        self.done = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join(TIMEOUT)
-        self.listener.close()
-        return False
+        self.lines = []
+        super().__init__()
 
     def verbs(self):
         return [l.split(b" ", 1)[0].split(b":", 1)[0].upper() for l in self.lines]
 
-    def serve(self):
-        while not self.done.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            self.connections += 1
-            conn.settimeout(0.2)
-            try:
-                self.session(conn)
-            except (OSError, EOFError):
-                pass
-            finally:
-                conn.close()
-
     def read_line(self, conn, buf):
         while b"\r\n" not in buf[0]:
-            if self.done.is_set():
-                raise EOFError
-            try:
-                chunk = conn.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                raise EOFError
-            buf[0] += chunk
+            buf[0] += self.recv(conn)
         line, buf[0] = buf[0].split(b"\r\n", 1)
         return line
 
@@ -146,7 +108,7 @@ class Peer:
                 conn.sendall(b"502 5.5.1 unknown\r\n")
 
 
-class Run:
+class Run(Outcome):
     """One run of the sender, bounded in time."""
 
     def __init__(self, env, *args, limit=TIMEOUT, stdin=b""):
@@ -159,14 +121,6 @@ class Run:
         self.rc = p.returncode
         self.out = (p.stdout + p.stderr).decode(errors="replace")
         check_sanitizers(self.out, f"mailwire-smtp-send {' '.join(args)}")
-
-    def expect(self, rc, *texts):
-        if self.rc != rc:
-            raise AssertionError(f"exit {self.rc}, expected {rc}: {self.out[-600:]}")
-        for t in texts:
-            if t not in self.out:
-                raise AssertionError(f"no {t!r} in: {self.out[-600:]}")
-        return self
 
 
 def send(env, peer, *args, to=("b@example.org",), limit=TIMEOUT):

@@ -32,7 +32,6 @@ import os
 import re
 import resource
 import select
-import shutil
 import smtplib
 import socket
 import subprocess
@@ -42,48 +41,25 @@ import time
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Conn, check_sanitizers, cpu_seconds, start, stop  # noqa: E402
+from harness import TIMEOUT, Conn, ServerProcess, cpu_seconds, finish, start  # noqa: E402
 
 
-class Server:
+class Server(ServerProcess):
     def __init__(self, env, name, *args, nofile=None):
         self.maildir = os.path.join(env.work, "maildir-" + name)
-        self.log_path = os.path.join(env.work, name + ".log")
-        self.log = open(self.log_path, "w")
 
         def limit():
             if nofile is not None:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-        self.proc = subprocess.Popen(
-            [env.exe, "--listen", "127.0.0.1:0", "--maildir", self.maildir, "--hostname", "mx.test", *args],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, preexec_fn=limit)
-        ready = select.select([self.proc.stdout], [], [], TIMEOUT)[0]
-        line = self.proc.stdout.readline() if ready else ""
-        m = re.match(r"listening on 127\.0\.0\.1:(\d+)$", line.strip())
-        if not m:
-            stop(self.proc)
-            raise AssertionError(f"server {name} did not start: {line!r} {self.stderr()[-500:]}")
-        self.port = int(m.group(1))
-
-    def __enter__(self):
-        return self
+        super().__init__([env.exe, "--listen", "127.0.0.1:0", "--maildir", self.maildir, "--hostname", "mx.test",
+                          *args], os.path.join(env.work, name + ".log"), name, preexec_fn=limit)
 
     def __exit__(self, exc_type, exc, tb):
-        rc = stop(self.proc)
-        self.proc.stdout.close()
-        self.log.close()
-        if exc_type is None:
-            check_sanitizers(self.stderr(), "server")
-            if rc != 0:
-                raise AssertionError(f"exit code {rc} after SIGTERM: {self.stderr()[-500:]}")
-            if self.files("tmp"):
-                raise AssertionError(f"left in tmp/: {self.files('tmp')}")
+        super().__exit__(exc_type, exc, tb)
+        if exc_type is None and self.files("tmp"):
+            raise AssertionError(f"left in tmp/: {self.files('tmp')}")
         return False
-
-    def stderr(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
 
     def files(self, sub="new"):
         return sorted(os.listdir(os.path.join(self.maildir, sub)))
@@ -389,12 +365,7 @@ def main():
     c("idle_cost", idle_cost, env)
     c("log_escape", log_escape, env)
     c("smtplib_smtputf8", smtplib_smtputf8, env)
-    rc = suite.summary()
-    if rc:
-        print(f"work directory (server logs, Maildirs): {env.work}")
-    else:
-        shutil.rmtree(env.work, ignore_errors=True)
-    return rc
+    return finish(suite, env.work)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,569 @@
+// mailwire-pop3-fetch: downloads the messages of a POP3 maildrop into a
+// Maildir with mailwire's client machine, over the examples' transport.
+//
+//   mailwire-pop3-fetch --server HOST:PORT [--stls | --implicit-tls] [--ca FILE | --insecure]
+//       --user USER (--pass PASS | --pass-file FILE) [--apop | --mech NAME] [--allow-plaintext-auth]
+//       --maildir DIR [--delete] [--state FILE] [--timeout SECONDS] [--no-pipelining]
+//
+// One session: log in, UIDL, then RETR every message whose unique-id the
+// state file does not hold yet (a bounded window of them in flight when
+// the server offers PIPELINING), DELE with --delete, QUIT. Each message
+// streams from the machine's chunk events into DIR/tmp, is fsynced,
+// renamed into DIR/new (and new/ fsynced), and only then is its unique-id
+// appended to the state file and fsynced, and only then is it deleted on
+// the server: a crash at any point loses no message (at worst one is
+// fetched twice). Memory stays flat however large a message is: no
+// message is ever held, only the chunk the machine hands out.
+//
+// The state file is append-only, one unique-id a line; a last line without
+// its newline (a crash in the middle of a write) is no record: it is cut
+// off when the file is opened (ended with a newline instead, it would
+// become one: a prefix of the id, maybe another message's). It is locked
+// (flock) for the run: two fetchers on the same state do not interleave.
+//
+// Everything the command line says is checked before connecting (exit 2).
+// A password goes in clear (USER/PASS, PLAIN, LOGIN without TLS) only with
+// --allow-plaintext-auth; TLS certificates are verified (the host name
+// too) unless --insecure. --timeout bounds every wait.
+#include <mailwire/pop3/client.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fmt/format.h>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "maildir.hpp"
+#include "program.hpp"
+#include "transport.hpp"
+
+namespace {
+
+namespace mw = mailwire_example;
+namespace pop3 = mailwire::pop3;
+namespace sasl = mailwire::sasl;
+using mailwire::errc;
+
+struct settings {
+  mw::host_port server;
+  bool stls = false;
+  bool implicit_tls = false;
+  std::string ca_file;
+  bool insecure = false;
+  std::string user;
+  std::string password;
+  bool apop = false;
+  std::optional<sasl::mechanism> mechanism;
+  bool allow_plaintext_auth = false;
+  std::string maildir;
+  bool remove = false;  // --delete
+  std::string state;
+  std::uint64_t timeout = 60;
+  bool pipelining = true;
+};
+
+// An empty `why`: --help, on stdout, exit 0. Otherwise a usage error: exit 2.
+[[noreturn]] void usage(const std::string& why) {
+  if (!why.empty()) fmt::print(stderr, "mailwire-pop3-fetch: {}\n", why);
+  std::FILE* to = why.empty() ? stdout : stderr;
+  std::fputs(
+      "usage: mailwire-pop3-fetch --server HOST:PORT [--stls | --implicit-tls] [--ca FILE | --insecure]\n"
+      "       --user USER (--pass PASS | --pass-file FILE) [--apop | --mech NAME] [--allow-plaintext-auth]\n"
+      "       --maildir DIR [--delete] [--state FILE] [--timeout SECONDS] [--no-pipelining]\n"
+      "       mailwire-pop3-fetch --help\n",
+      to);
+  if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
+  std::fputs(
+      "\n"
+      "Downloads every message of a POP3 maildrop not fetched before into a Maildir.\n"
+      "\n"
+      "  --server HOST:PORT   the server (a name, an IPv4 address or [IPv6]; PORT 1-65535)\n"
+      "  --stls               TLS by STLS (RFC 2595), required: if the server does not\n"
+      "                       offer it, the program stops before logging in\n"
+      "  --implicit-tls       TLS from the first byte (port 995). Neither: plain text\n"
+      "  --ca FILE            trust the CA certificates in FILE (PEM) instead of the\n"
+      "                       system's store (the host name is checked either way)\n"
+      "  --insecure           accept any certificate (tests only: no protection then)\n"
+      "  --user USER          the user name\n"
+      "  --pass PASS          the password (visible to other users in ps: prefer\n"
+      "                       --pass-file)\n"
+      "  --pass-file FILE     the password is the first line of FILE\n"
+      "  --apop               log in with APOP (fails if the greeting has no timestamp)\n"
+      "  --mech NAME          log in with this SASL mechanism: PLAIN, LOGIN, CRAM-MD5,\n"
+      "                       SCRAM-SHA-1 or SCRAM-SHA-256. Default: the strongest SASL\n"
+      "                       mechanism the server offers in CAPA, else APOP when the\n"
+      "                       greeting has a timestamp, else USER/PASS\n"
+      "  --allow-plaintext-auth\n"
+      "                       allow USER/PASS, PLAIN and LOGIN without TLS. WARNING: they\n"
+      "                       send the password as is, for anyone on the path to read.\n"
+      "                       Without this flag the program stops before sending it\n"
+      "                       (exit status 1). APOP, CRAM-MD5 and SCRAM never send it\n"
+      "  --maildir DIR        store into this Maildir (DIR, DIR/tmp, DIR/new and DIR/cur\n"
+      "                       are created if missing)\n"
+      "  --delete             delete each message on the server once it is stored (and\n"
+      "                       those fetched before, in the state file); QUIT applies it\n"
+      "  --state FILE         the unique-ids already fetched, one a line, appended and\n"
+      "                       fsynced after each message stored. Default:\n"
+      "                       DIR/.mailwire-pop3-state\n"
+      "  --timeout SECONDS    the longest wait for anything: the connection, each\n"
+      "                       response, the TLS handshake, and a message (which must move\n"
+      "                       4 KiB per SECONDS). Default 60; 1 to 86400. Name resolution\n"
+      "                       keeps the system resolver's own timeouts\n"
+      "  --no-pipelining      one command at a time even when the server offers\n"
+      "                       PIPELINING (by default up to 16 RETR are in flight)\n"
+      "\n"
+      "Each message is stored as the server sends it after dot-unstuffing (CRLF line\n"
+      "ends): written to DIR/tmp, fsynced, renamed into DIR/new, and only then recorded\n"
+      "in the state file (and deleted, with --delete). stdout: a line per message\n"
+      "stored, 'stored UID SIZE PATH', then 'fetched N, skipped M, deleted K'.\n"
+      "\n"
+      "Exit status: 0 if every message was fetched (and deleted, with --delete); 1 if\n"
+      "not, or on any failure after the command line was read (the session then ends\n"
+      "with QUIT where the protocol allows); 2 for a usage error (nothing was sent).\n",
+      stdout);
+  std::exit(0);
+}
+
+// The first line of a file, without its line end.
+std::string read_password(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  if (!in || (!std::getline(in, line) && !in.eof())) usage(fmt::format("--pass-file {}: {}", path, std::strerror(errno)));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+settings parse_args(int argc, char** argv) {
+  settings s;
+  bool have_server = false, have_pass = false;
+  mw::arguments args(argc, argv, usage);
+  while (args.next()) {
+    const std::string& a = args.current();
+    if (a == "--help" || a == "-h") {
+      usage({});
+    } else if (a == "--server") {
+      s.server = args.address(1);
+      have_server = true;
+    } else if (a == "--stls") {
+      s.stls = true;
+    } else if (a == "--implicit-tls") {
+      s.implicit_tls = true;
+    } else if (a == "--ca") {
+      s.ca_file = args.value();
+      if (s.ca_file.empty()) usage("--ca needs a file name");
+    } else if (a == "--insecure") {
+      s.insecure = true;
+    } else if (a == "--user") {
+      s.user = args.value();
+    } else if (a == "--pass" || a == "--pass-file") {
+      if (std::exchange(have_pass, true)) usage("one of --pass and --pass-file, once");
+      s.password = a == "--pass" ? args.value() : read_password(args.value());
+    } else if (a == "--apop") {
+      s.apop = true;
+    } else if (a == "--mech") {
+      s.mechanism = args.password_mechanism(false);
+    } else if (a == "--allow-plaintext-auth") {
+      s.allow_plaintext_auth = true;
+    } else if (a == "--maildir") {
+      s.maildir = args.value();
+      if (s.maildir.empty()) usage("--maildir needs a directory");
+    } else if (a == "--delete") {
+      s.remove = true;
+    } else if (a == "--state") {
+      s.state = args.value();
+      if (s.state.empty()) usage("--state needs a file name");
+    } else if (a == "--timeout") {
+      s.timeout = args.number(1, 86400);
+    } else if (a == "--no-pipelining") {
+      s.pipelining = false;
+    } else {
+      usage("unknown option " + a);
+    }
+  }
+  if (!have_server) usage("--server is required");
+  if (s.user.empty()) usage("--user is required");
+  if (!have_pass) usage("--pass or --pass-file is required");
+  if (s.maildir.empty()) usage("--maildir is required");
+  const auto control = [](const std::string& v) {
+    return std::any_of(v.begin(), v.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; });
+  };
+  if (control(s.user)) usage("--user: control characters cannot be sent");
+  if (s.password.empty() || control(s.password)) usage("the password must be non-empty, without control characters");
+  if (s.stls && s.implicit_tls) usage("--stls and --implicit-tls exclude each other");
+  if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
+  if ((s.insecure || !s.ca_file.empty()) && !s.stls && !s.implicit_tls) {
+    usage("--ca and --insecure are about TLS: give --stls or --implicit-tls");
+  }
+  if (s.apop && s.mechanism) usage("--apop and --mech exclude each other");
+  if (s.state.empty()) s.state = s.maildir + "/.mailwire-pop3-state";
+  return s;
+}
+
+// ------------------------------------------------------------- state file
+
+// The unique-ids fetched so far: read whole at start, appended one line at
+// a time (write, then fsync), never rewritten; only a torn last line is
+// cut off.
+class state_file {
+ public:
+  ~state_file() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+
+  bool open(const std::string& path, std::string& err) {
+    path_ = path;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) return fail(err, "open");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        err = path + ": in use by another mailwire-pop3-fetch";
+        return false;
+      }
+      return fail(err, "flock");
+    }
+    std::string line;
+    off_t offset = 0, complete = 0;  // complete: the end of the last whole line
+    char buf[64 * 1024];
+    for (;;) {
+      const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return fail(err, "read");
+      if (n == 0) break;
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buf[i] != '\n') {
+          line += buf[i];
+          continue;
+        }
+        if (!line.empty()) seen_.insert(line);
+        line.clear();
+        complete = offset + i + 1;
+      }
+      offset += n;
+    }
+    if (complete != offset && (::ftruncate(fd_, complete) != 0 || ::fsync(fd_) != 0)) return fail(err, "truncate");
+    return true;
+  }
+
+  bool contains(std::string_view uid) const { return seen_.count(std::string(uid)) != 0; }
+
+  // One line, in one write, then fsync: on disk before the caller goes on.
+  // After a failure nothing more is appended: a line after a torn one
+  // would join it.
+  bool append(std::string_view uid, std::string& err) {
+    if (failed_) {
+      err = path_ + ": not written since an earlier failure";
+      return false;
+    }
+    failed_ = true;  // until this line is on disk
+    std::string line(uid);
+    line += '\n';
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      const ssize_t n = ::write(fd_, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return fail(err, "write");
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (::fsync(fd_) != 0) return fail(err, "fsync");
+    failed_ = false;
+    seen_.insert(std::string(uid));
+    return true;
+  }
+
+ private:
+  bool fail(std::string& err, const char* what) {
+    err = fmt::format("{} {}: {}", what, path_, std::strerror(errno));
+    return false;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  bool failed_ = false;
+  std::unordered_set<std::string> seen_;
+};
+
+// ----------------------------------------------------------------- session
+
+// RETR commands in flight at once when pipelining: enough to keep the
+// connection busy with small messages, few enough that the commands and
+// the bookkeeping stay small.
+constexpr std::size_t retr_window = 16;
+
+class fetch_session final : public mw::client_session {
+ public:
+  fetch_session(const settings& s, pop3::client_options o, SSL_CTX* tls_ctx, mw::maildir& box, state_file& state)
+      : client_session(s.timeout), settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx), message_(box), box_(box),
+        state_(state) {}
+
+  std::size_t fetched() const noexcept { return fetched_; }
+  std::size_t skipped() const noexcept { return skipped_; }
+  std::size_t deleted() const noexcept { return deleted_; }
+  bool all_done() const noexcept {
+    return failures_ == 0 && quit_ok_ && (!settings_.remove || deleted_ == fetched_ + skipped_);
+  }
+
+  std::size_t on_plaintext(mw::connection& c, std::string_view bytes) override {
+    const std::size_t taken = client_.feed(bytes);
+    drain(c);
+    return taken;
+  }
+  std::string_view pending_plaintext() override { return client_.pending_output(); }
+  void consume_plaintext(std::size_t n) override { client_.consume_output(n); }
+  void on_tls_established(mw::connection& c) override {
+    client_.tls_established();
+    progress();
+    drain(c);
+  }
+  void on_close(mw::connection& c, std::string_view why) override {
+    message_.discard();  // a message cut off: nothing of it stays
+    client_session::on_close(c, why);
+  }
+
+ private:
+  using kind = pop3::client_event_type;
+
+  void drain(mw::connection& c) {
+    for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
+      if (e.type != kind::chunk) {
+        progress();  // a complete response (or what follows one)
+      } else {
+        moved(e.bytes.size());
+      }
+      switch (e.type) {
+        case kind::starttls:
+          if (!c.start_tls_client(tls_ctx_, settings_.server.host)) ++failures_;
+          return;
+        case kind::ready: start(); break;
+        case kind::listing:
+          if (e.command == pop3::verb::uidl) listing_.emplace_back(e.message, std::string(e.unique_id));
+          break;
+        case kind::chunk: message_.write(e.bytes); break;
+        case kind::reply: on_reply(e); break;
+        case kind::error:
+          fmt::print(stderr, "error: {}{}\n", explain(e.error), server_text(e));
+          ++failures_;
+          break;
+        case kind::closed:
+          finished_ = true;
+          c.close();
+          return;
+        case kind::need_more:
+        case kind::write_output: break;
+      }
+    }
+  }
+
+  // The server's words, escaped: it chooses them.
+  static std::string server_text(const pop3::client_event& e) {
+    if (e.text.empty() && e.code_text.empty()) return {};
+    return fmt::format(" (server: {}{})", e.code_text.empty() ? "" : "[" + mw::text_escape(e.code_text) + "] ",
+                       mw::text_escape(e.text));
+  }
+
+  // What an error means for the person at the keyboard.
+  std::string explain(errc e) const {
+    switch (e) {
+      case errc::sasl_insecure:
+        return "logging in would send the password in clear (no TLS): not sent. --stls or --implicit-tls "
+               "protects it; --allow-plaintext-auth sends it anyway";
+      case errc::tls_unavailable: return "--stls: the server does not offer STLS (or refused it); nothing sent";
+      case errc::extension_missing:
+        return logged_in_ ? "the server does not offer UIDL: cannot tell new messages from old"
+                          : "--apop: the greeting has no APOP timestamp";
+      case errc::sasl_unknown_mechanism:
+        return settings_.mechanism ? fmt::format("the server does not offer --mech {}", sasl::to_string(*settings_.mechanism))
+                                   : std::string("the server offers no login method this program can use");
+      case errc::sasl_auth_failed: return "login refused";
+      case errc::invalid_argument: return "the user name or password cannot be sent (a space where one is not allowed?)";
+      default: return std::string(mailwire::to_string(e));
+    }
+  }
+
+  void start() {
+    logged_in_ = true;
+    if (const errc e = client_.uidl(); e != errc::ok) {
+      fmt::print(stderr, "error: {}\n", explain(e));
+      ++failures_;
+      (void)client_.quit();
+    }
+  }
+
+  void on_reply(const pop3::client_event& e) {
+    switch (e.command) {
+      case pop3::verb::uidl: return plan(e);
+      case pop3::verb::retr: return stored(e);
+      case pop3::verb::dele:
+        if (e.ok) {
+          ++deletions_acknowledged_;
+        } else {
+          fmt::print(stderr, "DELE {} refused{}\n", e.message, server_text(e));
+          ++failures_;
+        }
+        return;
+      case pop3::verb::quit:
+        quit_ok_ = e.ok;
+        if (e.ok) {
+          deleted_ = deletions_acknowledged_;  // applied at QUIT, not before
+        } else {
+          fmt::print(stderr, "QUIT: the server did not apply the deletions{}\n", server_text(e));
+          ++failures_;
+        }
+        return;
+      default: return;
+    }
+  }
+
+  // UIDL's listing is in: what to fetch, what to skip (and delete).
+  void plan(const pop3::client_event& e) {
+    if (!e.ok) {
+      fmt::print(stderr, "UIDL refused{}\n", server_text(e));
+      ++failures_;
+      return finish();
+    }
+    std::unordered_set<std::string> ids;
+    for (const auto& [n, uid] : listing_) {
+      if (!ids.insert(uid).second) {
+        fmt::print(stderr, "message {}: unique-id {} listed twice: not fetched\n", n, uid);
+        ++failures_;
+        continue;
+      }
+      uids_[n] = uid;
+      if (!state_.contains(uid)) {
+        wanted_.push_back(n);
+        continue;
+      }
+      ++skipped_;
+      remove(n);
+    }
+    listing_.clear();
+    fill();
+    if (in_flight_ == 0) finish();  // nothing new
+  }
+
+  // RETR while fewer than the window are in flight (one at a time without
+  // pipelining: the machine would hold them back anyway).
+  void fill() {
+    const std::size_t window = client_.server_capabilities().pipelining && settings_.pipelining ? retr_window : 1;
+    while (in_flight_ < window && !wanted_.empty()) {
+      (void)client_.retr(wanted_.front());
+      wanted_.pop_front();
+      ++in_flight_;
+    }
+  }
+
+  // A RETR's reply: its chunks went to tmp/; store, record, delete.
+  void stored(const pop3::client_event& e) {
+    --in_flight_;
+    const std::string& uid = uids_[e.message];
+    if (!e.ok || e.error != errc::ok) {
+      message_.discard();
+      fmt::print(stderr, "message {} ({}): RETR {}{}\n", e.message, uid,
+                 e.ok ? fmt::format("content broke a line rule: {}", mailwire::to_string(e.error)) : "refused",
+                 server_text(e));
+      ++failures_;
+    } else if (const std::string name = message_.commit(); name.empty()) {
+      fmt::print(stderr, "message {} ({}): not stored: {}\n", e.message, uid, message_.error());
+      message_.discard();
+      ++failures_;
+    } else if (std::string err; !state_.append(uid, err)) {
+      // Stored but not recorded: the next run fetches it again; it must
+      // not be deleted meanwhile.
+      fmt::print(stderr, "message {} ({}): stored as {}, but the state file failed: {}\n", e.message, uid,
+                 box_.new_path(name), err);
+      ++failures_;
+    } else {
+      fmt::print("stored {} {} {}\n", uid, e.size, box_.new_path(name));
+      std::fflush(stdout);
+      ++fetched_;
+      remove(e.message);
+    }
+    fill();
+    if (in_flight_ == 0 && wanted_.empty()) finish();
+  }
+
+  // --delete: DELE, for QUIT to apply.
+  void remove(std::uint32_t message) {
+    if (!settings_.remove) return;
+    if (const errc e = client_.dele(message); e != errc::ok) {
+      fmt::print(stderr, "message {}: cannot send DELE: {}\n", message, mailwire::to_string(e));
+      ++failures_;
+    }
+  }
+
+  // Every RETR answered (the DELEs may still be in flight: QUIT follows
+  // them in order).
+  void finish() { (void)client_.quit(); }
+
+  const settings& settings_;
+  pop3::client client_;
+  SSL_CTX* tls_ctx_;
+  mw::delivery message_;  // the message being received
+  mw::maildir& box_;
+  state_file& state_;
+  std::vector<std::pair<std::uint32_t, std::string>> listing_;  // UIDL, until its end
+  std::unordered_map<std::uint32_t, std::string> uids_;
+  std::deque<std::uint32_t> wanted_;  // not yet asked for
+  std::size_t in_flight_ = 0;
+  std::size_t fetched_ = 0, skipped_ = 0, deleted_ = 0, deletions_acknowledged_ = 0;
+  bool logged_in_ = false;
+  bool quit_ok_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const settings s = parse_args(argc, argv);
+
+  std::string err;
+  mw::maildir box;
+  if (!box.open(s.maildir, err)) {
+    fmt::print(stderr, "maildir: {}\n", err);
+    return 1;
+  }
+  state_file state;
+  if (!state.open(s.state, err)) {
+    fmt::print(stderr, "state file: {}\n", err);
+    return 1;
+  }
+  mw::tls_context tls;
+  if (s.stls || s.implicit_tls) {
+    tls = mw::tls_context::client(s.ca_file, s.insecure, err);
+    if (!tls) {
+      fmt::print(stderr, "TLS setup: {}\n", err);
+      return 1;
+    }
+  }
+
+  pop3::client_options o;
+  o.tls = s.implicit_tls ? mailwire::tls_policy::implicit
+                         : s.stls ? mailwire::tls_policy::required : mailwire::tls_policy::none;
+  o.username = s.user;
+  o.password = s.password;
+  o.nonce = mw::random_nonce();
+  o.method = s.apop ? pop3::login::apop : s.mechanism ? pop3::login::sasl : pop3::login::automatic;
+  o.mechanism = s.mechanism;
+  o.auth_policy.allow_cleartext_password = s.allow_plaintext_auth;
+  o.use_pipelining = s.pipelining;
+  fetch_session session(s, std::move(o), tls.get(), box, state);
+  const int timeout_ms = static_cast<int>(s.timeout * 1000);
+  const bool connected = mw::run_client(s.server.host, s.server.port, session, s.implicit_tls ? tls.get() : nullptr,
+                                        err, timeout_ms);
+  if (!connected) fmt::print(stderr, "connect: {}\n", err);
+  fmt::print("fetched {}, skipped {}, deleted {}\n", session.fetched(), session.skipped(), session.deleted());
+  return connected && session.all_done() ? 0 : 1;
+}

@@ -1,0 +1,213 @@
+// What mailwire's example programs share besides the transport (not part of
+// the library): reading their command lines (numbers, HOST:PORT), escaping
+// peer-supplied text for their logs, the kernel's randomness, the one
+// account an example server knows, and the refusal past a connection cap.
+//
+// Each program keeps its own usage(): the functions here return what went
+// wrong, the program says it and exits 2.
+#ifndef MAILWIRE_EXAMPLES_PROGRAM_HPP
+#define MAILWIRE_EXAMPLES_PROGRAM_HPP
+
+#include <mailwire/sasl/mechanism.hpp>
+#include <mailwire/sasl/scram.hpp>
+#include <mailwire/sasl/server.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "transport.hpp"
+
+namespace mailwire_example {
+
+// ------------------------------------------------------------ command lines
+
+/// Decimal digits only, in [min, max] (std::strtoull alone would take
+/// " +1" and wrap "-1"); nullopt for anything else.
+std::optional<std::uint64_t> parse_number(std::string_view s, std::uint64_t min, std::uint64_t max);
+
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// `value` of `option` as HOST:PORT or [IPv6]:PORT, the port from
+/// `min_port` to 65535 (0 lets a listener pick one). The host has no
+/// space or control character. Returns an empty string, or what is wrong
+/// (for usage()).
+std::string parse_host_port(std::string_view option, std::string_view value, std::uint16_t min_port,
+                            host_port& out);
+
+/// A program's usage(): says `why` and exits 2 (an empty `why`: --help,
+/// exit 0). It must not return.
+using usage_fn = void (*)(const std::string& why);
+
+/// Walks a command line, one argument at a time; the values of options
+/// are read and checked here, and anything wrong goes to usage().
+///
+///     mw::arguments args(argc, argv, usage);
+///     while (args.next()) {
+///       const std::string& a = args.current();
+///       if (a == "--timeout") timeout = args.number(1, 86400); ...
+class arguments {
+ public:
+  arguments(int argc, char** argv, usage_fn usage) : argc_(argc), argv_(argv), usage_(usage) {}
+  /// Moves to the next argument; false after the last.
+  bool next();
+  const std::string& current() const noexcept { return current_; }
+  /// The value after the current option (a usage error when there is none).
+  std::string value();
+  /// The value as decimal digits in [min, max].
+  std::uint64_t number(std::uint64_t min, std::uint64_t max);
+  /// The value as HOST:PORT or [IPv6]:PORT (see parse_host_port).
+  host_port address(std::uint16_t min_port);
+  /// The value as USER:PASS, both non-empty, split at the first ':'.
+  std::pair<std::string, std::string> user_pass();
+  /// The value as a SASL mechanism a user name and password log in with
+  /// (any case): PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and,
+  /// with `plus`, SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS.
+  mailwire::sasl::mechanism password_mechanism(bool plus);
+  /// usage(why); never returns.
+  [[noreturn]] void fail(const std::string& why) const;
+
+ private:
+  int argc_;
+  char** argv_;
+  usage_fn usage_;
+  int i_ = 0;
+  std::string current_;
+};
+
+// ---------------------------------------------------------------- logs
+
+/// Peer-supplied text for a log, the one escaping for every such field.
+/// The result is printable ASCII without space, quote, backslash, '<' or
+/// '>', so it can neither end its field, fake another (a quoted local part
+/// `"a\" to=<root"`), nor hide behind control, C1 (U+0085) or bidi
+/// (U+202E) characters: \\ \" \t \r \n, \uXXXX (\U00XXXXXX beyond the
+/// BMP) for each well-formed UTF-8 character, \xHH for every other byte.
+/// Every UTF-8 character is escaped, printable or not: deciding which are
+/// printable needs Unicode tables, and a log is read by tools that have
+/// none.
+std::string log_escape(std::string_view in);
+/// The same escaping with spaces kept: for a peer's free text shown whole
+/// in a message to the user (a server's -ERR text), not for a log field.
+std::string text_escape(std::string_view in);
+
+// ---------------------------------------------------------------- randomness
+
+/// `n` bytes from getrandom(2) (the library has no randomness: nonces and
+/// salts come from the program). Exits the process if the kernel has none.
+std::string random_bytes(std::size_t n);
+/// `bytes` random bytes in base64: printable, without ',' (what SCRAM and
+/// CRAM-MD5 nonces need).
+std::string random_nonce(std::size_t bytes = 18);
+
+// ---------------------------------------------------------------- accounts
+
+/// The one account of an example server. SCRAM keys are what a real server
+/// stores instead of passwords; here they are derived once at start with a
+/// random salt. An unknown user gets decoy keys, so the exchange looks the
+/// same whether or not the user exists (a real server would derive the
+/// decoy salt from the name so it never changes).
+struct account {
+  std::string user;
+  std::string password;
+  mailwire::sasl::scram_keys sha1, sha256, decoy_sha1, decoy_sha256;
+
+  /// Derives the keys (4096 iterations, RFC 7677's minimum); false when
+  /// the password is not valid for SCRAM (SASLprep).
+  bool derive_keys();
+
+  /// The answer to a SASL engine's check (the machines' auth_check event)
+  /// for this account. Acting as someone else (an authzid) is never
+  /// allowed; bearer tokens, EXTERNAL and ANONYMOUS are never offered.
+  struct answer {
+    enum class kind { accept, provide_secret, provide_scram, reject } what = kind::reject;
+    std::string_view secret;                            ///< provide_secret
+    const mailwire::sasl::scram_keys* keys = nullptr;   ///< provide_scram
+  };
+  answer check(const mailwire::sasl::server_request& rq, mailwire::sasl::mechanism m) const;
+  /// USER/PASS: the password is this user's (compared in constant time).
+  bool accepts(std::string_view name, std::string_view pass) const;
+  /// The shared secret (CRAM-MD5, APOP) of `name`; nullopt for an unknown user.
+  std::optional<std::string_view> secret_of(std::string_view name) const;
+};
+
+// ---------------------------------------------------------------- clients
+
+/// What a client program's handler has whatever its protocol: the
+/// connection, the --timeout deadline, and the verdict on how the
+/// connection ended. A session must move within the timeout: a complete
+/// response (progress()), or moved_bytes() of a message's data (moved()).
+class client_session : public handler {
+ public:
+  explicit client_session(std::uint64_t timeout_seconds) : timeout_(timeout_seconds) {}
+  void on_open(connection& c) override;  // the greeting is awaited from now on
+  void on_timeout(connection& c) override;
+  /// A failure (said on stderr) unless the machine closed the session.
+  void on_close(connection&, std::string_view why) override;
+
+  static constexpr std::size_t moved_bytes = 4096;
+
+ protected:
+  /// The session moved: the deadline starts again.
+  void progress();
+  /// `n` more bytes of a message moved (sent or received).
+  void moved(std::size_t n) {
+    if ((moved_ += n) >= moved_bytes) progress();
+  }
+
+  connection* conn_ = nullptr;
+  std::size_t failures_ = 0;
+  bool finished_ = false;  ///< the machine closed the session (QUIT, or a fatal error it answered)
+
+ private:
+  std::uint64_t timeout_;
+  std::size_t moved_ = 0;  // since the last progress
+};
+
+// ---------------------------------------------------------------- servers
+
+/// How an example server listens.
+struct server_config {
+  host_port at;                     ///< --listen
+  SSL_CTX* implicit_tls = nullptr;  ///< TLS from the first byte (--implicit-tls)
+  std::size_t max_connections = 0;  ///< sessions at once (--max-connections)
+  /// The protocol's "too many connections" reply, CRLF included, for one
+  /// more (see refusal). Under implicit TLS it would cost a handshake: such
+  /// a connection is closed at once instead.
+  std::string refusal_line;
+};
+
+/// Runs a server until SIGINT or SIGTERM: listens, says
+/// "listening on IP:PORT" on stdout (the port bound, for port 0), and gives
+/// each connection the handler `make` returns while fewer than
+/// max_connections sessions are alive (`sessions`, the count the
+/// handlers keep), a refusal past that (logged on stderr). Returns the
+/// exit status: 0 after a signal, 1 when it could not start (said on
+/// stderr).
+int serve(const server_config& cfg, const std::size_t& sessions, const event_loop::accept_fn& make);
+
+/// A connection over a server's connection cap: `line` (the protocol's
+/// "too many connections" reply, CRLF included), then close. Not a
+/// session: it reads nothing and holds its descriptor only until the line
+/// is out (at most 10 s for a peer that never reads).
+class refusal final : public handler {
+ public:
+  explicit refusal(std::string line) : line_(std::move(line)) {}
+  void on_open(connection& c) override;
+  std::size_t on_plaintext(connection&, std::string_view bytes) override { return bytes.size(); }
+  std::string_view pending_plaintext() override { return line_; }
+  void consume_plaintext(std::size_t n) override { line_.erase(0, n); }
+
+ private:
+  std::string line_;
+};
+
+}  // namespace mailwire_example
+
+#endif  // MAILWIRE_EXAMPLES_PROGRAM_HPP
