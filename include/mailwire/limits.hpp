@@ -55,8 +55,8 @@ inline constexpr std::size_t smtp_orcpt = 500;
 inline constexpr std::size_t domain_label = 63;
 /// Message header line: 998 characters plus CRLF (RFC 5322 2.1.1).
 inline constexpr std::size_t header_line = 998 + 2;
-/// POP3 command line, CRLF included (RFC 1939 3: 255 octets of arguments,
-/// RFC 2449 4 raises it to 255 per command).
+/// POP3 command line, CRLF included: RFC 2449 4 allows 255 octets with the
+/// CRLF; two more for clients that count without it (GNU Mailutils).
 inline constexpr std::size_t pop3_command_line = 255 + 2;
 /// POP3 response line, CRLF included (RFC 2449 4).
 inline constexpr std::size_t pop3_response_line = 512;

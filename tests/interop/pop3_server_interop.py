@@ -487,8 +487,8 @@ def raw_require_tls(env):
     c = Pop3(ep.port)
     if "STLS" not in c.capa():
         raise AssertionError("STLS not offered")
-    c.cmd("NOOP")
-    for command in ("USER " + env.t.user, "STAT", "LIST", "AUTH PLAIN"):
+    # RFC 1939 serves NOOP in the TRANSACTION state only.
+    for command in ("NOOP", "USER " + env.t.user, "STAT", "LIST", "AUTH PLAIN"):
         try:
             c.cmd(command)
             raise AssertionError(f"{command} served before TLS")

@@ -34,6 +34,7 @@
 #define MAILWIRE_TESTS_SUPPORT_TRANSCRIPT_HPP
 
 #include <cstddef>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <map>
@@ -196,6 +197,10 @@ void run_transcript(const transcript_case& c, char input_from, Run&& run) {
   std::string want;
   for (const std::string& e : c.events) want += e + "\n";
   want += "output " + quote(c.sent_by(input_from == 'C' ? 'S' : 'C')) + "\n";
+  if (got != want && std::getenv("MAILWIRE_TRANSCRIPT_DUMP") != nullptr) {
+    std::ofstream(std::string(std::getenv("MAILWIRE_TRANSCRIPT_DUMP")) + "/" + std::to_string(c.line) + ".got") << got;
+    std::ofstream(std::string(std::getenv("MAILWIRE_TRANSCRIPT_DUMP")) + "/" + std::to_string(c.line) + ".want") << want;
+  }
   CHECK(got == want);
 }
 

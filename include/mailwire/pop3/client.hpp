@@ -289,7 +289,8 @@ class client {
   std::string unique_id_;  // UIDL n's id, for its reply event
   pending current_{};     // the multi-line response being read
   status_line current_status_{};
-  std::string current_text_;  // its status line's text
+  std::string current_text_;       // its status line's text
+  std::string current_code_text_;  // and its response code
   std::optional<sasl::mechanism> used_mechanism_;
   std::size_t max_pending_output_;
   tls_policy tls_policy_;
@@ -522,6 +523,7 @@ inline void client::on_status(const pending& p, const status_line& s, std::uint6
     current_ = p;
     current_status_ = s;
     current_text_ = std::string(s.text);
+    current_code_text_ = std::string(s.code_text);
     current_status_.text = {};
     current_status_.code_text = {};
     reading_ = p.command == verb::retr || p.command == verb::top ? reading::message : reading::lines;
@@ -633,6 +635,7 @@ inline void client::end_multiline(std::uint64_t at) {
   e.message = current_.message;
   e.ok = true;
   e.code = current_status_.code;
+  e.code_text = current_code_text_;
   e.text = current_text_;
   e.offset = at;
   push(e);
@@ -654,6 +657,7 @@ inline void client::on_message(const dot_event& d) {
   e.message = current_.message;
   e.ok = true;
   e.code = current_status_.code;
+  e.code_text = current_code_text_;
   e.text = current_text_;
   e.size = d.size;
   e.error = d.error;
@@ -667,9 +671,10 @@ inline void client::on_message(const dot_event& d) {
 inline void client::next_setup_step() {
   if (quit_requested_) return quit_now();
   if (!tls_ && !tls_tried_ && tls_policy_ != tls_policy::none && tls_policy_ != tls_policy::implicit) {
-    // Required: STLS even when CAPA did not list it (an RFC 1939 server
-    // may still have it); -ERR then ends the session.
-    if (caps_.stls || tls_policy_ == tls_policy::required) {
+    // STLS when CAPA lists it (RFC 2595 4); required and CAPA unanswered
+    // (an RFC 1939 server without CAPA may still have it): tried, and
+    // -ERR ends the session.
+    if (caps_.stls || (tls_policy_ == tls_policy::required && !caps_known_)) {
       tls_tried_ = true;
       send(step::stls, verb::stls);
       return;

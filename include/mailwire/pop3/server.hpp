@@ -103,6 +103,8 @@ struct language {
 };
 
 struct server_options {
+  /// The server's name, in the CRAM-MD5 challenge ("<nonce@hostname>").
+  std::string hostname = "localhost";
   /// The greeting's text, after "+OK ".
   std::string greeting = "POP3 server ready";
   /// The APOP timestamp, "<process-ID.clock@hostname>" (RFC 1939 7): from
@@ -149,7 +151,8 @@ struct server_options {
   /// Failed logins (USER/PASS, APOP, AUTH) before -ERR and close, with an
   /// error event errc::too_many_auth_failures.
   std::size_t max_auth_failures = limits::max_auth_failures;
-  /// Command line, CRLF included (RFC 2449 4: 255 octets).
+  /// Command line, CRLF included (RFC 2449 4 says 255 octets; two more
+  /// by default for clients that count without the CRLF).
   std::size_t max_command_line = limits::pop3_command_line;
   /// AUTH response lines (RFC 5034 4 lifts the 255 limit for them).
   std::size_t max_auth_line = limits::smtp_auth_line;
@@ -337,6 +340,7 @@ class server {
   server_event refused(response_code c, std::string_view text, errc e);
   void count_auth_failure();
   void login_failed(response_code c, std::string_view text);
+  void auth_error(errc e, std::string_view text);
   void logged_in(login_method m, std::string user);
 
   bool cleartext_allowed() const noexcept { return tls_ || options_.allow_plaintext_auth; }
@@ -469,7 +473,8 @@ inline errc server::accept() {
     case awaiting::auth_check: return sasl_step(auth_->engine->accept());
     case awaiting::update:
       awaiting_ = awaiting::nothing;
-      ok("Logging out, messages deleted");
+      ok(std::find(deleted_.begin(), deleted_.end(), true) == deleted_.end() ? "Logging out"
+                                                                             : "Logging out, messages deleted");
       state_ = state::closed;
       return errc::ok;
     default: return errc::invalid_state;
@@ -530,6 +535,7 @@ inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding bin
   if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
   sasl::server_options so;
   so.nonce = nonce;
+  so.hostname = options_.hostname;
   so.binding = binding;
   const sasl::mechanism_set offered = offered_mechanisms();
   so.plus_advertised = offered.contains(sasl::mechanism::scram_sha_256_plus) ||
@@ -549,7 +555,7 @@ inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding bin
   auth_->initial.reset();
   if (r.state != sasl::response_line::status::message) {
     end_auth();
-    err(response_code::none, "Invalid base64 in authentication data");
+    auth_error(errc::sasl_malformed, "Invalid base64 in authentication data");
     return errc::ok;
   }
   return sasl_step(auth_->engine->start(std::string_view(r.message)));
@@ -759,11 +765,26 @@ inline void server::count_auth_failure() {
 }
 
 // A login the machine refuses itself (wrong APOP digest, SASL failure).
+// The application, which never saw the attempt, learns of it from the
+// error event (errc::sasl_auth_failed), for its logs and bans.
 inline void server::login_failed(response_code c, std::string_view text) {
   user_.clear();
   const bool last = auth_failures_.count() + 1 >= auth_failures_.max();
   err(c, last ? std::string_view("Authentication failed, closing connection") : text);
   count_auth_failure();
+  if (queued_ == server_event_type::need_more) queue_event(server_event_type::error, errc::sasl_auth_failed, line_at_);
+}
+
+// An AUTH exchange the client broke (bad base64, a message the mechanism
+// cannot read, data where none was due): -ERR, an error event, and it
+// counts against max_errors like any bad command.
+inline void server::auth_error(errc e, std::string_view text) {
+  if (errors_.add()) {
+    close_with(errc::too_many_errors, line_at_, "Too many errors, closing connection");
+    return;
+  }
+  err(response_code::none, text);
+  queue_event(server_event_type::error, e, line_at_);
 }
 
 // The credentials were right: the application opens the maildrop.
@@ -841,7 +862,7 @@ inline std::optional<server_event> server::dispatch(std::string_view line, std::
   if (ce == command_error::unknown) return refuse(errc::unknown_command, at, "Unknown command");
   if (ce != command_error::none) {
     return refuse(errc::syntax_error, at,
-                  ce == command_error::bad_number ? "Invalid message number" : "Syntax error in arguments");
+                  ce == command_error::bad_number ? "Invalid number" : "Syntax error in arguments");
   }
   switch (c.what) {
     case verb::capa:
@@ -1089,13 +1110,13 @@ inline void server::auth_line(std::string_view text) {
       logged_in(login_method::sasl, std::move(name));
     } else {
       end_auth();
-      err(response_code::none, "Unexpected authentication data");
+      auth_error(errc::sasl_unexpected_message, "Unexpected authentication data");
     }
     return;
   }
   if (r.state == sasl::response_line::status::malformed) {
     end_auth();
-    err(response_code::none, "Invalid base64 in authentication data");
+    auth_error(errc::sasl_malformed, "Invalid base64 in authentication data");
     return;
   }
   sasl_step(auth_->engine->respond(r.message));
@@ -1131,7 +1152,8 @@ inline errc server::sasl_step(const sasl::server_step& st) {
         login_failed(response_code::auth, "Authentication failed");
         return errc::ok;
       }
-      return err(response_code::none, "Malformed authentication data");
+      auth_error(st.error, "Malformed authentication data");
+      return errc::ok;
   }
   return errc::ok;
 }
