@@ -776,9 +776,25 @@ inline errc builder::put_field(std::string_view name, std::string_view value, bo
   std::size_t i = 0;
   std::string out;
   const std::size_t fold = options_.fold_at;
+  // Structured values: a space outside quoted strings is folding whitespace
+  // (between a phrase's atoms, before an angle-addr, after ',' or ';').
+  std::vector<bool> quoted;
+  if (!breaks_anywhere) {
+    quoted.resize(value.size());
+    bool in = false;
+    for (std::size_t k = 0; k < value.size(); ++k) {
+      if (in && value[k] == '\\' && k + 1 < value.size()) {
+        quoted[k] = quoted[k + 1] = true;
+        ++k;
+        continue;
+      }
+      if (value[k] == '"') in = !in;
+      quoted[k] = in || value[k] == '"';
+    }
+  }
   const auto break_before = [&](std::size_t k) {
     // A space at k (k > 0) where a fold may go.
-    if (breaks_anywhere) return true;
+    if (breaks_anywhere || !quoted[k]) return true;
     const char prev = value[k - 1];
     if (prev == ',' || prev == ';') return true;
     return value.compare(k + 1, 2, "=?") == 0 && value.compare(k - 2, 2, "?=") == 0;
