@@ -58,3 +58,29 @@ TEST_CASE("mime builder found: address fields fold at 78 before the angle-addr a
     CHECK(to[0].address == m.address);
   }
 }
+
+// Streamed text went through quoted-printable without the line-end
+// normalisation part() and base64 apply, so a bare CR stayed a bare CR
+// (=0D) there and became CRLF everywhere else: the same text decoded
+// differently with and without --7bit, given whole or in pieces.
+TEST_CASE("mime builder found: streamed quoted-printable text has CRLF line ends", "[mime][builder]") {
+  for (const char* piece_end : {"", "\r"}) {
+    mime::builder b;
+    // In a multipart, so that the line break before the close delimiter
+    // is not content (a message's last line always ends).
+    REQUIRE(b.begin_multipart("mixed", "0123456789abcdef") == errc::ok);
+    mime::part_header h;
+    h.type = "text/plain";
+    REQUIRE(b.begin_part(h) == errc::ok);
+    REQUIRE(b.write("one\ntwo\r\nthree\rfour") == errc::ok);
+    REQUIRE(b.write(piece_end) == errc::ok);
+    REQUIRE(b.end() == errc::ok);
+    REQUIRE(b.end() == errc::ok);
+    const std::string out = drain(b);
+    INFO(out);
+    const mime::tree t = mime::parse_tree(out);
+    REQUIRE(t.root().children.size() == 1);
+    CHECK(t.decoded_body(t.nodes[t.root().children[0]]) ==
+          std::string("one\r\ntwo\r\nthree\r\nfour") + (*piece_end ? "\r\n" : ""));
+  }
+}

@@ -1058,8 +1058,11 @@ inline errc builder::write_content(std::string_view chunk) {
       return errc::ok;
     }
     case transfer_encoding::quoted_printable: {
+      // Text in canonical form first, as for base64 and part(): the QP
+      // encoder would keep a bare CR as =0D.
+      const std::string normalised = s.text ? canonical_line_ends(s, chunk) : std::string();
       std::string enc;
-      qp_.encode(chunk, enc);
+      qp_.encode(s.text ? std::string_view(normalised) : chunk, enc);
       append(enc);
       return errc::ok;
     }
@@ -1087,6 +1090,7 @@ inline errc builder::end_content() {
     }
     case transfer_encoding::quoted_printable: {
       std::string enc;
+      if (s.text && s.cr) qp_.encode("\r\n", enc);  // a text's last CR: a line end
       qp_.finish(enc);
       append(enc);
       break;
