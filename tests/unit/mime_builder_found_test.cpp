@@ -132,3 +132,22 @@ TEST_CASE("mime builder found: no padded B encoded-word is followed by another",
     }
   }
 }
+
+// "filename=*.zip" is a valid token, but Python's email package reads an
+// unquoted value only up to a '*' ('*' marks RFC 2231 sections in a
+// parameter's name): get_filename() gave None for "*.zip" and "a" for
+// "a*.zip". Quoting such a value costs nothing.
+TEST_CASE("mime builder found: parameter values with '*' are quoted", "[mime][builder]") {
+  for (const std::string name : {"*.zip", "a*.zip", "*"}) {
+    mime::builder b;
+    mime::part_header h;
+    h.type = "application/zip";
+    h.filename = name;
+    REQUIRE(b.part(h, "PK") == errc::ok);
+    const std::string out = drain(b);
+    INFO(out);
+    CHECK(out.find("filename=\"" + name + "\"") != std::string::npos);
+    CHECK(out.find("name=\"" + name + "\"") != std::string::npos);
+    CHECK(mime::parse_tree(out).root().filename() == name);
+  }
+}

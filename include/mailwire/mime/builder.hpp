@@ -329,7 +329,9 @@ inline void append_parameter(std::string& out, std::string_view name, std::strin
     out.append("; ");
     out.append(name);
     out.push_back('=');
-    if (is_token(value)) {
+    // A token with '*' is quoted too: Python's email package cuts an
+    // unquoted value at the '*' (RFC 2231 marks sections in the name).
+    if (is_token(value) && value.find('*') == std::string_view::npos) {
       out.append(value);
     } else {
       append_quoted(out, value);
