@@ -34,7 +34,6 @@ Prints `PASS name`, `FAIL name: why` or `SKIP name: why`, then
 """
 
 import argparse
-import base64
 import email.utils
 import hashlib
 import json
