@@ -107,7 +107,8 @@ std::string random_bytes(std::size_t n) {
       "\n"
       "  --from ADDR          the author (required): one mailbox, a@example.org or\n"
       "                       'Name <a@example.org>'; a non-ASCII name is RFC 2047-encoded.\n"
-      "                       Its domain also ends the default Message-ID\n"
+      "                       Its domain also ends the default Message-ID (localhost\n"
+      "                       for a domain literal)\n"
       "  --to ADDR            a recipient (required; repeatable), one mailbox each\n"
       "  --cc ADDR            a copy recipient (repeatable; default none)\n"
       "  --subject TEXT       the subject (required; UTF-8, no control characters but tab)\n"
@@ -130,9 +131,8 @@ std::string random_bytes(std::size_t n) {
       "  --inline FILE:CID[:TYPE]\n"
       "                       an inline part for the HTML (repeatable; needs --html;\n"
       "                       default none), referred to there as cid:CID (CID:\n"
-      "                       local@domain, ASCII); the HTML\n"
-      "                       and these parts make a multipart/related. TYPE as for\n"
-      "                       --attach\n"
+      "                       local@domain, ASCII); the HTML and these parts make a\n"
+      "                       multipart/related. TYPE as for --attach\n"
       "  --date RFC5322-DATE  the Date field, e.g. 'Mon, 2 Jan 2006 15:04:05 -0700' (written\n"
       "                       back in canonical form). Default: the current time and the\n"
       "                       local zone's offset\n"
@@ -140,8 +140,8 @@ std::string random_bytes(std::size_t n) {
       "                       16 bytes from getrandom() in hex, @ the From domain\n"
       "  --7bit               7-bit output only, for servers without 8BITMIME: 8-bit text\n"
       "                       is quoted-printable or base64. Default: 8-bit text bodies\n"
-      "                       are written as 8bit (mailwire-smtp-send then asks for\n"
-      "                       BODY=8BITMIME)\n"
+      "                       are written as 8bit where their lines allow (at most 998\n"
+      "                       bytes; mailwire-smtp-send then asks for BODY=8BITMIME)\n"
       "  --flowed             write the text body as format=flowed (RFC 3676; needs --text).\n"
       "                       Default: off\n"
       "\n"
@@ -168,6 +168,10 @@ mime::mailbox parse_mailbox(const char* option, const std::string& text) {
   }
   if (!diags.empty()) {
     usage(std::string(option) + " '" + text + "': " + std::string(mailwire::to_string(diags.front().code)));
+  }
+  if (mailwire::ascii::has_8bit(list[0].address)) {
+    usage(std::string(option) + " '" + text + "': a non-ASCII address needs SMTPUTF8 (RFC 6532), which " +
+          "mailwire-compose does not write");
   }
   return std::move(list[0]);
 }

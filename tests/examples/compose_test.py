@@ -192,7 +192,7 @@ def bad_arguments(env):
         (["--from", "a@example.org", "--to", "\"unterminated <b@example.org>", "--subject", "s"], "--to"),
         (["--from", "nobody", "--to", "b@example.org", "--subject", "s"], "--from"),
         (["--from", "a@example.org", "--from", "c@example.org", "--to", "b@example.org", "--subject", "s"], "once"),
-        (["--from", "zoë@example.org", "--to", "b@example.org", "--subject", "s"], "--from"),
+        (["--from", "zoë@example.org", "--to", "b@example.org", "--subject", "s"], "SMTPUTF8"),
         (ok + ["--cc", "x"], "--cc"),
         (ok[:-1] + ["line\nbreak"], "--subject"),
         (ok + ["--text", os.path.join(env.work, "missing.txt")], "missing.txt"),
