@@ -151,3 +151,33 @@ TEST_CASE("mime builder found: parameter values with '*' are quoted", "[mime][bu
     CHECK(mime::parse_tree(out).root().filename() == name);
   }
 }
+
+// parse_address_list() keeps a quoted local part's quotes in
+// mailbox::address ("\"john doe\"@example.org", an addr-spec as written),
+// and address_field() quoted it again: To: "\"john doe\""@example.org.
+// (mailwire-compose --to '"john doe"@example.org'.)
+TEST_CASE("mime builder found: a quoted local part from the parser is written once quoted", "[mime][builder]") {
+  for (const std::string text : {"\"john doe\"@example.org", "Name <\"a\\\"b\"@example.org>", "\"x\"@example.org"}) {
+    const std::vector<mime::mailbox> in = mime::parse_address_list(text);
+    REQUIRE(in.size() == 1);
+    mime::builder b;
+    REQUIRE(b.address_field("To", in) == errc::ok);
+    REQUIRE(b.part({}, "x") == errc::ok);
+    const std::string out = drain(b);
+    INFO(out);
+    const auto escapes = [](const std::string& s) {
+      std::size_t n = 0;
+      for (std::size_t at = s.find("\\\""); at != std::string::npos; at = s.find("\\\"", at + 2)) ++n;
+      return n;
+    };
+    CHECK(escapes(out) == escapes(text));  // no quoted-pair added
+    const auto back = mime::parse_address_list(mime::parse_tree(out).root().find("To")->value);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].address == in[0].address);
+    CHECK(back[0].name == in[0].name);
+  }
+  // An unquoted local part that needs quotes still gets them.
+  mime::builder b;
+  REQUIRE(b.address_field("To", {{"", "john doe@example.org"}}) == errc::ok);
+  CHECK(drain(b) == "To: \"john doe\"@example.org\r\n");
+}

@@ -293,8 +293,22 @@ inline void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// The addr-spec, local part quoted when it is not a dot-atom; empty when
-// it cannot be written.
+// A quoted-string as a whole: quotes around qtext and quoted-pairs.
+inline bool is_quoted_string(std::string_view s) noexcept {
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+    if (s[i] == '\\') {
+      if (++i + 1 >= s.size()) return false;  // the closing quote escaped
+    } else if (s[i] == '"') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The addr-spec, local part quoted when it is neither a dot-atom nor
+// quoted already (as parse_address_list() gives it); empty when it cannot
+// be written.
 inline std::string addr_spec(std::string_view address, bool utf8) {
   const std::size_t at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) return {};
@@ -307,7 +321,7 @@ inline std::string addr_spec(std::string_view address, bool utf8) {
   }
   if (utf8 && !utf8::valid(address)) return {};
   std::string out;
-  if (is_dot_atom(local, utf8)) {
+  if (is_dot_atom(local, utf8) || is_quoted_string(local)) {
     out.append(local);
   } else {
     append_quoted(out, local);
