@@ -421,6 +421,18 @@ def date_and_id(env):
         raise AssertionError(f"Message-ID {c.header('Message-ID')!r}")
 
 
+def quoted_local_part(env):
+    # The parser keeps a quoted local part's quotes; they are written once.
+    c = Compose(env, "--from", "a@[127.0.0.1]", "--to", '"john doe"@example.org', "--subject", "x",
+                "--date", DATE).ok()
+    if c.header("To").strip() != b'"john doe"@example.org':
+        raise AssertionError(f"To: {c.header('To')!r}")
+    if [x["address"] for x in c.dump["to"]] != ['"john doe"@example.org']:
+        raise AssertionError(f"read back as {c.dump['to']}")
+    if not re.fullmatch(rb"<[0-9a-f]{32}@localhost>", c.header("Message-ID").strip()):
+        raise AssertionError(f"Message-ID for a domain literal: {c.header('Message-ID')!r}")
+
+
 def stdin_text(env):
     c = Compose(env, *base_args("--text", "-"), stdin=b"from stdin\n").ok()
     expect_leaf(c.dump["root"], b"from stdin\r\n")
@@ -685,6 +697,7 @@ def main():
         c("structure.flowed", flowed, env)
         c("structure.type_guesses", type_guesses, env)
         c("structure.date_and_message_id", date_and_id, env)
+        c("structure.quoted_local_part", quoted_local_part, env)
         c("structure.stdin_text", stdin_text, env)
         c("property.random_messages", properties, env, args.n, args.seed)
         c("big.attachment_rss_flat", big_attachment, env, args.big_mb)
