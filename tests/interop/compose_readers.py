@@ -508,22 +508,11 @@ def run_gmime(specs, exe):
 
 
 def node_modules(work):
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        raise Skip("node or npm not installed")
-    dest = os.path.join(work, "node")
-    os.makedirs(dest)
-    for f in ("package.json", "package-lock.json"):
-        shutil.copy(os.path.join(HERE, "node", f), dest)
-    try:
-        p = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline",
-                            "--fetch-retries=1", "--fetch-timeout=15000", "--prefix", dest],
-                           capture_output=True, text=True, timeout=90)
-    except subprocess.TimeoutExpired:
-        raise Skip("npm ci timed out (offline?)") from None
-    if p.returncode != 0:
-        raise Skip("npm ci failed (offline?): " + (p.stdout + p.stderr).strip()[-200:])
-    return os.path.join(dest, "node_modules")
+    """tests/interop/node installed with npm ci into `work` (as the SMTP
+    interop drivers do); Skip when node, npm or the registry is missing."""
+    from smtp_server_interop import node_setup
+    env = type("NodeEnv", (), {"node_modules": None, "work": work})()
+    return node_setup(env)
 
 
 def run_node(specs, work):
