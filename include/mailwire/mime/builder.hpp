@@ -305,8 +305,22 @@ inline void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// The addr-spec, local part quoted when it is not a dot-atom; empty when
-// it cannot be written.
+// A quoted-string as a whole: quotes around qtext and quoted-pairs.
+inline bool is_quoted_string(std::string_view s) noexcept {
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+    if (s[i] == '\\') {
+      if (++i + 1 >= s.size()) return false;  // the closing quote escaped
+    } else if (s[i] == '"') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The addr-spec, local part quoted when it is neither a dot-atom nor
+// quoted already (as parse_address_list() gives it); empty when it cannot
+// be written.
 inline std::string addr_spec(std::string_view address, bool utf8) {
   const std::size_t at = address.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) return {};
@@ -319,7 +333,7 @@ inline std::string addr_spec(std::string_view address, bool utf8) {
   }
   if (utf8 && !utf8::valid(address)) return {};
   std::string out;
-  if (is_dot_atom(local, utf8)) {
+  if (is_dot_atom(local, utf8) || is_quoted_string(local)) {
     out.append(local);
   } else {
     append_quoted(out, local);
@@ -341,7 +355,9 @@ inline void append_parameter(std::string& out, std::string_view name, std::strin
     out.append("; ");
     out.append(name);
     out.push_back('=');
-    if (is_token(value)) {
+    // A token with '*' is quoted too: Python's email package cuts an
+    // unquoted value at the '*' (RFC 2231 marks sections in the name).
+    if (is_token(value) && value.find('*') == std::string_view::npos) {
       out.append(value);
     } else {
       append_quoted(out, value);
@@ -446,19 +462,29 @@ inline std::string flow_text(std::string_view text, bool delsp) {
 
 // Formats "name: value" CRLF into `out`, folded before a space where the
 // line would pass `fold` (anywhere for unstructured text; in structured
-// values only after a comma or a ';', and between encoded-words), never
-// past 998. A field name that is not printable ASCII without ':', or a
+// values at any space outside a quoted string), never past 998. A field name that is not printable ASCII without ':', or a
 // word that cannot fit in 998, is invalid_argument.
 inline errc format_field(std::string_view name, std::string_view value, bool breaks_anywhere, std::size_t fold,
                          std::string& out) {
   if (!is_field_name(name)) return errc::invalid_argument;
-  const auto break_before = [&](std::size_t k) {
-    // A space at k (k > 0) where a fold may go.
-    if (breaks_anywhere) return true;
-    const char prev = value[k - 1];
-    if (prev == ',' || prev == ';') return true;
-    return value.compare(k + 1, 2, "=?") == 0 && k >= 2 && value.compare(k - 2, 2, "?=") == 0;
-  };
+  // Structured values: a space outside quoted strings is folding white
+  // space (between a phrase's words, before an angle-addr, after ',' or
+  // ';'); inside one it is content, and stays on its line.
+  std::vector<bool> quoted;
+  if (!breaks_anywhere) {
+    quoted.resize(value.size());
+    bool in = false;
+    for (std::size_t k = 0; k < value.size(); ++k) {
+      if (in && value[k] == '\\' && k + 1 < value.size()) {
+        quoted[k] = quoted[k + 1] = true;
+        ++k;
+        continue;
+      }
+      if (value[k] == '"') in = !in;
+      quoted[k] = in || value[k] == '"';
+    }
+  }
+  const auto break_before = [&](std::size_t k) { return breaks_anywhere || !quoted[k]; };
   std::string line(name);
   line.push_back(':');
   std::size_t column = line.size();

@@ -387,23 +387,44 @@ inline std::size_t char_length(std::string_view s, std::size_t i) noexcept {
   return n == 0 ? 1 : n;
 }
 
-// Writes `s` as encoded-words separated by single spaces.
+// The end of the longest word from s[i] that fits an encoded-word, cut
+// at a character boundary; with `b_whole` (B), the longest whose bytes
+// are a multiple of 3, or i when there is none.
+inline std::size_t word_end(std::string_view s, std::size_t i, bool use_b, bool phrase, bool b_whole) {
+  const std::size_t room = max_encoded_word - 12;  // "=?UTF-8?B?" and "?="
+  std::size_t j = i;
+  std::size_t size = 0;
+  std::size_t whole = i;
+  while (j < s.size()) {
+    const std::size_t n = char_length(s, j);
+    const std::size_t grown = use_b ? (j + n - i + 2) / 3 * 4 : size + q_size(s.substr(j, n), phrase);
+    if (grown > room) break;
+    size = grown;
+    j += n;
+    if ((j - i) % 3 == 0) whole = j;
+  }
+  return b_whole ? whole : j;
+}
+
+// Writes `s` as encoded-words separated by single spaces. A B word that
+// another follows holds a multiple of 3 bytes (no '=' padding), or is
+// written as Q instead: GMime 3 decodes adjacent B words of one charset
+// as one base64 stream and drops everything after a padded one.
 inline void encode_run(std::string& out, std::string_view s, bool phrase) {
-  const bool use_b = (s.size() + 2) / 3 * 4 < q_size(s, phrase);
-  const std::string_view prefix = use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?";
-  const std::size_t room = max_encoded_word - prefix.size() - 2;
+  const bool run_b = (s.size() + 2) / 3 * 4 < q_size(s, phrase);
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t j = i;
-    std::size_t size = 0;
-    while (j < s.size()) {
-      const std::size_t n = char_length(s, j);
-      const std::size_t grown = use_b ? (j + n - i + 2) / 3 * 4 : size + q_size(s.substr(j, n), phrase);
-      if (grown > room) break;
-      size = grown;
-      j += n;
+    bool use_b = run_b;
+    std::size_t j = word_end(s, i, use_b, phrase, false);
+    if (use_b && j < s.size()) {
+      j = word_end(s, i, true, phrase, true);
+      if (j == i) {
+        use_b = false;
+        j = word_end(s, i, false, phrase, false);
+      }
     }
     if (j == i) j = i + char_length(s, i);  // cannot happen with room >= 12
+    const std::string_view prefix = use_b ? "=?UTF-8?B?" : "=?UTF-8?Q?";
     if (!out.empty() && out.back() != ' ') out.push_back(' ');
     out.append(prefix);
     if (use_b) {
