@@ -59,6 +59,15 @@ constexpr std::array<std::int8_t, 256> make_hex_values() {
 inline constexpr std::array<std::int8_t, 256> hex_values = make_hex_values();
 inline constexpr char upper_hex[] = "0123456789ABCDEF";
 
+// Bytes quoted-printable writes as they are: printable ASCII but '='
+// (SP and HTAB have their own rule).
+constexpr std::array<bool, 256> make_qp_literal() {
+  std::array<bool, 256> t{};
+  for (int c = 33; c < 127; ++c) t[static_cast<std::size_t>(c)] = c != '=';
+  return t;
+}
+inline constexpr std::array<bool, 256> qp_literal = make_qp_literal();
+
 constexpr bool is_qp_space(unsigned char c) noexcept { return c == ' ' || c == '\t'; }
 }  // namespace detail
 
@@ -375,83 +384,144 @@ class qp_encoder {
 
   /// Encodes `in`, appending to `out`.
   void encode(std::string_view in, std::string& out) {
-    out.reserve(out.size() + in.size() + in.size() / 2);
-    for (const char ch : in) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (held_cr_) {
-        held_cr_ = false;
-        if (c == '\n') {
-          if (held_ws_ != 0) put(held_ws_, false, out);
-          held_ws_ = 0;
-          hard_break(out);
-          continue;
+    // Through a buffer on the stack, a block at a time: at most 3
+    // characters per byte and a soft break (3) before each, plus what the
+    // held SP/HTAB and CR write. (Growing `out` by the worst case would
+    // zero-fill six times the input.)
+    constexpr std::size_t block = 2048;
+    char buf[6 * block + 16];
+    while (!in.empty()) {
+      const std::string_view piece = in.substr(0, block);
+      in.remove_prefix(piece.size());
+      char* o = buf;
+      const char* p = piece.data();
+      const char* const end = p + piece.size();
+      while (p != end) {
+        // The common case first: printable ASCII but '=' written as it
+        // is, and a SP or HTAB followed by such a byte (then it is not
+        // trailing white space), with nothing held, room on the line and
+        // not at a line start (where encode_dot and encode_from apply).
+        if (held_ws_ == 0 && !held_cr_ && column_ != 0) {
+          std::size_t room = max_content_ - column_;
+          while (p != end && room != 0) {
+            // A run of literal bytes, as far as the line has room.
+            const char* const stop = end - p > static_cast<std::ptrdiff_t>(room) ? p + room : end;
+            const char* q = p;
+            while (q != stop && detail::qp_literal[static_cast<unsigned char>(*q)]) ++q;
+            const auto n = static_cast<std::size_t>(q - p);
+            std::memcpy(o, p, n);
+            o += n;
+            p = q;
+            room -= n;
+            if (p == end || room == 0) break;
+            const auto c = static_cast<unsigned char>(*p);
+            if (detail::is_qp_space(c)) {
+              if (room < 2 || end - p < 2 || !detail::qp_literal[static_cast<unsigned char>(p[1])]) break;
+              *o++ = *p++;
+              *o++ = *p++;
+              room -= 2;
+            } else if (room >= 3 && (opts_.binary || (c != '\r' && c != '\n'))) {
+              // An escape that fits: what put() writes, without its checks.
+              *o++ = '=';
+              *o++ = detail::upper_hex[c >> 4];
+              *o++ = detail::upper_hex[c & 15];
+              ++p;
+              room -= 3;
+            } else {
+              break;
+            }
+          }
+          column_ = max_content_ - room;
+          if (p == end) break;
         }
-        flush_ws(out);
-        put('\r', false, out);
+        step(static_cast<unsigned char>(*p++), o);
       }
-      if (held_ws_ != 0) {
-        if (!opts_.binary && c == '\r') {
-          held_cr_ = true;
-          continue;
-        }
-        if (!opts_.binary && c == '\n') {
-          put(held_ws_, false, out);
-          held_ws_ = 0;
-          hard_break(out);
-          continue;
-        }
-        flush_ws(out);
-      }
-      if (detail::is_qp_space(c)) {
-        held_ws_ = c;
-      } else if (!opts_.binary && c == '\r') {
-        held_cr_ = true;
-      } else if (!opts_.binary && c == '\n') {
-        hard_break(out);
-      } else {
-        put(c, c > 32 && c < 127 && c != '=', out);
-      }
+      out.append(buf, static_cast<std::size_t>(o - buf));
     }
   }
 
   /// Ends the stream (no line break is added), appending to `out`. The
   /// encoder is then ready for a new stream.
   void finish(std::string& out) {
+    char buf[16];
+    char* o = buf;
     if (held_cr_) {
-      flush_ws(out);
-      put('\r', false, out);
+      flush_ws(o);
+      put('\r', false, o);
     } else if (held_ws_ != 0) {
-      put(held_ws_, false, out);
+      put(held_ws_, false, o);
     }
+    out.append(buf, static_cast<std::size_t>(o - buf));
     held_ws_ = 0;
     held_cr_ = false;
     column_ = 0;
   }
 
  private:
-  void flush_ws(std::string& out) {
-    if (held_ws_ != 0) put(held_ws_, true, out);
+  // One byte, with the held SP/HTAB and CR (the rules of RFC 2045 6.7).
+  void step(unsigned char c, char*& o) {
+    if (held_cr_) {
+      held_cr_ = false;
+      if (c == '\n') {
+        if (held_ws_ != 0) put(held_ws_, false, o);
+        held_ws_ = 0;
+        hard_break(o);
+        return;
+      }
+      flush_ws(o);
+      put('\r', false, o);
+    }
+    if (held_ws_ != 0) {
+      if (!opts_.binary && c == '\r') {
+        held_cr_ = true;
+        return;
+      }
+      if (!opts_.binary && c == '\n') {
+        put(held_ws_, false, o);
+        held_ws_ = 0;
+        hard_break(o);
+        return;
+      }
+      flush_ws(o);
+    }
+    if (detail::is_qp_space(c)) {
+      held_ws_ = c;
+    } else if (!opts_.binary && c == '\r') {
+      held_cr_ = true;
+    } else if (!opts_.binary && c == '\n') {
+      hard_break(o);
+    } else {
+      put(c, c > 32 && c < 127 && c != '=', o);
+    }
+  }
+
+  void flush_ws(char*& o) {
+    if (held_ws_ != 0) put(held_ws_, true, o);
     held_ws_ = 0;
   }
 
-  void put(unsigned char c, bool literal, std::string& out) {
+  void put(unsigned char c, bool literal, char*& o) {
     if (column_ + (literal ? 1 : 3) > max_content_) {
-      out += "=\r\n";
+      *o++ = '=';
+      *o++ = '\r';
+      *o++ = '\n';
       column_ = 0;
     }
     if (column_ == 0 && ((c == '.' && opts_.encode_dot) || (c == 'F' && opts_.encode_from))) literal = false;
     if (literal) {
-      out += static_cast<char>(c);
+      *o++ = static_cast<char>(c);
       ++column_;
     } else {
-      const char esc[3] = {'=', detail::upper_hex[c >> 4], detail::upper_hex[c & 15]};
-      out.append(esc, 3);
+      *o++ = '=';
+      *o++ = detail::upper_hex[c >> 4];
+      *o++ = detail::upper_hex[c & 15];
       column_ += 3;
     }
   }
 
-  void hard_break(std::string& out) {
-    out += "\r\n";
+  void hard_break(char*& o) {
+    *o++ = '\r';
+    *o++ = '\n';
     column_ = 0;
   }
 
