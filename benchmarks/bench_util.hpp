@@ -70,6 +70,28 @@ inline std::string random_bytes(std::size_t n) {
   return data;
 }
 
+// `n` bytes of prose, the same in every run: words with one in
+// `accented_every` non-ASCII (UTF-8; 20 is English with names and
+// typography, 4 French-like), and `line_end` after one word in
+// `line_every`.
+inline std::string prose(std::size_t n, unsigned accented_every, unsigned line_every, std::string_view line_end) {
+  static const char* const ascii[] = {"the", "message", "was", "sent", "to", "all",  "of",  "us", "and",
+                                      "we",  "read",    "it",  "together", "with", "a", "long", "morning"};
+  static const char* const accented[] = {"café", "déjà", "über", "naïve", "coût", "€", "Grüße", "Zürich", "—"};
+  std::mt19937 rng(2045);
+  std::string s;
+  while (s.size() < n) {
+    s += rng() % accented_every == 0 ? accented[rng() % (sizeof accented / sizeof *accented)]
+                                     : ascii[rng() % (sizeof ascii / sizeof *ascii)];
+    if (rng() % line_every == 0) {
+      s += line_end;
+    } else {
+      s += ' ';
+    }
+  }
+  return s;
+}
+
 // One row of a throughput table.
 struct result {
   std::string name;

@@ -15,7 +15,6 @@
 
 #include <fmt/format.h>
 
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,20 +30,8 @@ namespace {
 
 namespace mime = mailwire::mime;
 
-// Prose with line breaks, one word in `accented_every` non-ASCII.
-std::string prose(std::size_t n, unsigned accented_every) {
-  static const char* const ascii[] = {"the", "report", "was", "sent", "to", "all", "of", "us", "and",
-                                      "we", "read", "it", "together", "with", "a", "long", "morning"};
-  static const char* const accented[] = {"café", "déjà", "über", "naïve", "coût", "Grüße", "Zürich"};
-  std::mt19937 rng(2045);
-  std::string s;
-  while (s.size() < n) {
-    s += rng() % accented_every == 0 ? accented[rng() % (sizeof accented / sizeof *accented)]
-                                     : ascii[rng() % (sizeof ascii / sizeof *ascii)];
-    s += rng() % 12 == 0 ? "\r\n" : " ";
-  }
-  return s;
-}
+// Prose with a line break after one word in 12.
+std::string prose(std::size_t n, unsigned accented_every) { return bench::prose(n, accented_every, 12, "\r\n"); }
 
 // The message, written by mime::builder; returns the bytes written. `sink`
 // receives each drained piece (the benchmark counts them; the self-check

@@ -29,21 +29,8 @@ namespace {
 
 namespace mime = mailwire::mime;
 
-// Prose with paragraph breaks and one word in `accented_every` non-ASCII
-// (UTF-8): English with names and typography at 20, French-like at 4.
-std::string prose(std::size_t n, unsigned accented_every) {
-  static const char* const ascii[] = {"the", "message", "was", "sent", "to", "all",  "of",  "us", "and",
-                                      "we",  "read",    "it",  "together", "with", "a", "long", "morning"};
-  static const char* const accented[] = {"café", "déjà", "über", "naïve", "coût", "€", "Grüße", "Zürich", "—"};
-  std::mt19937 rng(2045);
-  std::string s;
-  while (s.size() < n) {
-    s += rng() % accented_every == 0 ? accented[rng() % (sizeof accented / sizeof *accented)]
-                                     : ascii[rng() % (sizeof ascii / sizeof *ascii)];
-    s += rng() % 40 == 0 ? ".\r\n\r\n" : " ";  // paragraphs: hard line breaks
-  }
-  return s;
-}
+// Prose with paragraph breaks (hard line breaks).
+std::string prose(std::size_t n, unsigned accented_every) { return bench::prose(n, accented_every, 40, ".\r\n\r\n"); }
 
 std::size_t decode_body(mime::transfer_encoding e, std::string_view in, std::string& out) {
   mime::body_decoder d(e);
