@@ -376,7 +376,8 @@ def big_message(env):
     files = stored(md)
     if len(files) != 1 or hashlib.sha256(next(iter(files.values()))).hexdigest() != want:
         raise AssertionError("the 20 MB message was not stored exactly")
-    if not 0 < base <= r.max_rss < base + 4 * 1024 * 1024:
+    # (Sampled peaks: the tiny run's may come out a little higher.)
+    if not 0 < r.max_rss < base + 4 * 1024 * 1024:
         raise AssertionError(f"peak RSS {r.max_rss >> 10} KiB for a {len(body) >> 20} MiB message, "
                              f"{base >> 10} KiB for a tiny one")
 
