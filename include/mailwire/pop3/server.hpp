@@ -315,10 +315,13 @@ class server {
     bool active = false;
     bool done = false;
     bool in_body = false;
-    bool line_empty = true;  // the current line holds nothing but CR so far
+    bool line_empty = true;  // the current line holds nothing yet
+    bool cr = false;         // the last byte was a CR (a line end either way)
     std::uint64_t left = 0;  // body lines still to pass
     // How much of `chunk` to pass.
     std::size_t take(std::string_view chunk) noexcept;
+    // A line ended: true when TOP has all it wants.
+    bool line_end() noexcept;
   };
 
   server_event event(server_event_type t) const;
@@ -616,30 +619,39 @@ inline std::vector<std::uint32_t> server::deleted() const {
   return r;
 }
 
+// Lines as the client receives them: the writer sends CRLF, a bare LF and
+// a bare CR each as a line end, so each counts as one here.
 inline std::size_t server::top_cut::take(std::string_view chunk) noexcept {
   for (std::size_t i = 0; i < chunk.size(); ++i) {
     const char c = chunk[i];
-    if (c == '\r') continue;
-    if (c != '\n') {
+    if (cr) {
+      cr = false;
+      if (c == '\n') {  // CRLF
+        if (line_end()) return i + 1;
+        continue;
+      }
+      if (line_end()) return i;  // a bare CR ended the last line wanted: the writer completes it
+    }
+    if (c == '\r') {
+      cr = true;
+    } else if (c == '\n') {
+      if (line_end()) return i + 1;
+    } else {
       line_empty = false;
-      continue;
     }
-    // A line ends here.
-    if (in_body) {
-      if (--left == 0) {
-        done = true;
-        return i + 1;
-      }
-    } else if (line_empty) {
-      in_body = true;  // the blank line after the header
-      if (left == 0) {
-        done = true;
-        return i + 1;
-      }
-    }
-    line_empty = true;
   }
   return chunk.size();
+}
+
+inline bool server::top_cut::line_end() noexcept {
+  if (in_body) {
+    done = --left == 0;
+  } else if (line_empty) {
+    in_body = true;  // the blank line after the header
+    done = left == 0;
+  }
+  line_empty = true;
+  return done;
 }
 
 inline server_event server::event(server_event_type t) const {
