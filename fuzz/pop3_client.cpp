@@ -2,7 +2,8 @@
 //   byte 0, byte 1  options (TLS policy, login method and mechanism,
 //                   cleartext passwords, pipelining, UTF8, LANG, strict
 //                   message rules, small limits, credentials);
-//   byte 2          the chunk size of the split run;
+//   byte 2          the chunk size of the split run; its top bit: QUIT
+//                   asked for during the setup;
 //   byte 3 = n      then n decision bytes, read in turn (cycling) at the
 //                   ready event and at each reply: which commands to send
 //                   (STAT, LIST, UIDL, RETR, TOP, DELE, NOOP, RSET, QUIT,
@@ -40,13 +41,15 @@ class harness {
  public:
   harness(const pop3::client_options& o, std::string_view decisions) : c_(o), decisions_(decisions) {}
 
-  std::string run(std::string_view in, std::size_t chunk) {
+  std::string run(std::string_view in, std::size_t chunk, bool quit_early) {
     // Nothing may be sent before the ready event.
     const std::size_t before = output_so_far();
     std::string_view none;
     refused(c_.stat(), errc::invalid_state, before);
     refused(c_.tls_established(), errc::invalid_state, before);
     refused(c_.take_unconsumed(none), errc::invalid_state, before);
+    // QUIT during the setup goes after the response awaited now.
+    if (quit_early) MAILWIRE_FUZZ_CHECK(c_.quit() == errc::ok && output_so_far() == before);
     drain(false);
     while (!done()) {
       const std::size_t sep = in.find(packet_end);
@@ -234,7 +237,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view in(reinterpret_cast<const char*>(data), size);
   const std::uint8_t a = mailwire_fuzz::take_byte(in);
   const std::uint8_t b = mailwire_fuzz::take_byte(in);
-  const std::size_t chunk = 1 + mailwire_fuzz::take_byte(in) % 13;
+  const std::uint8_t c = mailwire_fuzz::take_byte(in);
+  const std::size_t chunk = 1 + (c & 0x7F) % 13;
+  const bool quit_early = (c & 0x80) != 0;
   const std::string_view decisions = mailwire_fuzz::take_bytes(in, mailwire_fuzz::take_byte(in) % 32);
 
   pop3::client_options o;
@@ -263,8 +268,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     o.max_buffered = 1024;
   }
-  const std::string whole = harness(o, decisions).run(in, in.size() + 1);
-  const std::string split = harness(o, decisions).run(in, chunk);
+  const std::string whole = harness(o, decisions).run(in, in.size() + 1, quit_early);
+  const std::string split = harness(o, decisions).run(in, chunk, quit_early);
   MAILWIRE_FUZZ_CHECK(whole == split);
   return 0;
 }
