@@ -98,3 +98,42 @@ TEST_CASE("pop3 server: TOP counts a bare CR as the line end the client receives
           "+OK Top of message follows\r\nS: x\r\n\r\none\r\n.\r\n");
   }
 }
+
+namespace {
+// Feeds `input` to a server offering PLAIN, whole (piece 0) or in pieces,
+// answering AUTH with an empty challenge; returns the events and output.
+std::string auth_session(std::string_view input, std::size_t piece) {
+  pop3::server_options o;
+  o.allow_plaintext_auth = true;
+  o.auth_mechanisms = {mailwire::sasl::mechanism::plain};
+  o.max_auth_line = 20;
+  pop3::server s(o);
+  std::string log;
+  while (!input.empty() && !s.closed()) {
+    const std::size_t n = s.feed(input.substr(0, piece == 0 ? input.size() : piece));
+    input.remove_prefix(n);
+    for (pop3::server_event e = s.next(); e.type != sk::need_more && e.type != sk::write_output && e.type != sk::closed;
+         e = s.next()) {
+      log += std::to_string(static_cast<int>(e.type)) + ":" + std::string(mailwire::to_name(e.error)) + ",";
+      if (e.type == sk::auth_start) REQUIRE(s.auth_begin("") == errc::ok);
+    }
+  }
+  return log + "|" + std::string(s.pending_output());
+}
+}  // namespace
+
+TEST_CASE("pop3 server: the rest of an over-long AUTH line is dropped, not read as commands", "[pop3][server][fuzz]") {
+  // pop3_server: the AUTH exchange's line reader reported the line too
+  // long and was dropped with the exchange, so whatever of the line had
+  // not arrived yet was read as commands ("QUIT" here), depending on how
+  // the input was split.
+  const std::string input = "AUTH PLAIN\r\n" + std::string(20, 'A') + "QUIT\r\nCAPA\r\n";
+  const std::string whole = auth_session(input, 0);
+  for (std::size_t piece = 1; piece <= input.size(); ++piece) {
+    CAPTURE(piece);
+    CHECK(auth_session(input, piece) == whole);
+  }
+  CHECK(whole.find("Logging out") == std::string::npos);
+  CHECK(whole.find("-ERR Authentication line too long or malformed\r\n+OK Capability list follows\r\n") !=
+        std::string::npos);
+}
