@@ -51,6 +51,30 @@ inline std::uint8_t take_byte(std::string_view& in) {
   in.remove_prefix(1);
   return b;
 }
+
+/// Takes up to `n` bytes off the front of the input.
+inline std::string_view take_bytes(std::string_view& in, std::size_t n) {
+  const std::string_view r = in.substr(0, n);
+  in.remove_prefix(r.size());
+  return r;
+}
+
+/// Bytes a harness reads in turn, as events come, to choose how its
+/// application answers (a session target's events come in the same order
+/// however the input is split, so the answers do too). They cycle; with
+/// none, every choice is 0.
+class decisions {
+ public:
+  explicit decisions(std::string_view bytes) noexcept : bytes_(bytes) {}
+  std::uint8_t next() noexcept {
+    if (bytes_.empty()) return 0;
+    return static_cast<std::uint8_t>(bytes_[at_++ % bytes_.size()]);
+  }
+
+ private:
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+};
 }  // namespace mailwire_fuzz
 
 #endif  // MAILWIRE_FUZZ_CHECK_HPP

@@ -125,6 +125,11 @@ class line_reader {
   /// True while the reader is dropping the rest of an over-long line.
   bool discarding() const noexcept { return discarding_; }
 
+  /// Drops what arrives up to and including the next LF before reading a
+  /// line: the rest of an over-long line that another reader (with other
+  /// limits, such as an AUTH exchange's) reported and stopped reading.
+  void discard_line() noexcept { discarding_ = true; }
+
  private:
   static const char* find_lf(const char* p, std::size_t n) noexcept {
     return n == 0 ? nullptr : static_cast<const char*>(std::memchr(p, '\n', n));

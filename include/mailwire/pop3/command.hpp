@@ -148,11 +148,19 @@ constexpr command_error parse_command(std::string_view line, command& out) noexc
 
 /// Client side: queues a command with up to two arguments, each written
 /// as one field. For PASS, `a` is the password (spaces allowed); for every
-/// other command an argument holding a space, or an empty argument where
-/// one is needed, is errc::invalid_argument. Message numbers go through
-/// write_message_command().
+/// other command an argument holding a space, an empty argument where one
+/// is needed, or an argument the command does not take (QUIT x, USER a b)
+/// is errc::invalid_argument. Message numbers go through
+/// write_message_command() (RETR, DELE and TOP only there).
 inline errc write_command(output_queue& out, verb v, std::string_view a = {}, std::string_view b = {}) {
   if (v == verb::unknown) return errc::invalid_argument;
+  // A field the verb does not take makes a line parse_command() refuses
+  // (RFC 1939 gives each command a fixed shape): "QUIT x", "RETR".
+  const bool takes_a = v == verb::user || v == verb::pass || v == verb::apop || v == verb::auth || v == verb::lang;
+  const bool takes_b = v == verb::apop || v == verb::auth;
+  if (v == verb::retr || v == verb::dele || v == verb::top || (!takes_a && !a.empty()) || (!takes_b && !b.empty())) {
+    return errc::invalid_argument;
+  }
   if (v != verb::pass && (a.find(' ') != std::string_view::npos || b.find(' ') != std::string_view::npos)) {
     return errc::invalid_argument;
   }

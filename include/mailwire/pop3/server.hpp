@@ -318,17 +318,16 @@ class server {
     bool active = false;
     bool done = false;
     bool in_body = false;
-    bool line_empty = true;  // the current line is empty so far
-    bool cr_pending = false; // the last byte was a CR: a line end, with the LF if one follows
+    bool line_empty = true;  // the current line holds nothing yet
+    bool cr = false;         // the last byte was a CR (a line end either way)
     std::uint64_t left = 0;  // body lines still to pass
     // How much of `chunk` to pass.
     std::size_t take(std::string_view chunk) noexcept;
-    // A line ended; true when TOP has all it wants.
-    bool end_line() noexcept;
+    // A line ended: true when TOP has all it wants.
+    bool line_end() noexcept;
   };
 
   server_event event(server_event_type t) const;
-  bool skip_line() noexcept;
   server_event starved();
   server_event end_of_input();
   void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
@@ -401,7 +400,6 @@ class server {
   bool started_ = false;     // its "+OK" is written
   bool utf8_ = false;
   bool eof_ = false;
-  bool skipping_ = false;    // dropping the rest of an over-long AUTH line
 };
 
 // -- server: definitions, in the order declared ------------------------------
@@ -437,8 +435,9 @@ inline server_event server::next() {
         const line_result l = auth_->lines.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
-          // The rest of an over-long line, still to come, is no command.
-          skipping_ = auth_->lines.discarding();
+          // The rest of an over-long line is dropped as it arrives, never
+          // read as commands.
+          if (auth_->lines.discarding()) lines_.discard_line();
           end_auth();
           return refuse(l.error, l.offset, "Authentication line too long or malformed");
         }
@@ -448,7 +447,6 @@ inline server_event server::next() {
       }
       case state::authorization:
       case state::transaction: {
-        if (skipping_ && !skip_line()) return starved();
         const line_result l = lines_.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
@@ -633,23 +631,23 @@ inline std::vector<std::uint32_t> server::deleted() const {
   return r;
 }
 
+// Lines as the client receives them: the writer sends CRLF, a bare LF and
+// a bare CR each as a line end, so each counts as one here.
 inline std::size_t server::top_cut::take(std::string_view chunk) noexcept {
-  // Lines are counted as the dot writer sends them: CRLF, LF alone and CR
-  // alone each end one (a bare CR or LF goes out as CRLF).
   for (std::size_t i = 0; i < chunk.size(); ++i) {
     const char c = chunk[i];
-    if (cr_pending) {
-      cr_pending = false;
-      if (c == '\n') {
-        if (end_line()) return i + 1;
+    if (cr) {
+      cr = false;
+      if (c == '\n') {  // CRLF
+        if (line_end()) return i + 1;
         continue;
       }
-      if (end_line()) return i;  // a bare CR ended the line before this byte
+      if (line_end()) return i;  // a bare CR ended the last line wanted: the writer completes it
     }
     if (c == '\r') {
-      cr_pending = true;
+      cr = true;
     } else if (c == '\n') {
-      if (end_line()) return i + 1;
+      if (line_end()) return i + 1;
     } else {
       line_empty = false;
     }
@@ -657,7 +655,7 @@ inline std::size_t server::top_cut::take(std::string_view chunk) noexcept {
   return chunk.size();
 }
 
-inline bool server::top_cut::end_line() noexcept {
+inline bool server::top_cut::line_end() noexcept {
   if (in_body) {
     done = --left == 0;
   } else if (line_empty) {
@@ -666,15 +664,6 @@ inline bool server::top_cut::end_line() noexcept {
   }
   line_empty = true;
   return done;
-}
-
-// Drops input up to and including the next LF; true once it was found.
-inline bool server::skip_line() noexcept {
-  const std::string_view d = in_.data();
-  const std::size_t lf = d.find('\n');
-  in_.consume(lf == std::string_view::npos ? d.size() : lf + 1);
-  skipping_ = lf == std::string_view::npos;
-  return !skipping_;
 }
 
 inline server_event server::event(server_event_type t) const {
@@ -692,7 +681,7 @@ inline server_event server::starved() {
 // something unfinished (a partial line, an AUTH exchange). Nothing is
 // deleted: only QUIT enters UPDATE.
 inline server_event server::end_of_input() {
-  const bool unfinished = !in_.empty() || lines_.discarding() || skipping_ || state_ == state::auth;
+  const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::auth;
   const std::uint64_t at = in_.offset() + in_.size();
   auth_.reset();
   state_ = state::closed;
