@@ -323,7 +323,13 @@ void connection::pump() {
     if (state_ == state::closed) return;
     progress = deliver() || progress;
     progress = produce() || progress;
-    flush();
+    // A flush that made room must run produce() again: produce() stops at
+    // out_high_water, and if this flush then empties out_ nothing would
+    // wake the connection (no EPOLLOUT without output), while the handler
+    // still has output waiting (a message streaming, a pipelined batch):
+    // a stall until the peer sends again, which a peer reading the
+    // message never does.
+    progress = flush() || progress;
   }
   finish_if_done();
 }
@@ -403,17 +409,21 @@ bool connection::produce() {
   return progress;
 }
 
-void connection::flush() {
+bool connection::flush() {
+  bool sent = false;
   while (state_ != state::closed && !out_.empty()) {
     const ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
+    if (n > 0) {
       out_.erase(0, static_cast<std::size_t>(n));  // a partial write keeps the rest
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return;  // wait for EPOLLOUT
+      sent = true;
+    } else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+      return sent;  // wait for EPOLLOUT
     } else if (errno != EINTR) {
-      return abort(errno_text("send"));
+      abort(errno_text("send"));
+      return false;
     }
   }
+  return sent;
 }
 
 void connection::finish_if_done() {

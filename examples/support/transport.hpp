@@ -205,7 +205,7 @@ class connection {
   bool decrypt();
   bool deliver();
   bool produce();
-  void flush();
+  bool flush();  // true when bytes went out
   void finish_if_done();
 
   int fd_;
