@@ -304,3 +304,31 @@ TEST_CASE("client: the SCRAM iteration count a server may ask for is the caller'
     }
   }
 }
+
+TEST_CASE("smtp server: the rest of an over-long AUTH line is no command, however it arrives", "[smtp][server]") {
+  // Found in the POP3 server by fuzzing (split-dependent), the same here:
+  // with max_auth_line 20, "A" x 20 then "QUIT" in one line, sent a byte
+  // at a time, logged the session out.
+  for (const std::size_t piece : {1u, 7u, 1000u}) {
+    smtp::server_options o;
+    o.tls_active = true;
+    o.auth_mechanisms = {mailwire::sasl::mechanism::plain};
+    o.max_auth_line = 20;
+    smtp::server s(o);
+    const std::string input = "EHLO x\r\nAUTH PLAIN\r\n" + std::string(20, 'A') + "QUIT\r\nNOOP\r\n";
+    std::string log;
+    for (std::size_t at = 0; at < input.size(); at += piece) {
+      s.feed(std::string_view(input).substr(at, piece));
+      for (smtp::server_event e = s.next(); e.type != sk::need_more; e = s.next()) {
+        if (e.type == sk::write_output) {
+          s.consume_output(s.pending_output().size());
+          continue;
+        }
+        if (e.type == sk::auth_start) REQUIRE(s.auth_begin("") == errc::ok);
+        if (e.type == sk::closed) FAIL("the rest of the AUTH line was read as QUIT");
+        log += std::to_string(static_cast<int>(e.type)) + " ";
+      }
+    }
+    CHECK_FALSE(s.closed());
+  }
+}

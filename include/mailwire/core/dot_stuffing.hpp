@@ -338,10 +338,27 @@ class dot_reader {
   // `data` (npos: none known yet). line_ends_ remembers what it searched
   // and what it found, so the bytes up to a bare CR or LF are searched
   // once however many runs they are delivered in.
+  //
+  // The search goes only as far as the next line that starts with "."
+  // (where the run ends anyway): a buffer holding many pipelined messages
+  // (POP3 RETRs) is not searched to its end for each of them.
   std::size_t next_bare(std::string_view data, std::uint64_t at) noexcept {
     if (options_.bare_line_ends != line_end_policy::normalize) return npos;
-    if (line_ends_.check(data, at) == errc::ok) return npos;
+    if (line_ends_.check(data.substr(0, dot_line(data)), at) == errc::ok) return npos;
     return static_cast<std::size_t>(line_ends_.error_offset() - at);
+  }
+
+  // Where the first "." that follows a CRLF in `data` is (from index 2, as
+  // frame() looks), or the size of `data`.
+  static std::size_t dot_line(std::string_view data) noexcept {
+    for (std::size_t i = 2; i < data.size();) {
+      const void* dot = std::memchr(data.data() + i, '.', data.size() - i);
+      if (dot == nullptr) break;
+      const auto d = static_cast<std::size_t>(static_cast<const char*>(dot) - data.data());
+      if (data[d - 2] == '\r' && data[d - 1] == '\n') return d;
+      i = d + 1;
+    }
+    return data.size();
   }
 
   // How many bytes at the front are content to pass on as they are: up to

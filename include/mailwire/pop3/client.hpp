@@ -272,7 +272,7 @@ class client {
     errc error = errc::ok;
     std::string initial;  // an initial response too long for the AUTH line
     bool initial_pending = false;
-    std::optional<sasl::client> engine;
+    std::unique_ptr<sasl::client> engine;  // during the exchange only: an idle session carries none
   };
 
   recv_buffer in_;
@@ -800,7 +800,7 @@ inline void client::start_sasl() {
   cred.token = a.token;
   cred.nonce = a.nonce;
   if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
-  a.engine.emplace(*m, cred, a.limits);
+  a.engine = std::make_unique<sasl::client>(*m, cred, a.limits);
   used_mechanism_ = *m;
   const sasl::client_step s = a.engine->start(true);
   if (s.state == sasl::client_step::status::failed) return login_failed(s.error, nullptr, in_.offset());

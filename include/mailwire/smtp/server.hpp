@@ -431,6 +431,9 @@ inline server_event server::next() {
         const line_result l = auth_->lines.next(in_);
         if (l.state == line_result::status::need_more) return starved();
         if (l.state == line_result::status::error) {
+          // The rest of an over-long line is dropped as it arrives, never
+          // read as commands.
+          if (auth_->lines.discarding()) lines_.discard_line();
           end_auth();
           return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
         }
