@@ -298,8 +298,8 @@ void idle_sessions() {
                sizeof(mailwire::line_reader), sizeof(mailwire::dot_reader),
                sizeof(pop3::client) - sizeof(pop3::capabilities) - sizeof(mailwire::recv_buffer) -
                    sizeof(mailwire::output_queue) - sizeof(mailwire::line_reader) - sizeof(mailwire::dot_reader));
-    fmt::print("  heap: at construction {} (the credentials and SASL state, {} of it the sasl::client slot, kept until "
-               "login; the greeting awaited), greeting {} (the buffers, the APOP timestamp, CAPA awaited), CAPA {} "
+    fmt::print("  heap: at construction {} (the credentials, kept until login, the SASL engine ({} bytes) only during "
+               "the exchange; the greeting awaited), greeting {} (the buffers, the APOP timestamp, CAPA awaited), CAPA {} "
                "(capabilities' strings, USER awaited)\n",
                constructed - object, sizeof(mailwire::sasl::client), greeted - constructed, total - greeted);
     for (const char* in : {"+OK\r\n", "+OK Logged in\r\n", "+OK\r\nTOP\r\nUSER\r\nPIPELINING\r\nUIDL\r\n.\r\n"}) {
