@@ -290,6 +290,27 @@ enum class errc : std::uint16_t {
   /// a surrogate or an unmapped byte, or 8-bit bytes labelled us-ascii);
   /// they were replaced by U+FFFD, or for us-ascii read as windows-1252.
   charset_malformed = 201,
+
+  // -- IMAP syntax (imap/): 210-219 ------------------------------------------
+  /// A literal announcement that is not one: junk between the braces, a
+  /// length past 2^64-1, "{n+}" where the peer did not offer LITERAL+ (or
+  /// over 4096 octets under LITERAL-), "~{n}" where binary is not allowed,
+  /// or no CRLF right after the closing brace.
+  imap_bad_literal = 210,
+  /// A literal longer than the limit for where it appears (a string inside
+  /// a command or response, or a message body the application refused).
+  imap_literal_too_big = 211,
+  /// Parenthesised lists or SEARCH keys nested deeper than the limit.
+  imap_too_deep = 212,
+  /// A mailbox name that is not valid modified UTF-7 (RFC 3501 5.1.3) or,
+  /// under UTF8=ACCEPT, not valid UTF-8.
+  imap_bad_mailbox = 213,
+  /// A tagged response whose tag is not that of a command in flight.
+  imap_unknown_tag = 214,
+  /// A continuation request ("+") when no command waits for one.
+  imap_unexpected_continuation = 215,
+  /// More literals in one command or response than the limit.
+  imap_too_many_literals = 216,
 };
 
 namespace detail {
@@ -396,6 +417,14 @@ inline constexpr errc_text errc_texts[] = {
     // charsets
     {errc::charset_unknown, "charset_unknown", "unknown charset"},
     {errc::charset_malformed, "charset_malformed", "bytes not valid in their charset"},
+    // IMAP syntax
+    {errc::imap_bad_literal, "imap_bad_literal", "malformed or disallowed IMAP literal announcement"},
+    {errc::imap_literal_too_big, "imap_literal_too_big", "IMAP literal larger than allowed here"},
+    {errc::imap_too_deep, "imap_too_deep", "IMAP lists or search keys nested too deep"},
+    {errc::imap_bad_mailbox, "imap_bad_mailbox", "invalid IMAP mailbox name encoding"},
+    {errc::imap_unknown_tag, "imap_unknown_tag", "tagged IMAP response for no command in flight"},
+    {errc::imap_unexpected_continuation, "imap_unexpected_continuation", "IMAP continuation request nobody waits for"},
+    {errc::imap_too_many_literals, "imap_too_many_literals", "too many literals in one IMAP command or response"},
 };
 
 constexpr const errc_text* find_text(errc e) noexcept {

@@ -93,6 +93,31 @@ inline constexpr std::size_t mime_parts = 10000;
 /// Longest boundary parameter used (RFC 2046 allows 70; longer ones exist).
 inline constexpr std::size_t mime_boundary_used = 8 * 1024;
 
+// -- IMAP (imap/framing.hpp and the grammar) --------------------------------
+
+/// One line of an IMAP command or response, CRLF included, literals not
+/// counted. RFC 7162 3.2.9 asks for at least 8192 octets; real UID sets
+/// and LIST-EXTENDED commands from clients such as Thunderbird exceed that,
+/// and Dovecot accepts 64 KiB, as mailwire does.
+inline constexpr std::size_t imap_line = 64 * 1024;
+/// One whole command or response: its lines plus the literals read into
+/// memory (the small ones: strings inside it). Literals streamed as chunks
+/// (message bodies) do not count.
+inline constexpr std::size_t imap_message = 1024 * 1024;
+/// A literal read into memory as a string inside a command or response.
+/// Longer ones must be streamed (FETCH bodies, APPEND messages) or are
+/// refused.
+inline constexpr std::size_t imap_inline_literal = 64 * 1024;
+/// Literals in one command or response (a bomb of 10^5 "{0}" is refused
+/// here, in linear time). MULTIAPPEND and CATENATE use one or two per
+/// message; a FETCH response one per body section.
+inline constexpr std::size_t imap_literals = 1000;
+/// Largest non-synchronising literal under LITERAL- (RFC 7888 5).
+inline constexpr std::size_t imap_literal_minus = 4096;
+/// Nesting of parenthesised lists (BODYSTRUCTURE, extension data) and of
+/// SEARCH keys (NOT, OR and parentheses).
+inline constexpr std::size_t imap_depth = 64;
+
 // -- session policies every protocol machine shares -------------------------
 
 /// Output a machine lets pile up before it stops taking input (a peer that
