@@ -475,8 +475,14 @@ class Dovecot:
         os.chmod(users, 0o640)
         self.log = os.path.join(work, "dovecot.log")
 
+    # SPECIAL-USE mailboxes: (name, auto); "subscribe" ones show up in LSUB
+    SPECIAL = [("Drafts", "subscribe"), ("Sent", "subscribe"), ("Trash", "create"), ("Junk", "create"),
+               ("Archive", "subscribe")]
+
     def config(self, port):
         w = self.work
+        special = "".join(f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = {auto}\n  }}\n"
+                          for name, auto in self.SPECIAL)
         return f"""\
 # written by tests/interop/imap_record.py; nothing from /etc/dovecot is read
 base_dir = {w}/run
@@ -514,27 +520,7 @@ mail_attribute_dict = file:%h/dovecot-attributes
 namespace inbox {{
   inbox = yes
   separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
-    auto = subscribe
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = subscribe
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-    auto = create
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = create
-  }}
-  mailbox Archive {{
-    special_use = \\Archive
-    auto = subscribe
-  }}
-}}
+{special}}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%n {w}/users
