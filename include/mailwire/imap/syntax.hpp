@@ -201,6 +201,21 @@ class scanner {
     err_ = errc::ok;
     err_at_ = 0;
   }
+  /// Where an alternative reading starts: the cursor and the list depth.
+  struct mark {
+    std::size_t pos = 0;
+    std::size_t depth = 0;
+  };
+  mark save() const noexcept { return mark{i_, depth_}; }
+  /// Back to `m` with any failure cleared; unlike backtrack() it also
+  /// undoes the open() calls of a reading that failed inside a list, so
+  /// failed attempts do not use up the depth limit.
+  void restore(const mark& m) noexcept {
+    i_ = m.pos;
+    depth_ = m.depth;
+    err_ = errc::ok;
+    err_at_ = 0;
+  }
 
   // -- punctuation ----------------------------------------------------------
   bool eat(char c) noexcept {
