@@ -461,7 +461,10 @@ class scanner {
 
   std::string_view s_;
   std::string& scratch_;
-  const parse_options& opt_;
+  // A copy: the constructor's default argument is a temporary that dies
+  // with the full-expression constructing the scanner, so a reference
+  // would dangle (ASan: stack-use-after-scope in open()).
+  parse_options opt_;
   const std::vector<std::size_t>* streamed_;
   std::size_t i_ = 0;
   std::size_t depth_ = 0;
