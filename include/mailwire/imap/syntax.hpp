@@ -115,6 +115,33 @@ struct parse_options {
   /// unknown charset handed on as if it were UTF-8. Off: such a string is a
   /// syntax error.
   bool allow_8bit_quoted = false;
+
+  // Named leniencies for FETCH data (imap/envelope.hpp,
+  // imap/bodystructure.hpp): each reads one documented deviation of real
+  // servers. None changes framing (they apply inside a message the frame
+  // reader has already delimited); each makes the parser accept text that
+  // a strict peer would refuse, so two parsers may disagree about it.
+
+  /// Exchange: body-fld-dsp as a bare string ("inline") instead of
+  /// ("inline" NIL); read as that disposition with no parameters.
+  bool lenient_disposition_string = false;
+  /// Gmail: a multipart with no child parts, sent as ("ALTERNATIVE"),
+  /// ("ALTERNATIVE" ("BOUNDARY" "x") NIL NIL) or with NIL where the parts
+  /// belong (NIL "alternative" ...); read as a multipart with no children.
+  bool lenient_empty_multipart = false;
+  /// A media type without its subtype, ("TEXT" ("CHARSET" "x") NIL ...),
+  /// or NIL as type or subtype; read as an empty type or subtype.
+  bool lenient_missing_subtype = false;
+  /// mail.ru, Exchange 2010: NIL as a parameter value ("BOUNDARY" NIL);
+  /// read as the empty string.
+  bool lenient_nil_param_value = false;
+  /// Stalwart, Exchange, maddy and others: extra spaces (between the parts
+  /// of a multipart, after "(", before ")", doubled) and missing ones where
+  /// the tokens stay apart (")(" or NIL"x") inside ENVELOPE and
+  /// BODYSTRUCTURE lists.
+  bool lenient_spaces = false;
+  /// maddy, iCloud: NIL as body-fld-enc; read as the empty string.
+  bool lenient_nil_encoding = false;
 };
 
 /// A literal's body as a parser found it: in memory, or streamed by the
@@ -171,6 +198,21 @@ class scanner {
   /// Clears a failure so an alternative reading can be tried from `p`.
   void backtrack(std::size_t p) noexcept {
     i_ = p;
+    err_ = errc::ok;
+    err_at_ = 0;
+  }
+  /// Where an alternative reading starts: the cursor and the list depth.
+  struct mark {
+    std::size_t pos = 0;
+    std::size_t depth = 0;
+  };
+  mark save() const noexcept { return mark{i_, depth_}; }
+  /// Back to `m` with any failure cleared; unlike backtrack() it also
+  /// undoes the open() calls of a reading that failed inside a list, so
+  /// failed attempts do not use up the depth limit.
+  void restore(const mark& m) noexcept {
+    i_ = m.pos;
+    depth_ = m.depth;
     err_ = errc::ok;
     err_at_ = 0;
   }
@@ -419,7 +461,10 @@ class scanner {
 
   std::string_view s_;
   std::string& scratch_;
-  const parse_options& opt_;
+  // A copy: the constructor's default argument is a temporary that dies
+  // with the full-expression constructing the scanner, so a reference
+  // would dangle (ASan: stack-use-after-scope in open()).
+  parse_options opt_;
   const std::vector<std::size_t>* streamed_;
   std::size_t i_ = 0;
   std::size_t depth_ = 0;
