@@ -293,9 +293,11 @@ class scanner {
     out = static_cast<std::uint32_t>(v);
     return true;
   }
-  /// nz-number: a number that is not zero.
+  /// nz-number: a number that is not zero, without a leading zero
+  /// (digit-nz *DIGIT).
   bool nz_number(std::uint32_t& out) noexcept {
     const std::size_t at = i_;
+    if (peek() == '0') return fail();
     if (!number(out)) return false;
     if (out == 0) {
       i_ = at;
@@ -436,6 +438,18 @@ class scanner {
     out = v;
     return true;
   }
+  /// One value of an extension the parser does not know (RFC 4466
+  /// tagged-ext-val, and unknown FETCH, STATUS or LIST items): a string, a
+  /// run of non-space, non-parenthesis bytes (atom, number, sequence set,
+  /// "\" flag), or a parenthesised list of such values, nested within
+  /// max_depth. `out` is the value's raw text, delimiters included.
+  bool raw_value(std::string_view& out) {
+    const std::size_t at = i_;
+    if (!skip_value()) return false;
+    out = s_.substr(at, i_ - at);
+    return true;
+  }
+
   /// The rest of the message as text (resp-text after its code, a BAD's
   /// explanation): TEXT-CHARs, with 8-bit bytes accepted as in quoted.
   bool text_to_end(std::string_view& out) noexcept {
@@ -445,6 +459,34 @@ class scanner {
   }
 
  private:
+  bool skip_value() {
+    const char c = peek();
+    if (c == '"' || c == '{' || c == '~') {
+      if (c == '"') {
+        std::string_view ignored;
+        return quoted(ignored);
+      }
+      literal_body ignored;
+      return literal(ignored, true);
+    }
+    if (c == '(') {
+      if (!open()) return false;
+      if (peek() != ')') {
+        do {
+          if (!skip_value()) return false;
+        } while (eat(' '));
+      }
+      return close();
+    }
+    std::size_t j = i_;
+    while (j < s_.size() && s_[j] != ' ' && s_[j] != '(' && s_[j] != ')' && s_[j] != '"' &&
+           static_cast<unsigned char>(s_[j]) > 0x20 && s_[j] != 0x7F)
+      ++j;
+    if (j == i_) return fail();
+    i_ = j;
+    return true;
+  }
+
   std::size_t digits_at(std::size_t p) const noexcept {
     std::size_t j = p;
     while (j < s_.size() && ascii::is_digit(s_[j])) ++j;
