@@ -236,3 +236,30 @@ TEST_CASE("mailbox: names a file-backed server may map", "[imap][mailbox]") {
   CHECK(check_mailbox_name(std::string(max_mailbox_name, 'a'), '/') == errc::ok);
   CHECK(check_mailbox_name(std::string(max_mailbox_name + 1, 'a'), '/') == errc::imap_bad_mailbox);
 }
+
+TEST_CASE("imap mailbox names to and from the wire, with and without UTF8=ACCEPT", "[imap][mailbox]") {
+  const std::string name = "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e & co";
+  std::string wire;
+  REQUIRE(mailbox_to_wire(name, false, wire) == errc::ok);
+  CHECK(wire == "~peter/mail/&U,BTFw-/&ZeVnLIqe- &- co");
+  std::string back;
+  REQUIRE(mailbox_from_wire(wire, false, back) == errc::ok);
+  CHECK(back == name);
+  // Under UTF8=ACCEPT the name goes as it is; "&" is just a character.
+  wire.clear();
+  REQUIRE(mailbox_to_wire(name, true, wire) == errc::ok);
+  CHECK(wire == name);
+  back.clear();
+  REQUIRE(mailbox_from_wire("&U,BTFw-", true, back) == errc::ok);
+  CHECK(back == "&U,BTFw-");
+  // What each form refuses, leaving the output as it was.
+  back = "keep";
+  CHECK(mailbox_from_wire("caf\xc3\xa9", false, back) == errc::imap_bad_mailbox);
+  CHECK(mailbox_from_wire("caf\xe9", true, back) == errc::imap_bad_mailbox);
+  CHECK(mailbox_from_wire(std::string_view("a\0b", 3), true, back) == errc::imap_bad_mailbox);
+  CHECK(back == "keep");
+  wire = "keep";
+  CHECK(mailbox_to_wire("caf\xe9", true, wire) == errc::invalid_utf8);
+  CHECK(mailbox_to_wire(std::string_view("a\0b", 3), true, wire) == errc::imap_bad_mailbox);
+  CHECK(wire == "keep");
+}

@@ -253,6 +253,30 @@ constexpr errc check_mailbox_name(std::string_view utf8, char delimiter) noexcep
   return errc::ok;
 }
 
+/// The wire form of a mailbox name given in UTF-8, appended to `wire`:
+/// modified UTF-7 (RFC 3501 5.1.3), or the UTF-8 itself once UTF8=ACCEPT
+/// is enabled (RFC 6855 3: names are then sent as UTF-8, never in modified
+/// UTF-7). errc::invalid_utf8 or errc::imap_bad_mailbox (NUL) as
+/// encode_mailbox_utf7(), with `wire` unchanged.
+inline errc mailbox_to_wire(std::string_view utf8, bool utf8_accept, std::string& wire) {
+  if (!utf8_accept) return encode_mailbox_utf7(utf8, wire);
+  if (!utf8::valid(utf8)) return errc::invalid_utf8;
+  if (utf8.find('\0') != std::string_view::npos) return errc::imap_bad_mailbox;
+  wire.append(utf8);
+  return errc::ok;
+}
+
+/// A mailbox name as it came off the wire (an astring's content), in
+/// UTF-8, appended to `utf8`: decoded from modified UTF-7, or checked as
+/// UTF-8 once UTF8=ACCEPT is enabled. errc::imap_bad_mailbox, with `utf8`
+/// unchanged, for a name that is not valid in that form.
+inline errc mailbox_from_wire(std::string_view wire, bool utf8_accept, std::string& utf8) {
+  if (!utf8_accept) return decode_mailbox_utf7(wire, utf8);
+  if (!utf8::valid(wire) || wire.find('\0') != std::string_view::npos) return errc::imap_bad_mailbox;
+  utf8.append(wire);
+  return errc::ok;
+}
+
 }  // namespace imap
 }  // namespace v0
 }  // namespace mailwire
