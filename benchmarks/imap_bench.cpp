@@ -114,12 +114,13 @@ row timed(std::string name, int reps, const std::function<peers::imap_work()>& r
 }
 
 #if MAILWIRE_BENCH_IMAP_RESPONSE || MAILWIRE_BENCH_IMAP_FRAMING
-// mailwire's row: timed when `pass` calls mailwire, else a note; with the
-// peak heap of one more pass when `heap` (operator new counted then only).
-row mailwire_row(std::string name, int reps, bool heap,
+// mailwire's row: timed when `pass` calls mailwire, else a note naming
+// `function`, which does not yet; with the peak heap of one more pass when
+// `heap` (operator new is counted then only).
+row mailwire_row(std::string name, const char* function, int reps, bool heap,
                  const std::function<bool(peers::imap_work&)>& pass) {
   peers::imap_work probe;
-  if (!pass(probe)) return {std::move(name), 0, {}, "mailwire_parse not wired to the parser yet", -1};
+  if (!pass(probe)) return {std::move(name), 0, {}, fmt::format("{} does not call mailwire yet", function), -1};
   row r = timed(std::move(name), reps, [&] {
     peers::imap_work w;
     pass(w);
@@ -292,7 +293,7 @@ int main(int argc, char** argv) {
              cl.reps, bench::load_average());
   const auto parser_row = [&]() -> row {
 #if MAILWIRE_BENCH_IMAP_RESPONSE
-    return mailwire_row("mailwire imap response parser", cl.reps, false,
+    return mailwire_row("mailwire imap response parser", "mailwire_parse", cl.reps, false,
                         [&](peers::imap_work& w) { return mailwire_parse(fetch_stream, feed, w); });
 #else
     return {"mailwire", 0, {}, "parser not built (include/mailwire/imap/response.hpp not there yet)", -1};
@@ -306,7 +307,7 @@ int main(int argc, char** argv) {
              literal_mib, literal_stream.size(), feed, cl.reps);
   const auto reader_row = [&]() -> row {
 #if MAILWIRE_BENCH_IMAP_FRAMING
-    return mailwire_row("mailwire imap frame_reader", cl.reps, true,
+    return mailwire_row("mailwire imap frame_reader", "mailwire_read_literal", cl.reps, true,
                         [&](peers::imap_work& w) { return mailwire_read_literal(literal_stream, feed, w); });
 #else
     return {"mailwire", 0, {}, "frame_reader not built (include/mailwire/imap/framing.hpp not there yet)", -1};
