@@ -529,6 +529,8 @@ class imap_fetch_writer {
       name = std::string(r_.pick(stems)) + "." + k.extension;
     } else if (form < 15) {
       name = std::string("Report \"final\".") + k.extension;  // quoted with escapes
+    } else if (form < 16) {
+      name = std::string("C:\\Scans\\2025\\scan.") + k.extension;  // an old client's full path
     } else if (form < 17) {
       name = std::string("utf-8''R%C3%A9sum%C3%A9.") + k.extension;
       key = "name*";
