@@ -19,9 +19,14 @@
 // (include/mailwire/imap/response.hpp, imap/framing.hpp); until then the
 // table says the parser is not built.
 //
+// Build it optimised and run it with the Node peer:
+//   cmake -S . -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILWIRE_BUILD_BENCHMARKS=ON
+//   cmake --build build/rel --target mailwire-bench-imap
+//   benchmarks/imap_peers.sh build/rel/benchmarks/mailwire-bench-imap [options]
+// or alone (libetpan only):
 //   mailwire-bench-imap [--messages N] [--literal-mib N] [--reps N] [--feed BYTES]
 //                       [--smoke] [--write-streams DIR] [--peer NAME=COMMAND]...
-//   benchmarks/imap_peers.sh build/dev/benchmarks/mailwire-bench-imap [options]
+// --write-streams keeps the two streams (fetch.txt, literal.txt) in DIR.
 //
 // A --peer COMMAND is run as `COMMAND FILE REPS FEED` for each stream and
 // prints "result SECONDS FETCHES BYTES ITEMS COMPLETED" (its best pass).
