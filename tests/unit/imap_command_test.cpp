@@ -117,6 +117,7 @@ TEST_CASE("imap commands from RFC 3501 and RFC 9051 read and write back unchange
       "A654 FETCH 2:4 FULL",
       "A654 FETCH 1 BODY[]",
       "A654 FETCH 1 (BODY.PEEK[1.2.MIME]<0.100> BINARY.PEEK[1] BINARY.SIZE[1])",
+      "A032 FETCH 3 (SNIPPET (FUZZY) X-GM-LABELS)",  // unknown attributes, one with an argument (Dovecot)
       "s100 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)",
       "A03 UID FETCH 300:500 (FLAGS) (CHANGEDSINCE 12345 VANISHED)",
       "A003 STORE 2:4 +FLAGS (\\Deleted)",
@@ -256,6 +257,8 @@ TEST_CASE("imap commands the grammar refuses", "[imap][command]") {
       {"A1 FETCH 1, FLAGS", errc::syntax_error, "A1"},
       {"A1 FETCH 1 FLAGS (VANISHED)", errc::syntax_error, "A1"},  // VANISHED is UID FETCH only
       {"A1 STORE 1 FLAGS (\\Recent)", errc::syntax_error, "A1"},
+      {"A1 APPEND INBOX (\\Recent) {1}\r\nx", errc::syntax_error, "A1"},
+      {"A1 FETCH 1 (X-FOO (a)", errc::syntax_error, "A1"},
       {"A1 STORE 1 +FLAGS (\\*)", errc::syntax_error, "A1"},
       {"A1 STORE 1 XFLAGS (\\Seen)", errc::syntax_error, "A1"},
       {"A1 SEARCH", errc::syntax_error, "A1"},

@@ -618,6 +618,10 @@ inline bool read_append(scanner& sc, append_args& a) {
     if (sc.peek() == '(') {
       m.has_flags = true;
       if (!read_flag_list(sc, m.flags) || !sc.sp()) return false;
+      for (const flag& f : m.flags) {
+        // \Recent is the server's to set (RFC 3501 2.3.2); Dovecot answers BAD.
+        if (f.kind == flag_kind::recent) return sc.fail();
+      }
     }
     if (sc.peek() == '"') {
       m.internal_date.emplace();

@@ -71,10 +71,13 @@ struct fetch_attribute {
   std::optional<partial_range> partial;  ///< body_section, binary
   bool lazy = false;                     ///< PREVIEW (LAZY)
   std::string_view name;                 ///< other: the atom
+  /// other: a parenthesised argument as sent ("(FUZZY)" of Dovecot's
+  /// SNIPPET, the draft name of PREVIEW), or empty.
+  std::string_view argument;
 
   friend bool operator==(const fetch_attribute& a, const fetch_attribute& b) noexcept {
     return a.kind == b.kind && a.peek == b.peek && a.sect == b.sect && a.partial == b.partial &&
-           a.lazy == b.lazy && a.name == b.name;
+           a.lazy == b.lazy && a.name == b.name && a.argument == b.argument;
   }
   friend bool operator!=(const fetch_attribute& a, const fetch_attribute& b) noexcept { return !(a == b); }
 };
@@ -250,7 +253,14 @@ inline bool parse_fetch_attribute(scanner& s, fetch_attribute& a, bool alone) {
       return true;
     }
     a.kind = k::other;
-    return s.atom(a.name);
+    if (!s.atom(a.name)) return false;
+    // No attribute starts with "(", so one that follows an unknown name is
+    // its argument.
+    if (s.peek() == ' ' && s.peek(1) == '(') {
+      s.sp();
+      return s.raw_value(a.argument);
+    }
+    return true;
   }
   // BODY[.PEEK] section [partial] / BINARY[.PEEK] section-binary [partial]
   if (!(a.kind == k::binary ? parse_binary_section(s, a.sect) : parse_section(s, a.sect))) return false;
@@ -318,7 +328,15 @@ inline void write_fetch_attribute(wire_writer& w, const fetch_attribute& a) {
     case k::other:
       // An atom a reader takes back as itself (no section, no partial).
       if (!is_atom(a.name) || !is_unknown_fetch_name(a.name)) return w.fail(errc::invalid_argument);
-      return w.raw(a.name);
+      w.raw(a.name);
+      if (a.argument.empty()) return;
+      // Raw text from a parser or the caller: one parenthesised value, no
+      // line break or literal smuggled in.
+      if (a.argument.front() != '(' || a.argument.back() != ')' || !ascii::is_text(a.argument) ||
+          a.argument.find('{') != std::string_view::npos)
+        return w.fail(errc::invalid_argument);
+      w.sp();
+      return w.raw(a.argument);
   }
 }
 
