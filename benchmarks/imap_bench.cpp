@@ -92,10 +92,45 @@ bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work&
 // The frame_reader over the literal answer: the BODY[] literal taken as
 // chunk events (counted, never kept), the rest framed as usual.
 bool mailwire_read_literal(std::string_view stream, std::size_t feed, peers::imap_work& w) {
-  (void)stream;
-  (void)feed;
-  (void)w;
-  return false;
+  namespace imap = mailwire::imap;
+  imap::frame_options o;
+  o.side = imap::frame_side::client;
+  imap::frame_reader r(o);
+  std::size_t at = 0;
+  std::uint64_t body = 0;
+  for (;;) {
+    const imap::frame_event e = r.next();
+    switch (e.type) {
+      case imap::frame_event_type::need_more:
+        if (at == stream.size())
+          r.finish();
+        else
+          at += r.feed(stream.substr(at, std::min(feed, stream.size() - at)));
+        break;
+      case imap::frame_event_type::literal:
+        if (e.size > o.max_inline_literal)
+          r.stream_literal();
+        else if (r.read_literal() != mailwire::errc::ok)
+          return false;
+        break;
+      case imap::frame_event_type::literal_chunk:
+        body += e.text.size();  // a client would write these to storage
+        break;
+      case imap::frame_event_type::literal_end:
+        ++w.items;
+        break;
+      case imap::frame_event_type::message:
+        if (e.tag == "*")
+          ++w.fetches;
+        else if (e.text.substr(0, 5) == "A1 OK")
+          w.completed = true;
+        break;
+      case imap::frame_event_type::error:
+        return false;
+      case imap::frame_event_type::end:
+        return body > 0;
+    }
+  }
 }
 #endif
 

@@ -22,6 +22,7 @@
 #include "mailwire/sasl.hpp"
 #include "mailwire/smtp.hpp"
 #include "mailwire/pop3.hpp"
+#include "mailwire/imap.hpp"
 #include "mailwire/mime.hpp"
 
 #endif  // MAILWIRE_MAILWIRE_HPP
