@@ -267,6 +267,14 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
       "* VANISHED (EARLIER) 41,43:116,118,120:211,214:540",
       "* 12 XUNKNOWN with a number",
       "* XNOREST",
+      // Names typed only with a number, or only without, are unknown otherwise.
+      "* 5 CAPABILITY IMAP4rev1",
+      "* 5 OK done",
+      "* FETCH (FLAGS ())",
+      "* EXISTS",
+      // An item named UID where it cannot be the UID flag.
+      "* ESEARCH MIN 1 UID 5",
+      "* ESEARCH UID UID 5",
   };
   for (const char* l : lines) canonical(l);
   // Examples whose strings the writer puts in another (equal) form.
@@ -699,6 +707,15 @@ TEST_CASE("imap responses: the writer refuses what would not read back", "[imap]
   es.type = response_type::esearch;
   es.esearch.push_back({imap::esearch_kind::other, "MIN", 0, "1"});
   refused(es);
+  es.esearch = {{imap::esearch_kind::other, "uid", 0, "1"}};  // would read as the UID flag
+  refused(es);
+  o.name = "CAPABILITY";
+  o.rest = {};
+  refused(o);
+  o.has_number = true;
+  o.number = 5;
+  o.name = "EXISTS";
+  refused(o);
   response ns;
   ns.type = response_type::namespace_;
   ns.namespaces.push_back({2, "", {}, 0, 0});

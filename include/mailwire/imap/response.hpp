@@ -1524,11 +1524,12 @@ inline void write_esearch(wire_writer& w, const response& r) {
   for (const esearch_item& it : r.esearch) {
     w.sp();
     if (it.kind == esearch_kind::other) {
-      // A known name, or UID first, would read back as something else.
+      // A known name, or UID where the UID flag may be, would read back as
+      // something else.
       for (const std::string_view n : esearch_names) {
         if (ascii::iequals(n, it.name)) return w.fail(errc::invalid_argument);
       }
-      if (ascii::iequals(it.name, "UID")) return w.fail(errc::invalid_argument);
+      if (!r.uid && &it == &r.esearch.front() && ascii::iequals(it.name, "UID")) return w.fail(errc::invalid_argument);
       w.atom(it.name);
       w.sp();
       write_ext_val(w, it.value);
@@ -1588,12 +1589,14 @@ inline void write_list(wire_writer& w, const response& r) {
   w.raw(')');
 }
 
-// True when `name` (an untagged response's) is one parse_response types.
-inline bool known_untagged(std::string_view name) noexcept {
+// True when parse_response types an untagged response of this name (after
+// a number, or not).
+inline bool known_untagged(std::string_view name, bool numbered) noexcept {
+  if (numbered) return find_name(numbered_table, name) != nullptr;
   for (const char* k : {"OK", "NO", "BAD", "PREAUTH", "BYE"}) {
     if (ascii::iequals(name, k)) return true;
   }
-  return find_name(untagged_table, name) != nullptr || find_name(numbered_table, name) != nullptr;
+  return find_name(untagged_table, name) != nullptr;
 }
 
 inline void write_untagged_data(wire_writer& w, const response& r) {
@@ -1706,7 +1709,7 @@ inline void write_untagged_data(wire_writer& w, const response& r) {
         w.sp();
       }
       // A name mailwire reads as something else would not read back.
-      if (!is_atom(r.name) || (!r.has_number && ascii::is_digit(r.name[0])) || known_untagged(r.name))
+      if (!is_atom(r.name) || (!r.has_number && ascii::is_digit(r.name[0])) || known_untagged(r.name, r.has_number))
         return w.fail(errc::invalid_argument);
       w.raw(r.name);
       if (!r.rest.empty()) {
