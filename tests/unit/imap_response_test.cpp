@@ -98,8 +98,8 @@ TEST_CASE("imap responses: RFC 3501 examples read and written back", "[imap][res
       "A932 OK [READ-ONLY] EXAMINE completed",
       "A003 NO [TRYCREATE] No such mailbox",
       "+ Ready for literal data",
-      "+ YGgGCSqGSIb3EgECAgIAb1kwV6ADAgEFoQMCAQ+iSzBJoAMCAQGiQgRAtHTEuOP2BXb9sBYFR4SJlDZxmg39IxmRBOhXRKdDA0uHTCOT9Bq3"
-      "OsUTXUlk0CsFLoa8j+gvGDlgHuqzWHPSQg==",
+      ("+ YGgGCSqGSIb3EgECAgIAb1kwV6ADAgEFoQMCAQ+iSzBJoAMCAQGiQgRAtHTEuOP2BXb9sBYFR4SJlDZxmg39IxmRBOhXRKdDA0uHTCOT9Bq3"
+       "OsUTXUlk0CsFLoa8j+gvGDlgHuqzWHPSQg=="),
       // 7.2-7.4 (server data)
       "* CAPABILITY IMAP4rev1 STARTTLS AUTH=GSSAPI XPIG-LATIN",
       "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED",
@@ -225,15 +225,15 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
       "a OK [XFOO] ok",
       // RFC 9051 7.2-7.5 data
       "* ENABLED CONDSTORE QRESYNC",
-      "* ID (\"name\" \"Cyrus\" \"version\" \"1.5\" \"os\" \"sunos\" \"os-version\" \"5.5\" \"support-url\" "
-      "\"mailto:cyrus-bugs+@andrew.cmu.edu\")",
+      ("* ID (\"name\" \"Cyrus\" \"version\" \"1.5\" \"os\" \"sunos\" \"os-version\" \"5.5\" \"support-url\" "
+       "\"mailto:cyrus-bugs+@andrew.cmu.edu\")"),
       "* ID NIL",
       "* ID ()",
       "* LIST () \"/\" INBOX",
       "* LIST () \"/\" NewMailbox (\"OLDNAME\" (OldMailbox))",
       "* LIST (\\HasNoChildren) NIL Flat",
-      "* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292 UIDVALIDITY 1 UNSEEN 0 DELETED 3 SIZE 44421 "
-      "HIGHESTMODSEQ 7011231777 APPENDLIMIT NIL)",
+      ("* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292 UIDVALIDITY 1 UNSEEN 0 DELETED 3 SIZE 44421 "
+       "HIGHESTMODSEQ 7011231777 APPENDLIMIT NIL)"),
       "* STATUS INBOX (APPENDLIMIT 257890 DELETED-STORAGE 12 X-OTHER 5 X-NIL NIL MAILBOXID (F123))",
       "* STATUS INBOX ()",
       "* ESEARCH (TAG \"A282\") MIN 2 COUNT 3",
@@ -253,8 +253,8 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
       "* THREAD",
       "* NAMESPACE ((\"\" \"/\")) NIL NIL",
       "* NAMESPACE NIL NIL ((\"\" \".\"))",
-      "* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) ((\"#shared/\" \"/\")(\"#public/\" \"/\")(\"#ftp/\" \"/\")"
-      "(\"#news.\" \".\"))",
+      ("* NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) ((\"#shared/\" \"/\")(\"#public/\" \"/\")(\"#ftp/\" \"/\")"
+       "(\"#news.\" \".\"))"),
       "* NAMESPACE ((\"\" \"/\" \"X-PARAM\" (\"FLAG1\" \"FLAG2\"))) NIL NIL",
       "* QUOTA \"\" (STORAGE 10 512)",
       "* QUOTA \"\" (STORAGE 10 512 MESSAGE 4 10)",
