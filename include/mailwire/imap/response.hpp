@@ -32,7 +32,10 @@
 // Strict by default: what RFC 3501 or RFC 9051 (with the extensions above)
 // allow is read, anything else is refused with the first error and its
 // offset. Two named leniencies in parse_options (allow_missing_text_space,
-// allow_trailing_space) accept the deviations of named servers. Writing
+// allow_trailing_space) accept the deviations of named servers, and
+// allow_8bit_quoted reaches human text too (resp-text, a code's text, the
+// rest of an unknown response): 8-bit bytes there must otherwise be UTF-8
+// (RFC 9051 text). The writer never sends such non-UTF-8 text. Writing
 // checks every value first: what write() accepts, parse_response() reads
 // back as the same value (operator==).
 #ifndef MAILWIRE_IMAP_RESPONSE_HPP
