@@ -37,5 +37,6 @@
 #include "mailwire/imap/envelope.hpp"
 #include "mailwire/imap/bodystructure.hpp"
 #include "mailwire/imap/fetch.hpp"
+#include "mailwire/imap/response.hpp"
 
 #endif  // MAILWIRE_IMAP_HPP

@@ -28,6 +28,7 @@
 #include "mailwire/imap/envelope.hpp"
 #include "mailwire/imap/section.hpp"
 #include "mailwire/imap/syntax.hpp"
+#include "mailwire/imap/values.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -359,13 +360,6 @@ inline void write_fetch_attributes(wire_writer& w, const std::vector<fetch_attri
 
 // -- responses --------------------------------------------------------------
 
-/// objectid = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474).
-inline bool is_objectid(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 255) return false;
-  for (const char c : s)
-    if (!ascii::is_alpha(c) && !ascii::is_digit(c) && c != '_' && c != '-') return false;
-  return true;
-}
 
 /// flag-fetch: ["\"] atom (system flags, keywords, \Recent).
 inline bool is_fetch_flag(std::string_view f) noexcept {

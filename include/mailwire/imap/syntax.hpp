@@ -142,6 +142,20 @@ struct parse_options {
   bool lenient_spaces = false;
   /// maddy, iCloud: NIL as body-fld-enc; read as the empty string.
   bool lenient_nil_encoding = false;
+
+  /// Responses (imap/response.hpp): accept a status response, a response
+  /// code or a continuation request that ends without the SP before its
+  /// empty text: "* BYE" (iCloud), "[HIGHESTMODSEQ 5]" with nothing after
+  /// it (Gmail), "+" alone (public-inbox-imapd; RFC 3501's own AUTHENTICATE
+  /// example), "e OK [CONTACTADMIN]" (RFC 5530's example). RFC 9051
+  /// allows the text to be empty but keeps the SP; erratum 7343 asks
+  /// clients not to require it. Reopens nothing: the line is whole.
+  bool allow_missing_text_space = false;
+  /// Responses: accept one SP at the end of an untagged data response:
+  /// "* CAPABILITY IMAP4rev1 " (imap.exmail.qq.com, iCloud), "* SEARCH "
+  /// (smtp-n.global-mail.cn), "* STATUS INBOX (MESSAGES 0) " (Microsoft
+  /// Exchange). Reopens nothing: the line is whole.
+  bool allow_trailing_space = false;
 };
 
 /// A literal's body as a parser found it: in memory, or streamed by the
