@@ -82,10 +82,42 @@ namespace {
 // Every response parsed into mailwire's typed values (ENVELOPE and
 // BODYSTRUCTURE included), as a client reading the answer would.
 bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work& w) {
-  (void)stream;
-  (void)feed;
-  (void)w;
-  return false;
+  namespace imap = mailwire::imap;
+  imap::frame_options o;
+  o.side = imap::frame_side::client;
+  imap::frame_reader r(o);
+  imap::response resp;  // reused: its vectors keep their capacity
+  std::string scratch;
+  std::size_t at = 0;
+  for (;;) {
+    const imap::frame_event e = r.next();
+    switch (e.type) {
+      case imap::frame_event_type::need_more:
+        if (at == stream.size())
+          r.finish();
+        else
+          at += r.feed(stream.substr(at, std::min(feed, stream.size() - at)));
+        break;
+      case imap::frame_event_type::literal:
+        if (r.read_literal() != mailwire::errc::ok) return false;
+        break;
+      case imap::frame_event_type::message:
+        if (imap::parse_response(e.text, resp, scratch, {}, &r.streamed_literals()) != mailwire::errc::ok)
+          return false;
+        if (resp.type == imap::response_type::fetch) {
+          ++w.fetches;
+          w.items += resp.fetch.items.size();
+        } else if (resp.type == imap::response_type::status && resp.tag == "A1" &&
+                   resp.status == imap::status_kind::ok) {
+          w.completed = true;
+        }
+        break;
+      case imap::frame_event_type::end:
+        return true;
+      default:
+        return false;
+    }
+  }
 }
 #endif
 #if MAILWIRE_BENCH_IMAP_FRAMING
