@@ -11,6 +11,7 @@
 //    to the same value (imap_response cases below).
 #include <mailwire/imap/command.hpp>
 #include <mailwire/imap/framing.hpp>
+#include <mailwire/imap/response.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -236,5 +237,44 @@ TEST_CASE("imap sessions: every command Dovecot took reads, writes back and read
   }
   CHECK(commands > 150);
   WARN("imap sessions: " << commands << " commands read; " << byte_identical
+                         << " written back byte for byte (the others differ in case or string form)");
+}
+
+TEST_CASE("imap sessions: every response Dovecot sent reads, writes back and reads again", "[imap][sessions]") {
+  std::size_t responses = 0;
+  std::size_t byte_identical = 0;
+  for (const std::string& file : session_files()) {
+    std::vector<mailwire_test::imap_chunk> chunks;
+    REQUIRE(mailwire_test::load_imap_transcript(file, chunks));
+    imap::frame_options o;
+    o.side = imap::frame_side::client;
+    o.binary = true;
+    const framed f = frame({mailwire_test::imap_stream(chunks, false)}, o);
+    for (const auto& m : f.messages) {
+      INFO(file << ": " << mailwire_test::quote(m.text));
+      imap::response r;
+      std::string scratch;
+      // Dovecot writes "+ " with empty text before AUTHENTICATE's responses,
+      // which RFC 9051 allows; nothing else needs a leniency.
+      REQUIRE(imap::parse_response(m.text, r, scratch, {}, &m.streamed) == errc::ok);
+      ++responses;
+      imap::peer_support peer;
+      peer.to_server = false;
+      peer.binary = true;
+      imap::wire w;
+      REQUIRE(imap::write(w, r, peer) == errc::ok);
+      const std::string text = w.bytes.substr(0, w.bytes.size() - 2);
+      imap::response back;
+      std::string scratch2;
+      REQUIRE(imap::parse_response(text, back, scratch2) == errc::ok);
+      CHECK(back == r);
+      if (text == m.text)
+        ++byte_identical;
+      else if (std::getenv("MAILWIRE_IMAP_SHOW_DIFF") != nullptr)
+        WARN("sent:    " << mailwire_test::quote(m.text) << "\nwritten: " << mailwire_test::quote(text));
+    }
+  }
+  CHECK(responses > 500);
+  WARN("imap sessions: " << responses << " responses read; " << byte_identical
                          << " written back byte for byte (the others differ in case or string form)");
 }
