@@ -311,6 +311,16 @@ TEST_CASE("imap framing: max_line just under and just over", "[imap][framing]") 
   CHECK(frames("A1 ABCDE\r\nA2 NOOP\r\n", o) == "message @0 \"A1\" \"A1 ABCDE\"\nmessage @10 \"A2\" \"A2 NOOP\"\nend\n");
   CHECK(frames("A1 ABCDEF\r\nA2 NOOP\r\n", o) ==
         "error @0 line_too_long \"A1\"\nmessage @11 \"A2\" \"A2 NOOP\"\nend\n");
+  // Under 2 counts as 2: an empty line fits, nothing more, and an idle
+  // reader reports nothing.
+  for (const std::size_t tiny : {std::size_t{0}, std::size_t{1}, std::size_t{2}}) {
+    frame_options t;
+    t.max_line = tiny;
+    CHECK(frames("\r\nA\r\n", t) == "message @0 \"\" \"\"\nerror @2 line_too_long \"\"\nend\n");
+    t = {};
+    t.max_message = tiny;
+    CHECK(frames("\r\nA\r\n", t) == "message @0 \"\" \"\"\nerror @2 line_too_long \"\"\nend\n");
+  }
   // No space in the first max_line bytes: the tag is not known.
   CHECK(frames("ABCDEFGHIJKL\r\nA2 NOOP\r\n", o) == "error @0 line_too_long \"\"\nmessage @14 \"A2\" \"A2 NOOP\"\nend\n");
   // Each stretch between literal bodies is a line of its own.

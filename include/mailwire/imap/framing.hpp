@@ -205,8 +205,9 @@ struct frame_event {
 
 class frame_reader {
  public:
+  /// A max_line or max_message under 2 (no room for a CRLF) counts as 2.
   explicit frame_reader(frame_options o = {})
-      : o_(o), in_(o.max_buffered > o.max_line ? o.max_buffered : o.max_line) {}
+      : o_(at_least_crlf(o)), in_(o_.max_buffered > o_.max_line ? o_.max_buffered : o_.max_line) {}
 
   const frame_options& options() const noexcept { return o_; }
 
@@ -307,6 +308,12 @@ class frame_reader {
  private:
   enum class state : std::uint8_t { line, awaiting, inline_body, stream_body, skip_line, skip_body, done };
   enum class step : std::uint8_t { go_on, emit, starve };
+
+  static frame_options at_least_crlf(frame_options o) noexcept {
+    if (o.max_line < 2) o.max_line = 2;
+    if (o.max_message < 2) o.max_message = 2;
+    return o;
+  }
 
   // "~{" 20 digits "+}": the longest valid announcement.
   static constexpr std::size_t max_announcement = 24;
