@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <string_view>
@@ -90,6 +92,38 @@ inline std::string prose(std::size_t n, unsigned accented_every, unsigned line_e
     }
   }
   return s;
+}
+
+// The load average ("1.37 0.98 1.47"), for a title line: the machine may
+// be shared, and a busy one slows every row.
+inline std::string load_average() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a.empty() ? "unknown" : a + " " + b + " " + c;
+}
+
+// What an external peer (a script run with popen) printed: its last line
+// starting with "result ", or a note to print instead of numbers.
+struct peer_output {
+  std::string result;
+  std::string note;  // non-empty: it could not start, failed or printed no result
+};
+
+inline peer_output run_peer(const std::string& command) {
+  peer_output out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) {
+    out.note = "could not start";
+    return out;
+  }
+  char line[512];
+  while (std::fgets(line, sizeof line, p) != nullptr) {
+    if (std::string_view(line).substr(0, 7) == "result ") out.result = line;
+  }
+  const int status = ::pclose(p);
+  if (status != 0 || out.result.empty()) out.note = fmt::format("failed (exit status {})", status);
+  return out;
 }
 
 // One row of a throughput table.

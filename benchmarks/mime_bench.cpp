@@ -93,35 +93,17 @@ row timed(std::string name, int reps, const std::function<peers::mime_work()>& r
   return r;
 }
 
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a.empty() ? "unknown" : a + " " + b + " " + c;
-}
-
 // Runs `command DIR REPS`, which prints "result SECONDS MESSAGES BYTES
 // LEAVES DECODED [HEADER_TEXT]" as its last such line; a note when it fails.
 row external(const std::string& name, const std::string& command, const std::string& dir, int reps) {
   row r;
   r.name = name;
-  const std::string cmd = command + " '" + dir + "' " + std::to_string(reps);
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    r.note = "could not start";
-    return r;
-  }
-  char line[512];
-  std::string last;
-  while (std::fgets(line, sizeof line, p) != nullptr) {
-    if (std::string_view(line).substr(0, 7) == "result ") last = line;
-  }
-  const int status = ::pclose(p);
+  const bench::peer_output out = bench::run_peer(command + " '" + dir + "' " + std::to_string(reps));
   double secs = 0;
   unsigned long long msgs = 0, bytes = 0, leaves = 0, decoded = 0, text = 0;
-  if (status != 0 || std::sscanf(last.c_str(), "result %lf %llu %llu %llu %llu %llu", &secs, &msgs, &bytes, &leaves,
-                                 &decoded, &text) < 5) {
-    r.note = fmt::format("failed (exit status {})", status);
+  if (!out.note.empty() || std::sscanf(out.result.c_str(), "result %lf %llu %llu %llu %llu %llu", &secs, &msgs,
+                                       &bytes, &leaves, &decoded, &text) < 5) {
+    r.note = out.note.empty() ? "failed (unreadable result)" : out.note;
     return r;
   }
   r.seconds = secs;
@@ -323,7 +305,7 @@ int main(int argc, char** argv) {
              "{} plain, {} alternative, {} mixed ({} base64 attachments in all), {} forwarded, {} related; "
              "best of {}; load average {}\n",
              corpus.size(), mb, static_cast<double>(st.largest_message) / 1e6, st.kinds[0], st.kinds[1],
-             st.kinds[2], st.attachments, st.kinds[3], st.kinds[4], cl.reps, load_average());
+             st.kinds[2], st.attachments, st.kinds[3], st.kinds[4], cl.reps, bench::load_average());
   fmt::print("  {:<40} {:>9} {:>11} {:>12} {:>10} {:>8} {:>11} {:>11}\n", "implementation", "MB/s", "messages/s",
              "vs mailwire", "vs memcpy", "leaves", "decoded MB", "header txt");
   const row& ours = rows[1];

@@ -7,8 +7,8 @@ set -euo pipefail
 what=${1:-test}
 # Compiler, build tools, the test framework, fmt (examples, benchmarks),
 # OpenSSL (the examples' TLS), GMime, mimetic, vmime and libetpan (the
-# benchmarks' MIME peers), clang for the clang build and the fuzzers, and
-# pkg-config for the consumer tests. The
+# benchmarks' MIME peers; libetpan is the IMAP one too), clang for the
+# clang build and the fuzzers, and pkg-config for the consumer tests. The
 # interop peers (Postfix, Dovecot, swaks, gsasl...) come from
 # tests/interop/peers/install.sh, which knows how to install them quietly.
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)

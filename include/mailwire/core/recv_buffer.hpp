@@ -55,6 +55,9 @@ class recv_buffer {
   /// How many more bytes may be fed before the limit.
   std::size_t room() const noexcept { return max_size_ - buffer_.size(); }
   std::size_t max_size() const noexcept { return max_size_; }
+  /// Bytes of storage held (see byte_buffer::capacity()): for tests and
+  /// memory accounting.
+  std::size_t capacity() const noexcept { return buffer_.capacity(); }
 
   /// The live bytes, not yet consumed.
   std::string_view data() const noexcept { return buffer_.data(); }

@@ -1,45 +1,704 @@
-// mailwire: IMAP FETCH data (RFC 3501 7.4.2, RFC 9051 7.5.2).
+// mailwire: FETCH, both ways (RFC 3501 6.4.5 and 7.4.2, RFC 9051 6.4.5 and
+// 7.5.2, RFC 3516 BINARY, RFC 7162 CONDSTORE, RFC 8474 OBJECTID, RFC 8970
+// PREVIEW, RFC 8514 SAVEDATE).
 //
-// STUB until h-imap-fetch lands: this file only fixes the seam that
-// imap/response.hpp uses, and parses nothing. The real header (branch
-// h-imap-fetch) replaces it whole at merge; it provides the same names:
-//  - struct fetch_data { std::uint32_t seq; std::vector<fetch_item> items; }
-//    with operator==;
-//  - detail::parse_fetch_data(scanner&, fetch_data&): called after
-//    "* n FETCH " with the cursor at "(" and `seq` already set to n;
-//  - detail::write_fetch_data(wire_writer&, const fetch_data&): writes the
-//    parenthesised list only (response.hpp writes "* n FETCH ").
+// Requests: the attribute list of FETCH / UID FETCH (fetch_attribute):
+// "ALL", one attribute, or "(" attributes ")". Responses: the msg-att list
+// of "* n FETCH (...)" (fetch_data), every item typed, unknown items kept as
+// name and raw value text.
+//
+// Parsed values are views into the message text (or the scanner's scratch
+// buffer): valid while it lives. A BODY[]/BINARY[]/RFC822 value may be a
+// literal the frame reader streamed: then only its size is here
+// (literal_body::streamed) and the bytes went to the application as chunks.
+// fetch_data is meant to be reused: parsing into the same value again keeps
+// the capacity of its vectors (items, flags, addresses, body parts), so a
+// client reading 10,000 FETCH responses stops allocating after the first.
 #ifndef MAILWIRE_IMAP_FETCH_HPP
 #define MAILWIRE_IMAP_FETCH_HPP
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "mailwire/imap/bodystructure.hpp"
+#include "mailwire/imap/envelope.hpp"
+#include "mailwire/imap/section.hpp"
 #include "mailwire/imap/syntax.hpp"
 
 namespace mailwire {
 inline namespace v0 {
 namespace imap {
 
-/// Stub: one FETCH data item (the real header types them all).
-struct fetch_item {};
-inline bool operator==(const fetch_item&, const fetch_item&) noexcept { return true; }
+// ---------------------------------------------------------------------------
+// Requests
 
-/// The data of one FETCH response: the message sequence number and its items.
-struct fetch_data {
-  std::uint32_t seq = 0;
-  std::vector<fetch_item> items;
+/// A FETCH request attribute (RFC 9051 9: fetch-att, plus the macros and
+/// the extension attributes).
+enum class fetch_attribute_kind : std::uint8_t {
+  all,            ///< macro ALL (only alone): FLAGS INTERNALDATE RFC822.SIZE ENVELOPE
+  fast,           ///< macro FAST (only alone): FLAGS INTERNALDATE RFC822.SIZE
+  full,           ///< macro FULL (only alone): ALL + BODY
+  envelope,       ///< ENVELOPE
+  flags,          ///< FLAGS
+  internaldate,   ///< INTERNALDATE
+  rfc822_size,    ///< RFC822.SIZE
+  uid,            ///< UID
+  body,           ///< BODY: the non-extensible body structure
+  bodystructure,  ///< BODYSTRUCTURE
+  body_section,   ///< BODY[section]<partial> or BODY.PEEK[...] (peek)
+  binary,         ///< BINARY[part]<partial> or BINARY.PEEK[...] (peek), RFC 3516
+  binary_size,    ///< BINARY.SIZE[part], RFC 3516
+  rfc822,         ///< RFC822 (RFC 3501 only)
+  rfc822_header,  ///< RFC822.HEADER (RFC 3501 only)
+  rfc822_text,    ///< RFC822.TEXT (RFC 3501 only)
+  modseq,         ///< MODSEQ, RFC 7162
+  emailid,        ///< EMAILID, RFC 8474
+  threadid,       ///< THREADID, RFC 8474
+  preview,        ///< PREVIEW [(LAZY)], RFC 8970
+  savedate,       ///< SAVEDATE, RFC 8514
+  other,          ///< another attribute named by an atom (X-GM-LABELS ...), kept as `name`
 };
-inline bool operator==(const fetch_data& a, const fetch_data& b) noexcept {
-  return a.seq == b.seq && a.items == b.items;
-}
+
+/// One attribute of a FETCH request.
+struct fetch_attribute {
+  fetch_attribute_kind kind = fetch_attribute_kind::uid;
+  bool peek = false;                     ///< BODY.PEEK / BINARY.PEEK
+  section sect;                          ///< body_section, binary, binary_size
+  std::optional<partial_range> partial;  ///< body_section, binary
+  bool lazy = false;                     ///< PREVIEW (LAZY)
+  std::string_view name;                 ///< other: the atom
+
+  friend bool operator==(const fetch_attribute& a, const fetch_attribute& b) noexcept {
+    return a.kind == b.kind && a.peek == b.peek && a.sect == b.sect && a.partial == b.partial &&
+           a.lazy == b.lazy && a.name == b.name;
+  }
+  friend bool operator!=(const fetch_attribute& a, const fetch_attribute& b) noexcept { return !(a == b); }
+};
+
+// ---------------------------------------------------------------------------
+// Responses
+
+/// Which msg-att a fetch_item is.
+enum class fetch_item_kind : std::uint8_t {
+  flags,          ///< FLAGS (flag list): `flags`
+  uid,            ///< UID nz-number: `number`
+  internaldate,   ///< INTERNALDATE date-time: `date`
+  rfc822_size,    ///< RFC822.SIZE number64: `number`
+  envelope,       ///< ENVELOPE: `env`
+  body,           ///< BODY (non-extensible): `body`
+  bodystructure,  ///< BODYSTRUCTURE: `body`
+  body_section,   ///< BODY[section]<origin> nstring: `sect`, `origin`, `content`
+  binary,         ///< BINARY[part]<origin> nstring / literal8: `sect`, `origin`, `content`
+  binary_size,    ///< BINARY.SIZE[part] number: `sect`, `number`
+  rfc822,         ///< RFC822 nstring: `content`
+  rfc822_header,  ///< RFC822.HEADER nstring: `content`
+  rfc822_text,    ///< RFC822.TEXT nstring: `content`
+  modseq,         ///< MODSEQ (n): `number`
+  emailid,        ///< EMAILID (objectid): `text`
+  threadid,       ///< THREADID (objectid) / NIL: `text`
+  preview,        ///< PREVIEW nstring: `text`
+  savedate,       ///< SAVEDATE date-time / NIL: `date`
+  other,          ///< an item this parser does not know: `name`, `raw`
+};
+
+/// One item of a FETCH response. Only the fields its kind names carry
+/// meaning; the others stay at their defaults (a parse resets them).
+struct fetch_item {
+  fetch_item_kind kind = fetch_item_kind::other;
+  std::uint64_t number = 0;
+  /// FLAGS: each flag as sent ("\Seen", "$Forwarded", "\Recent").
+  std::vector<std::string_view> flags;
+  /// INTERNALDATE / SAVEDATE: the date-time text without its quotes
+  /// ("17-Jul-1996 02:44:25 -0700"); NIL (SAVEDATE only) is no value.
+  nstring date;
+  nstring text;
+  section sect;
+  std::optional<std::uint32_t> origin;  ///< "<origin>" of BODY[]/BINARY[] when partial
+  /// BODY[]/BINARY[]/RFC822*: no value for NIL; a quoted string or a literal
+  /// in memory (`data`), or a streamed literal (only `size`).
+  std::optional<literal_body> content;
+  envelope env;
+  body_structure body;
+  std::string_view name;  ///< other: the item name
+  std::string_view raw;   ///< other: the value exactly as sent (atom, string, literal or list)
+
+  /// Back to defaults, keeping capacity (body's children are reused by the
+  /// body parser, and cleared only for other kinds).
+  void reset() noexcept {
+    kind = fetch_item_kind::other;
+    number = 0;
+    flags.clear();
+    date.reset();
+    text.reset();
+    sect.clear();
+    origin.reset();
+    content.reset();
+    env.clear();
+    body.reset_fields();
+    name = raw = {};
+  }
+};
 
 namespace detail {
-/// Stub: refuses every FETCH response (errc::syntax_error at the "(").
-inline bool parse_fetch_data(scanner& sc, fetch_data&) { return sc.fail(); }
-/// Stub: refuses to write FETCH data (errc::invalid_argument).
-inline void write_fetch_data(wire_writer& w, const fetch_data&) { w.fail(errc::invalid_argument); }
+inline bool same_content(const std::optional<literal_body>& a, const std::optional<literal_body>& b) noexcept {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->data == b->data && a->size == b->size && a->streamed == b->streamed && a->binary == b->binary;
+}
 }  // namespace detail
+
+inline bool operator==(const fetch_item& a, const fetch_item& b) noexcept {
+  return a.kind == b.kind && a.number == b.number && a.flags == b.flags && a.date == b.date && a.text == b.text &&
+         a.sect == b.sect && a.origin == b.origin && detail::same_content(a.content, b.content) && a.env == b.env &&
+         a.body == b.body && a.name == b.name && a.raw == b.raw;
+}
+inline bool operator!=(const fetch_item& a, const fetch_item& b) noexcept { return !(a == b); }
+
+/// The data of one "* seq FETCH (...)" response.
+struct fetch_data {
+  std::uint32_t seq = 0;          ///< message sequence number (set by the response parser)
+  std::vector<fetch_item> items;  ///< in the order sent; at least one
+
+  /// The first item of `kind`, or null.
+  const fetch_item* find(fetch_item_kind kind) const noexcept {
+    for (const fetch_item& it : items)
+      if (it.kind == kind) return &it;
+    return nullptr;
+  }
+  friend bool operator==(const fetch_data& a, const fetch_data& b) noexcept {
+    return a.seq == b.seq && a.items == b.items;
+  }
+  friend bool operator!=(const fetch_data& a, const fetch_data& b) noexcept { return !(a == b); }
+};
+
+namespace detail {
+
+// -- requests ---------------------------------------------------------------
+
+/// True when scanner::keyword(w) would match at the start of `text`: a
+/// name that does must not be written as an unknown attribute or item,
+/// since a reader would take it for the known one.
+inline bool starts_with_keyword(std::string_view text, std::string_view w) noexcept {
+  if (text.size() < w.size() || !ascii::iequals(text.substr(0, w.size()), w)) return false;
+  if (text.size() == w.size()) return true;
+  const char after = text[w.size()];
+  return !is(after, atom_char) || after == '[' || after == '.' || after == '<';
+}
+
+/// The names parse_fetch_attribute() and parse_fetch_item() know.
+inline constexpr std::string_view fetch_keywords[] = {
+    "ALL",         "FAST",          "FULL",        "ENVELOPE", "FLAGS",   "INTERNALDATE", "RFC822",
+    "UID",         "BODY",          "BODYSTRUCTURE", "BINARY",      "MODSEQ",   "EMAILID", "THREADID",     "PREVIEW",
+    "SAVEDATE"};
+
+inline bool is_unknown_fetch_name(std::string_view name) noexcept {
+  for (const std::string_view w : fetch_keywords)
+    if (starts_with_keyword(name, w)) return false;
+  return true;
+}
+
+inline bool parse_fetch_attribute(scanner& s, fetch_attribute& a, bool alone) {
+  a = fetch_attribute{};
+  using k = fetch_attribute_kind;
+  if (s.keyword("BODY.PEEK")) {
+    a.kind = k::body_section;
+    a.peek = true;
+  } else if (s.keyword("BODYSTRUCTURE")) {
+    a.kind = k::bodystructure;
+    return true;
+  } else if (s.keyword("BODY")) {
+    a.kind = s.peek() == '[' ? k::body_section : k::body;
+    if (a.kind == k::body) return true;
+  } else if (s.keyword("BINARY.SIZE")) {
+    a.kind = k::binary_size;
+    return parse_binary_section(s, a.sect);
+  } else if (s.keyword("BINARY.PEEK")) {
+    a.kind = k::binary;
+    a.peek = true;
+  } else if (s.keyword("BINARY")) {
+    a.kind = k::binary;
+  } else {
+    static constexpr struct {
+      std::string_view word;
+      fetch_attribute_kind kind;
+    } words[] = {{"ENVELOPE", k::envelope},       {"FLAGS", k::flags},         {"INTERNALDATE", k::internaldate},
+                 {"RFC822.SIZE", k::rfc822_size}, {"RFC822.HEADER", k::rfc822_header}, {"RFC822.TEXT", k::rfc822_text},
+                 {"RFC822", k::rfc822},           {"UID", k::uid},             {"MODSEQ", k::modseq},
+                 {"EMAILID", k::emailid},         {"THREADID", k::threadid},   {"SAVEDATE", k::savedate},
+                 {"PREVIEW", k::preview},         {"ALL", k::all},             {"FAST", k::fast},
+                 {"FULL", k::full}};
+    for (const auto& w : words) {
+      if (!s.keyword(w.word)) continue;
+      a.kind = w.kind;
+      if ((a.kind == k::all || a.kind == k::fast || a.kind == k::full) && !alone) return s.fail();
+      // PREVIEW [SP "(" preview-mod *(SP preview-mod) ")"], preview-mod = "LAZY"
+      if (a.kind == k::preview && s.peek() == ' ' && s.peek(1) == '(') {
+        s.sp();
+        if (!s.open()) return false;
+        for (;;) {
+          if (!s.keyword("LAZY")) return s.fail();
+          a.lazy = true;
+          if (s.peek() == ')') break;
+          if (!s.sp()) return false;
+        }
+        return s.close();
+      }
+      return true;
+    }
+    a.kind = k::other;
+    return s.atom(a.name);
+  }
+  // BODY[.PEEK] section [partial] / BINARY[.PEEK] section-binary [partial]
+  if (!(a.kind == k::binary ? parse_binary_section(s, a.sect) : parse_section(s, a.sect))) return false;
+  if (s.peek() == '<') {
+    partial_range p;
+    if (!parse_partial(s, p)) return false;
+    a.partial = p;
+  }
+  return true;
+}
+
+/// "ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")"
+/// at the cursor into `out` (cleared first).
+inline bool parse_fetch_attributes(scanner& s, std::vector<fetch_attribute>& out) {
+  out.clear();
+  if (s.peek() != '(') {
+    out.emplace_back();
+    return parse_fetch_attribute(s, out.back(), true);
+  }
+  if (!s.open()) return false;
+  for (;;) {
+    out.emplace_back();
+    if (!parse_fetch_attribute(s, out.back(), false)) return false;
+    if (s.peek() == ')') break;
+    if (!s.sp()) return false;
+  }
+  return s.close();
+}
+
+inline void write_fetch_attribute(wire_writer& w, const fetch_attribute& a) {
+  using k = fetch_attribute_kind;
+  switch (a.kind) {
+    case k::all: return w.raw("ALL");
+    case k::fast: return w.raw("FAST");
+    case k::full: return w.raw("FULL");
+    case k::envelope: return w.raw("ENVELOPE");
+    case k::flags: return w.raw("FLAGS");
+    case k::internaldate: return w.raw("INTERNALDATE");
+    case k::rfc822_size: return w.raw("RFC822.SIZE");
+    case k::uid: return w.raw("UID");
+    case k::body: return w.raw("BODY");
+    case k::bodystructure: return w.raw("BODYSTRUCTURE");
+    case k::rfc822: return w.raw("RFC822");
+    case k::rfc822_header: return w.raw("RFC822.HEADER");
+    case k::rfc822_text: return w.raw("RFC822.TEXT");
+    case k::modseq: return w.raw("MODSEQ");
+    case k::emailid: return w.raw("EMAILID");
+    case k::threadid: return w.raw("THREADID");
+    case k::savedate: return w.raw("SAVEDATE");
+    case k::preview: return w.raw(a.lazy ? "PREVIEW (LAZY)" : "PREVIEW");
+    case k::binary_size:
+      w.raw("BINARY.SIZE");
+      return write_binary_section(w, a.sect);
+    case k::body_section:
+    case k::binary:
+      if (a.kind == k::binary) {
+        w.raw(a.peek ? "BINARY.PEEK" : "BINARY");
+        write_binary_section(w, a.sect);
+      } else {
+        w.raw(a.peek ? "BODY.PEEK" : "BODY");
+        write_section(w, a.sect);
+      }
+      if (a.partial) write_partial(w, *a.partial);
+      return;
+    case k::other:
+      // An atom a reader takes back as itself (no section, no partial).
+      if (!is_atom(a.name) || !is_unknown_fetch_name(a.name)) return w.fail(errc::invalid_argument);
+      return w.raw(a.name);
+  }
+}
+
+/// The attribute list: a macro or a single attribute bare, several in
+/// parentheses. An empty list, or a macro with other attributes, is
+/// errc::invalid_argument.
+inline void write_fetch_attributes(wire_writer& w, const std::vector<fetch_attribute>& attrs) {
+  if (attrs.empty()) return w.fail(errc::invalid_argument);
+  if (attrs.size() == 1) return write_fetch_attribute(w, attrs.front());
+  w.raw('(');
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    const fetch_attribute_kind k = attrs[i].kind;
+    if (k == fetch_attribute_kind::all || k == fetch_attribute_kind::fast || k == fetch_attribute_kind::full)
+      return w.fail(errc::invalid_argument);
+    if (i != 0) w.sp();
+    write_fetch_attribute(w, attrs[i]);
+  }
+  w.raw(')');
+}
+
+// -- responses --------------------------------------------------------------
+
+/// objectid = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474).
+inline bool is_objectid(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 255) return false;
+  for (const char c : s)
+    if (!ascii::is_alpha(c) && !ascii::is_digit(c) && c != '_' && c != '-') return false;
+  return true;
+}
+
+/// flag-fetch: ["\"] atom (system flags, keywords, \Recent).
+inline bool is_fetch_flag(std::string_view f) noexcept {
+  if (!f.empty() && f.front() == '\\') f.remove_prefix(1);
+  return is_atom(f);
+}
+
+/// A value of an unknown item, skipped to find its end: an atom-like
+/// token, a string, or a balanced list of those (depth-limited).
+inline bool skip_value(scanner& s) {
+  const char c = s.peek();
+  if (s.at_end()) return s.fail();
+  if (c == '(') {
+    if (!s.open()) return false;
+    while (s.peek() != ')' || s.at_end()) {
+      if (!skip_value(s)) return false;
+      if (s.peek() == ')') break;
+      if (!s.sp()) return false;
+    }
+    return s.close();
+  }
+  std::string_view v;
+  if (c == '"' || c == '{') return s.string(v);
+  if (c == '~') {
+    literal_body b;
+    if (!s.literal(b, true)) return false;
+    return !b.streamed || s.fail(errc::imap_literal_too_big);
+  }
+  // atom, number, NIL, \Flag: text chars up to SP, "(" or ")".
+  std::size_t n = 0;
+  for (;;) {
+    const char d = s.peek(n);
+    if (!is(d, text_char) || d == ' ' || d == '(' || d == ')' || d == '"' || s.pos() + n >= s.text().size()) break;
+    ++n;
+  }
+  if (n == 0) return s.fail();
+  s.seek(s.pos() + n);
+  return true;
+}
+
+// nstring whose string may be a streamed literal (BODY[] and friends);
+// literal8 when `binary`.
+inline bool parse_content(scanner& s, std::optional<literal_body>& out, bool binary) {
+  if (s.nil()) {
+    out.reset();
+    return true;
+  }
+  literal_body b;
+  if (s.peek() == '"') {
+    if (!s.quoted(b.data)) return false;
+    b.size = b.data.size();
+  } else {
+    const std::size_t at = s.pos();
+    if (!s.literal(b, binary)) return false;
+    // A literal is CHAR8 (no NUL); only literal8 may carry NUL.
+    if (!b.binary && b.data.find('\0') != std::string_view::npos) {
+      s.seek(at);
+      return s.fail(errc::nul_byte);
+    }
+  }
+  out = b;
+  return true;
+}
+
+// "(" objectid ")"
+inline bool parse_objectid(scanner& s, nstring& out) {
+  std::string_view id;
+  if (!s.open() || !s.run(atom_char, id)) return false;
+  if (!is_objectid(id)) return s.fail();
+  out = id;
+  return s.close();
+}
+
+// date-time: a quoted string; its content is checked by the caller's date
+// parser (imap/datetime.hpp) if it needs the value.
+inline bool parse_date_time(scanner& s, nstring& out) {
+  std::string_view d;
+  if (s.peek() != '"' || !s.quoted(d)) return s.fail();
+  out = d;
+  return true;
+}
+
+/// ["<" number ">"] after a section in a response.
+inline bool parse_origin(scanner& s, std::optional<std::uint32_t>& out) {
+  out.reset();
+  if (!s.eat('<')) return true;
+  std::uint32_t n = 0;
+  if (!s.number(n) || !s.expect('>')) return false;
+  out = n;
+  return true;
+}
+
+inline bool parse_fetch_item(scanner& s, fetch_item& it) {
+  using k = fetch_item_kind;
+  it.reset();
+  bool ok = false;
+  if (s.keyword("FLAGS")) {
+    it.kind = k::flags;
+    ok = s.sp() && s.open();
+    if (ok && s.peek() != ')') {
+      for (;;) {
+        const std::size_t at = s.pos();
+        s.eat('\\');
+        std::string_view f;
+        if (!s.atom(f)) return false;
+        it.flags.push_back(s.text().substr(at, s.pos() - at));
+        if (s.peek() == ')') break;
+        if (!s.sp()) return false;
+      }
+    }
+    ok = ok && s.close();
+  } else if (s.keyword("UID")) {
+    it.kind = k::uid;
+    std::uint32_t n = 0;
+    ok = s.sp() && s.nz_number(n);
+    it.number = n;
+  } else if (s.keyword("INTERNALDATE")) {
+    it.kind = k::internaldate;
+    ok = s.sp() && parse_date_time(s, it.date);
+  } else if (s.keyword("RFC822.SIZE")) {
+    it.kind = k::rfc822_size;
+    ok = s.sp() && s.number64(it.number);
+  } else if (s.keyword("RFC822.HEADER") || s.keyword("RFC822.TEXT") || s.keyword("RFC822")) {
+    const char last = s.text()[s.pos() - 1];
+    it.kind = last == 'R' || last == 'r' ? k::rfc822_header : last == 'T' || last == 't' ? k::rfc822_text : k::rfc822;
+    ok = s.sp() && parse_content(s, it.content, false);
+  } else if (s.keyword("ENVELOPE")) {
+    it.kind = k::envelope;
+    ok = s.sp() && parse_envelope(s, it.env);
+  } else if (s.keyword("BODYSTRUCTURE")) {
+    it.kind = k::bodystructure;
+    ok = s.sp() && parse_body(s, it.body);
+  } else if (s.keyword("BODY")) {
+    if (s.peek() == '[') {
+      it.kind = k::body_section;
+      ok = parse_section(s, it.sect) && parse_origin(s, it.origin) && s.sp() && parse_content(s, it.content, false);
+    } else {
+      it.kind = k::body;
+      ok = s.sp() && parse_body(s, it.body);
+    }
+  } else if (s.keyword("BINARY.SIZE")) {
+    it.kind = k::binary_size;
+    std::uint32_t n = 0;
+    ok = parse_binary_section(s, it.sect) && s.sp() && s.number(n);
+    it.number = n;
+  } else if (s.keyword("BINARY")) {
+    it.kind = k::binary;
+    ok = parse_binary_section(s, it.sect) && parse_origin(s, it.origin) && s.sp() &&
+         parse_content(s, it.content, true);
+  } else if (s.keyword("MODSEQ")) {
+    it.kind = k::modseq;
+    ok = s.sp() && s.open() && s.number64(it.number) && s.close();
+  } else if (s.keyword("EMAILID")) {
+    it.kind = k::emailid;
+    ok = s.sp() && parse_objectid(s, it.text);
+  } else if (s.keyword("THREADID")) {
+    it.kind = k::threadid;
+    ok = s.sp() && (s.nil() || parse_objectid(s, it.text));
+  } else if (s.keyword("PREVIEW")) {
+    it.kind = k::preview;
+    ok = s.sp() && s.nstring(it.text);
+  } else if (s.keyword("SAVEDATE")) {
+    it.kind = k::savedate;
+    ok = s.sp() && (s.nil() || parse_date_time(s, it.date));
+  } else {
+    it.kind = k::other;
+    ok = s.run(astring_char, it.name) && s.sp();
+    const std::size_t at = s.pos();
+    ok = ok && skip_value(s);
+    if (ok) it.raw = s.text().substr(at, s.pos() - at);
+  }
+  if (it.kind != k::body && it.kind != k::bodystructure) it.body.children.clear();
+  return ok;
+}
+
+/// msg-att: "(" item *(SP item) ")" at the cursor into out.items (reused;
+/// out.seq is left to the caller, which read it before "FETCH").
+inline bool parse_fetch_data(scanner& s, fetch_data& out) {
+  if (!s.open()) return false;
+  std::size_t n = 0;
+  for (;;) {
+    if (!parse_fetch_item(s, reuse_slot(out.items, n))) return false;
+    ++n;
+    if (s.peek() == ')') break;
+    if (!s.sp()) return false;
+  }
+  out.items.erase(out.items.begin() + static_cast<std::ptrdiff_t>(n), out.items.end());
+  return s.close();
+}
+
+inline void write_content(wire_writer& w, const std::optional<literal_body>& c, bool binary_allowed) {
+  if (!c) return w.nil();
+  if (c->binary && !binary_allowed) return w.fail(errc::invalid_argument);
+  if (c->streamed) return w.streamed_literal(c->size, c->binary);
+  if (c->size != c->data.size()) return w.fail(errc::invalid_argument);
+  if (c->binary) return w.literal(c->data, true);
+  if (c->data.find('\0') != std::string_view::npos) return w.fail(errc::invalid_argument);
+  w.string(c->data);
+}
+
+inline void write_date(wire_writer& w, const nstring& d) {
+  if (!d) return w.nil();
+  w.quoted(*d);
+}
+
+inline void write_objectid(wire_writer& w, const nstring& id) {
+  if (!id || !is_objectid(*id)) return w.fail(errc::invalid_argument);
+  w.raw('(');
+  w.raw(*id);
+  w.raw(')');
+}
+
+inline void write_origin(wire_writer& w, const std::optional<std::uint32_t>& o) {
+  if (!o) return;
+  w.raw('<');
+  w.number(*o);
+  w.raw('>');
+}
+
+/// True when `raw` is exactly one value skip_value() accepts, with literals
+/// only where the peer never waits (a response); `name` is astring chars.
+inline bool other_item_valid(const fetch_item& it, const peer_support& p) {
+  if (it.name.empty() || span(it.name, 0, astring_char) != it.name.size() || !is_unknown_fetch_name(it.name))
+    return false;
+  std::string scratch;
+  scanner s(it.raw, scratch);
+  if (!skip_value(s) || !s.at_end()) return false;
+  return !p.to_server || it.raw.find('{') == std::string_view::npos;
+}
+
+inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
+  using k = fetch_item_kind;
+  switch (it.kind) {
+    case k::flags:
+      w.raw("FLAGS (");
+      for (std::size_t i = 0; i < it.flags.size(); ++i) {
+        if (!is_fetch_flag(it.flags[i])) return w.fail(errc::invalid_argument);
+        if (i != 0) w.sp();
+        w.raw(it.flags[i]);
+      }
+      return w.raw(')');
+    case k::uid:
+      if (it.number == 0 || it.number > 0xFFFFFFFFu) return w.fail(errc::invalid_argument);
+      w.raw("UID ");
+      return w.number(it.number);
+    case k::internaldate:
+      if (!it.date) return w.fail(errc::invalid_argument);
+      w.raw("INTERNALDATE ");
+      return write_date(w, it.date);
+    case k::rfc822_size:
+    case k::modseq:
+      if (it.number > 0x7FFFFFFFFFFFFFFFull) return w.fail(errc::invalid_argument);
+      w.raw(it.kind == k::modseq ? "MODSEQ (" : "RFC822.SIZE ");
+      w.number(it.number);
+      if (it.kind == k::modseq) w.raw(')');
+      return;
+    case k::envelope:
+      w.raw("ENVELOPE ");
+      return write_envelope(w, it.env);
+    case k::body:
+    case k::bodystructure:
+      w.raw(it.kind == k::body ? "BODY " : "BODYSTRUCTURE ");
+      return write_body(w, it.body);
+    case k::body_section:
+      w.raw("BODY");
+      write_section(w, it.sect);
+      write_origin(w, it.origin);
+      w.sp();
+      return write_content(w, it.content, false);
+    case k::binary:
+      w.raw("BINARY");
+      write_binary_section(w, it.sect);
+      write_origin(w, it.origin);
+      w.sp();
+      return write_content(w, it.content, true);
+    case k::binary_size:
+      if (it.number > 0xFFFFFFFFu) return w.fail(errc::invalid_argument);
+      w.raw("BINARY.SIZE");
+      write_binary_section(w, it.sect);
+      w.sp();
+      return w.number(it.number);
+    case k::rfc822:
+    case k::rfc822_header:
+    case k::rfc822_text:
+      w.raw(it.kind == k::rfc822 ? "RFC822 " : it.kind == k::rfc822_header ? "RFC822.HEADER " : "RFC822.TEXT ");
+      return write_content(w, it.content, false);
+    case k::emailid:
+      w.raw("EMAILID ");
+      return write_objectid(w, it.text);
+    case k::threadid:
+      w.raw("THREADID ");
+      if (!it.text) return w.nil();
+      return write_objectid(w, it.text);
+    case k::preview:
+      w.raw("PREVIEW ");
+      return w.nstring(it.text);
+    case k::savedate:
+      w.raw("SAVEDATE ");
+      return write_date(w, it.date);
+    case k::other:
+      if (!other_item_valid(it, w.peer())) return w.fail(errc::invalid_argument);
+      w.raw(it.name);
+      w.sp();
+      return w.raw(it.raw);
+  }
+}
+
+/// msg-att: "(" items ")"; no items is errc::invalid_argument.
+inline void write_fetch_data(wire_writer& w, const fetch_data& d) {
+  if (d.items.empty()) return w.fail(errc::invalid_argument);
+  w.raw('(');
+  for (std::size_t i = 0; i < d.items.size(); ++i) {
+    if (i != 0) w.sp();
+    write_fetch_item(w, d.items[i]);
+  }
+  w.raw(')');
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Whole-text entry points
+
+/// Parses `text`, exactly one msg-att list "(" ... ")", into out.items
+/// (reused; out.seq untouched). Errors: errc::syntax_error, imap_too_deep,
+/// imap_bad_literal, nul_byte, truncated (a literal longer than the text),
+/// imap_literal_too_big (a streamed literal where a string must be in
+/// memory). `scratch` holds unescaped quoted strings the views may point
+/// into; keep it and `text` alive while `out` is used.
+inline errc parse_fetch_items(std::string_view text, fetch_data& out, std::string& scratch,
+                              const parse_options& options = {},
+                              const std::vector<std::size_t>* streamed = nullptr) {
+  detail::scanner s(text, scratch, options, streamed);
+  if (!detail::parse_fetch_data(s, out)) return s.error() == errc::ok ? errc::syntax_error : s.error();
+  return s.at_end() ? errc::ok : errc::syntax_error;
+}
+
+/// Appends the msg-att list of `d` ("(" ... ")", no CRLF) to `out`; on an
+/// error (a value the grammar cannot carry: errc::invalid_argument) `out`
+/// is left as it was.
+inline errc write_fetch_items(wire& out, const fetch_data& d, const peer_support& peer) {
+  const std::size_t bytes = out.bytes.size();
+  const std::size_t breaks = out.breaks.size();
+  wire_writer w(out, peer);
+  detail::write_fetch_data(w, d);
+  if (!w.ok()) {
+    out.bytes.resize(bytes);
+    out.breaks.resize(breaks);
+  }
+  return w.error();
+}
 
 }  // namespace imap
 }  // namespace v0

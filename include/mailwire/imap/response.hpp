@@ -54,6 +54,7 @@
 #include "mailwire/error.hpp"
 #include "mailwire/imap/fetch.hpp"
 #include "mailwire/imap/syntax.hpp"
+#include "mailwire/imap/values.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -576,15 +577,6 @@ inline bool is_flag(std::string_view s, bool star, bool backslash) noexcept {
   return !s.empty() && flag_length(s, 0, star, backslash) == s.size();
 }
 
-// objectid (RFC 8474): 1*255(ALPHA / DIGIT / "_" / "-").
-inline bool is_objectid(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 255) return false;
-  for (const char c : s) {
-    if (!ascii::is_digit(c) && !ascii::is_alpha(c) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
-
 // Human text (TEXT-CHARs; RFC 9051 adds UTF-8) up to `stop` or the end:
 // how long it is from `from`, and whether it is acceptable. NUL, CR and
 // LF never are; 8-bit bytes must be UTF-8 unless `any_8bit`.
@@ -812,7 +804,7 @@ inline bool read_code_args(scanner& sc, const code_info& c, resp_code& code) {
       if (!sc.sp() || !sc.open()) return false;
       {
         std::string_view id;
-        if (!sc.atom(id) || !is_objectid(id)) return sc.fail();
+        if (!sc.atom(id) || !imap::is_objectid(id)) return sc.fail();
         code.text = id;
       }
       return sc.close();
@@ -1389,7 +1381,7 @@ inline void write_code(wire_writer& w, const resp_code& c) {
       write_text(w, c.text, ']');
       break;
     case code_args::objectid:
-      if (!is_objectid(c.text)) return w.fail(errc::invalid_argument);
+      if (!imap::is_objectid(c.text)) return w.fail(errc::invalid_argument);
       w.raw(" (");
       w.raw(c.text);
       w.raw(')');

@@ -128,6 +128,33 @@ struct parse_options {
   /// (smtp-n.global-mail.cn), "* STATUS INBOX (MESSAGES 0) " (Microsoft
   /// Exchange). Reopens nothing: the line is whole.
   bool allow_trailing_space = false;
+
+  // Named leniencies for FETCH data (imap/envelope.hpp,
+  // imap/bodystructure.hpp): each reads one documented deviation of real
+  // servers. None changes framing (they apply inside a message the frame
+  // reader has already delimited); each makes the parser accept text that
+  // a strict peer would refuse, so two parsers may disagree about it.
+
+  /// Exchange: body-fld-dsp as a bare string ("inline") instead of
+  /// ("inline" NIL); read as that disposition with no parameters.
+  bool lenient_disposition_string = false;
+  /// Gmail: a multipart with no child parts, sent as ("ALTERNATIVE"),
+  /// ("ALTERNATIVE" ("BOUNDARY" "x") NIL NIL) or with NIL where the parts
+  /// belong (NIL "alternative" ...); read as a multipart with no children.
+  bool lenient_empty_multipart = false;
+  /// A media type without its subtype, ("TEXT" ("CHARSET" "x") NIL ...),
+  /// or NIL as type or subtype; read as an empty type or subtype.
+  bool lenient_missing_subtype = false;
+  /// mail.ru, Exchange 2010: NIL as a parameter value ("BOUNDARY" NIL);
+  /// read as the empty string.
+  bool lenient_nil_param_value = false;
+  /// Stalwart, Exchange, maddy and others: extra spaces (between the parts
+  /// of a multipart, after "(", before ")", doubled) and missing ones where
+  /// the tokens stay apart (")(" or NIL"x") inside ENVELOPE and
+  /// BODYSTRUCTURE lists.
+  bool lenient_spaces = false;
+  /// maddy, iCloud: NIL as body-fld-enc; read as the empty string.
+  bool lenient_nil_encoding = false;
 };
 
 /// A literal's body as a parser found it: in memory, or streamed by the
@@ -184,6 +211,21 @@ class scanner {
   /// Clears a failure so an alternative reading can be tried from `p`.
   void backtrack(std::size_t p) noexcept {
     i_ = p;
+    err_ = errc::ok;
+    err_at_ = 0;
+  }
+  /// Where an alternative reading starts: the cursor and the list depth.
+  struct mark {
+    std::size_t pos = 0;
+    std::size_t depth = 0;
+  };
+  mark save() const noexcept { return mark{i_, depth_}; }
+  /// Back to `m` with any failure cleared; unlike backtrack() it also
+  /// undoes the open() calls of a reading that failed inside a list, so
+  /// failed attempts do not use up the depth limit.
+  void restore(const mark& m) noexcept {
+    i_ = m.pos;
+    depth_ = m.depth;
     err_ = errc::ok;
     err_at_ = 0;
   }
@@ -264,9 +306,11 @@ class scanner {
     out = static_cast<std::uint32_t>(v);
     return true;
   }
-  /// nz-number: a number that is not zero.
+  /// nz-number: a number that is not zero, without a leading zero
+  /// (digit-nz *DIGIT).
   bool nz_number(std::uint32_t& out) noexcept {
     const std::size_t at = i_;
+    if (peek() == '0') return fail();
     if (!number(out)) return false;
     if (out == 0) {
       i_ = at;
@@ -407,6 +451,18 @@ class scanner {
     out = v;
     return true;
   }
+  /// One value of an extension the parser does not know (RFC 4466
+  /// tagged-ext-val, and unknown FETCH, STATUS or LIST items): a string, a
+  /// run of non-space, non-parenthesis bytes (atom, number, sequence set,
+  /// "\" flag), or a parenthesised list of such values, nested within
+  /// max_depth. `out` is the value's raw text, delimiters included.
+  bool raw_value(std::string_view& out) {
+    const std::size_t at = i_;
+    if (!skip_value()) return false;
+    out = s_.substr(at, i_ - at);
+    return true;
+  }
+
   /// The rest of the message as text (resp-text after its code, a BAD's
   /// explanation): TEXT-CHARs, with 8-bit bytes accepted as in quoted.
   bool text_to_end(std::string_view& out) noexcept {
@@ -416,6 +472,34 @@ class scanner {
   }
 
  private:
+  bool skip_value() {
+    const char c = peek();
+    if (c == '"' || c == '{' || c == '~') {
+      if (c == '"') {
+        std::string_view ignored;
+        return quoted(ignored);
+      }
+      literal_body ignored;
+      return literal(ignored, true);
+    }
+    if (c == '(') {
+      if (!open()) return false;
+      if (peek() != ')') {
+        do {
+          if (!skip_value()) return false;
+        } while (eat(' '));
+      }
+      return close();
+    }
+    std::size_t j = i_;
+    while (j < s_.size() && s_[j] != ' ' && s_[j] != '(' && s_[j] != ')' && s_[j] != '"' &&
+           static_cast<unsigned char>(s_[j]) > 0x20 && s_[j] != 0x7F)
+      ++j;
+    if (j == i_) return fail();
+    i_ = j;
+    return true;
+  }
+
   std::size_t digits_at(std::size_t p) const noexcept {
     std::size_t j = p;
     while (j < s_.size() && ascii::is_digit(s_[j])) ++j;
@@ -432,7 +516,10 @@ class scanner {
 
   std::string_view s_;
   std::string& scratch_;
-  const parse_options& opt_;
+  // A copy: the constructor's default argument is a temporary that dies
+  // with the full-expression constructing the scanner, so a reference
+  // would dangle (ASan: stack-use-after-scope in open()).
+  parse_options opt_;
   const std::vector<std::size_t>* streamed_;
   std::size_t i_ = 0;
   std::size_t depth_ = 0;
