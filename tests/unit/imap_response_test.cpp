@@ -1009,6 +1009,19 @@ TEST_CASE("imap responses: parse(write(x)) == x over generated values", "[imap][
   }
 }
 
+TEST_CASE("imap responses: n FETCH goes to imap/fetch.hpp with its number", "[imap][response]") {
+  // The seam only: FETCH data itself is tested in imap_fetch_test.cpp.
+  parsed f("* 23 FETCH (FLAGS (\\Seen) UID 4827313)");
+  REQUIRE(f.error == errc::ok);
+  CHECK(f.r.type == response_type::fetch);
+  CHECK(f.r.fetch.seq == 23);
+  CHECK(f.r.number == 0);
+  CHECK(f.r.fetch.items.size() == 2);
+  CHECK(written(f.r) == "* 23 FETCH (FLAGS (\\Seen) UID 4827313)\r\n");
+  rejected("* 0 FETCH (UID 1)", errc::syntax_error, 9);
+  rejected("* 1 FETCH (UID 1) x", errc::syntax_error, 17);
+}
+
 TEST_CASE("imap responses: one object reused keeps its capacity", "[imap][response]") {
   response r;
   std::string scratch;
