@@ -164,7 +164,7 @@ class client {
   std::size_t feed(std::string_view bytes);
   /// The server closed its side: after what was fed, if a response was
   /// awaited or cut off, an error event (errc::truncated), then closed.
-  void finish() noexcept { eof_ = true; }
+  void finish() noexcept { input_.finish(); }
   std::string_view pending_output() const noexcept { return out_.pending(); }
   /// The caller wrote the first `n` bytes of pending_output(). Responses
   /// are accepted only for commands written in full.
@@ -221,7 +221,6 @@ class client {
     verb command = verb::unknown;
     std::uint32_t message = 0;
     bool multiline = false;
-    std::uint64_t written_at = 0;
   };
   // A transaction command held back until the replies it waits for
   // (without PIPELINING).
@@ -280,7 +279,7 @@ class client {
   line_reader lines_;
   dot_reader message_;
   capabilities caps_;
-  mailwire::detail::fifo<pending> outstanding_;
+  mailwire::detail::awaited_replies<pending> outstanding_;
   mailwire::detail::fifo<held> held_;
   mailwire::detail::fifo<client_event> events_;
   std::unique_ptr<auth_state> auth_;
@@ -308,7 +307,7 @@ class client {
   bool use_pipelining_ = true;
   bool quit_sent_ = false;
   bool quit_requested_ = false;
-  bool eof_ = false;
+  mailwire::detail::input_end input_;
 };
 
 // -- client: definitions, in the order declared ------------------------------
@@ -335,11 +334,11 @@ inline client::client(client_options o)
   auth_->method = o.method;
   pending p;
   p.what = step::greeting;
-  outstanding_.push_back(p);  // the greeting is awaited from the start (written_at 0)
+  outstanding_.expect_now(p);  // the greeting is awaited from the start
 }
 
 inline std::size_t client::feed(std::string_view bytes) {
-  if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
+  if (state_ == state::tls_switch || state_ == state::closed || input_.ended()) return 0;
   return in_.feed(bytes);
 }
 
@@ -434,14 +433,16 @@ inline void client::fatal(errc e, std::uint64_t at) {
   auth_.reset();
 }
 
+// Nothing more without I/O: the two answers, or the end of the input
+// (detail::input_end has the rule).
 inline client_event client::starved() {
-  if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
-  if (!outstanding_.empty() || !in_.empty() || lines_.discarding() || reading_ != reading::status) {
-    fatal(errc::truncated, in_.offset() + in_.size());
-    return next();
-  }
+  if (!input_.ended()) return input_.wait<client_event>(out_);
+  // The server closed: harmless only when no response was awaited or cut
+  // off.
+  const bool unfinished = !outstanding_.empty() || !in_.empty() || lines_.discarding() || reading_ != reading::status;
   state_ = state::closed;
-  return event(client_event_type::closed);
+  auth_.reset();
+  return input_.at_end<client_event>(in_, unfinished);
 }
 
 // Writes a command and awaits its response.
@@ -452,8 +453,7 @@ inline errc client::send(step what, verb v, std::string_view a, std::string_view
   p.what = what;
   p.command = v;
   p.multiline = v == verb::capa;
-  p.written_at = out_.written() + out_.size();
-  outstanding_.push_back(p);
+  outstanding_.expect(p, out_);
   return errc::ok;
 }
 
@@ -485,8 +485,7 @@ inline void client::write_held(const held& h) {
   p.message = h.message;
   p.multiline = h.command == verb::retr || h.command == verb::top ||
                 ((h.command == verb::list || h.command == verb::uidl) && h.message == 0);
-  p.written_at = out_.written() + out_.size();
-  outstanding_.push_back(p);
+  outstanding_.expect(p, out_);
 }
 
 // Without PIPELINING: the next held command once nothing is outstanding.
@@ -505,16 +504,18 @@ inline void client::on_line(std::string_view line, std::uint64_t at) {
     return on_listing_line(line, at);
   }
   // A status line (or an AUTH challenge).
-  if (outstanding_.empty()) return fatal(errc::unexpected_reply, at);
-  const pending p = outstanding_.front();
-  if (out_.written() < p.written_at) return fatal(errc::unexpected_reply, at);
+  // Nothing awaited, or a response to a command not yet written in full
+  // (see detail::awaited_replies): injected or unsolicited.
+  const pending* const awaited = outstanding_.answered(out_);
+  if (awaited == nullptr) return fatal(errc::unexpected_reply, at);
+  const pending p = *awaited;
   if (p.what == step::auth && (line == "+" || line.substr(0, 2) == "+ ")) {
-    outstanding_.pop_front();
+    outstanding_.pop();
     return auth_challenge(line.size() > 2 ? line.substr(2) : std::string_view{});
   }
   const std::optional<status_line> s = parse_status_line(line);
   if (!s) return fatal(errc::malformed_reply, at);
-  outstanding_.pop_front();
+  outstanding_.pop();
   on_status(p, *s, at);
 }
 
@@ -844,8 +845,7 @@ inline void client::auth_challenge(std::string_view text) {
       sasl::write_response(out_, s.response);
     }
   }
-  p.written_at = out_.written() + out_.size();
-  outstanding_.push_back(p);
+  outstanding_.expect(p, out_);
 }
 
 inline void client::logged_in() {

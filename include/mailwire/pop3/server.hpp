@@ -214,7 +214,7 @@ class server {
   /// The client closed its side. What was fed is still processed; a line
   /// or AUTH exchange left unfinished gives an error event
   /// (errc::truncated), then closed. Nothing is deleted.
-  void finish() noexcept { eof_ = true; }
+  void finish() noexcept { input_.finish(); }
   /// Bytes to write to the client, oldest first; valid until the next
   /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
@@ -329,8 +329,6 @@ class server {
 
   server_event event(server_event_type t) const;
   server_event starved();
-  server_event end_of_input();
-  void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
   server_event take_queued();
   errc ok(std::string_view text) { return write_ok(out_, text); }
   errc err(response_code c, std::string_view text) { return write_err(out_, c, text); }
@@ -381,15 +379,13 @@ class server {
   std::string language_;
   strike_counter errors_;
   strike_counter auth_failures_;
-  std::uint64_t queued_offset_ = 0;
+  mailwire::detail::event_slot<server_event> queued_;  // an action's event, first out of next()
   std::uint64_t line_at_ = 0;  // offset of the last line read (what a failed login answers)
   std::uint64_t retrieving_size_ = 0;
   std::uint32_t retrieving_ = 0;
   top_cut top_;
   std::string_view refusal_text_;  // a string literal
   response_code refusal_code_ = response_code::none;
-  errc queued_error_ = errc::ok;
-  server_event_type queued_ = server_event_type::need_more;  // need_more: none
   state state_ = state::authorization;
   awaiting awaiting_ = awaiting::nothing;
   login_method method_ = login_method::user_pass;
@@ -399,7 +395,7 @@ class server {
   bool sending_ = false;     // a retrieve is being answered
   bool started_ = false;     // its "+OK" is written
   bool utf8_ = false;
-  bool eof_ = false;
+  mailwire::detail::input_end input_;
 };
 
 // -- server: definitions, in the order declared ------------------------------
@@ -417,13 +413,13 @@ inline server::server(server_options o)
 }
 
 inline std::size_t server::feed(std::string_view bytes) {
-  if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
+  if (state_ == state::tls_switch || state_ == state::closed || input_.ended()) return 0;
   return in_.feed(bytes);
 }
 
 inline server_event server::next() {
   for (;;) {
-    if (queued_ != server_event_type::need_more) return take_queued();
+    if (!queued_.empty()) return take_queued();
     if (state_ != state::closed && out_.size() >= options_.max_pending_output) {
       return event(server_event_type::write_output);
     }
@@ -672,35 +668,22 @@ inline server_event server::event(server_event_type t) const {
   return e;
 }
 
+// Nothing more without I/O: the two answers, or the end of the input
+// (detail::input_end has the rule).
 inline server_event server::starved() {
-  if (eof_) return end_of_input();
-  return event(out_.empty() ? server_event_type::need_more : server_event_type::write_output);
-}
-
-// finish() and every byte processed: close, saying whether the client left
-// something unfinished (a partial line, an AUTH exchange). Nothing is
-// deleted: only QUIT enters UPDATE.
-inline server_event server::end_of_input() {
+  if (!input_.ended()) return input_.wait<server_event>(out_);
+  // finish() and every byte processed: close, saying whether the client
+  // left something unfinished (a partial line, an AUTH exchange). Nothing
+  // is deleted: only QUIT enters UPDATE.
   const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::auth;
-  const std::uint64_t at = in_.offset() + in_.size();
   auth_.reset();
   state_ = state::closed;
-  if (!unfinished) return event(server_event_type::closed);
-  server_event e = event(server_event_type::error);
-  e.error = errc::truncated;
-  e.offset = at;
-  return e;
+  return input_.at_end<server_event>(in_, unfinished);
 }
 
-inline void server::queue_event(server_event_type t, errc e, std::uint64_t at) {
-  queued_ = t;
-  queued_error_ = e;
-  queued_offset_ = at;
-}
-
+// The kept event, with what points into the session added.
 inline server_event server::take_queued() {
-  server_event e = event(queued_);
-  queued_ = server_event_type::need_more;
+  server_event e = queued_.take();
   switch (e.type) {
     case server_event_type::auth_check:
       e.auth = &auth_->engine->request();
@@ -711,10 +694,7 @@ inline server_event server::take_queued() {
       e.method = method_;
       e.mechanism = auth_mechanism_;
       break;
-    default:
-      e.error = queued_error_;
-      e.offset = queued_offset_;
-      break;
+    default: break;
   }
   return e;
 }
@@ -725,7 +705,7 @@ inline void server::close_with(errc why, std::uint64_t at, std::string_view text
   err(response_code::none, text);
   state_ = state::closed;
   auth_.reset();
-  queue_event(server_event_type::error, why, at);
+  queued_.put(server_event_type::error, why, at);
 }
 
 // A bad command or line: -ERR, counted; closed after max_errors in a row.
@@ -749,7 +729,7 @@ inline void server::count_auth_failure() {
   if (auth_failures_.add()) {
     state_ = state::closed;
     auth_.reset();
-    queue_event(server_event_type::error, errc::too_many_auth_failures, line_at_);
+    queued_.put(server_event_type::error, errc::too_many_auth_failures, line_at_);
   }
 }
 
@@ -761,7 +741,7 @@ inline void server::login_failed(response_code c, std::string_view text) {
   const bool last = auth_failures_.count() + 1 >= auth_failures_.max();
   err(c, last ? std::string_view("Authentication failed, closing connection") : text);
   count_auth_failure();
-  if (queued_ == server_event_type::need_more) queue_event(server_event_type::error, errc::sasl_auth_failed, line_at_);
+  if (queued_.empty()) queued_.put(server_event_type::error, errc::sasl_auth_failed, line_at_);
 }
 
 // An AUTH exchange the client broke (bad base64, a message the mechanism
@@ -773,7 +753,7 @@ inline void server::auth_error(errc e, std::string_view text) {
     return;
   }
   err(response_code::none, text);
-  queue_event(server_event_type::error, e, line_at_);
+  queued_.put(server_event_type::error, e, line_at_);
 }
 
 // The credentials were right: the application opens the maildrop.
@@ -781,7 +761,7 @@ inline void server::logged_in(login_method m, std::string user) {
   user_ = std::move(user);
   method_ = m;
   awaiting_ = awaiting::open_maildrop;
-  queue_event(server_event_type::open_maildrop);
+  queued_.put(server_event_type::open_maildrop);
 }
 
 inline bool server::apop_offered() const noexcept {
@@ -1119,7 +1099,7 @@ inline errc server::sasl_step(const sasl::server_step& st) {
       return sasl::write_challenge(out_, "+ ", st.data);
     case sasl::server_step::status::check:
       awaiting_ = awaiting::auth_check;
-      queue_event(server_event_type::auth_check);
+      queued_.put(server_event_type::auth_check);
       return errc::ok;
     case sasl::server_step::status::success:
       if (!st.data.empty()) {

@@ -142,7 +142,7 @@ class client {
   /// The server closed its side. What was fed is still processed; then, if
   /// a reply was awaited or a line was cut off, an error event
   /// (errc::truncated), and closed.
-  void finish() noexcept { eof_ = true; }
+  void finish() noexcept { input_.finish(); }
   /// Bytes to write to the server, oldest first; valid until the next
   /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
@@ -219,9 +219,6 @@ class client {
   struct pending {
     step what = step::greeting;
     std::size_t index = 0;
-    // out_.written() once the command is written in full: a reply seen
-    // before that answers a command the server has not received.
-    std::uint64_t written_at = 0;
   };
   // A command held back until the replies it waits for; its bytes are the
   // next `length` bytes of held_.
@@ -283,7 +280,7 @@ class client {
   reply_assembler replies_;
   dot_writer writer_;
   capabilities caps_;
-  mailwire::detail::fifo<pending> outstanding_;
+  mailwire::detail::awaited_replies<pending> outstanding_;
   mailwire::detail::fifo<queued> queued_;
   mailwire::detail::fifo<client_event> events_;
   output_queue held_;  // the bytes of queued_, in order
@@ -309,7 +306,7 @@ class client {
   std::size_t lmtp_index_ = 0;
   std::size_t max_pending_output_;
   std::uint64_t reply_offset_ = 0;  // of the first line of the reply being read
-  bool eof_ = false;
+  mailwire::detail::input_end input_;
 };
 
 // -- client: definitions, in the order declared ------------------------------
@@ -338,11 +335,11 @@ inline client::client(client_options o)
     auth_->limits = o.auth_limits;
     auth_->mechanism = o.mechanism;
   }
-  outstanding_.push_back({step::greeting, 0});
+  outstanding_.expect_now({step::greeting, 0});
 }
 
 inline std::size_t client::feed(std::string_view bytes) {
-  if (state_ == state::closed || state_ == state::tls_switch || eof_) return 0;
+  if (state_ == state::closed || state_ == state::tls_switch || input_.ended()) return 0;
   return in_.feed(bytes);
 }
 
@@ -562,7 +559,7 @@ inline void client::flush_queue() {
 
 // The reply to what was just written into out_ is awaited.
 inline void client::expect(step what, std::size_t index) {
-  outstanding_.push_back({what, index, out_.written() + out_.size()});
+  outstanding_.expect({what, index}, out_);
 }
 
 inline void client::fatal(errc e, std::uint64_t at) {
@@ -582,17 +579,15 @@ inline void client::fatal_reply(const reply& r) {
   state_ = state::closed;
 }
 
-// Nothing more without I/O: the two answers, or the end of the input.
+// Nothing more without I/O: the two answers, or the end of the input
+// (detail::input_end has the rule).
 inline client_event client::starved() {
-  if (!eof_) return event(out_.empty() ? client_event_type::need_more : client_event_type::write_output);
+  if (!input_.ended()) return input_.wait<client_event>(out_);
   // The server closed. Harmless only when nothing was awaited and no
   // line was cut off (or after QUIT's reply, which closed already).
-  if (!outstanding_.empty() || !in_.empty() || replies_.in_reply() || lines_.discarding()) {
-    fatal(errc::truncated, in_.offset() + in_.size());
-    return next();
-  }
+  const bool unfinished = !outstanding_.empty() || !in_.empty() || replies_.in_reply() || lines_.discarding();
   state_ = state::closed;
-  return event(client_event_type::closed);
+  return input_.at_end<client_event>(in_, unfinished);
 }
 
 inline void client::end_transaction() {
@@ -739,13 +734,12 @@ inline void client::auth_reply(const reply& r) {
 }
 
 inline void client::on_reply(const reply& r) {
-  if (outstanding_.empty()) return fatal(errc::unexpected_reply, reply_offset_);
-  // A reply to a command not yet written in full was not caused by it:
-  // injected, or an unsolicited line that would shift every later reply
-  // onto the wrong command (DESIGN: pipelining bookkeeping).
-  if (out_.written() < outstanding_.front().written_at) return fatal(errc::unexpected_reply, reply_offset_);
-  const pending p = outstanding_.front();
-  outstanding_.pop_front();
+  // Nothing awaited, or a reply to a command not yet written in full (see
+  // detail::awaited_replies): injected or unsolicited.
+  const pending* const awaited = outstanding_.answered(out_);
+  if (awaited == nullptr) return fatal(errc::unexpected_reply, reply_offset_);
+  const pending p = *awaited;
+  outstanding_.pop();
   if (outstanding_.empty()) barrier_outstanding_ = false;
   const std::uint16_t code = r.code();
   // The server is closing the session (RFC 5321 3.8).
@@ -823,7 +817,7 @@ inline void client::on_reply(const reply& r) {
         push(reply_event(client_event_type::message, r, lmtp_index_));
         if (++lmtp_index_ < accepted_) {
           // The data is written already (it was answered): no wait.
-          outstanding_.push_back({step::message, lmtp_index_, 0});
+          outstanding_.expect_now({step::message, lmtp_index_});
           return;
         }
       } else {

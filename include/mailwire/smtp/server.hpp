@@ -181,7 +181,7 @@ class server {
   /// command line, DATA or BDAT chunk or AUTH exchange left unfinished
   /// gives an error event (errc::truncated, at the end of the input: the
   /// partial message must be discarded), and the session is closed.
-  void finish() noexcept { eof_ = true; }
+  void finish() noexcept { input_.finish(); }
   /// Bytes to write to the client, oldest first; valid until the next
   /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
@@ -267,8 +267,6 @@ class server {
   errc reply(std::uint16_t code, std::optional<enhanced_status> st, std::string_view text);
 
   server_event starved();
-  server_event end_of_input();
-  void queue_event(server_event_type t, errc e = errc::ok, std::uint64_t at = 0);
   server_event take_queued();
 
   void close_with(errc why, std::uint64_t at, std::string_view text);
@@ -327,11 +325,9 @@ class server {
   std::size_t lmtp_left_ = 0;
   strike_counter errors_;
   strike_counter auth_failures_;
-  std::uint64_t queued_offset_ = 0;
+  mailwire::detail::event_slot<server_event> queued_;  // an action's event, first out of next()
   // The small ones together, so they share words.
   errc bdat_refused_ = errc::ok;
-  errc queued_error_ = errc::ok;
-  server_event_type queued_ = server_event_type::need_more;  // need_more: none
   state state_ = state::command;
   awaiting awaiting_ = awaiting::nothing;
   sasl::mechanism auth_mechanism_ = sasl::mechanism::plain;
@@ -345,7 +341,7 @@ class server {
   bool bdat_started_ = false;
   bool binarymime_ = false;
   bool bdat_cr_held_ = false;  // a BDAT piece's final CR, not delivered yet
-  bool eof_ = false;
+  mailwire::detail::input_end input_;
 };
 
 // -- server: definitions, in the order declared ------------------------------
@@ -363,7 +359,7 @@ inline server::server(server_options o)
 }
 
 inline std::size_t server::feed(std::string_view bytes) {
-  if (state_ == state::tls_switch || state_ == state::closed || eof_) return 0;
+  if (state_ == state::tls_switch || state_ == state::closed || input_.ended()) return 0;
   return in_.feed(bytes);
 }
 
@@ -371,7 +367,7 @@ inline server_event server::next() {
   for (;;) {
     // An event an action produced (an AUTH step that needs the
     // application, its success, a closing error) comes first.
-    if (queued_ != server_event_type::need_more) return take_queued();
+    if (!queued_.empty()) return take_queued();
     if (awaiting_ != awaiting::nothing) return event(server_event_type::paused);
     if (state_ != state::closed && out_.size() >= options_.max_pending_output) {
       return event(server_event_type::write_output);
@@ -587,36 +583,22 @@ inline errc server::reply(std::uint16_t code, std::optional<enhanced_status> st,
   return write_reply(out_, code, st, &text, 1);
 }
 
-// Nothing more without I/O: the two answers, or the end of the input.
+// Nothing more without I/O: the two answers, or the end of the input
+// (detail::input_end has the rule).
 inline server_event server::starved() {
-  if (eof_) return end_of_input();
-  return event(out_.empty() ? server_event_type::need_more : server_event_type::write_output);
-}
-
-// finish() and every byte processed: close, saying whether the client
-// left something unfinished (a partial line, DATA, a BDAT chunk, AUTH).
-inline server_event server::end_of_input() {
+  if (!input_.ended()) return input_.wait<server_event>(out_);
+  // finish() and every byte processed: close, saying whether the client
+  // left something unfinished (a partial line, DATA, a BDAT chunk, AUTH).
   const bool unfinished = !in_.empty() || lines_.discarding() || state_ == state::data ||
                           state_ == state::bdat || state_ == state::auth;
-  const std::uint64_t at = in_.offset() + in_.size();
   auth_.reset();
   state_ = state::closed;
-  if (!unfinished) return event(server_event_type::closed);
-  server_event e = event(server_event_type::error);
-  e.error = errc::truncated;
-  e.offset = at;
-  return e;
+  return input_.at_end<server_event>(in_, unfinished);
 }
 
-inline void server::queue_event(server_event_type t, errc e, std::uint64_t at) {
-  queued_ = t;
-  queued_error_ = e;
-  queued_offset_ = at;
-}
-
+// The kept event, with what points into the session added.
 inline server_event server::take_queued() {
-  server_event e = event(queued_);
-  queued_ = server_event_type::need_more;
+  server_event e = queued_.take();
   switch (e.type) {
     case server_event_type::auth_check:
       e.auth = &auth_->engine->request();
@@ -626,10 +608,7 @@ inline server_event server::take_queued() {
       e.auth_user = auth_user_;
       e.mechanism = auth_mechanism_;
       break;
-    default:
-      e.error = queued_error_;
-      e.offset = queued_offset_;
-      break;
+    default: break;
   }
   return e;
 }
@@ -639,7 +618,7 @@ inline void server::close_with(errc why, std::uint64_t at, std::string_view text
   reply(421, status(4, 7, 0), options_.hostname + " " + std::string(text));
   state_ = state::closed;
   auth_.reset();
-  queue_event(server_event_type::error, why, at);
+  queued_.put(server_event_type::error, why, at);
 }
 
 inline void server::count_error(std::uint64_t at) {
@@ -993,7 +972,7 @@ inline errc server::sasl_step(const sasl::server_step& st) {
       return sasl::write_challenge(out_, "334 ", st.data);
     case sasl::server_step::status::check:
       awaiting_ = awaiting::auth_check;
-      queue_event(server_event_type::auth_check);
+      queued_.put(server_event_type::auth_check);
       return errc::ok;
     case sasl::server_step::status::success:
       if (!st.data.empty()) {
@@ -1023,7 +1002,7 @@ inline void server::auth_succeeded() {
   auth_.reset();
   state_ = state::command;
   reply(235, status(2, 7, 0), "Authentication successful");
-  queue_event(server_event_type::authenticated);
+  queued_.put(server_event_type::authenticated);
 }
 
 }  // namespace smtp
