@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/calendar.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 #include "mailwire/mime/header_lexer.hpp"
 
@@ -46,22 +47,12 @@ struct date_time {
 };
 
 namespace detail {
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
-// (H. Hinnant's days_from_civil algorithm).
-constexpr std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-constexpr int days_in_month(int y, int m) noexcept {
-  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
+// The calendar arithmetic and names are core's (the protocols share them).
+using mailwire::detail::day_names;
+using mailwire::detail::days_from_civil;
+using mailwire::detail::days_in_month;
+using mailwire::detail::month_names;
+using mailwire::detail::put_digits;
 
 // Index (0-based) of `w` in the 12 (or 7) three-letter names, by its first
 // three letters, case-insensitive; -1 if none.
@@ -72,9 +63,6 @@ inline int name_index(std::string_view w, std::string_view names) noexcept {
   }
   return -1;
 }
-
-inline constexpr std::string_view month_names = "JanFebMarAprMayJunJulAugSepOctNovDec";
-inline constexpr std::string_view day_names = "MonTueWedThuFriSatSun";
 
 // A cursor over the date text with comments and folds already blanked.
 class date_reader {
@@ -290,46 +278,22 @@ inline date_time parse_date(std::string_view value, diagnostics* d = nullptr) {
 
 namespace detail {
 // The UTC (offset 0) calendar fields of `seconds` since the epoch, any
-// year (civil_from_days, H. Hinnant); `valid` is left false.
+// year; `valid` is left false.
 inline date_time civil_from_seconds(std::int64_t seconds) noexcept {
-  std::int64_t days = seconds / 86400;
-  std::int64_t rem = seconds % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
+  const mailwire::detail::civil_time c = mailwire::detail::civil_from_seconds(seconds);
   date_time t;
-  t.year = static_cast<int>(yoe + era * 400 + (mp >= 10 ? 1 : 0));
-  t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  t.hour = static_cast<int>(rem / 3600);
-  t.minute = static_cast<int>(rem / 60 % 60);
-  t.second = static_cast<int>(rem % 60);
+  t.year = c.year;
+  t.month = c.month;
+  t.day = c.day;
+  t.hour = c.hour;
+  t.minute = c.minute;
+  t.second = c.second;
   return t;
-}
-
-inline void put_digits(std::string& out, std::int64_t v, int width) {
-  char buf[8];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  out.append(buf, static_cast<std::size_t>(width));
 }
 
 // "hh:mm:ss", as both formats write the time of day.
 inline void put_clock(std::string& out, const date_time& t) {
-  put_digits(out, t.hour, 2);
-  out.push_back(':');
-  put_digits(out, t.minute, 2);
-  out.push_back(':');
-  put_digits(out, t.second, 2);
+  mailwire::detail::put_clock(out, t.hour, t.minute, t.second);
 }
 }  // namespace detail
 
@@ -383,15 +347,13 @@ inline std::string format_date(const date_time& t) {
   out.append(", ");
   detail::put_digits(out, t.day, 2);
   out.push_back(' ');
-  out.append(detail::month_names.substr(static_cast<std::size_t>(t.month - 1) * 3, 3));
+  out.append(mailwire::detail::month_name(t.month));
   out.push_back(' ');
   detail::put_digits(out, t.year, 4);
   out.push_back(' ');
   detail::put_clock(out, t);
   out.push_back(' ');
-  out.push_back(t.offset_minutes < 0 ? '-' : '+');
-  const int off = t.offset_minutes < 0 ? -t.offset_minutes : t.offset_minutes;
-  detail::put_digits(out, off / 60 * 100 + off % 60, 4);
+  mailwire::detail::put_zone(out, t.offset_minutes);
   return out;
 }
 
