@@ -757,18 +757,63 @@ inline void read_content_field(std::string_view name, std::string_view value, pa
   }
 }
 
-// The Content-* fields of `n` that Dovecot keeps. `in_multipart`: a part of
-// a multipart is MIME whatever its header says.
-inline part_fields read_part_fields(const mime::node& n, bool in_multipart) {
+// Where Dovecot's header block of an entity ends: after its first empty
+// line. Dovecot reads a line without a colon as a (nameless) header line,
+// where mailwire's MIME parser ends the header block there; so an entity
+// whose header has no empty line is all header and has an empty body.
+// Returns the offset of the body in `raw`, or npos for none.
+inline std::size_t header_end(std::string_view raw) noexcept {
+  std::size_t at = 0;
+  while (at < raw.size()) {
+    if (raw[at] == '\n') return at + 1;
+    if (raw[at] == '\r' && at + 1 < raw.size() && raw[at + 1] == '\n') return at + 2;
+    const std::size_t lf = raw.find('\n', at);
+    if (lf == std::string_view::npos) break;
+    at = lf + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Calls f(name, value) for each field of a header block as Dovecot splits
+// it: a line starting with SP or TAB continues the field before it (its
+// line break kept in the value, as Dovecot's full value keeps it), the name
+// ends at the colon (white space before it dropped), lines without a colon
+// are no field.
+template <class F>
+void for_each_field(std::string_view header, F&& f) {
+  std::size_t at = 0;
+  while (at < header.size()) {
+    std::size_t end = at;
+    for (;;) {  // the field's lines
+      const std::size_t lf = header.find('\n', end);
+      end = lf == std::string_view::npos ? header.size() : lf + 1;
+      if (end >= header.size() || (header[end] != ' ' && header[end] != '\t')) break;
+    }
+    std::string_view field = header.substr(at, end - at);
+    at = end;
+    if (!field.empty() && field.back() == '\n') field.remove_suffix(1);
+    if (!field.empty() && field.back() == '\r') field.remove_suffix(1);
+    const std::size_t lf = field.find('\n');
+    const std::size_t colon = field.find(':');
+    if (field.empty() || colon == std::string_view::npos || (lf != std::string_view::npos && colon > lf)) continue;
+    std::size_t name_end = colon;
+    while (name_end > 0 && (field[name_end - 1] == ' ' || field[name_end - 1] == '\t')) --name_end;
+    f(field.substr(0, name_end), field_value(field.substr(colon + 1)));
+  }
+}
+
+// The Content-* fields Dovecot keeps of the header block `header`.
+// `in_multipart`: a part of a multipart is MIME whatever its header says.
+inline part_fields read_part_fields(std::string_view header, bool in_multipart) {
   part_fields f;
   f.mime = in_multipart;
-  for (const mime::field& fl : n.fields) {
-    if (ascii::iequals(fl.name, "MIME-Version") || ascii::iequals(fl.name, "Content-Type")) f.mime = true;
-  }
+  for_each_field(header, [&](std::string_view name, std::string_view) {
+    if (ascii::iequals(name, "MIME-Version") || ascii::iequals(name, "Content-Type")) f.mime = true;
+  });
   if (!f.mime) return f;
-  for (const mime::field& fl : n.fields) {
-    if (starts_content(fl.name)) read_content_field(fl.name, field_value(fl.value), f);
-  }
+  for_each_field(header, [&](std::string_view name, std::string_view value) {
+    if (starts_content(name)) read_content_field(name, value, f);
+  });
   return f;
 }
 
@@ -791,22 +836,21 @@ class body_builder {
     std::optional<std::string> date, subject, in_reply_to, message_id;
     std::vector<raw_address> lists[6];
     static constexpr std::string_view names[6] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};
-    for (const mime::field& fl : n.fields) {
-      const std::string_view v = field_value(fl.value);
-      if (ascii::iequals(fl.name, "Date")) {
+    for_each_field(header_of(n), [&](std::string_view name, std::string_view v) {
+      if (ascii::iequals(name, "Date")) {
         date = header_string(v);
-      } else if (ascii::iequals(fl.name, "Subject")) {
+      } else if (ascii::iequals(name, "Subject")) {
         subject = header_string(v);
-      } else if (ascii::iequals(fl.name, "In-Reply-To")) {
+      } else if (ascii::iequals(name, "In-Reply-To")) {
         in_reply_to = header_string(v);
-      } else if (ascii::iequals(fl.name, "Message-ID")) {
+      } else if (ascii::iequals(name, "Message-ID")) {
         message_id = header_string(v);
       } else {
         for (std::size_t k = 0; k < 6; ++k) {
-          if (ascii::iequals(fl.name, names[k])) address_reader(v, lists[k]).read();
+          if (ascii::iequals(name, names[k])) address_reader(v, lists[k]).read();
         }
       }
-    }
+    });
     e.date = keep_nolf(date);
     if (subject) e.subject = keep(for_humans(*subject));
     std::vector<address>* out[6] = {&e.from, &e.sender, &e.reply_to, &e.to, &e.cc, &e.bcc};
@@ -831,7 +875,7 @@ class body_builder {
   void body_of(const mime::node& n, body_structure& b, bool extensible, bool in_multipart, bool parent_digest,
                std::size_t depth) {
     b.reset_fields();
-    const part_fields f = read_part_fields(n, in_multipart);
+    const part_fields f = read_part_fields(header_of(n), in_multipart);
     const std::string ct = f.has_content_type ? f.type + "/" + f.subtype : std::string();
     const bool rfc822 = ascii::iequals(ct, "message/rfc822") || (!f.has_content_type && parent_digest);
     const bool multipart = f.has_content_type && f.type.size() >= 1 && ascii::iequals(f.type, "multipart") &&
@@ -884,16 +928,30 @@ class body_builder {
     b.id = keep_nolf(f.id);
     b.description = keep_nolf(f.description);
     b.encoding = f.encoding ? keep(*f.encoding) : std::string_view("7bit");
-    const std::string_view body = t_.raw_body(n);
-    b.octets = static_cast<std::uint32_t>(crlf_size(body));
+    const bool parsed = n.info.kind == mime::part_kind::message && !n.children.empty();
+    // A message/rfc822 part's body is the whole enclosed message; a leaf's
+    // starts after Dovecot's header block.
+    const std::string_view raw = t_.raw(n);
+    const std::size_t start = header_end(raw);
+    const std::string_view body =
+        rfc822 && parsed ? t_.raw_body(n) : start == std::string_view::npos ? raw.substr(raw.size()) : raw.substr(start);
+    std::uint64_t octets = crlf_size(body), lines = line_ends(body);
+    if (rfc822 && parsed && header_end(t_.raw(t_.nodes[n.children.front()])) == std::string_view::npos &&
+        followed_by_boundary(n)) {
+      // The enclosed message is all header and a boundary ends it: Dovecot
+      // gives the line break before the boundary to this part's body.
+      octets += 2;
+      lines += 1;
+    }
+    b.octets = static_cast<std::uint32_t>(octets);
     if (text) {
       b.kind = body_kind::text;
-      b.lines = line_ends(body);
+      b.lines = lines;
     } else if (rfc822) {
       b.kind = body_kind::message;
-      b.lines = line_ends(body);
+      b.lines = lines;
       b.children.resize(1);
-      if (n.info.kind == mime::part_kind::message && !n.children.empty() && depth < limits::imap_depth) {
+      if (parsed && depth < limits::imap_depth) {
         const mime::node& inner = t_.nodes[n.children.front()];
         envelope_of(inner, b.message_envelope);
         body_of(inner, b.children.front(), extensible, false, false, depth + 1);
@@ -912,6 +970,16 @@ class body_builder {
   }
 
  private:
+  std::string_view header_of(const mime::node& n) const noexcept {
+    const std::string_view raw = t_.raw(n);
+    const std::size_t end = header_end(raw);
+    return end == std::string_view::npos ? raw : raw.substr(0, end);
+  }
+  bool followed_by_boundary(const mime::node& n) const noexcept {
+    const std::string_view after = t_.source.substr(std::min<std::size_t>(t_.source.size(), n.info.end));
+    return after.substr(0, 4) == "\r\n--" || after.substr(0, 3) == "\n--";
+  }
+
   static std::uint64_t crlf_size(std::string_view s) noexcept {
     std::uint64_t n = s.size();
     for (std::size_t k = 0; k < s.size(); ++k)
