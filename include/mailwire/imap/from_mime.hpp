@@ -934,10 +934,9 @@ class body_builder {
     const std::string_view raw = t_.raw(n);
     const std::size_t start = header_end(raw);
     const std::string_view body =
-        rfc822 && parsed ? t_.raw_body(n) : start == std::string_view::npos ? raw.substr(raw.size()) : raw.substr(start);
+        rfc822 ? t_.raw_body(n) : start == std::string_view::npos ? raw.substr(raw.size()) : raw.substr(start);
     std::uint64_t octets = crlf_size(body), lines = line_ends(body);
-    if (rfc822 && parsed && header_end(t_.raw(t_.nodes[n.children.front()])) == std::string_view::npos &&
-        followed_by_boundary(n)) {
+    if (rfc822 && header_end(body) == std::string_view::npos && followed_by_boundary(n)) {
       // The enclosed message is all header and a boundary ends it: Dovecot
       // gives the line break before the boundary to this part's body.
       octets += 2;
@@ -951,15 +950,21 @@ class body_builder {
       b.kind = body_kind::message;
       b.lines = lines;
       b.children.resize(1);
-      if (parsed && depth < limits::imap_depth) {
+      if (depth >= limits::imap_depth) {
+        b.message_envelope.clear();
+        empty_text(b.children.front(), extensible);
+      } else if (parsed) {
         const mime::node& inner = t_.nodes[n.children.front()];
         envelope_of(inner, b.message_envelope);
         body_of(inner, b.children.front(), extensible, false, false, depth + 1);
       } else {
-        // not looked into (an encoded message/rfc822): no envelope, an
-        // empty text/plain
-        b.message_envelope.clear();
-        empty_text(b.children.front(), extensible);
+        // mailwire's parser does not look into an encoded message/rfc822;
+        // Dovecot parses its bytes as they are (base64 lines make a header
+        // block without fields): so do the same here.
+        const mime::tree inner = mime::parse_tree(body);
+        body_builder sub(inner, store_);
+        sub.envelope_of(inner.root(), b.message_envelope);
+        sub.body_of(inner.root(), b.children.front(), extensible, false, false, depth + 1);
       }
     }
     if (extensible) {
