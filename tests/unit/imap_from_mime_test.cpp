@@ -102,9 +102,31 @@ struct differ {
   }
 };
 
-// Why a message may still differ from Dovecot: each entry is a message
-// (vector name) with the cause, checked to still differ (so a fix shows).
-const std::map<std::string, std::string> known_differences = {};
+// The messages that still differ, each with its cause, checked to still
+// differ (so a fix shows). All 7 come from where the two MIME parsers see
+// boundary delimiter lines (mailwire's rules are in mime/boundary.hpp);
+// from_mime takes the tree's parts as they are.
+const std::map<std::string, std::string> known_differences = {
+    // Dovecot takes a line that starts with the delimiter as a delimiter
+    // whatever follows ("--boundary This should be ignored"); mailwire
+    // allows only white space after it (RFC 2046 5.1.1's BNF), so its
+    // multipart has no parts (written as one empty text/plain).
+    {"mime4j-testmsgs/ending-boundaries.txt", "delimiter followed by text"},
+    // The same prefix rule: "--ab" is a delimiter of boundary "a" to Dovecot.
+    {"mail-parser-malformed/004.txt", "delimiter followed by text"},
+    {"mail-parser-malformed/007.txt", "delimiter followed by text"},
+    // Dovecot cuts a boundary parameter to 70 octets (BOUNDARY_STRING_MAX_LEN
+    // in message-parser.c) and then matches lines by that prefix; mailwire
+    // matches the whole boundary (up to 8 KiB), so these boundaries of 80 to
+    // 7000 octets split the message differently.
+    {"mime4j-testmsgs/very-long-boundary.txt", "boundary cut to 70 octets"},
+    {"mime4j-testmsgs/very-very-long-boundary.txt", "boundary cut to 70 octets"},
+    {"mail-parser-malformed/016.txt", "boundary cut to 70 octets"},
+    // Nested multiparts declaring their parent's boundary again, with
+    // delimiter lines in two letter cases: the parsers give the lines to
+    // different levels (Dovecot 5 parts at the top, mailwire 9).
+    {"mail-parser-malformed/019.txt", "nested multiparts repeating the boundary"},
+};
 
 }  // namespace
 
@@ -172,4 +194,57 @@ TEST_CASE("imap from_mime: ENVELOPE and BODYSTRUCTURE agree with Dovecot for the
   CHECK(messages == 133);
   CHECK(report.empty());
   CHECK(agree + known_differences.size() == messages);
+  CHECK(agree == 126);
+}
+
+namespace {
+// BODYSTRUCTURE and ENVELOPE of `message` as written by fetch.hpp.
+std::string structure_of(const std::string& message) {
+  const mime::tree tree = mime::parse_tree(message);
+  imap::mime_text_store store;
+  imap::fetch_data d;
+  d.items.resize(2);
+  d.items[0].kind = imap::fetch_item_kind::envelope;
+  imap::envelope_from_mime(tree, d.items[0].env, store);
+  d.items[1].kind = imap::fetch_item_kind::bodystructure;
+  imap::bodystructure_from_mime(tree, d.items[1].body, store);
+  imap::wire w;
+  imap::peer_support server;
+  server.to_server = false;
+  REQUIRE(imap::write_fetch_items(w, d, server) == errc::ok);
+  return w.bytes;
+}
+}  // namespace
+
+TEST_CASE("imap from_mime: Dovecot's rules on small messages", "[imap][from_mime]") {
+  // Not MIME (no MIME-Version, no Content-Type): Content-Transfer-Encoding
+  // is ignored; a group with its markers; Sender and Reply-To from From;
+  // the subject's white space collapsed.
+  CHECK(structure_of("From: A Group:a@x.org, \"B\" <b@y.org>;\r\n"
+                     "Subject:  hello\r\n   world  \r\n"
+                     "Content-Transfer-Encoding: base64\r\n"
+                     "\r\n"
+                     "body\r\n") ==
+        "(ENVELOPE (NIL \"hello world\" ((NIL NIL \"A Group\" NIL)(NIL NIL \"a\" \"x.org\")(\"B\" NIL \"b\" \"y.org\")"
+        "(NIL NIL NIL NIL)) ((NIL NIL \"A Group\" NIL)(NIL NIL \"a\" \"x.org\")(\"B\" NIL \"b\" \"y.org\")(NIL NIL "
+        "NIL NIL)) ((NIL NIL \"A Group\" NIL)(NIL NIL \"a\" \"x.org\")(\"B\" NIL \"b\" \"y.org\")(NIL NIL NIL NIL)) "
+        "NIL NIL NIL NIL NIL) BODYSTRUCTURE (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1 NIL NIL "
+        "NIL NIL))");
+  // RFC 2231: continuations joined, an extended value kept encoded under
+  // "name*"; disposition and language lists; bare LF counted as CRLF.
+  CHECK(structure_of("MIME-Version: 1.0\n"
+                     "Content-Type: application/octet-stream; title*=utf-8''%E2%82%AC;\n"
+                     " name*0=\"long\"; name*1=\"name.txt\"\n"
+                     "Content-Disposition: attachment; filename=\"x y.txt\"\n"
+                     "Content-Language: en, de\n"
+                     "To: user\n"
+                     "\n"
+                     "xyz\n") ==
+        "(ENVELOPE (NIL NIL NIL NIL NIL ((NIL NIL \"user\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL) BODYSTRUCTURE "
+        "(\"application\" \"octet-stream\" (\"name\" \"longname.txt\" \"title*\" \"utf-8''%E2%82%AC\") NIL NIL \"7bit\" 5 "
+        "NIL (\"attachment\" (\"filename\" \"x y.txt\")) (\"en\" \"de\") NIL))");
+  // A multipart without a boundary: one empty text/plain.
+  CHECK(structure_of("Content-Type: multipart/mixed\r\n\r\nx\r\n") ==
+        "(ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" "
+        "\"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"mixed\" NIL NIL NIL NIL))");
 }

@@ -884,7 +884,12 @@ class body_builder {
       b.kind = body_kind::multipart;
       b.subtype = keep(f.subtype);
       std::size_t k = 0;
-      if (n.info.kind == mime::part_kind::multipart) {
+      // Dovecot reads the boundary from the parameters as it parsed them
+      // (so not after a broken parameter such as ";;", which mailwire's
+      // MIME parser steps over).
+      bool boundary = false;
+      for (const mime_param& p : f.params) boundary = boundary || (ascii::iequals(p.name, "boundary") && !p.value.empty());
+      if (boundary && n.info.kind == mime::part_kind::multipart) {
         const bool digest = ascii::iequals(f.subtype, "digest");
         for (const std::uint32_t c : n.children) {
           body_of(t_.nodes[c], reuse_slot(b.children, k), extensible, true, digest, depth + 1);
@@ -936,9 +941,12 @@ class body_builder {
     const std::string_view body =
         rfc822 ? t_.raw_body(n) : start == std::string_view::npos ? raw.substr(raw.size()) : raw.substr(start);
     std::uint64_t octets = crlf_size(body), lines = line_ends(body);
-    if (rfc822 && header_end(body) == std::string_view::npos && followed_by_boundary(n)) {
-      // The enclosed message is all header and a boundary ends it: Dovecot
-      // gives the line break before the boundary to this part's body.
+    if (rfc822 && followed_by_boundary(n) &&
+        (header_end(body) == std::string_view::npos || ends_with_close_delimiter(n))) {
+      // The line break before the boundary that ends this part: mailwire's
+      // parser gives it to the boundary, Dovecot to this part's body when
+      // the enclosed message is all header, or ends with the close
+      // delimiter of its own multipart (the break ends that line).
       octets += 2;
       lines += 1;
     }
@@ -979,6 +987,16 @@ class body_builder {
     const std::string_view raw = t_.raw(n);
     const std::size_t end = header_end(raw);
     return end == std::string_view::npos ? raw : raw.substr(0, end);
+  }
+  // n encloses a multipart whose close delimiter line ends n's body.
+  bool ends_with_close_delimiter(const mime::node& n) const {
+    if (n.info.kind != mime::part_kind::message || n.children.empty()) return false;
+    const mime::node& inner = t_.nodes[n.children.front()];
+    const std::string* b = inner.info.type.find("boundary");
+    if (inner.info.kind != mime::part_kind::multipart || b == nullptr) return false;
+    const std::string_view body = t_.raw_body(n);
+    const std::string close = "--" + *b + "--";
+    return body.size() >= close.size() && body.substr(body.size() - close.size()) == close;
   }
   bool followed_by_boundary(const mime::node& n) const noexcept {
     const std::string_view after = t_.source.substr(std::min<std::size_t>(t_.source.size(), n.info.end));
