@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "mailwire/imap/bodystructure.hpp"
+#include "mailwire/imap/datetime.hpp"
 #include "mailwire/imap/envelope.hpp"
+#include "mailwire/imap/flag.hpp"
 #include "mailwire/imap/section.hpp"
 #include "mailwire/imap/syntax.hpp"
 #include "mailwire/imap/values.hpp"
@@ -88,7 +90,7 @@ struct fetch_attribute {
 
 /// Which msg-att a fetch_item is.
 enum class fetch_item_kind : std::uint8_t {
-  flags,          ///< FLAGS (flag list): `flags`
+  flags,          ///< FLAGS (flag-fetch list): `flags`
   uid,            ///< UID nz-number: `number`
   internaldate,   ///< INTERNALDATE date-time: `date`
   rfc822_size,    ///< RFC822.SIZE number64: `number`
@@ -114,11 +116,10 @@ enum class fetch_item_kind : std::uint8_t {
 struct fetch_item {
   fetch_item_kind kind = fetch_item_kind::other;
   std::uint64_t number = 0;
-  /// FLAGS: each flag as sent ("\Seen", "$Forwarded", "\Recent").
-  std::vector<std::string_view> flags;
-  /// INTERNALDATE / SAVEDATE: the date-time text without its quotes
-  /// ("17-Jul-1996 02:44:25 -0700"); NIL (SAVEDATE only) is no value.
-  nstring date;
+  /// FLAGS: the flags (names view the text: "\Seen", "$Forwarded", "\Recent").
+  std::vector<flag> flags;
+  /// INTERNALDATE / SAVEDATE; NIL (SAVEDATE only) is no value.
+  std::optional<date_time> date;
   nstring text;
   section sect;
   std::optional<std::uint32_t> origin;  ///< "<origin>" of BODY[]/BINARY[] when partial
@@ -361,12 +362,6 @@ inline void write_fetch_attributes(wire_writer& w, const std::vector<fetch_attri
 // -- responses --------------------------------------------------------------
 
 
-/// flag-fetch: ["\"] atom (system flags, keywords, \Recent).
-inline bool is_fetch_flag(std::string_view f) noexcept {
-  if (!f.empty() && f.front() == '\\') f.remove_prefix(1);
-  return is_atom(f);
-}
-
 /// A value of an unknown item, skipped to find its end: an atom-like
 /// token, a string, or a balanced list of those (depth-limited).
 inline bool skip_value(scanner& s) {
@@ -433,12 +428,18 @@ inline bool parse_objectid(scanner& s, nstring& out) {
   return s.close();
 }
 
-// date-time: a quoted string; its content is checked by the caller's date
-// parser (imap/datetime.hpp) if it needs the value.
-inline bool parse_date_time(scanner& s, nstring& out) {
+// date-time: DQUOTE date-day-fixed "-" date-month "-" date-year SP time
+// SP zone DQUOTE (checked field by field by imap/datetime.hpp).
+inline bool parse_fetch_date(scanner& s, std::optional<date_time>& out) {
+  const std::size_t at = s.pos();
   std::string_view d;
   if (s.peek() != '"' || !s.quoted(d)) return s.fail();
-  out = d;
+  date_time t;
+  if (imap::parse_date_time(d, t) != errc::ok) {
+    s.seek(at);
+    return s.fail();
+  }
+  out = t;
   return true;
 }
 
@@ -461,11 +462,16 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     ok = s.sp() && s.open();
     if (ok && s.peek() != ')') {
       for (;;) {
+        // flag-fetch = flag / "\Recent": ["\"] atom
         const std::size_t at = s.pos();
         s.eat('\\');
         std::string_view f;
         if (!s.atom(f)) return false;
-        it.flags.push_back(s.text().substr(at, s.pos() - at));
+        it.flags.emplace_back();
+        if (parse_flag(s.text().substr(at, s.pos() - at), it.flags.back(), false) != errc::ok) {
+          s.seek(at);
+          return s.fail();
+        }
         if (s.peek() == ')') break;
         if (!s.sp()) return false;
       }
@@ -478,7 +484,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     it.number = n;
   } else if (s.keyword("INTERNALDATE")) {
     it.kind = k::internaldate;
-    ok = s.sp() && parse_date_time(s, it.date);
+    ok = s.sp() && parse_fetch_date(s, it.date);
   } else if (s.keyword("RFC822.SIZE")) {
     it.kind = k::rfc822_size;
     ok = s.sp() && s.number64(it.number);
@@ -523,7 +529,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     ok = s.sp() && s.nstring(it.text);
   } else if (s.keyword("SAVEDATE")) {
     it.kind = k::savedate;
-    ok = s.sp() && (s.nil() || parse_date_time(s, it.date));
+    ok = s.sp() && (s.nil() || parse_fetch_date(s, it.date));
   } else {
     it.kind = k::other;
     ok = s.run(astring_char, it.name) && s.sp();
@@ -560,9 +566,9 @@ inline void write_content(wire_writer& w, const std::optional<literal_body>& c, 
   w.string(c->data);
 }
 
-inline void write_date(wire_writer& w, const nstring& d) {
+inline void write_date(wire_writer& w, const std::optional<date_time>& d) {
   if (!d) return w.nil();
-  w.quoted(*d);
+  if (imap::write(w.bytes(), *d) != errc::ok) w.fail(errc::invalid_argument);
 }
 
 inline void write_objectid(wire_writer& w, const nstring& id) {
@@ -596,9 +602,10 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
     case k::flags:
       w.raw("FLAGS (");
       for (std::size_t i = 0; i < it.flags.size(); ++i) {
-        if (!is_fetch_flag(it.flags[i])) return w.fail(errc::invalid_argument);
+        // flag-fetch: no \* here
+        if (it.flags[i].kind == flag_kind::wildcard) return w.fail(errc::invalid_argument);
         if (i != 0) w.sp();
-        w.raw(it.flags[i]);
+        if (imap::write(w.bytes(), it.flags[i]) != errc::ok) return w.fail(errc::invalid_argument);
       }
       return w.raw(')');
     case k::uid:
