@@ -87,15 +87,17 @@ inline bool read_flag_list(scanner& sc, std::vector<flag>& out, bool wildcard = 
   return sc.close();
 }
 
-inline void write_flag(wire_writer& w, const flag& f) {
-  if (write(w.bytes(), f) != errc::ok) w.fail(errc::invalid_argument);
+/// One flag; \* only when `wildcard` (where read_flag() takes it back).
+inline void write_flag(wire_writer& w, const flag& f, bool wildcard = false) {
+  if ((f.kind == flag_kind::wildcard && !wildcard) || write(w.bytes(), f) != errc::ok) w.fail(errc::invalid_argument);
 }
 
-inline void write_flag_list(wire_writer& w, const std::vector<flag>& flags) {
+/// "(" [flag *(SP flag)] ")"; \* only when `wildcard` (PERMANENTFLAGS).
+inline void write_flag_list(wire_writer& w, const std::vector<flag>& flags, bool wildcard = false) {
   w.raw('(');
   for (std::size_t i = 0; i < flags.size(); ++i) {
     if (i != 0) w.sp();
-    write_flag(w, flags[i]);
+    write_flag(w, flags[i], wildcard);
   }
   w.raw(')');
 }
