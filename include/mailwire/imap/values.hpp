@@ -62,7 +62,10 @@ inline bool read_flag(scanner& sc, flag& out, bool wildcard, bool keyword_only =
   const std::size_t at = sc.pos();
   if (!keyword_only && sc.eat('\\')) {
     if (sc.eat('*')) {
-      if (!wildcard) return sc.fail();
+      if (!wildcard) {
+        sc.seek(at);  // the error is the flag, not what follows "\*"
+        return sc.fail();
+      }
       out = flag{flag_kind::wildcard, sc.text().substr(at, 2)};
       return true;
     }
