@@ -8,7 +8,9 @@
 // name and raw value text.
 //
 // Parsed values are views into the message text (or the scanner's scratch
-// buffer): valid while it lives. A BODY[]/BINARY[]/RFC822 value may be a
+// buffer): valid while it lives. FLAGS are typed flags (imap/flag.hpp),
+// INTERNALDATE and SAVEDATE typed date-times (imap/datetime.hpp), read and
+// written through imap/values.hpp like the commands' flags and dates. A BODY[]/BINARY[]/RFC822 value may be a
 // literal the frame reader streamed: then only its size is here
 // (literal_body::streamed) and the bytes went to the application as chunks.
 // fetch_data is meant to be reused: parsing into the same value again keeps
@@ -92,7 +94,7 @@ struct fetch_attribute {
 enum class fetch_item_kind : std::uint8_t {
   flags,          ///< FLAGS (flag-fetch list): `flags`
   uid,            ///< UID nz-number: `number`
-  internaldate,   ///< INTERNALDATE date-time: `date`
+  internaldate,   ///< INTERNALDATE date-time: `date` (always a value)
   rfc822_size,    ///< RFC822.SIZE number64: `number`
   envelope,       ///< ENVELOPE: `env`
   body,           ///< BODY (non-extensible): `body`
@@ -107,7 +109,7 @@ enum class fetch_item_kind : std::uint8_t {
   emailid,        ///< EMAILID (objectid): `text`
   threadid,       ///< THREADID (objectid) / NIL: `text`
   preview,        ///< PREVIEW nstring: `text`
-  savedate,       ///< SAVEDATE date-time / NIL: `date`
+  savedate,       ///< SAVEDATE date-time / NIL: `date` (no value for NIL)
   other,          ///< an item this parser does not know: `name`, `raw`
 };
 
@@ -116,9 +118,12 @@ enum class fetch_item_kind : std::uint8_t {
 struct fetch_item {
   fetch_item_kind kind = fetch_item_kind::other;
   std::uint64_t number = 0;
-  /// FLAGS: the flags (names view the text: "\Seen", "$Forwarded", "\Recent").
+  /// FLAGS (flag-fetch): the flags in the order sent, \Recent included
+  /// (flag_kind::recent, IMAP4rev1); never \* (flag_kind::wildcard), which
+  /// the writer refuses. A keyword's or extension's name views the text.
   std::vector<flag> flags;
-  /// INTERNALDATE / SAVEDATE; NIL (SAVEDATE only) is no value.
+  /// INTERNALDATE: the date-time, which must be a value (the writer refuses
+  /// an empty one). SAVEDATE (RFC 8514): the date-time, or no value for NIL.
   std::optional<date_time> date;
   nstring text;
   section sect;
@@ -361,40 +366,6 @@ inline void write_fetch_attributes(wire_writer& w, const std::vector<fetch_attri
 
 // -- responses --------------------------------------------------------------
 
-
-/// A value of an unknown item, skipped to find its end: an atom-like
-/// token, a string, or a balanced list of those (depth-limited).
-inline bool skip_value(scanner& s) {
-  const char c = s.peek();
-  if (s.at_end()) return s.fail();
-  if (c == '(') {
-    if (!s.open()) return false;
-    while (s.peek() != ')' || s.at_end()) {
-      if (!skip_value(s)) return false;
-      if (s.peek() == ')') break;
-      if (!s.sp()) return false;
-    }
-    return s.close();
-  }
-  std::string_view v;
-  if (c == '"' || c == '{') return s.string(v);
-  if (c == '~') {
-    literal_body b;
-    if (!s.literal(b, true)) return false;
-    return !b.streamed || s.fail(errc::imap_literal_too_big);
-  }
-  // atom, number, NIL, \Flag: text chars up to SP, "(" or ")".
-  std::size_t n = 0;
-  for (;;) {
-    const char d = s.peek(n);
-    if (!is(d, text_char) || d == ' ' || d == '(' || d == ')' || d == '"' || s.pos() + n >= s.text().size()) break;
-    ++n;
-  }
-  if (n == 0) return s.fail();
-  s.seek(s.pos() + n);
-  return true;
-}
-
 // nstring whose string may be a streamed literal (BODY[] and friends);
 // literal8 when `binary`.
 inline bool parse_content(scanner& s, std::optional<literal_body>& out, bool binary) {
@@ -419,27 +390,15 @@ inline bool parse_content(scanner& s, std::optional<literal_body>& out, bool bin
   return true;
 }
 
-// "(" objectid ")"
-inline bool parse_objectid(scanner& s, nstring& out) {
-  std::string_view id;
-  if (!s.open() || !s.run(atom_char, id)) return false;
-  if (!is_objectid(id)) return s.fail();
-  out = id;
-  return s.close();
+/// "(" objectid ")" (EMAILID, THREADID, the MAILBOXID code).
+inline bool read_paren_objectid(scanner& s, std::string_view& out) {
+  return s.open() && read_objectid(s, out) && s.close();
 }
 
-// date-time: DQUOTE date-day-fixed "-" date-month "-" date-year SP time
-// SP zone DQUOTE (checked field by field by imap/datetime.hpp).
-inline bool parse_fetch_date(scanner& s, std::optional<date_time>& out) {
-  const std::size_t at = s.pos();
-  std::string_view d;
-  if (s.peek() != '"' || !s.quoted(d)) return s.fail();
-  date_time t;
-  if (imap::parse_date_time(d, t) != errc::ok) {
-    s.seek(at);
-    return s.fail();
-  }
-  out = t;
+inline bool read_paren_objectid(scanner& s, nstring& out) {
+  std::string_view id;
+  if (!read_paren_objectid(s, id)) return false;
+  out = id;
   return true;
 }
 
@@ -459,24 +418,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
   bool ok = false;
   if (s.keyword("FLAGS")) {
     it.kind = k::flags;
-    ok = s.sp() && s.open();
-    if (ok && s.peek() != ')') {
-      for (;;) {
-        // flag-fetch = flag / "\Recent": ["\"] atom
-        const std::size_t at = s.pos();
-        s.eat('\\');
-        std::string_view f;
-        if (!s.atom(f)) return false;
-        it.flags.emplace_back();
-        if (parse_flag(s.text().substr(at, s.pos() - at), it.flags.back(), false) != errc::ok) {
-          s.seek(at);
-          return s.fail();
-        }
-        if (s.peek() == ')') break;
-        if (!s.sp()) return false;
-      }
-    }
-    ok = ok && s.close();
+    ok = s.sp() && read_flag_list(s, it.flags);
   } else if (s.keyword("UID")) {
     it.kind = k::uid;
     std::uint32_t n = 0;
@@ -484,7 +426,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     it.number = n;
   } else if (s.keyword("INTERNALDATE")) {
     it.kind = k::internaldate;
-    ok = s.sp() && parse_fetch_date(s, it.date);
+    ok = s.sp() && read_date_time(s, it.date.emplace());
   } else if (s.keyword("RFC822.SIZE")) {
     it.kind = k::rfc822_size;
     ok = s.sp() && s.number64(it.number);
@@ -520,22 +462,19 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     ok = s.sp() && s.open() && s.number64(it.number) && s.close();
   } else if (s.keyword("EMAILID")) {
     it.kind = k::emailid;
-    ok = s.sp() && parse_objectid(s, it.text);
+    ok = s.sp() && read_paren_objectid(s, it.text);
   } else if (s.keyword("THREADID")) {
     it.kind = k::threadid;
-    ok = s.sp() && (s.nil() || parse_objectid(s, it.text));
+    ok = s.sp() && (s.nil() || read_paren_objectid(s, it.text));
   } else if (s.keyword("PREVIEW")) {
     it.kind = k::preview;
     ok = s.sp() && s.nstring(it.text);
   } else if (s.keyword("SAVEDATE")) {
     it.kind = k::savedate;
-    ok = s.sp() && (s.nil() || parse_fetch_date(s, it.date));
+    ok = s.sp() && (s.nil() || read_date_time(s, it.date.emplace()));
   } else {
     it.kind = k::other;
-    ok = s.run(astring_char, it.name) && s.sp();
-    const std::size_t at = s.pos();
-    ok = ok && skip_value(s);
-    if (ok) it.raw = s.text().substr(at, s.pos() - at);
+    ok = s.run(astring_char, it.name) && s.sp() && s.raw_value(it.raw);
   }
   if (it.kind != k::body && it.kind != k::bodystructure) it.body.children.clear();
   return ok;
@@ -566,15 +505,10 @@ inline void write_content(wire_writer& w, const std::optional<literal_body>& c, 
   w.string(c->data);
 }
 
-inline void write_date(wire_writer& w, const std::optional<date_time>& d) {
-  if (!d) return w.nil();
-  if (imap::write(w.bytes(), *d) != errc::ok) w.fail(errc::invalid_argument);
-}
-
-inline void write_objectid(wire_writer& w, const nstring& id) {
-  if (!id || !is_objectid(*id)) return w.fail(errc::invalid_argument);
+/// "(" objectid ")".
+inline void write_paren_objectid(wire_writer& w, std::string_view id) {
   w.raw('(');
-  w.raw(*id);
+  write_objectid(w, id);
   w.raw(')');
 }
 
@@ -585,14 +519,15 @@ inline void write_origin(wire_writer& w, const std::optional<std::uint32_t>& o) 
   w.raw('>');
 }
 
-/// True when `raw` is exactly one value skip_value() accepts, with literals
+/// True when `raw` is exactly one value scanner::raw_value() accepts, with literals
 /// only where the peer never waits (a response); `name` is astring chars.
 inline bool other_item_valid(const fetch_item& it, const peer_support& p) {
   if (it.name.empty() || span(it.name, 0, astring_char) != it.name.size() || !is_unknown_fetch_name(it.name))
     return false;
   std::string scratch;
   scanner s(it.raw, scratch);
-  if (!skip_value(s) || !s.at_end()) return false;
+  std::string_view value;
+  if (!s.raw_value(value) || !s.at_end()) return false;
   return !p.to_server || it.raw.find('{') == std::string_view::npos;
 }
 
@@ -600,14 +535,8 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
   using k = fetch_item_kind;
   switch (it.kind) {
     case k::flags:
-      w.raw("FLAGS (");
-      for (std::size_t i = 0; i < it.flags.size(); ++i) {
-        // flag-fetch: no \* here
-        if (it.flags[i].kind == flag_kind::wildcard) return w.fail(errc::invalid_argument);
-        if (i != 0) w.sp();
-        if (imap::write(w.bytes(), it.flags[i]) != errc::ok) return w.fail(errc::invalid_argument);
-      }
-      return w.raw(')');
+      w.raw("FLAGS ");
+      return write_flag_list(w, it.flags);
     case k::uid:
       if (it.number == 0 || it.number > 0xFFFFFFFFu) return w.fail(errc::invalid_argument);
       w.raw("UID ");
@@ -615,7 +544,7 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
     case k::internaldate:
       if (!it.date) return w.fail(errc::invalid_argument);
       w.raw("INTERNALDATE ");
-      return write_date(w, it.date);
+      return write_date_time(w, *it.date);
     case k::rfc822_size:
     case k::modseq:
       if (it.number > 0x7FFFFFFFFFFFFFFFull) return w.fail(errc::invalid_argument);
@@ -654,18 +583,20 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
       w.raw(it.kind == k::rfc822 ? "RFC822 " : it.kind == k::rfc822_header ? "RFC822.HEADER " : "RFC822.TEXT ");
       return write_content(w, it.content, false);
     case k::emailid:
+      if (!it.text) return w.fail(errc::invalid_argument);
       w.raw("EMAILID ");
-      return write_objectid(w, it.text);
+      return write_paren_objectid(w, *it.text);
     case k::threadid:
       w.raw("THREADID ");
       if (!it.text) return w.nil();
-      return write_objectid(w, it.text);
+      return write_paren_objectid(w, *it.text);
     case k::preview:
       w.raw("PREVIEW ");
       return w.nstring(it.text);
     case k::savedate:
       w.raw("SAVEDATE ");
-      return write_date(w, it.date);
+      if (!it.date) return w.nil();
+      return write_date_time(w, *it.date);
     case k::other:
       if (!other_item_valid(it, w.peer())) return w.fail(errc::invalid_argument);
       w.raw(it.name);
