@@ -1128,3 +1128,18 @@ TEST_CASE("imap responses: one object reused keeps its capacity", "[imap][respon
   CHECK(r.code.set2.ranges().data() == to);
   CHECK(r.code.set2 == imap::sequence_set(4));
 }
+
+TEST_CASE("imap responses: FETCH items are reused across other responses", "[imap][response]") {
+  imap::response r;
+  std::string scratch;
+  REQUIRE(imap::parse_response("* 1 FETCH (FLAGS (\\Seen \\Draft $Junk))", r, scratch) == mailwire::errc::ok);
+  REQUIRE(r.fetch.items.size() == 1);
+  const imap::flag* flags_buffer = r.fetch.items[0].flags.data();
+  REQUIRE(imap::parse_response("* 3 EXISTS", r, scratch) == mailwire::errc::ok);
+  CHECK(r.type == imap::response_type::exists);
+  CHECK(r.fetch.items.empty());  // members of other types are empty
+  REQUIRE(imap::parse_response("* 2 FETCH (FLAGS (\\Seen))", r, scratch) == mailwire::errc::ok);
+  REQUIRE(r.fetch.items.size() == 1);
+  CHECK(r.fetch.items[0].flags.size() == 1);
+  CHECK(r.fetch.items[0].flags.data() == flags_buffer);  // no new allocation
+}

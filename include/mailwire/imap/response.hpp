@@ -320,6 +320,10 @@ struct response {
   bool id_nil = false;                      ///< "ID NIL"
   bool entry_list = false;                  ///< METADATA: entries without values
   fetch_data fetch;                         ///< FETCH (fetch.seq is the message number)
+  /// Not data: the FETCH items of an earlier response, kept so that their
+  /// vectors (flags, addresses, body parts) are reused by the next FETCH
+  /// while `fetch.items` stays empty for other responses.
+  std::vector<fetch_item> spare_fetch_items;
   std::string_view name;                    ///< other: its name (an atom)
   /// other: the rest after the name and SP, as on the wire (literals
   /// included, "{5}\r\nhello"; validated).
@@ -354,6 +358,7 @@ struct response {
     quota.clear();
     pairs.clear();
     fetch.seq = 0;
+    if (!fetch.items.empty()) fetch.items.swap(spare_fetch_items);
     fetch.items.clear();
     error_at = 0;
   }
@@ -1071,6 +1076,7 @@ inline bool read_untagged(scanner& sc, response& r) {
     r.number = 0;
     if (n == 0 || !sc.sp()) return sc.fail();
     r.fetch.seq = n;
+    r.fetch.items.swap(r.spare_fetch_items);  // reuse the last FETCH's items
     return parse_fetch_data(sc, r.fetch) && end(sc);
   }
   if (!sc.atom(w)) return false;
