@@ -262,6 +262,13 @@ TEST_CASE("encoded-words: joining, malformed words, charsets", "[mime][headers][
       {"a =?utf-8?q?x=ZZ?=", "a x=ZZ", "mime_bad_encoded_word@2"},
       {"=?x-unknown?Q?caf=C3=A9?=", "caf\xC3\xA9", "charset_unknown@0"},
       {"=?x-unknown?Q?caf=E9?=", "=?x-unknown?Q?caf=E9?=", "charset_unknown@0"},
+      // Issue 17: 7-bit ISO-2022-JP is valid UTF-8 byte for byte, but its
+      // escape sequences are not text; without a converter the word stays.
+      {"=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=0Eb=0Fc?=", "=?x-unknown?Q?a=0Eb=0Fc?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=7Fb?=", "=?x-unknown?Q?a=7Fb?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=C2=9Bb?=", "=?x-unknown?Q?a=C2=9Bb?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=09b=C2=A0c?=", "a\tb\xC2\xA0" "c", "charset_unknown@0"},
       {"=?utf-8?Q?Hello\r\n _there!?=", "Hello there!", "mime_encoded_word_whitespace@0"},
       {"Re:=?utf-8?q?x?=", "Re: x", "mime_encoded_word_glued@3"},
       {"caf\xC3\xA9", "caf\xC3\xA9", ""},

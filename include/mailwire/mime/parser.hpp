@@ -110,6 +110,10 @@ struct parser_options {
   /// Transfer-decode bodies (base64, quoted-printable, uuencode). When
   /// false, body events carry the raw bytes.
   bool decode = true;
+  /// How the charsets of Content-Type and Content-Disposition parameters
+  /// (RFC 2231 and RFC 2047 file names) are converted; a hook here (not
+  /// owned) must outlive the parser. Bodies are not converted by the parser.
+  charset_options charsets;
 };
 
 /// The push parser. One parser reads one message; it holds at most one
@@ -559,7 +563,7 @@ inline event parser::step_headers_done() {
     found.clear();
   };
   if ((f.seen & 1) != 0) {
-    info.type = parse_content_type(f.raw_type, &found);
+    info.type = parse_content_type(f.raw_type, &found, options_.charsets);
     report(f.raw_offsets[0]);
   } else if (f.in_digest) {
     info.type = content_type{};
@@ -572,7 +576,7 @@ inline event parser::step_headers_done() {
     if (info.encoding == transfer_encoding::unknown) diag(errc::unknown_transfer_encoding, f.raw_offsets[1]);
   }
   if ((f.seen & 4) != 0) {
-    info.disposition = parse_content_disposition(f.raw_disposition, &found);
+    info.disposition = parse_content_disposition(f.raw_disposition, &found, options_.charsets);
     report(f.raw_offsets[2]);
   }
   if ((f.seen & 8) != 0) info.content_id = strip_id(f.raw_id);
