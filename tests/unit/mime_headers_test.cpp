@@ -431,6 +431,29 @@ TEST_CASE("RFC 5322 appendix A addresses", "[mime][headers][address]") {
   CHECK(show(v) == "{|\"john doe\"@example.com|}");
 }
 
+TEST_CASE("issue 17: two mailboxes without a comma", "[mime][headers][address]") {
+  // Before: one mailbox named "Bob Dunite Bobby Dunite". GMime reads two.
+  mime::diagnostics d;
+  auto v = mime::parse_address_list("Bob Dunite <bob@extern> Bobby Dunite <bobby@extern>", &d);
+  CHECK(show(v) == "{Bob Dunite|bob@extern|}{Bobby Dunite|bobby@extern|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 37}});
+  // In a list, with comments, a third, and a group.
+  d.clear();
+  v = mime::parse_address_list("a@x, A <a@y> (c) \"B b\" <b@y> C <c@y>, G: D <d@y> E <e@y>;", &d);
+  CHECK(show(v) == "{|a@x|}{A (c)|a@y|}{B b|b@y|}{C|c@y|}{D|d@y|G}{E|e@y|G}");
+  CHECK(d.size() == 3);
+  // Words after an angle address with no second one stay the name, and two
+  // angle addresses without a phrase keep the first (as before).
+  d.clear();
+  v = mime::parse_address_list("Bob <bob@x> Dunite", &d);
+  CHECK(show(v) == "{Bob Dunite|bob@x|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 12}});
+  d.clear();
+  v = mime::parse_address_list("<a@x> <b@x>", &d);
+  CHECK(show(v) == "{|a@x|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 6}});
+}
+
 TEST_CASE("dates: RFC 5322, obsolete and malformed forms", "[mime][headers][date]") {
   mime::diagnostics d;
   mime::date_time t = mime::parse_date("Mon, 24 Nov 1997 14:22:01 -0800", &d);

@@ -17,6 +17,9 @@
 //  - words after the angle address become (part of) the name; a single
 //    word without '@' is taken as the address, several as a name without
 //    address (errc::mime_bad_address);
+//  - words and another angle address after an angle address are a missing
+//    comma ("Bob <bob@x> Bobby <bobby@x>"): two mailboxes, as GMime reads
+//    it (errc::mime_bad_address at the second '<');
 //  - unbalanced quotes, comments and brackets end at the end of the value
 //    (errc::mime_unbalanced); empty items (", ,") are skipped.
 // Names are decoded (RFC 2047, also inside quotes) to UTF-8; addresses are
@@ -143,7 +146,18 @@ class address_parser {
  private:
   // RFC 5322 3.4 angle-addr (and obs-angle-addr with its route).
   void angle(const token& open) {
-    if (angle_) report(d_, errc::mime_bad_address, open.offset);
+    if (angle_ && !after_.empty()) {
+      // name-addr, phrase, angle-addr: a comma is missing between two
+      // mailboxes; the phrase names the second.
+      report(d_, errc::mime_bad_address, open.offset);
+      std::vector<token> next = std::move(after_);
+      after_.clear();
+      finish();
+      start_ = next.front().offset;
+      words_ = std::move(next);
+    } else if (angle_) {
+      report(d_, errc::mime_bad_address, open.offset);
+    }
     std::string addr;
     read_angle(lx_, open, addr, &comments_, d_, cs_);
     if (!addr.empty() && addr.front() == '@' && addr.find(':') != std::string::npos) {
