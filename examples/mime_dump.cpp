@@ -31,7 +31,9 @@
 // Charsets: besides those mailwire builds in, the East-Asian ones
 // (ISO-2022-JP, Shift_JIS, EUC-JP, GB2312/GBK/GB18030, Big5, EUC-KR...) are
 // read through glibc's iconv (mailwire/mime/iconv_charset.hpp) when the
-// program is built against glibc.
+// program is built against glibc. A header line without a colon that
+// fields follow is skipped (parser_options::allow_header_without_colon), as
+// mail clients and GMime read it; the diagnostic stays.
 #include <mailwire/core/hash.hpp>
 #include <mailwire/mime/address.hpp>
 #include <mailwire/mime/date.hpp>
@@ -294,6 +296,9 @@ int main(int argc, char** argv) {
   }
   mime::parser_options options;
   options.charsets = header_charsets;
+  // Shows what a mail client shows: a stray header line without a colon
+  // (real Exchange mail) does not end the header block when fields follow.
+  options.allow_header_without_colon = true;
   mime::parser parser(options);
   dumper dump;
   const auto on = [&](const mime::event& e) { dump.on(e); };
