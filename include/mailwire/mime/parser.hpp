@@ -57,8 +57,7 @@
 //    is a field and it does not start with "--", as GMime reads it
 //    (mime_header_without_colon either way).
 //  - A UTF-8 byte order mark at the very start of the message is skipped
-//    (as GMime does), reported as mime_mbox_from_line, the code for "bytes
-//    before the header block skipped".
+//    (as GMime does), reported as mime_bom_skipped.
 //  - A multipart without a boundary parameter, or nested deeper than
 //    max_depth, is read as a leaf. Content-Transfer-Encoding other than
 //    7bit/8bit/binary on a multipart is ignored; on a message/rfc822 part
@@ -397,7 +396,7 @@ inline event parser::step_headers() {
     if (d.size() < bom.size() && !eof_ && bom.substr(0, d.size()) == d) return {};
     bom_checked_ = true;
     if (d.substr(0, bom.size()) == bom) {
-      diag(errc::mime_mbox_from_line, at(0));
+      diag(errc::mime_bom_skipped, at(0));
       in_.consume(bom.size());
       progressed_ = true;
       return {};
