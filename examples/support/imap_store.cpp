@@ -1080,6 +1080,26 @@ void cut(section_bytes& out, const std::optional<imap::partial_range>& partial) 
   }
 }
 
+// The line break after a message/rfc822 part `n` that Dovecot counts in the
+// part where mailwire's MIME parser gives it to the boundary after it: when
+// the enclosed message is all header, or ends with its own multipart's
+// close delimiter (the rule imap/from_mime.hpp applies to the part's
+// size, so that the bytes served agree with BODYSTRUCTURE). 0, 1 or 2.
+std::uint64_t rfc822_tail(const mime::tree& t, const mime::node& n) {
+  if (n.info.kind != mime::part_kind::message) return 0;
+  const std::string_view after = t.source.substr(std::min<std::size_t>(t.source.size(), n.info.end));
+  const std::uint64_t tail = after.substr(0, 4) == "\r\n--" ? 2 : after.substr(0, 3) == "\n--" ? 1 : 0;
+  if (tail == 0) return 0;
+  const std::string_view body = t.raw_body(n);
+  if (imap::detail::header_end(body) == std::string_view::npos) return tail;
+  if (n.children.empty()) return 0;
+  const mime::node& inner = t.nodes[n.children.front()];
+  const std::string* b = inner.info.type.find("boundary");
+  if (inner.info.kind != mime::part_kind::multipart || b == nullptr) return 0;
+  const std::string close = "--" + *b + "--";
+  return body.size() >= close.size() && body.substr(body.size() - close.size()) == close ? tail : 0;
+}
+
 // The entity a section's part numbers name (RFC 9051 6.4.5), or null.
 const mime::node* resolve_part(const mime::tree& t, const std::vector<std::uint32_t>& part) {
   const mime::node* cur = &t.root();
@@ -1239,7 +1259,7 @@ store_result message::section(const imap::section& sec, std::optional<imap::part
       const std::size_t h = header_end_in(raw);
       const std::uint64_t body = h == std::string_view::npos ? n->info.end : n->info.offset + h;
       begin = sec.text == imap::section_text::none ? body : n->info.offset;
-      end = sec.text == imap::section_text::none ? n->info.end : body;
+      end = sec.text == imap::section_text::none ? n->info.end + rfc822_tail(*t, *n) : body;
     } else if (n->info.kind == mime::part_kind::message && !n->children.empty()) {
       // HEADER, TEXT, HEADER.FIELDS of the message a message/rfc822 part holds
       const mime::node& m = t->nodes[n->children.front()];
@@ -1248,7 +1268,7 @@ store_result message::section(const imap::section& sec, std::optional<imap::part
       const std::uint64_t body = h == std::string_view::npos ? m.info.end : m.info.offset + h;
       const bool text = sec.text == imap::section_text::text;
       begin = text ? body : m.info.offset;
-      end = text ? m.info.end : body;
+      end = text ? std::max(m.info.end, n->info.end) + rfc822_tail(*t, *n) : body;
     }
   }
   end = std::min<std::uint64_t>(end, all.size());
@@ -1281,6 +1301,21 @@ store_result message::read(section_bytes& s, std::string& chunk, std::size_t max
   if (fd_ < 0) return fail(store_code::cannot, "no message open");
   char buf[chunk_size];
   std::size_t added = 0;
+  const auto emit = [&](char x) {
+    if (s.skip > 0) {
+      --s.skip;
+    } else if (s.done < s.size) {
+      chunk.push_back(x);
+      ++s.done;
+      ++added;
+    }
+  };
+  if (s.lf_pending && max > 0) {
+    emit('\n');
+    s.lf_pending = false;
+    s.pending_cr = false;
+    ++s.file_pos;
+  }
   while (s.done < s.size && added < max) {
     const std::uint64_t left = s.file_length - s.file_pos;
     if (left == 0) return fail(store_code::io_error, "message file shorter than expected");
@@ -1290,16 +1325,13 @@ store_result message::read(section_bytes& s, std::string& chunk, std::size_t max
     if (n <= 0) return sys_fail("read message");
     for (ssize_t i = 0; i < n && s.done < s.size && added < max; ++i) {
       const char c = buf[i];
-      const auto emit = [&](char x) {
-        if (s.skip > 0) {
-          --s.skip;
-        } else if (s.done < s.size) {
-          chunk.push_back(x);
-          ++s.done;
-          ++added;
+      if (c == '\n' && !s.pending_cr) {
+        emit('\r');
+        if (added == max && s.done < s.size) {  // no room for its LF: next time
+          s.lf_pending = true;
+          return {};
         }
-      };
-      if (c == '\n' && !s.pending_cr) emit('\r');
+      }
       emit(c);
       s.pending_cr = c == '\r';
       ++s.file_pos;

@@ -155,6 +155,7 @@ struct section_bytes {
   std::uint64_t done = 0;
   std::uint64_t file_pos = 0;
   bool pending_cr = false;
+  bool lf_pending = false;  // the CR of a converted LF went out, its LF not yet
 };
 
 class imap_store;
@@ -189,9 +190,9 @@ class message {
   store_result section(const mailwire::imap::section& sec, std::optional<mailwire::imap::partial_range> partial,
                        section_bytes& out);
 
-  /// Appends to `chunk` up to `max` more served bytes of `s` (bare LF made
-  /// CRLF); returns ok with nothing appended once s.done == s.size.
-  /// Memory is bounded by `max` whatever the message size.
+  /// Appends to `chunk` up to `max` (at least 1) more served bytes of `s`
+  /// (bare LF made CRLF); returns ok with nothing appended once s.done ==
+  /// s.size. Memory is bounded by `max` whatever the message size.
   store_result read(section_bytes& s, std::string& chunk, std::size_t max);
 
   /// ENVELOPE and BODYSTRUCTURE (extensible) or BODY, built by
