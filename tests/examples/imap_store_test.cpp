@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mailwire/imap/mailbox.hpp>
 #include <mailwire/imap/search.hpp>
 #include <mailwire/imap/section.hpp>
@@ -594,6 +596,26 @@ void test_append_copy_move_expunge(imap_store& s) {
   imap::date_time t1, t2;
   CHECK(in->internal_date(2, t1).ok() && a->internal_date(4, t2).ok() && t1 == t2);
   CHECK_EQ(fetch(*a, 4, ""), crlf(msg_multi));
+
+  // 26 keywords fit (letters a-z); the 27th is refused and PERMANENTFLAGS
+  // loses \* when the table is full.
+  std::vector<std::uint32_t> stored;
+  CHECK(a->can_create_keywords());
+  for (int i = 0; i < 23; ++i) {  // Later, $Forwarded and Work are there already
+    static std::deque<std::string> names;
+    names.push_back("K" + std::to_string(i));
+    CHECK(a->store({1}, store_op::add, {imap::flag{imap::flag_kind::keyword, names.back()}}, stored).ok());
+  }
+  CHECK(!a->can_create_keywords());
+  CHECK_EQ(a->store({1}, store_op::add, {imap::flag{imap::flag_kind::keyword, "OneTooMany"}}, stored).code,
+           store_code::cannot);
+  CHECK(a->store({1}, store_op::add, {imap::flag{imap::flag_kind::keyword, "k22"}}, stored).ok());  // known, any case
+  CHECK(a->flags(1, fl).ok());
+  CHECK_EQ(fl.size(), std::size_t{24});  // \Seen and K0-K22
+  cur = files_in(s.root() + "/.Archive/cur");
+  CHECK(std::any_of(cur.begin(), cur.end(), [](const std::string& n) {
+    return n.size() > 27 && n.substr(n.size() - 27) == ":2,Sdefghijklmnopqrstuvwxyz";
+  }));
 
   // MOVE: copied, then expunged from the source.
   std::unique_ptr<mailbox_view> other;
