@@ -352,13 +352,16 @@ class imap_store {
   store_result select(const std::string& name, bool read_only, std::unique_ptr<mailbox_view>& out);
 
   /// LIST (subscribed_only false) / LSUB (true): `reference` and `pattern`
-  /// (UTF-8, "*" and "%" wildcards) joined as RFC 3501 6.3.8 says. Each
-  /// entry has \HasChildren or \HasNoChildren, \Noselect for a name that
-  /// exists only as a parent (or, in LSUB, a parent of a subscribed name
-  /// matched by "%"), \Subscribed under LIST when `mark_subscribed`
-  /// (LIST-EXTENDED RETURN (SUBSCRIBED)), and the SPECIAL-USE attribute of
-  /// a top-level Sent, Drafts, Trash, Junk or Archive. INBOX first, then
-  /// by name.
+  /// (UTF-8, "*" and "%" wildcards; `reference` + `pattern`, INBOX in any
+  /// case as the first component). LIST entries have \HasChildren or
+  /// \HasNoChildren, \Noselect for a name that exists only as a parent of
+  /// folders, \Subscribed when `mark_subscribed` (LIST-EXTENDED RETURN
+  /// (SUBSCRIBED)), and the SPECIAL-USE attribute of a top-level Sent,
+  /// Drafts, Trash, Junk or Archive (any case); INBOX first, then by name.
+  /// LSUB entries are the subscribed names that match (\Noselect when no
+  /// such folder exists) and the unsubscribed parents of subscribed names
+  /// that "%" stops at, \Noselect (RFC 3501 6.3.9). LIST "" "" (the
+  /// delimiter) is the server's: it answers (\Noselect) "." "".
   store_result list(std::string_view reference, std::string_view pattern, bool subscribed_only,
                     bool mark_subscribed, std::vector<list_entry>& out);
 
