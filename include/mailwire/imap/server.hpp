@@ -1362,7 +1362,9 @@ inline std::optional<server_event> server::on_message(const frame_event& fe) {
     if (streamed) abort_pending_ = true;
     const std::string_view tag = is_tag(cmd_.tag) ? cmd_.tag : std::string_view();
     const std::uint64_t at = at_;
-    at_ = at + err_at;
+    // A position in the text is a stream offset only while the text holds
+    // every byte of the message (no body was streamed out of it).
+    if (frame_.streamed_literals().empty()) at_ = at + err_at;
     std::string_view text = "Syntax error";
     if (pe == errc::imap_too_deep) text = "Too deeply nested";
     if (pe == errc::nul_byte) text = "NUL in a string";
