@@ -344,7 +344,9 @@ class session {
       return;
     }
     std::vector<std::string> items = split(text_of(c_, "reply." + key), " | ");
-    if (items.empty()) items.push_back("OK " + key + " completed");
+    std::string name = key;
+    if (cmd.uid) name.replace(3, 1, " ");
+    if (items.empty()) items.push_back("OK " + name + " completed");
     tag_.assign(cmd.tag.data(), cmd.tag.size());
     for (std::size_t i = 0; i + 1 < items.size(); ++i) {
       auto r = std::make_unique<imap::response>();
