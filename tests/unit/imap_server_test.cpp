@@ -380,3 +380,43 @@ TEST_CASE("imap::server IDLE: updates go at once, EXPUNGE included; bye() ends i
   CHECK(d.s.pending_output() == "* 4 EXPUNGE\r\n* 9 EXISTS\r\n* BYE Autologout; idle for too long\r\n");
   CHECK(d.s.next().type == kind::closed);
 }
+
+TEST_CASE("imap::server options that cannot go on the wire are not sent", "[imap][server]") {
+  imap::server_options o;
+  o.tls_active = true;
+  o.greeting = "two\r\nlines";
+  o.extensions.literal_plus = false;
+  o.extensions.literal_minus = true;
+  o.extensions.other = {"XGOOD", "NOT AN ATOM", ""};
+  o.extensions.thread = {"REFERENCES", "(bad"};
+  driver d(o);
+  CHECK(d.out == "* OK [CAPABILITY IMAP4rev1 LITERAL- THREAD=REFERENCES XGOOD] IMAP server ready\r\n");
+}
+
+TEST_CASE("imap::server UTF-8 text only once UTF8=ACCEPT is enabled (RFC 6855)", "[imap][server]") {
+  imap::server_options o = plain_options();
+  o.extensions.enable = true;
+  o.extensions.utf8_accept = true;
+  driver d(o);
+  d.send("a LOGIN alice secret\r\nb LIST \"\" *\r\n");
+  imap::response r;
+  r.type = imap::response_type::list;
+  r.delimiter = std::string_view("/");
+  r.mailbox = "Entw\xc3\xbcrfe";
+  // Before: 8-bit never goes raw in a quoted string (the mailbox name's
+  // encoding, modified UTF-7, is the application's: mailbox_to_wire()).
+  CHECK(d.s.untagged(r) == errc::ok);
+  CHECK(d.s.complete("b", imap::status_kind::ok, "caf\xc3\xa9") == errc::invalid_argument);
+  CHECK(d.s.complete("b", imap::status_kind::ok, "done") == errc::ok);
+  d.pump();
+  d.take_output();
+  CHECK(d.out.find("* LIST () \"/\" {9}\r\nEntw\xc3\xbcrfe\r\n") != std::string::npos);
+  CHECK(d.send("c ENABLE UTF8=ACCEPT\r\n") == "* ENABLED UTF8=ACCEPT\r\nc OK ENABLE completed\r\n");
+  CHECK(d.s.enabled().utf8_accept);
+  d.send("d LIST \"\" *\r\n");
+  REQUIRE(d.s.untagged(r) == errc::ok);
+  CHECK(d.s.complete("d", imap::status_kind::ok, "caf\xc3\xa9") == errc::ok);
+  d.pump();
+  d.take_output();
+  CHECK(d.out == "* LIST () \"/\" \"Entw\xc3\xbcrfe\"\r\nd OK caf\xc3\xa9\r\n");
+}
