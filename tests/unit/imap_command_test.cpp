@@ -258,6 +258,8 @@ TEST_CASE("imap commands the grammar refuses", "[imap][command]") {
       {"A1 FETCH 1 FLAGS (VANISHED)", errc::syntax_error, "A1"},  // VANISHED is UID FETCH only
       {"A1 STORE 1 FLAGS (\\Recent)", errc::syntax_error, "A1"},
       {"A1 APPEND INBOX (\\Recent) {1}\r\nx", errc::syntax_error, "A1"},
+      {"a1 FOO(", errc::syntax_error, "a1"},  // an unknown name ends at SP or the end
+      {"a1 FOO\"x\"", errc::syntax_error, "a1"},
       {"A1 FETCH 1 (X-FOO (a)", errc::syntax_error, "A1"},
       {"A1 STORE 1 +FLAGS (\\*)", errc::syntax_error, "A1"},
       {"A1 STORE 1 XFLAGS (\\Seen)", errc::syntax_error, "A1"},

@@ -1383,6 +1383,12 @@ inline errc parse_command(std::string_view message, command& out, std::string& s
   }
   if (out.type == command_type::other) {
     other_args a;
+    // The name ends at SP or at the end; "FOO(" is not FOO with nothing
+    // after it.
+    if (!sc.at_end() && sc.peek() != ' ') {
+      sc.fail();
+      return failed();
+    }
     if (sc.eat(' ')) a.arguments = sc.rest();
     sc.seek(message.size());
     out.args = a;
