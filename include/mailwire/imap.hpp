@@ -19,6 +19,8 @@
 //   imap/bodystructure.hpp BODY and BODYSTRUCTURE
 //   imap/fetch.hpp         FETCH attributes (requests) and data (responses)
 //   imap/response.hpp      responses (client parses, server writes)
+// The session machines:
+//   imap/server.hpp        the IMAP server session machine
 // From the MIME layer (include it yourself):
 //   imap/from_mime.hpp     ENVELOPE and BODYSTRUCTURE built from mime::tree
 #ifndef MAILWIRE_IMAP_HPP
@@ -38,5 +40,6 @@
 #include "mailwire/imap/bodystructure.hpp"
 #include "mailwire/imap/fetch.hpp"
 #include "mailwire/imap/response.hpp"
+#include "mailwire/imap/server.hpp"
 
 #endif  // MAILWIRE_IMAP_HPP
