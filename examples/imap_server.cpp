@@ -199,7 +199,8 @@ imap::resp_code code(code_kind k) {
   return r;
 }
 
-// Ascending numbers as a sequence set of ranges.
+// Numbers as a sequence set, in the order given (COPYUID pairs source and
+// destination UIDs by position), runs of consecutive numbers as ranges.
 imap::sequence_set to_set(const std::vector<std::uint32_t>& v) {
   imap::sequence_set s;
   for (std::size_t i = 0; i < v.size();) {
@@ -208,13 +209,6 @@ imap::sequence_set to_set(const std::vector<std::uint32_t>& v) {
     (void)s.add(imap::seq_range{v[i], v[j]});
     i = j + 1;
   }
-  return s;
-}
-
-// Numbers in the order given (COPYUID pairs them one by one).
-imap::sequence_set to_set_in_order(const std::vector<std::uint32_t>& v) {
-  imap::sequence_set s;
-  for (const std::uint32_t n : v) (void)s.add(imap::seq_range{n, n});
   return s;
 }
 
@@ -812,8 +806,8 @@ class session final : public mw::handler {
     imap::resp_code code;
     code.kind = code_kind::copyuid;
     code.number = out.uidvalidity;
-    code.set = to_set_in_order(out.source_uids);
-    code.set2 = to_set_in_order(out.dest_uids);
+    code.set = to_set(out.source_uids);
+    code.set2 = to_set(out.dest_uids);
     if (!move) return done(c.tag, status_kind::ok, code, "Copy completed");
     imap::response u;
     u.type = imap::response_type::status;
