@@ -228,7 +228,8 @@ struct server_options {
 enum class server_event_type : std::uint8_t {
   need_more,      ///< read more from the client and feed() it (nothing is pending to write)
   write_output,   ///< write pending_output() first: nothing more happens until it shrinks
-  paused,         ///< the machine waits for an action (an answer to the last event; send_body() while a body streams)
+  paused,         ///< the machine waits for an action (an answer to the last event; send_body() while a body
+                  ///< streams); pending_output() may hold bytes: write them meanwhile
   command,        ///< `cmd` (with `tag`, `state`): answer with untagged()... and complete()
   login,          ///< LOGIN `user` `password`: accept_login() or reject_login()
   auth_start,     ///< AUTHENTICATE `mechanism`: auth_begin(nonce) or reject_login()
