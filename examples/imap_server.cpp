@@ -265,7 +265,10 @@ class session final : public mw::handler {
 
   void on_timeout(mw::connection& c) override {
     if (mw::deadline_clock::now() < idle_deadline_) {  // the idle poll, not the timeout
-      if (idling_) push_changes();
+      if (idling_) {
+        push_changes();
+        drain();  // a BYE (the folder went away) closes
+      }
       arm();
       return;
     }
@@ -289,9 +292,10 @@ class session final : public mw::handler {
   // Another session finished a command: an idling session with a folder
   // selected looks at it now.
   void others_changed() {
-    if (idling_ && view_) {
+    if (idling_ && view_ && conn_ != nullptr) {
       push_changes();
-      if (conn_ != nullptr) conn_->pump();
+      drain();  // a BYE (the folder went away) closes
+      conn_->pump();
     }
   }
 
@@ -346,8 +350,9 @@ class session final : public mw::handler {
                      tls_.empty() ? "no" : tls_);
           break;
         case kind::literal: literal(*e.literal); break;
-        case kind::append_chunk:
+        case kind::append_chunk:  // a message uploading is progress
           if (appender_ && append_error_.ok()) append_error_ = appender_->write(e.data);
+          progress();
           break;
         case kind::append_end: break;
         case kind::append_abort: appender_.reset(); break;
@@ -492,6 +497,7 @@ class session final : public mw::handler {
     if (view_ && allows_expunge(c) && c.type != command_type::select && c.type != command_type::examine &&
         c.type != command_type::close && c.type != command_type::unselect) {
       push_changes();
+      if (imap_.closed()) return;  // the folder went away: BYE said
     }
     switch (c.type) {
       case command_type::noop:

@@ -22,6 +22,9 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
                       refused before TLS; after STARTTLS it works
   idle.push           IDLE gets "* n EXISTS" and "* n EXPUNGE" when another
                       session appends and expunges
+  idle.expunge_rule   another session's EXPUNGE: not in FETCH/SEARCH answers,
+                      sent at NOOP, then the numbers move
+  idle.folder_deleted the selected folder deleted by another session: BYE
   idle.timeout        --idle-timeout 2: a silent client gets "* BYE" and EOF
   max_message_size    an APPEND literal over --max-message-size is refused
                       with [TOOBIG] before "+", synchronising or not
@@ -401,6 +404,52 @@ def idle_push(env):
         expect(len(u) == 1, f"after IDLE: {u}")
 
 
+def expunge_rule(env):
+    """RFC 9051 7.5.1: another session's expunge reaches this one at NOOP or
+    a UID command, never in the answer to FETCH, STORE or SEARCH by number,
+    whose numbers stay the ones the client knows until then."""
+    with Server(env, "expunge-rule") as srv:
+        a, b = srv.login(), srv.login()
+        append(a, b"INBOX", MSG)
+        append(a, b"INBOX", MSG2)
+        a.ok(b"SELECT INBOX")
+        b.ok(b"SELECT INBOX")
+        b.ok(b"STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.ok(b"EXPUNGE")
+        # Message 1 is gone from the disk: NO [EXPUNGEISSUED] for it (RFC
+        # 9051 7.4.5's choice), message 2 still comes, no EXPUNGE.
+        st, u = a.cmd(b"FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        expect(st.startswith(b"NO [EXPUNGEISSUED]") and not has(u, rb"EXPUNGE") and
+               has(u, rb"(?s)^\* 2 FETCH .*Subject: second"), f"FETCH: {st!r} {u}")
+        _, u = a.ok(b"SEARCH ALL")
+        expect(u == [b"* SEARCH 2"] or u == [b"* SEARCH 1 2"], f"SEARCH: {u}")
+        _, u = a.ok(b"NOOP")
+        expect(b"* 1 EXPUNGE" in u, f"NOOP: {u}")
+        _, u = a.ok(b"FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        expect(has(u, rb"(?s)^\* 1 FETCH .*Subject: second"), f"renumbered: {u}")
+
+
+def folder_deleted(env):
+    """A folder another session deletes: the sessions that selected it get
+    "* BYE" (at their next command, or at once while idling) and no crash."""
+    with Server(env, "folder-gone") as srv:
+        a, b, c = srv.login(), srv.login(), srv.login()
+        c.ok(b"CREATE Gone")
+        append(c, b"Gone", MSG)
+        a.ok(b"SELECT Gone")
+        b.ok(b"SELECT Gone")
+        b.send(b"i1 IDLE\r\n")
+        expect(b.item().startswith(b"+"), "no + for IDLE")
+        c.ok(b"DELETE Gone")
+        got = b.item(5)
+        expect(got is not None and got.startswith(b"* BYE"), f"the idling session: {got!r}")
+        a.send(b"n1 NOOP\r\n")
+        got = a.item(5)
+        expect(got is not None and got.startswith(b"* BYE"), f"the other session: {got!r}")
+        expect(a.eof(3) and b.eof(3), "not closed after BYE")
+        c.ok(b"NOOP")
+
+
 def idle_timeout(env):
     with Server(env, "timeout", "--idle-timeout", "2") as srv:
         c = srv.login()
@@ -567,6 +616,8 @@ def main():
     c("login.needs_tls", login_needs_tls, env)
     c("idle.push", idle_push, env)
     c("idle.timeout", idle_timeout, env)
+    c("idle.expunge_rule", expunge_rule, env)
+    c("idle.folder_deleted", folder_deleted, env)
     c("max_message_size", max_message_size, env)
     c("max_connections", max_connections, env)
     c("log_escape", log_escape, env)
