@@ -20,12 +20,14 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
   session.big_body    a 3 MiB message APPENDed and FETCHed (streamed) exactly
   login.needs_tls     without --allow-plaintext-auth: LOGINDISABLED, LOGIN
                       refused before TLS; after STARTTLS it works
+  login.require_tls   --require-tls: no login of any kind before STARTTLS
   idle.push           IDLE gets "* n EXISTS" and "* n EXPUNGE" when another
                       session appends and expunges
   idle.expunge_rule   another session's EXPUNGE: not in FETCH/SEARCH answers,
                       sent at NOOP, then the numbers move
   idle.folder_deleted the selected folder deleted by another session: BYE
   idle.timeout        --idle-timeout 2: a silent client gets "* BYE" and EOF
+  idle.dripping_command  a command dripped a byte at a time does not keep it
   max_message_size    an APPEND literal over --max-message-size is refused
                       with [TOOBIG] before "+", synchronising or not
   max_connections     --max-connections 2: the 3rd gets "* BYE [UNAVAILABLE]"
@@ -460,6 +462,36 @@ def idle_timeout(env):
         expect(1.5 <= time.monotonic() - t0 <= 6, f"timed out after {time.monotonic() - t0:.1f} s")
 
 
+def idle_drip(env):
+    """Bytes dripped in never make a command: the timeout still comes."""
+    with Server(env, "drip", "--idle-timeout", "2") as srv:
+        c = srv.login()
+        t0 = time.monotonic()
+        got = None
+        for ch in b"d1 NOOP and a very long tail that never ends":
+            try:
+                c.send(bytes([ch]))
+            except OSError:
+                break
+            if c.readable(0.4):
+                got = c.item(1)
+                break
+        expect(got is not None and got.startswith(b"* BYE"), f"no BYE while dripping: {got!r}")
+        expect(time.monotonic() - t0 <= 6, f"dripping kept the session {time.monotonic() - t0:.1f} s")
+
+
+def require_tls(env):
+    cert, key = make_cert(env.work)
+    with Server(env, "require-tls", "--tls-cert", cert, "--tls-key", key, "--require-tls", plaintext=False) as srv:
+        c = srv.connect()
+        _, u = c.ok(b"CAPABILITY")
+        expect(b"STARTTLS" in u[0] and b"AUTH=" not in u[0], f"before TLS: {u}")
+        for cmd in (f"LOGIN {USER} {PASS}".encode(), b"AUTHENTICATE SCRAM-SHA-256", b"AUTHENTICATE CRAM-MD5"):
+            st, _ = c.cmd(cmd)
+            expect(not st.startswith(b"OK"), f"{cmd!r} before TLS: {st!r}")
+        c.ok(b"LOGOUT")
+
+
 def max_message_size(env):
     with Server(env, "maxsize", "--max-message-size", "1000") as srv:
         c = srv.login()
@@ -614,8 +646,10 @@ def main():
     c("session.uids_survive_restart", uids_survive_restart, env)
     c("session.big_body", big_body, env)
     c("login.needs_tls", login_needs_tls, env)
+    c("login.require_tls", require_tls, env)
     c("idle.push", idle_push, env)
     c("idle.timeout", idle_timeout, env)
+    c("idle.dripping_command", idle_drip, env)
     c("idle.expunge_rule", expunge_rule, env)
     c("idle.folder_deleted", folder_deleted, env)
     c("max_message_size", max_message_size, env)
