@@ -175,28 +175,28 @@ struct shared {
   mw::imap_store store;
 };
 
-imap::resp_code code_of(mw::store_code c) {
-  imap::resp_code r;
-  switch (c) {
-    case mw::store_code::ok: break;
-    case mw::store_code::bad_name: r.kind = code_kind::cannot; break;
-    case mw::store_code::nonexistent: r.kind = code_kind::nonexistent; break;
-    case mw::store_code::trycreate: r.kind = code_kind::trycreate; break;
-    case mw::store_code::already_exists: r.kind = code_kind::alreadyexists; break;
-    case mw::store_code::has_children: r.kind = code_kind::haschildren; break;
-    case mw::store_code::cannot: r.kind = code_kind::cannot; break;
-    case mw::store_code::noselect: r.kind = code_kind::nonexistent; break;
-    case mw::store_code::expunged: r.kind = code_kind::expungeissued; break;
-    case mw::store_code::too_big: r.kind = code_kind::toobig; break;
-    case mw::store_code::io_error: r.kind = code_kind::serverbug; break;
-  }
-  return r;
-}
-
 imap::resp_code code(code_kind k) {
   imap::resp_code r;
   r.kind = k;
   return r;
+}
+
+// The response code a store result is answered with.
+imap::resp_code code_of(mw::store_code c) {
+  switch (c) {
+    case mw::store_code::ok: break;
+    case mw::store_code::bad_name: return code(code_kind::cannot);
+    case mw::store_code::nonexistent: return code(code_kind::nonexistent);
+    case mw::store_code::trycreate: return code(code_kind::trycreate);
+    case mw::store_code::already_exists: return code(code_kind::alreadyexists);
+    case mw::store_code::has_children: return code(code_kind::haschildren);
+    case mw::store_code::cannot: return code(code_kind::cannot);
+    case mw::store_code::noselect: return code(code_kind::nonexistent);
+    case mw::store_code::expunged: return code(code_kind::expungeissued);
+    case mw::store_code::too_big: return code(code_kind::toobig);
+    case mw::store_code::io_error: return code(code_kind::serverbug);
+  }
+  return {};
 }
 
 // Numbers as a sequence set, in the order given (COPYUID pairs source and
@@ -432,16 +432,38 @@ class session final : public mw::handler {
 
   // -- commands ----------------------------------------------------------
 
-  void done(std::string_view tag, status_kind k, const imap::resp_code& code, std::string_view text) {
-    (void)imap_.complete(tag, k, code, text);
+  void done(std::string_view tag, status_kind k, const imap::resp_code& rc, std::string_view text) {
+    // A text the machine cannot send (a file name with control characters
+    // in a store error) must not leave the command unanswered.
+    const imap::command* c = imap_.in_progress();
+    const bool may_change = c != nullptr && changes_folders(c->type);
+    if (imap_.complete(tag, k, rc, text) == errc::invalid_argument) (void)imap_.complete(tag, k, rc, "Failed");
+    if (!may_change) return;
     for (session* s : sh_.all) {
       if (s != this) s->others_changed();
     }
   }
+  // Commands after which idling sessions look at their folder again.
+  static bool changes_folders(command_type t) {
+    switch (t) {
+      case command_type::append:
+      case command_type::store:
+      case command_type::expunge:
+      case command_type::copy:
+      case command_type::move:
+      case command_type::fetch:  // a body fetched without PEEK sets \Seen
+      case command_type::close:  // expunges
+      case command_type::delete_:
+      case command_type::rename: return true;
+      default: return false;
+    }
+  }
   void done(std::string_view tag, status_kind k, std::string_view text) { done(tag, k, imap::resp_code{}, text); }
   void fail(std::string_view tag, const mw::store_result& r) {
-    fmt::print(stderr, "{} {}: {}\n", peer_, user_, r.text);
-    done(tag, status_kind::no, code_of(r.code), r.text.empty() ? "Failed" : r.text);
+    fmt::print(stderr, "{} {}: {}\n", peer_, user_, mw::text_escape(r.text));
+    // A file system error names paths: the log has it, the client a word.
+    const bool internal = r.code == mw::store_code::io_error || r.text.empty();
+    done(tag, status_kind::no, code_of(r.code), internal ? "Server error" : r.text);
   }
 
   // Unsolicited updates for the selected folder, when this command allows
