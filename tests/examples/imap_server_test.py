@@ -32,6 +32,8 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
   max_message_size    an APPEND literal over --max-message-size is refused
                       with [TOOBIG] before "+", synchronising or not
   max_connections     --max-connections 2: the 3rd gets "* BYE [UNAVAILABLE]"
+  fd_limit            RLIMIT_NOFILE 64 and 90 clients: no spinning at the
+                      limit, a waiting client served once others leave
   log_escape          a LOGIN user with quote, '<', U+0085, U+202E is escaped
   security.starttls_injection  "a STARTTLS\\r\\nb NOOP\\r\\n" in one packet:
                       nothing after STARTTLS is answered, in clear or in TLS
@@ -47,6 +49,8 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
 
 import os
 import re
+import resource
+import select
 import socket
 import ssl
 import subprocess
@@ -55,7 +59,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Conn, ServerProcess, finish, start  # noqa: E402
+from harness import TIMEOUT, Conn, ServerProcess, cpu_seconds, finish, start  # noqa: E402
 from pop3_harness import make_cert  # noqa: E402
 
 USER, PASS = "alice", "s3cret"
@@ -66,11 +70,16 @@ FLAGS = {"--listen", "--maildir", "--user", "--tls-cert", "--tls-key", "--implic
 
 
 class Server(ServerProcess):
-    def __init__(self, env, name, *args, maildir=None, plaintext=True):
+    def __init__(self, env, name, *args, maildir=None, plaintext=True, nofile=None):
         self.maildir = maildir or os.path.join(env.work, "maildir-" + name)
+
+        def limit():
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         super().__init__([env.exe, "--listen", "127.0.0.1:0", "--maildir", self.maildir, "--user",
                           f"{USER}:{PASS}", *(["--allow-plaintext-auth"] if plaintext else []), *args],
-                         os.path.join(env.work, name + ".log"), name)
+                         os.path.join(env.work, name + ".log"), name, preexec_fn=limit)
 
     def connect(self):
         c = Imap(self.port)
@@ -527,6 +536,38 @@ def max_connections(env):
         b.close()
 
 
+def fd_limit(env):
+    """RLIMIT_NOFILE 64 and 90 clients: no spinning at the limit (CPU time
+    stays low), and a waiting client is served once others leave."""
+    with Server(env, "fdlimit", nofile=64) as srv:
+        conns = [Imap(srv.port) for _ in range(90)]
+        greeted, pending = [], list(conns)
+        deadline = time.monotonic() + 2
+        while pending and time.monotonic() < deadline:
+            ready = select.select([c.sock for c in pending], [], [], 0.2)[0]
+            for c in [c for c in pending if c.sock in ready]:
+                g = c.line()
+                expect(g is not None and g.startswith(b"* OK"), f"a greeting {g!r}")
+                greeted.append(c)
+                pending.remove(c)
+        expect(pending and len(greeted) >= 40, f"{len(greeted)} greeted, {len(pending)} waiting: no limit reached")
+        cpu0, t0 = cpu_seconds(srv.proc.pid), time.monotonic()
+        time.sleep(2)
+        busy = (cpu_seconds(srv.proc.pid) - cpu0) / (time.monotonic() - t0)
+        expect(busy <= 0.1, f"the server used {busy:.0%} of a CPU at the descriptor limit")
+        for c in greeted[:5]:
+            c.cmd(b"LOGOUT")
+            c.close()
+        ready = select.select([c.sock for c in pending], [], [], 3)[0]
+        expect(ready, "no waiting client was served after five left")
+        c = next(c for c in pending if c.sock in ready)
+        expect(c.line().startswith(b"* OK"), "no greeting for a waiting client")
+        c.ok(f"LOGIN {USER} {PASS}".encode())
+        greeted[5].ok(b"NOOP")
+        for c in conns:
+            c.close()
+
+
 def log_escape(env):
     with Server(env, "log") as srv:
         c = srv.connect()
@@ -660,6 +701,7 @@ def main():
     c("idle.folder_deleted", folder_deleted, env)
     c("max_message_size", max_message_size, env)
     c("max_connections", max_connections, env)
+    c("fd_limit", fd_limit, env)
     c("log_escape", log_escape, env)
     c("security.starttls_injection", starttls_injection, env)
     c("security.literal_bombs", literal_bombs, env)
