@@ -28,6 +28,7 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
                       sent at NOOP, then the numbers move
   idle.folder_deleted the selected folder deleted by another session: BYE
   idle.timeout        --idle-timeout 2: a silent client gets "* BYE" and EOF
+  idle.rearmed_by_idle  IDLE restarts the timer; an idling session times out too
   idle.dripping_command  a command dripped a byte at a time does not keep it
   max_message_size    an APPEND literal over --max-message-size is refused
                       with [TOOBIG] before "+", synchronising or not
@@ -477,6 +478,21 @@ def idle_timeout(env):
         expect(1.5 <= time.monotonic() - t0 <= 6, f"timed out after {time.monotonic() - t0:.1f} s")
 
 
+def idle_rearms(env):
+    """IDLE starts the autologout timer again (RFC 2177: a client re-issues
+    IDLE to stay connected), and an idling session still times out."""
+    with Server(env, "idle-rearm", "--idle-timeout", "2") as srv:
+        c = srv.login()
+        time.sleep(1.3)
+        c.send(b"i1 IDLE\r\n")
+        expect(c.item().startswith(b"+"), "no + for IDLE")
+        t0 = time.monotonic()
+        expect(not c.readable(1.2), f"closed {time.monotonic() - t0:.1f} s after IDLE began: not re-armed")
+        got = c.item(4)
+        expect(got is not None and got.startswith(b"* BYE"), f"no BYE for an idling session: {got!r}")
+        expect(1.5 <= time.monotonic() - t0 <= 4, f"BYE {time.monotonic() - t0:.1f} s after IDLE")
+
+
 def idle_drip(env):
     """Bytes dripped in never make a command: the timeout still comes."""
     with Server(env, "drip", "--idle-timeout", "2") as srv:
@@ -697,6 +713,7 @@ def main():
     c("idle.push", idle_push, env)
     c("idle.timeout", idle_timeout, env)
     c("idle.dripping_command", idle_drip, env)
+    c("idle.rearmed_by_idle", idle_rearms, env)
     c("idle.expunge_rule", expunge_rule, env)
     c("idle.folder_deleted", folder_deleted, env)
     c("max_message_size", max_message_size, env)
