@@ -336,8 +336,7 @@ class session final : public mw::handler {
           attempt(e.user, "LOGIN");
           (void)(sh_.account.accepts(e.user, e.password) ? imap_.accept_login() : refuse_login());
           break;
-        case kind::auth_start:
-          attempt({}, sasl::to_string(e.mechanism));
+        case kind::auth_start:  // logged at auth_check, once the user is known
           if (imap_.auth_begin(mw::random_nonce(24)) != errc::ok) {
             (void)imap_.reject_login(code_kind::unavailable, "Authentication unavailable");
           }
