@@ -73,18 +73,9 @@ using kind = pop3::server_event_type;
 
 // ------------------------------------------------------------------ config
 
-struct config {
-  mw::host_port listen;
-  std::string maildir;
-  std::string user, password;
-  std::string cert, key;
-  bool implicit_tls = false;
-  bool require_tls = false;
-  bool allow_plaintext_auth = false;
-  // RFC 1939 3: the autologout timer "MUST be of at least 10 minutes".
-  std::uint64_t idle_timeout = 600;
-  std::uint64_t max_connections = 100;
-  std::string hostname = "localhost";
+// RFC 1939 3: the autologout timer "MUST be of at least 10 minutes".
+struct config : mw::mailbox_server_args {
+  config() : mw::mailbox_server_args(600) {}
 };
 
 // An empty `why`: --help, the text on stdout and exit status 0.
@@ -151,65 +142,18 @@ struct config {
   std::exit(0);
 }
 
-bool printable(std::string_view s, std::string_view also_refused) {
-  return std::all_of(s.begin(), s.end(), [&](char ch) {
-    return ch > 0x20 && ch < 0x7F && also_refused.find(ch) == std::string_view::npos;
-  });
-}
-
 config parse_args(int argc, char** argv) {
   config c;
-  bool have_listen = false, have_user = false;
   mw::arguments args(argc, argv, usage);
   while (args.next()) {
     const std::string& a = args.current();
     if (a == "--help" || a == "-h") {
       usage({});
-    } else if (a == "--listen") {
-      c.listen = args.address(0);
-      have_listen = true;
-    } else if (a == "--maildir") {
-      c.maildir = args.value();
-      if (c.maildir.empty()) usage("--maildir needs a directory");
-    } else if (a == "--user") {
-      std::tie(c.user, c.password) = args.user_pass();
-      // What a client can send: USER's one field, PASS's rest of the line.
-      if (!printable(c.user, {})) usage("--user: the user name must be printable ASCII without spaces");
-      if (std::any_of(c.password.begin(), c.password.end(),
-                      [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; })) {
-        usage("--user: the password must not hold control characters");
-      }
-      have_user = true;
-    } else if (a == "--tls-cert") {
-      c.cert = args.value();
-    } else if (a == "--tls-key") {
-      c.key = args.value();
-    } else if (a == "--implicit-tls") {
-      c.implicit_tls = true;
-    } else if (a == "--require-tls") {
-      c.require_tls = true;
-    } else if (a == "--allow-plaintext-auth") {
-      c.allow_plaintext_auth = true;
-    } else if (a == "--max-connections") {
-      c.max_connections = args.number(1, 1000000);
-    } else if (a == "--idle-timeout") {
-      c.idle_timeout = args.number(1, 86400);
-    } else if (a == "--hostname") {
-      c.hostname = args.value();
-      // It goes in the greeting's APOP timestamp, a msg-id: "<...@NAME>".
-      if (c.hostname.empty() || c.hostname.size() > 255 || !printable(c.hostname, "<>")) {
-        usage("--hostname wants 1 to 255 printable ASCII characters without spaces, < or >");
-      }
-    } else {
+    } else if (!c.take(args)) {
       usage("unknown option " + a);
     }
   }
-  if (!have_listen) usage("--listen is required");
-  if (c.maildir.empty()) usage("--maildir is required");
-  if (!have_user) usage("--user is required");
-  if (c.cert.empty() != c.key.empty()) usage("--tls-cert and --tls-key go together");
-  if (c.implicit_tls && c.cert.empty()) usage("--implicit-tls needs --tls-cert and --tls-key");
-  if (c.require_tls && c.cert.empty()) usage("--require-tls needs --tls-cert and --tls-key");
+  c.check(args);
   return c;
 }
 
@@ -728,17 +672,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "maildir: {}\n", err);
     return 1;
   }
-  if (!cfg.cert.empty()) {
-    sh.tls = mw::tls_context::server(cfg.cert, cfg.key, err);
-    if (!sh.tls) {
-      fmt::print(stderr, "TLS: {}\n", err);
-      return 1;
-    }
-  }
-  sh.account.user = cfg.user;
-  sh.account.password = cfg.password;
-  if (!sh.account.derive_keys()) {
-    fmt::print(stderr, "--user: the password is not valid for SCRAM (SASLprep)\n");
+  if (!mw::setup_server(cfg, sh.tls, sh.account, err)) {
+    fmt::print(stderr, "{}\n", err);
     return 1;
   }
 

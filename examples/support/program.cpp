@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 namespace mailwire_example {
 
@@ -62,6 +63,13 @@ std::string parse_host_port(std::string_view option, std::string_view v, std::ui
   if (!p) return "the port of " + opt + " wants " + std::to_string(min_port) + " to 65535: '" + std::string(port) + "'";
   out.port = static_cast<std::uint16_t>(*p);
   return {};
+}
+
+bool printable(std::string_view s, std::string_view also_refused) {
+  for (const char ch : s) {
+    if (ch <= 0x20 || ch >= 0x7F || also_refused.find(ch) != std::string_view::npos) return false;
+  }
+  return true;
 }
 
 bool arguments::next() {
@@ -176,6 +184,75 @@ std::string random_bytes(std::size_t n) {
 }
 
 std::string random_nonce(std::size_t bytes) { return mailwire::base64::encode(random_bytes(bytes)); }
+
+bool mailbox_server_args::take(arguments& args) {
+  const std::string& a = args.current();
+  if (a == "--listen") {
+    listen = args.address(0);
+    have_listen_ = true;
+  } else if (a == "--maildir") {
+    maildir = args.value();
+    if (maildir.empty()) args.fail("--maildir needs a directory");
+  } else if (a == "--user") {
+    std::tie(user, password) = args.user_pass();
+    // What a client can send as one token (USER's field, a LOGIN atom).
+    if (!printable(user)) args.fail("--user: the user name must be printable ASCII without spaces");
+    if (std::any_of(password.begin(), password.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; })) {
+      args.fail("--user: the password must not hold control characters");
+    }
+    have_user_ = true;
+  } else if (a == "--tls-cert") {
+    cert = args.value();
+  } else if (a == "--tls-key") {
+    key = args.value();
+  } else if (a == "--implicit-tls") {
+    implicit_tls = true;
+  } else if (a == "--require-tls") {
+    require_tls = true;
+  } else if (a == "--allow-plaintext-auth") {
+    allow_plaintext_auth = true;
+  } else if (a == "--max-connections") {
+    max_connections = args.number(1, 1000000);
+  } else if (a == "--idle-timeout") {
+    idle_timeout = args.number(1, 86400);
+  } else if (a == "--hostname") {
+    hostname = args.value();
+    // It goes in a msg-id ("<...@NAME>": APOP timestamp, CRAM-MD5 challenge).
+    if (hostname.empty() || hostname.size() > 255 || !printable(hostname, "<>")) {
+      args.fail("--hostname wants 1 to 255 printable ASCII characters without spaces, < or >");
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void mailbox_server_args::check(const arguments& args) const {
+  if (!have_listen_) args.fail("--listen is required");
+  if (maildir.empty()) args.fail("--maildir is required");
+  if (!have_user_) args.fail("--user is required");
+  if (cert.empty() != key.empty()) args.fail("--tls-cert and --tls-key go together");
+  if (implicit_tls && cert.empty()) args.fail("--implicit-tls needs --tls-cert and --tls-key");
+  if (require_tls && cert.empty()) args.fail("--require-tls needs --tls-cert and --tls-key");
+}
+
+bool setup_server(const mailbox_server_args& a, tls_context& tls, account& acct, std::string& err) {
+  if (!a.cert.empty()) {
+    tls = tls_context::server(a.cert, a.key, err);
+    if (!tls) {
+      err = "TLS: " + err;
+      return false;
+    }
+  }
+  acct.user = a.user;
+  acct.password = a.password;
+  if (!acct.derive_keys()) {
+    err = "--user: the password is not valid for SCRAM (SASLprep)";
+    return false;
+  }
+  return true;
+}
 
 bool account::derive_keys() {
   const std::string salt = random_bytes(16), decoy_salt = random_bytes(16), decoy = random_bytes(16);

@@ -41,6 +41,11 @@ struct host_port {
 std::string parse_host_port(std::string_view option, std::string_view value, std::uint16_t min_port,
                             host_port& out);
 
+/// True when every byte of `s` is printable ASCII other than space and
+/// not in `also_refused` (what a command-line value sent on the wire as one
+/// token may hold).
+bool printable(std::string_view s, std::string_view also_refused = {});
+
 /// A program's usage(): says `why` and exits 2 (an empty `why`: --help,
 /// exit 0). It must not return.
 using usage_fn = void (*)(const std::string& why);
@@ -136,6 +141,42 @@ struct account {
   /// The shared secret (CRAM-MD5, APOP) of `name`; nullopt for an unknown user.
   std::optional<std::string_view> secret_of(std::string_view name) const;
 };
+
+// ---------------------------------------------------------------- servers' options
+
+/// The options of a mail server for one user's Maildir (mailwire-pop3-server,
+/// mailwire-imap-server), read and checked the same way by both:
+/// --listen --maildir --user --tls-cert --tls-key --implicit-tls
+/// --require-tls --allow-plaintext-auth --max-connections --idle-timeout
+/// --hostname. Each program documents them in its own --help.
+struct mailbox_server_args {
+  /// `idle_timeout`: the protocol's autologout minimum, the default.
+  explicit mailbox_server_args(std::uint64_t default_idle_timeout) : idle_timeout(default_idle_timeout) {}
+
+  host_port listen;
+  std::string maildir;
+  std::string user, password;
+  std::string cert, key;
+  bool implicit_tls = false;
+  bool require_tls = false;
+  bool allow_plaintext_auth = false;
+  std::uint64_t idle_timeout;
+  std::uint64_t max_connections = 100;
+  std::string hostname = "localhost";
+
+  /// Reads args.current() and its value when it is one of these options;
+  /// false when it is not (the program's own options come next).
+  bool take(arguments& args);
+  /// What must hold once every argument is read (a usage error otherwise).
+  void check(const arguments& args) const;
+
+ private:
+  bool have_listen_ = false, have_user_ = false;
+};
+
+/// The TLS context (when --tls-cert is given) and the account of a mailbox
+/// server; false with `err` said on stderr by the caller, exit 1.
+bool setup_server(const mailbox_server_args& a, tls_context& tls, account& acct, std::string& err);
 
 // ---------------------------------------------------------------- clients
 

@@ -93,7 +93,11 @@ def parse_sexp(data):
                 start += 2
             pos = start + n
             return data[start:pos]
-        m = re.compile(rb"[^ ()\r\n]+").match(data, pos)
+        # An atom; a FETCH item name's [section] may hold spaces and parentheses
+        # ("BODY[HEADER.FIELDS (SUBJECT)]<0>").
+        m = re.compile(rb"[^ ()\r\n\[]*(?:\[[^\]]*\][^ ()\r\n]*)?").match(data, pos)
+        if m.end() == pos:
+            raise ValueError(f"not IMAP data at {pos}: {data[pos:pos + 20]!r}")
         pos = m.end()
         return None if m.group(0).upper() == b"NIL" else m.group(0)
 
