@@ -1061,12 +1061,14 @@ inline client::record* client::waiter() noexcept {
 // -- reading responses -------------------------------------------------------
 
 inline void client::on_literal(const frame_event& f) {
-  if (f.tag == "*" && stream_body(f)) return;
+  // f's views point into the reader's message, which an answer changes.
+  const bool untagged = f.tag == "*";
+  if (untagged && stream_body(f)) return;
   if (frame_.read_literal() == errc::ok) return;
   // Too big to hold and not a body: the response is dropped (the reader
   // drains it exactly).
   frame_.refuse_literal();
-  if (f.tag == "*") return push_error(errc::imap_literal_too_big, f.offset);
+  if (untagged) return push_error(errc::imap_literal_too_big, f.offset);
   fatal(errc::imap_literal_too_big, f.offset);
 }
 
@@ -1091,7 +1093,7 @@ inline bool client::stream_body(const frame_event& f) {
   if (b.resp.type != response_type::fetch || b.resp.fetch.items.empty()) return false;
   const fetch_item& it = b.resp.fetch.items.back();
   if (!detail::is_body_item(it.kind) || !it.content || !it.content->streamed) return false;
-  if (f.size <= inline_body_max_ && frame_.read_literal() == errc::ok) return true;
+  if (f.size <= inline_body_max_ && inline_body_max_ != 0 && frame_.read_literal() == errc::ok) return true;
   b.uid = 0;
   for (std::size_t i = 0; i + 1 < b.resp.fetch.items.size(); ++i) {
     if (b.resp.fetch.items[i].kind == fetch_item_kind::uid) {
