@@ -78,16 +78,18 @@ namespace {
 // (w.completed). It returns false while it does not call mailwire yet: the
 // table then says so instead of showing a number.
 // ============================================================================
-#if MAILWIRE_BENCH_IMAP_RESPONSE
-// Every response parsed into mailwire's typed values (ENVELOPE and
-// BODYSTRUCTURE included), as a client reading the answer would.
-bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work& w) {
+#if MAILWIRE_BENCH_IMAP_FRAMING
+// Runs a client-side frame_reader over `stream` fed `feed` bytes at a time,
+// as a socket would hand them over: literals up to the inline limit are
+// read into their message, larger ones streamed. `on` sees every other
+// event (message, literal_chunk, literal_end) and returns false to stop.
+template <class On>
+bool frame_stream(std::string_view stream, std::size_t feed, const std::vector<std::size_t>*& streamed, On on) {
   namespace imap = mailwire::imap;
   imap::frame_options o;
   o.side = imap::frame_side::client;
   imap::frame_reader r(o);
-  imap::response resp;  // reused: its vectors keep their capacity
-  std::string scratch;
+  streamed = &r.streamed_literals();
   std::size_t at = 0;
   for (;;) {
     const imap::frame_event e = r.next();
@@ -99,25 +101,42 @@ bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work&
           at += r.feed(stream.substr(at, std::min(feed, stream.size() - at)));
         break;
       case imap::frame_event_type::literal:
-        if (r.read_literal() != mailwire::errc::ok) return false;
-        break;
-      case imap::frame_event_type::message:
-        if (imap::parse_response(e.text, resp, scratch, {}, &r.streamed_literals()) != mailwire::errc::ok)
+        if (e.size > o.max_inline_literal) {
+          if (r.stream_literal() != mailwire::errc::ok) return false;
+        } else if (r.read_literal() != mailwire::errc::ok) {
           return false;
-        if (resp.type == imap::response_type::fetch) {
-          ++w.fetches;
-          w.items += resp.fetch.items.size();
-        } else if (resp.type == imap::response_type::status && resp.tag == "A1" &&
-                   resp.status == imap::status_kind::ok) {
-          w.completed = true;
         }
         break;
+      case imap::frame_event_type::error:
+        return false;
       case imap::frame_event_type::end:
         return true;
       default:
-        return false;
+        if (!on(e)) return false;
     }
   }
+}
+#endif
+#if MAILWIRE_BENCH_IMAP_RESPONSE
+// Every response parsed into mailwire's typed values (ENVELOPE and
+// BODYSTRUCTURE included), as a client reading the answer would.
+bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work& w) {
+  namespace imap = mailwire::imap;
+  imap::response resp;  // reused: its vectors keep their capacity
+  std::string scratch;
+  const std::vector<std::size_t>* streamed = nullptr;
+  return frame_stream(stream, feed, streamed, [&](const imap::frame_event& e) {
+    if (e.type != imap::frame_event_type::message) return false;  // nothing is streamed here
+    if (imap::parse_response(e.text, resp, scratch, {}, streamed) != mailwire::errc::ok) return false;
+    if (resp.type == imap::response_type::fetch) {
+      ++w.fetches;
+      w.items += resp.fetch.items.size();
+    } else if (resp.type == imap::response_type::status && resp.tag == "A1" &&
+               resp.status == imap::status_kind::ok) {
+      w.completed = true;
+    }
+    return true;
+  });
 }
 #endif
 #if MAILWIRE_BENCH_IMAP_FRAMING
@@ -125,44 +144,21 @@ bool mailwire_parse(std::string_view stream, std::size_t feed, peers::imap_work&
 // chunk events (counted, never kept), the rest framed as usual.
 bool mailwire_read_literal(std::string_view stream, std::size_t feed, peers::imap_work& w) {
   namespace imap = mailwire::imap;
-  imap::frame_options o;
-  o.side = imap::frame_side::client;
-  imap::frame_reader r(o);
-  std::size_t at = 0;
   std::uint64_t body = 0;
-  for (;;) {
-    const imap::frame_event e = r.next();
-    switch (e.type) {
-      case imap::frame_event_type::need_more:
-        if (at == stream.size())
-          r.finish();
-        else
-          at += r.feed(stream.substr(at, std::min(feed, stream.size() - at)));
-        break;
-      case imap::frame_event_type::literal:
-        if (e.size > o.max_inline_literal)
-          r.stream_literal();
-        else if (r.read_literal() != mailwire::errc::ok)
-          return false;
-        break;
-      case imap::frame_event_type::literal_chunk:
-        body += e.text.size();  // a client would write these to storage
-        break;
-      case imap::frame_event_type::literal_end:
-        ++w.items;
-        break;
-      case imap::frame_event_type::message:
-        if (e.tag == "*")
-          ++w.fetches;
-        else if (e.text.substr(0, 5) == "A1 OK")
-          w.completed = true;
-        break;
-      case imap::frame_event_type::error:
-        return false;
-      case imap::frame_event_type::end:
-        return body > 0;
+  const std::vector<std::size_t>* streamed = nullptr;
+  const bool ok = frame_stream(stream, feed, streamed, [&](const imap::frame_event& e) {
+    if (e.type == imap::frame_event_type::literal_chunk) {
+      body += e.text.size();  // a client would write these to storage
+    } else if (e.type == imap::frame_event_type::literal_end) {
+      ++w.items;
+    } else if (e.tag == "*") {
+      ++w.fetches;
+    } else if (e.text.substr(0, 5) == "A1 OK") {
+      w.completed = true;
     }
-  }
+    return true;
+  });
+  return ok && body > 0;
 }
 #endif
 

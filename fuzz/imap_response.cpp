@@ -34,6 +34,8 @@ void check_views(const imap::response& r, std::string_view m, const std::string&
   MAILWIRE_FUZZ_CHECK(inside2(r.mailbox, m, scratch) && inside2(r.rest, m, scratch));
   for (const std::string_view s : r.names) MAILWIRE_FUZZ_CHECK(inside2(s, m, scratch));
   for (const std::string_view s : r.code.list) MAILWIRE_FUZZ_CHECK(inside2(s, m, scratch));
+  for (const imap::flag& f : r.flags) MAILWIRE_FUZZ_CHECK(inside2(f.name, m, scratch));
+  for (const imap::flag& f : r.code.flags) MAILWIRE_FUZZ_CHECK(inside2(f.name, m, scratch));
   for (const imap::string_pair& p : r.pairs) {
     MAILWIRE_FUZZ_CHECK(inside2(p.name, m, scratch));
     if (p.value) MAILWIRE_FUZZ_CHECK(inside2(*p.value, m, scratch));

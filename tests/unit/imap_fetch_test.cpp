@@ -242,8 +242,10 @@ TEST_CASE("imap fetch: RFC 3501 and RFC 9051 FETCH responses verbatim", "[imap][
   REQUIRE(p.error == errc::ok);
   const auto& items = p.data.items;
   REQUIRE(items.size() == 5);
-  CHECK(items[0].flags == std::vector<std::string_view>{"\\Seen"});
-  CHECK(items[1].date == std::string_view("17-Jul-1996 02:44:25 -0700"));
+  REQUIRE(items[0].flags.size() == 1);
+  CHECK(items[0].flags[0].kind == imap::flag_kind::seen);
+  REQUIRE(items[1].date);
+  CHECK(*items[1].date == imap::date_time{1996, 7, 17, 2, 44, 25, -420});
   CHECK(items[2].number == 4286);
   const imap::envelope& e = items[3].env;
   CHECK(e.subject == std::string_view("IMAP4rev1 WG mtg summary and minutes"));
@@ -290,7 +292,7 @@ TEST_CASE("imap fetch: every item kind", "[imap][fetch]") {
   CHECK(it[3].kind == k::threadid);
   CHECK(it[4].text == std::string_view("Hello, this is the preview"));
   CHECK(it[5].kind == k::savedate);
-  CHECK(it[5].date == std::string_view("01-Jan-2020 10:00:00 +0000"));
+  CHECK(it[5].date == imap::date_time{2020, 1, 1, 10, 0, 0, 0});
   CHECK(it[6].kind == k::binary);
   REQUIRE(it[6].content);
   CHECK(it[6].content->binary);
@@ -328,13 +330,87 @@ TEST_CASE("imap fetch: malformed items are refused", "[imap][fetch]") {
   for (const char* t : {"()", "(UID 0)", "(UID 4294967296)", "(UID  1)", "(UID 1 )", "(FLAGS (\\Seen )", "(FLAGS \\Seen)",
                         "(RFC822.SIZE -1)", "(MODSEQ 5)", "(EMAILID ())", "(EMAILID (a.b))", "(THREADID (x y))",
                         "(INTERNALDATE 17-Jul-1996)", "(BODY[] {3}\r\nab)", "(BODY[]<0.5> NIL)", "(BINARY.SIZE[1] NIL)",
-                        "(BODY[] ~{1}\r\nx)", "(X-FOO)", "(X-FOO (a)", "(X-FOO \"a)", "(UID 1", "UID 1"}) {
+                        "(BODY[] ~{1}\r\nx)", "(X-FOO)", "(X-FOO (a)", "(X-FOO \"a)", "(UID 1", "UID 1",
+                        // flag-fetch is flag / "\Recent": no \*, no "]" or "\" inside an atom
+                        "(FLAGS (\\*))", "(FLAGS (a]))", "(FLAGS (a\\b))", "(FLAGS (\\))",
+                        // date-time is DQUOTE date-day-fixed "-" ... zone DQUOTE, a real day and time
+                        "(INTERNALDATE NIL)", "(INTERNALDATE \"x\")", "(INTERNALDATE \"31-Feb-1996 02:44:25 -0700\")",
+                        "(INTERNALDATE \"17-Jul-1996 24:00:00 -0700\")", "(INTERNALDATE {26}\r\n17-Jul-1996 02:44:25 -0700)",
+                        "(SAVEDATE \"1-Feb-2021 00:00:00 +0100\")", "(SAVEDATE \"01-Feb-2021 00:00:00 +0160\")"}) {
     INFO(t);
     CHECK(error_of(t) != errc::ok);
   }
   CHECK(error_of(std::string("(BODY[] {1}\r\n\0)", 15)) == errc::nul_byte);
   CHECK(error_of("(BODY[] {9}\r\nab)") == errc::truncated);
   CHECK(error_of("(BODY[] {1x}\r\na)") == errc::imap_bad_literal);
+}
+
+TEST_CASE("imap fetch: FLAGS, INTERNALDATE and SAVEDATE are typed", "[imap][fetch]") {
+  using fk = imap::flag_kind;
+  parsed p = parse("(FLAGS (\\Seen \\answered \\Recent $Forwarded \\X-Custom) INTERNALDATE \" 7-Jul-1996 02:44:25 -0000\" "
+                   "SAVEDATE \"29-Feb-2024 23:59:60 +1400\")");
+  REQUIRE(p.error == errc::ok);
+  const auto& it = p.data.items;
+  REQUIRE(it.size() == 3);
+  REQUIRE(it[0].flags.size() == 5);
+  CHECK(it[0].flags[0].kind == fk::seen);
+  CHECK(it[0].flags[1].kind == fk::answered);  // system flags in any case
+  CHECK(it[0].flags[2].kind == fk::recent);    // flag-fetch includes \Recent (RFC 3501)
+  CHECK(it[0].flags[3].kind == fk::keyword);
+  CHECK(it[0].flags[3].name == "$Forwarded");
+  CHECK(it[0].flags[4].kind == fk::extension);
+  CHECK(it[0].flags[4].name == "\\X-Custom");
+  // The SP form of a one-digit day; "-0000" is UTC.
+  CHECK(it[1].date == imap::date_time{1996, 7, 7, 2, 44, 25, 0});
+  CHECK(it[2].date == imap::date_time{2024, 2, 29, 23, 59, 60, 840});
+  // Written canonically: system flags capitalised, the day with a zero.
+  CHECK(written(p.data) ==
+        "(FLAGS (\\Seen \\Answered \\Recent $Forwarded \\X-Custom) INTERNALDATE \"07-Jul-1996 02:44:25 +0000\" "
+        "SAVEDATE \"29-Feb-2024 23:59:60 +1400\")");
+  // Empty flags; a reused value keeps its flag vector.
+  const void* flags = it[0].flags.data();
+  REQUIRE(imap::parse_fetch_items(p.text, p.data, p.scratch) == errc::ok);
+  CHECK(p.data.items[0].flags.data() == flags);
+  same_after_write("(FLAGS ())");
+}
+
+TEST_CASE("imap fetch: values the grammar cannot carry are not written", "[imap][fetch]") {
+  using k = imap::fetch_item_kind;
+  const auto fails = [](const imap::fetch_item& it) {
+    imap::fetch_data d;
+    d.items.push_back(it);
+    imap::wire w;
+    w.bytes = "kept";
+    CHECK(imap::write_fetch_items(w, d, server_peer()) == errc::invalid_argument);
+    CHECK(w.bytes == "kept");
+  };
+  imap::fetch_item it;
+  it.kind = k::flags;
+  it.flags.push_back(imap::flag::system(imap::flag_kind::wildcard));  // \* is PERMANENTFLAGS only
+  fails(it);
+  it.flags = {imap::flag{imap::flag_kind::keyword, "a b"}};
+  fails(it);
+  it = imap::fetch_item{};
+  it.kind = k::internaldate;  // INTERNALDATE has no NIL
+  fails(it);
+  it.date = imap::date_time{2021, 2, 29, 0, 0, 0, 0};  // not a day
+  fails(it);
+  it.kind = k::savedate;
+  fails(it);
+  it = imap::fetch_item{};
+  it.kind = k::emailid;  // EMAILID has no NIL
+  fails(it);
+}
+
+TEST_CASE("imap fetch: a streamed literal inside an unknown item is refused", "[imap][fetch]") {
+  // Its bytes went to the application, so the raw value could not hold them.
+  for (const char* t : {"(X-FOO {100000}\r\n)", "(X-FOO (a ~{100000}\r\n))"}) {
+    INFO(t);
+    const std::string text = t;
+    const std::vector<std::size_t> streamed{text.find('{')};
+    CHECK(parse(text, {}, &streamed).error == errc::imap_literal_too_big);
+    CHECK(parse(text).error == errc::truncated);
+  }
 }
 
 TEST_CASE("imap fetch: a streamed BODY[] literal keeps its size and is written as a break", "[imap][fetch]") {
@@ -651,9 +727,24 @@ class generator {
     if (pick(3) == 0) return std::nullopt;
     return str();
   }
-  std::string_view atom() {
-    static const char* const atoms[] = {"\\Seen", "\\Answered", "$Forwarded", "\\Recent", "Junk", "\\X-Custom"};
-    return atoms[pick(6)];
+  imap::flag fetch_flag() {
+    static const char* const atoms[] = {"\\Seen", "\\Answered", "$Forwarded", "\\Recent", "Junk", "\\X-Custom",
+                                        "\\Deleted", "\\Flagged", "\\Draft", "$MDNSent"};
+    imap::flag f;
+    CHECK(imap::parse_flag(atoms[pick(10)], f, false) == errc::ok);
+    return f;
+  }
+  // Any valid date-time: any instant of years 0 to 9999 in any zone,
+  // sometimes a leap second.
+  imap::date_time date_time() {
+    imap::date_time t;
+    const std::int64_t span = 253402300799 + 62167219200 - 2 * 360000;
+    const std::int64_t at = -62167219200 + 360000 + static_cast<std::int64_t>((std::uint64_t{rng_()} << 32 | rng_()) %
+                                                                              static_cast<std::uint64_t>(span));
+    const int offset = static_cast<int>(pick(11999)) - 5999;
+    REQUIRE(imap::from_unix_seconds(at, offset, t) == errc::ok);
+    if (pick(10) == 0) t.second = 60;
+    return t;
   }
 
   void params(std::vector<imap::body_param>& out) {
@@ -763,12 +854,12 @@ class generator {
     it.kind = static_cast<k>(pick(static_cast<std::size_t>(k::other) + 1));
     switch (it.kind) {
       case k::flags:
-        for (std::size_t i = pick(4); i > 0; --i) it.flags.push_back(atom());
+        for (std::size_t i = pick(4); i > 0; --i) it.flags.push_back(fetch_flag());
         break;
       case k::uid: it.number = 1 + rng_() % 0xFFFFFFFEu; break;
-      case k::internaldate: it.date = std::string_view("17-Jul-1996 02:44:25 -0700"); break;
+      case k::internaldate: it.date = date_time(); break;
       case k::savedate:
-        if (coin()) it.date = std::string_view(" 1-Feb-2021 00:00:00 +0100");
+        if (coin()) it.date = date_time();
         break;
       case k::rfc822_size:
       case k::modseq: it.number = (std::uint64_t{rng_()} << 31) ^ rng_(); break;

@@ -63,6 +63,18 @@ void canonical(const std::string& line) {
   CHECK(written(p.r) == line + "\r\n");
 }
 
+imap::sequence_set set_of(std::string_view token) {
+  imap::sequence_set s;
+  REQUIRE(imap::parse_sequence_set(token, s) == errc::ok);
+  return s;
+}
+
+imap::flag flag_of(std::string_view token) {
+  imap::flag f;
+  REQUIRE(imap::parse_flag(token, f, true) == errc::ok);
+  return f;
+}
+
 void rejected(const std::string& line, errc e, std::size_t at, const imap::parse_options& o = {}) {
   INFO(line);
   parsed p(line, o);
@@ -125,7 +137,21 @@ TEST_CASE("imap responses: RFC 3501 examples read and written back", "[imap][res
   CHECK(sel.r.type == response_type::status);
   CHECK(sel.r.tag.empty());
   CHECK(sel.r.code.kind == code_kind::permanentflags);
-  CHECK(sel.r.code.list == std::vector<std::string_view>{"\\Deleted", "\\Seen", "\\*"});
+  using fk = imap::flag_kind;
+  REQUIRE(sel.r.code.flags.size() == 3);
+  CHECK(sel.r.code.flags[0].kind == fk::deleted);
+  CHECK(sel.r.code.flags[1].kind == fk::seen);
+  CHECK(sel.r.code.flags[2].kind == fk::wildcard);
+  CHECK(sel.r.code.list.empty());
+  // FLAGS: typed flags; \Recent is an IMAP4rev1 server's (RFC 3501 7.2.6).
+  parsed fl("* FLAGS (\\Answered \\flagged \\Deleted \\Seen \\Draft \\Recent $Junk \\X-Ext)");
+  REQUIRE(fl.error == errc::ok);
+  REQUIRE(fl.r.flags.size() == 8);
+  const fk kinds[] = {fk::answered, fk::flagged, fk::deleted, fk::seen, fk::draft, fk::recent, fk::keyword, fk::extension};
+  for (std::size_t i = 0; i < 8; ++i) CHECK(fl.r.flags[i].kind == kinds[i]);
+  CHECK(fl.r.flags[6].name == "$Junk");
+  CHECK(fl.r.names.empty());
+  CHECK(written(fl.r) == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\Recent $Junk \\X-Ext)\r\n");
   CHECK(sel.r.text == "Limited");
 
   parsed uv("* OK [UIDVALIDITY 3857529045] UIDs valid");
@@ -300,8 +326,8 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
   parsed cu("A004 OK [COPYUID 38505 304,319:320 3956:3958] Done");
   CHECK(cu.r.code.kind == code_kind::copyuid);
   CHECK(cu.r.code.number == 38505);
-  CHECK(cu.r.code.set == "304,319:320");
-  CHECK(cu.r.code.set2 == "3956:3958");
+  CHECK(cu.r.code.set.ranges() == std::vector<imap::seq_range>{{304, 304}, {319, 320}});
+  CHECK(cu.r.code.set2.ranges() == std::vector<imap::seq_range>{{3956, 3958}});
 
   parsed md("a OK [METADATA LONGENTRIES 2199] GETMETADATA complete");
   CHECK(md.r.code.kind == code_kind::metadata_longentries);
@@ -334,7 +360,7 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
   CHECK(es.r.uid);
   REQUIRE(es.r.esearch.size() == 2);
   CHECK(es.r.esearch[0].kind == imap::esearch_kind::all);
-  CHECK(es.r.esearch[0].value == "1:*");
+  CHECK(es.r.esearch[0].set.ranges() == std::vector<imap::seq_range>{{1, imap::seq_star}});
   CHECK(es.r.esearch[1].kind == imap::esearch_kind::modseq);
   CHECK(es.r.esearch[1].number == 917162500u);
 
@@ -370,7 +396,7 @@ TEST_CASE("imap responses: RFC 9051 and extension examples", "[imap][response]")
 
   parsed van("* VANISHED (EARLIER) 41,43:116");
   CHECK(van.r.earlier);
-  CHECK(van.r.set == "41,43:116");
+  CHECK(van.r.set.ranges() == std::vector<imap::seq_range>{{41, 41}, {43, 116}});
 
   parsed num("* 12 XUNKNOWN with a number");
   CHECK(num.r.type == response_type::other);
@@ -482,7 +508,12 @@ TEST_CASE("imap responses: malformed responses are refused with the error and of
       {"* METADATA INBOX ()", errc::syntax_error, 18},
       {"* ID (\"a\")", errc::syntax_error, 9},
       {"* ID", errc::syntax_error, 4},
-      {"* VANISHED 1:*:2", errc::syntax_error, 14},
+      {"* VANISHED 1:*:2", errc::syntax_error, 11},
+      {"* VANISHED 1:*", errc::syntax_error, 11},  // known-uids: no "*" (RFC 7162)
+      {"* VANISHED $", errc::syntax_error, 11},
+      {"* ESEARCH ALL 1,*,", errc::syntax_error, 14},
+      {"* ESEARCH ALL $", errc::syntax_error, 14},
+      {"* LIST (\\Noselect \\*) \"/\" x", errc::syntax_error, 18},
       {"* VANISHED (LATER) 1", errc::syntax_error, 12},
       {"* VANISHED 0", errc::syntax_error, 11},
       {"* XFOO ", errc::syntax_error, 6},
@@ -501,6 +532,16 @@ TEST_CASE("imap responses: malformed responses are refused with the error and of
   CHECK(g.r.code.name == "UIDNEXT");
   CHECK(g.r.code.text == "0");
   CHECK(written(g.r) == "* OK [UIDNEXT 0] x\r\n");
+  // So do sets the code does not allow: "*" in a uid-set, "$" anywhere.
+  for (const char* l : {"* OK [APPENDUID 1 2:*] x", "* OK [COPYUID 1 2 *] x", "* OK [APPENDUID 1 $] x",
+                        "* OK [MODIFIED $] x", "* OK [MODIFIED 1,] x", "* OK [PERMANENTFLAGS (\\Seen a\\b)] x"}) {
+    INFO(l);
+    parsed p(l);
+    REQUIRE(p.error == errc::ok);
+    CHECK(p.r.code.kind == code_kind::other);
+    CHECK(p.r.code.set.empty());
+    CHECK(p.r.code.flags.empty());
+  }
 }
 
 TEST_CASE("imap responses: leniencies for named servers, off by default", "[imap][response]") {
@@ -655,23 +696,52 @@ TEST_CASE("imap responses: the writer refuses what would not read back", "[imap]
   refused(r);
   r.code.kind = code_kind::appenduid;
   r.code.number = 1;
-  r.code.set = "1:*";  // uid-set has no "*"
+  r.code.set = set_of("1:*");  // uid-set has no "*"
+  refused(r);
+  r.code.set = set_of("1");
+  CHECK(written(r) == "a1 OK [APPENDUID 1 1] fine\r\n");
+  r.code.set = imap::sequence_set::saved_result();  // "$" is a command's
+  refused(r);
+  r.code.set.clear();  // empty
+  refused(r);
+  r.code.kind = code_kind::copyuid;
+  r.code.set = set_of("1:2");
+  r.code.set2 = set_of("5:*");
+  refused(r);
+  r.code.kind = code_kind::modified;
+  r.code.set = set_of("1:*");
+  CHECK(written(r) == "a1 OK [MODIFIED 1:*] fine\r\n");
+  r.code.set = imap::sequence_set::saved_result();
   refused(r);
   r.code.kind = code_kind::permanentflags;
-  r.code.list = {"\\Seen", "bad flag"};
+  r.code.flags = {flag_of("\\Seen"), imap::flag{imap::flag_kind::keyword, "bad flag"}};
   refused(r);
+  r.code.flags = {flag_of("\\Seen"), flag_of("\\*")};
+  CHECK(written(r) == "a1 OK [PERMANENTFLAGS (\\Seen \\*)] fine\r\n");
   r.code.clear();
   CHECK(written(r) == "a1 OK fine\r\n");
 
   response f;
   f.type = response_type::flags;
-  f.names = {"\\*"};
+  f.flags = {flag_of("\\*")};  // \* is PERMANENTFLAGS' only
   refused(f);
+  f.flags = {imap::flag{imap::flag_kind::extension, "\\a]"}};
+  refused(f);
+  response v;
+  v.type = response_type::vanished;
+  v.set = set_of("3:*");  // known-uids has no "*" (RFC 7162)
+  refused(v);
+  v.set.clear();
+  refused(v);
   response l;
   l.type = response_type::list;
   l.mailbox = "x";
   l.delimiter = "ab";
   refused(l);
+  l.delimiter.reset();
+  l.names = {"Noselect"};  // attributes are "\" atom
+  refused(l);
+  l.names.clear();
   l.delimiter.reset();
   l.extended.push_back({"X", "(unbalanced"});
   refused(l);
@@ -705,9 +775,9 @@ TEST_CASE("imap responses: the writer refuses what would not read back", "[imap]
   refused(st);
   response es;
   es.type = response_type::esearch;
-  es.esearch.push_back({imap::esearch_kind::other, "MIN", 0, "1"});
+  es.esearch.push_back({imap::esearch_kind::other, "MIN", 0, "1", {}});
   refused(es);
-  es.esearch = {{imap::esearch_kind::other, "uid", 0, "1"}};  // would read as the UID flag
+  es.esearch = {{imap::esearch_kind::other, "uid", 0, "1", {}}};  // would read as the UID flag
   refused(es);
   o.name = "CAPABILITY";
   o.rest = {};
@@ -739,7 +809,7 @@ namespace {
 const std::string_view strings[] = {"INBOX", "a", "NIL", "", "two words", "q\"uote\\d", "line\r\nbreak",
                                     "caf\xc3\xa9", "Fruit/Peach", "[x]", "%*", "~/Mail/foo", "{3}"};
 const std::string_view atoms[] = {"IMAP4rev1", "IDLE", "AUTH=PLAIN", "LITERAL+", "X-ONE", "a.b"};
-const std::string_view flags[] = {"\\Seen", "\\Answered", "$Forwarded", "Junk", "\\X-Custom"};
+const std::string_view flags[] = {"\\Seen", "\\Answered", "$Forwarded", "Junk", "\\X-Custom", "\\Recent", "\\dRAFT"};
 const std::string_view attrs[] = {"\\Noselect", "\\HasChildren", "\\Marked", "\\Subscribed", "\\X"};
 const std::string_view sets[] = {"1", "1:*", "2,10:11", "4294967295", "*", "1,3:5,7:9,11"};
 const std::string_view uid_sets[] = {"1", "304,319:320", "3956:3958", "4294967295"};
@@ -781,7 +851,7 @@ struct generator {
         for (std::uint32_t i = below(4); i > 0; --i) c.list.push_back(pick(atoms));
         break;
       case code_kind::permanentflags:
-        for (std::uint32_t i = below(4); i > 0; --i) c.list.push_back(below(4) == 0 ? "\\*" : pick(flags));
+        for (std::uint32_t i = below(4); i > 0; --i) c.flags.push_back(flag_of(below(4) == 0 ? "\\*" : pick(flags)));
         break;
       case code_kind::uidnext:
       case code_kind::unseen: c.number = nz(); break;
@@ -790,10 +860,10 @@ struct generator {
       case code_kind::appenduid:
       case code_kind::copyuid:
         c.number = nz();
-        c.set = pick(uid_sets);
-        if (c.kind == code_kind::copyuid) c.set2 = pick(uid_sets);
+        c.set = set_of(pick(uid_sets));
+        if (c.kind == code_kind::copyuid) c.set2 = set_of(pick(uid_sets));
         break;
-      case code_kind::modified: c.set = pick(sets); break;
+      case code_kind::modified: c.set = set_of(pick(sets)); break;
       case code_kind::badurl: c.text = "imap://h/INBOX;UID=2"; break;
       case code_kind::mailboxid: c.text = "F2212ea87-6097"; break;
       case code_kind::other:
@@ -851,14 +921,14 @@ struct generator {
         }
         break;
       case response_type::flags:
-        for (std::uint32_t i = below(5); i > 0; --i) r.names.push_back(pick(flags));
+        for (std::uint32_t i = below(5); i > 0; --i) r.flags.push_back(flag_of(pick(flags)));
         break;
       case response_type::exists:
       case response_type::recent: r.number = coin() ? 0 : nz(); break;
       case response_type::expunge: r.number = nz(); break;
       case response_type::vanished:
         r.earlier = coin();
-        r.set = pick(sets);
+        r.set = set_of(pick(uid_sets));
         break;
       case response_type::list:
       case response_type::lsub:
@@ -913,7 +983,7 @@ struct generator {
             case imap::esearch_kind::max: it.number = nz(); break;
             case imap::esearch_kind::count: it.number = below(100); break;
             case imap::esearch_kind::modseq: it.number = n64(); break;
-            case imap::esearch_kind::all: it.value = pick(sets); break;
+            case imap::esearch_kind::all: it.set = set_of(pick(sets)); break;
             case imap::esearch_kind::other: it.value = pick(ext_vals); break;
           }
           r.esearch.push_back(it);
@@ -1035,4 +1105,41 @@ TEST_CASE("imap responses: one object reused keeps its capacity", "[imap][respon
   REQUIRE(imap::parse_response("* FLAGS (\\Seen)", r, scratch) == errc::ok);
   CHECK(r.names.capacity() == cap);
   CHECK(r.number == 0);
+  // Typed flags and sequence sets are reused the same way.
+  REQUIRE(imap::parse_response("* FLAGS (\\Seen \\Answered \\Recent a b c d e)", r, scratch) == errc::ok);
+  CHECK(r.flags.size() == 8);
+  CHECK(r.names.empty());
+  const imap::flag* flags = r.flags.data();
+  REQUIRE(imap::parse_response("* VANISHED 1,2,3,4,5,6,7,8", r, scratch) == errc::ok);
+  CHECK(r.flags.empty());
+  const imap::seq_range* uids = r.set.ranges().data();
+  REQUIRE(imap::parse_response("a OK [COPYUID 1 1,2,3,4,5 6,7,8,9,10] done", r, scratch) == errc::ok);
+  CHECK(r.set.empty());
+  const imap::seq_range* from = r.code.set.ranges().data();
+  const imap::seq_range* to = r.code.set2.ranges().data();
+  REQUIRE(imap::parse_response("* FLAGS (\\Deleted)", r, scratch) == errc::ok);
+  CHECK(r.flags.data() == flags);
+  CHECK(r.flags[0].kind == imap::flag_kind::deleted);
+  REQUIRE(imap::parse_response("* VANISHED (EARLIER) 9:10", r, scratch) == errc::ok);
+  CHECK(r.set.ranges().data() == uids);
+  CHECK(r.set == set_of("9:10"));
+  REQUIRE(imap::parse_response("a OK [COPYUID 1 3 4] done", r, scratch) == errc::ok);
+  CHECK(r.code.set.ranges().data() == from);
+  CHECK(r.code.set2.ranges().data() == to);
+  CHECK(r.code.set2 == imap::sequence_set(4));
+}
+
+TEST_CASE("imap responses: FETCH items are reused across other responses", "[imap][response]") {
+  imap::response r;
+  std::string scratch;
+  REQUIRE(imap::parse_response("* 1 FETCH (FLAGS (\\Seen \\Draft $Junk))", r, scratch) == mailwire::errc::ok);
+  REQUIRE(r.fetch.items.size() == 1);
+  const imap::flag* flags_buffer = r.fetch.items[0].flags.data();
+  REQUIRE(imap::parse_response("* 3 EXISTS", r, scratch) == mailwire::errc::ok);
+  CHECK(r.type == imap::response_type::exists);
+  CHECK(r.fetch.items.empty());  // members of other types are empty
+  REQUIRE(imap::parse_response("* 2 FETCH (FLAGS (\\Seen))", r, scratch) == mailwire::errc::ok);
+  REQUIRE(r.fetch.items.size() == 1);
+  CHECK(r.fetch.items[0].flags.size() == 1);
+  CHECK(r.fetch.items[0].flags.data() == flags_buffer);  // no new allocation
 }

@@ -71,6 +71,30 @@ TEST_CASE("sequence set: malformed tokens", "[imap][sequence_set]") {
   }
 }
 
+TEST_CASE("sequence set: clear() and parsing again keep the capacity", "[imap][sequence_set]") {
+  sequence_set s;
+  REQUIRE(parse_sequence_set("1,2,3,4,5,6,7,8:9", s) == errc::ok);
+  const seq_range* ranges = s.ranges().data();
+  const std::size_t capacity = s.ranges().capacity();
+  s.clear();
+  CHECK(s.empty());
+  CHECK_FALSE(s.is_saved_result());
+  CHECK(s.ranges().capacity() == capacity);
+  // Parsed into in place: no new buffer while the ranges fit.
+  REQUIRE(parse_sequence_set("4:*,2", s) == errc::ok);
+  CHECK(s.ranges() == std::vector<seq_range>{{4, seq_star}, {2, 2}});
+  CHECK(s.ranges().data() == ranges);
+  // A malformed token leaves the set as it was, also when its start is good.
+  CHECK(parse_sequence_set("7,8,9,", s) == errc::syntax_error);
+  CHECK(written(s) == "4:*,2");
+  CHECK(s.ranges().data() == ranges);
+  // clear() also forgets "$".
+  s = sequence_set::saved_result();
+  s.clear();
+  CHECK(s.empty());
+  CHECK(s.add(seq_range{1, 1}) == errc::ok);
+}
+
 TEST_CASE("sequence set: numbers just under and over 32 bits", "[imap][sequence_set]") {
   sequence_set s;
   CHECK(parse_sequence_set("4294967295:1", s) == errc::ok);

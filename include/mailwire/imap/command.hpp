@@ -598,9 +598,18 @@ inline void write_list(wire_writer& w, const list_args& a, bool lsub) {
   w.raw(')');
 }
 
+// A message literal (APPEND, CATENATE TEXT): literal, or literal8 where
+// `binary_ok`. Only literal8 may carry NUL (RFC 9051 9: CHAR8 is
+// %x01-ff; RFC 3516 4.2); a streamed body is the application's to check.
 inline bool read_literal_data(scanner& sc, literal_body& out, bool binary_ok) {
   if (sc.peek() != '{' && sc.peek() != '~') return sc.fail();
-  return sc.literal(out, binary_ok);
+  const std::size_t at = sc.pos();
+  if (!sc.literal(out, binary_ok)) return false;
+  if (!out.binary && out.data.find('\0') != std::string_view::npos) {
+    sc.seek(at);
+    return sc.fail(errc::nul_byte);
+  }
+  return true;
 }
 
 inline void write_literal_data(wire_writer& w, const literal_body& b) {

@@ -8,7 +8,9 @@
 // name and raw value text.
 //
 // Parsed values are views into the message text (or the scanner's scratch
-// buffer): valid while it lives. A BODY[]/BINARY[]/RFC822 value may be a
+// buffer): valid while it lives. FLAGS are typed flags (imap/flag.hpp),
+// INTERNALDATE and SAVEDATE typed date-times (imap/datetime.hpp), read and
+// written through imap/values.hpp like the commands' flags and dates. A BODY[]/BINARY[]/RFC822 value may be a
 // literal the frame reader streamed: then only its size is here
 // (literal_body::streamed) and the bytes went to the application as chunks.
 // fetch_data is meant to be reused: parsing into the same value again keeps
@@ -25,7 +27,9 @@
 #include <vector>
 
 #include "mailwire/imap/bodystructure.hpp"
+#include "mailwire/imap/datetime.hpp"
 #include "mailwire/imap/envelope.hpp"
+#include "mailwire/imap/flag.hpp"
 #include "mailwire/imap/section.hpp"
 #include "mailwire/imap/syntax.hpp"
 #include "mailwire/imap/values.hpp"
@@ -88,9 +92,9 @@ struct fetch_attribute {
 
 /// Which msg-att a fetch_item is.
 enum class fetch_item_kind : std::uint8_t {
-  flags,          ///< FLAGS (flag list): `flags`
+  flags,          ///< FLAGS (flag-fetch list): `flags`
   uid,            ///< UID nz-number: `number`
-  internaldate,   ///< INTERNALDATE date-time: `date`
+  internaldate,   ///< INTERNALDATE date-time: `date` (always a value)
   rfc822_size,    ///< RFC822.SIZE number64: `number`
   envelope,       ///< ENVELOPE: `env`
   body,           ///< BODY (non-extensible): `body`
@@ -105,7 +109,7 @@ enum class fetch_item_kind : std::uint8_t {
   emailid,        ///< EMAILID (objectid): `text`
   threadid,       ///< THREADID (objectid) / NIL: `text`
   preview,        ///< PREVIEW nstring: `text`
-  savedate,       ///< SAVEDATE date-time / NIL: `date`
+  savedate,       ///< SAVEDATE date-time / NIL: `date` (no value for NIL)
   other,          ///< an item this parser does not know: `name`, `raw`
 };
 
@@ -114,11 +118,13 @@ enum class fetch_item_kind : std::uint8_t {
 struct fetch_item {
   fetch_item_kind kind = fetch_item_kind::other;
   std::uint64_t number = 0;
-  /// FLAGS: each flag as sent ("\Seen", "$Forwarded", "\Recent").
-  std::vector<std::string_view> flags;
-  /// INTERNALDATE / SAVEDATE: the date-time text without its quotes
-  /// ("17-Jul-1996 02:44:25 -0700"); NIL (SAVEDATE only) is no value.
-  nstring date;
+  /// FLAGS (flag-fetch): the flags in the order sent, \Recent included
+  /// (flag_kind::recent, IMAP4rev1); never \* (flag_kind::wildcard), which
+  /// the writer refuses. A keyword's or extension's name views the text.
+  std::vector<flag> flags;
+  /// INTERNALDATE: the date-time, which must be a value (the writer refuses
+  /// an empty one). SAVEDATE (RFC 8514): the date-time, or no value for NIL.
+  std::optional<date_time> date;
   nstring text;
   section sect;
   std::optional<std::uint32_t> origin;  ///< "<origin>" of BODY[]/BINARY[] when partial
@@ -360,46 +366,6 @@ inline void write_fetch_attributes(wire_writer& w, const std::vector<fetch_attri
 
 // -- responses --------------------------------------------------------------
 
-
-/// flag-fetch: ["\"] atom (system flags, keywords, \Recent).
-inline bool is_fetch_flag(std::string_view f) noexcept {
-  if (!f.empty() && f.front() == '\\') f.remove_prefix(1);
-  return is_atom(f);
-}
-
-/// A value of an unknown item, skipped to find its end: an atom-like
-/// token, a string, or a balanced list of those (depth-limited).
-inline bool skip_value(scanner& s) {
-  const char c = s.peek();
-  if (s.at_end()) return s.fail();
-  if (c == '(') {
-    if (!s.open()) return false;
-    while (s.peek() != ')' || s.at_end()) {
-      if (!skip_value(s)) return false;
-      if (s.peek() == ')') break;
-      if (!s.sp()) return false;
-    }
-    return s.close();
-  }
-  std::string_view v;
-  if (c == '"' || c == '{') return s.string(v);
-  if (c == '~') {
-    literal_body b;
-    if (!s.literal(b, true)) return false;
-    return !b.streamed || s.fail(errc::imap_literal_too_big);
-  }
-  // atom, number, NIL, \Flag: text chars up to SP, "(" or ")".
-  std::size_t n = 0;
-  for (;;) {
-    const char d = s.peek(n);
-    if (!is(d, text_char) || d == ' ' || d == '(' || d == ')' || d == '"' || s.pos() + n >= s.text().size()) break;
-    ++n;
-  }
-  if (n == 0) return s.fail();
-  s.seek(s.pos() + n);
-  return true;
-}
-
 // nstring whose string may be a streamed literal (BODY[] and friends);
 // literal8 when `binary`.
 inline bool parse_content(scanner& s, std::optional<literal_body>& out, bool binary) {
@@ -424,21 +390,15 @@ inline bool parse_content(scanner& s, std::optional<literal_body>& out, bool bin
   return true;
 }
 
-// "(" objectid ")"
-inline bool parse_objectid(scanner& s, nstring& out) {
-  std::string_view id;
-  if (!s.open() || !s.run(atom_char, id)) return false;
-  if (!is_objectid(id)) return s.fail();
-  out = id;
-  return s.close();
+/// "(" objectid ")" (EMAILID, THREADID, the MAILBOXID code).
+inline bool read_paren_objectid(scanner& s, std::string_view& out) {
+  return s.open() && read_objectid(s, out) && s.close();
 }
 
-// date-time: a quoted string; its content is checked by the caller's date
-// parser (imap/datetime.hpp) if it needs the value.
-inline bool parse_date_time(scanner& s, nstring& out) {
-  std::string_view d;
-  if (s.peek() != '"' || !s.quoted(d)) return s.fail();
-  out = d;
+inline bool read_paren_objectid(scanner& s, nstring& out) {
+  std::string_view id;
+  if (!read_paren_objectid(s, id)) return false;
+  out = id;
   return true;
 }
 
@@ -458,19 +418,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
   bool ok = false;
   if (s.keyword("FLAGS")) {
     it.kind = k::flags;
-    ok = s.sp() && s.open();
-    if (ok && s.peek() != ')') {
-      for (;;) {
-        const std::size_t at = s.pos();
-        s.eat('\\');
-        std::string_view f;
-        if (!s.atom(f)) return false;
-        it.flags.push_back(s.text().substr(at, s.pos() - at));
-        if (s.peek() == ')') break;
-        if (!s.sp()) return false;
-      }
-    }
-    ok = ok && s.close();
+    ok = s.sp() && read_flag_list(s, it.flags);
   } else if (s.keyword("UID")) {
     it.kind = k::uid;
     std::uint32_t n = 0;
@@ -478,7 +426,7 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     it.number = n;
   } else if (s.keyword("INTERNALDATE")) {
     it.kind = k::internaldate;
-    ok = s.sp() && parse_date_time(s, it.date);
+    ok = s.sp() && read_date_time(s, it.date.emplace());
   } else if (s.keyword("RFC822.SIZE")) {
     it.kind = k::rfc822_size;
     ok = s.sp() && s.number64(it.number);
@@ -514,22 +462,19 @@ inline bool parse_fetch_item(scanner& s, fetch_item& it) {
     ok = s.sp() && s.open() && s.number64(it.number) && s.close();
   } else if (s.keyword("EMAILID")) {
     it.kind = k::emailid;
-    ok = s.sp() && parse_objectid(s, it.text);
+    ok = s.sp() && read_paren_objectid(s, it.text);
   } else if (s.keyword("THREADID")) {
     it.kind = k::threadid;
-    ok = s.sp() && (s.nil() || parse_objectid(s, it.text));
+    ok = s.sp() && (s.nil() || read_paren_objectid(s, it.text));
   } else if (s.keyword("PREVIEW")) {
     it.kind = k::preview;
     ok = s.sp() && s.nstring(it.text);
   } else if (s.keyword("SAVEDATE")) {
     it.kind = k::savedate;
-    ok = s.sp() && (s.nil() || parse_date_time(s, it.date));
+    ok = s.sp() && (s.nil() || read_date_time(s, it.date.emplace()));
   } else {
     it.kind = k::other;
-    ok = s.run(astring_char, it.name) && s.sp();
-    const std::size_t at = s.pos();
-    ok = ok && skip_value(s);
-    if (ok) it.raw = s.text().substr(at, s.pos() - at);
+    ok = s.run(astring_char, it.name) && s.sp() && s.raw_value(it.raw);
   }
   if (it.kind != k::body && it.kind != k::bodystructure) it.body.children.clear();
   return ok;
@@ -560,15 +505,10 @@ inline void write_content(wire_writer& w, const std::optional<literal_body>& c, 
   w.string(c->data);
 }
 
-inline void write_date(wire_writer& w, const nstring& d) {
-  if (!d) return w.nil();
-  w.quoted(*d);
-}
-
-inline void write_objectid(wire_writer& w, const nstring& id) {
-  if (!id || !is_objectid(*id)) return w.fail(errc::invalid_argument);
+/// "(" objectid ")".
+inline void write_paren_objectid(wire_writer& w, std::string_view id) {
   w.raw('(');
-  w.raw(*id);
+  write_objectid(w, id);
   w.raw(')');
 }
 
@@ -579,14 +519,15 @@ inline void write_origin(wire_writer& w, const std::optional<std::uint32_t>& o) 
   w.raw('>');
 }
 
-/// True when `raw` is exactly one value skip_value() accepts, with literals
+/// True when `raw` is exactly one value scanner::raw_value() accepts, with literals
 /// only where the peer never waits (a response); `name` is astring chars.
 inline bool other_item_valid(const fetch_item& it, const peer_support& p) {
   if (it.name.empty() || span(it.name, 0, astring_char) != it.name.size() || !is_unknown_fetch_name(it.name))
     return false;
   std::string scratch;
   scanner s(it.raw, scratch);
-  if (!skip_value(s) || !s.at_end()) return false;
+  std::string_view value;
+  if (!s.raw_value(value) || !s.at_end()) return false;
   return !p.to_server || it.raw.find('{') == std::string_view::npos;
 }
 
@@ -594,13 +535,8 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
   using k = fetch_item_kind;
   switch (it.kind) {
     case k::flags:
-      w.raw("FLAGS (");
-      for (std::size_t i = 0; i < it.flags.size(); ++i) {
-        if (!is_fetch_flag(it.flags[i])) return w.fail(errc::invalid_argument);
-        if (i != 0) w.sp();
-        w.raw(it.flags[i]);
-      }
-      return w.raw(')');
+      w.raw("FLAGS ");
+      return write_flag_list(w, it.flags);
     case k::uid:
       if (it.number == 0 || it.number > 0xFFFFFFFFu) return w.fail(errc::invalid_argument);
       w.raw("UID ");
@@ -608,7 +544,7 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
     case k::internaldate:
       if (!it.date) return w.fail(errc::invalid_argument);
       w.raw("INTERNALDATE ");
-      return write_date(w, it.date);
+      return write_date_time(w, *it.date);
     case k::rfc822_size:
     case k::modseq:
       if (it.number > 0x7FFFFFFFFFFFFFFFull) return w.fail(errc::invalid_argument);
@@ -647,18 +583,20 @@ inline void write_fetch_item(wire_writer& w, const fetch_item& it) {
       w.raw(it.kind == k::rfc822 ? "RFC822 " : it.kind == k::rfc822_header ? "RFC822.HEADER " : "RFC822.TEXT ");
       return write_content(w, it.content, false);
     case k::emailid:
+      if (!it.text) return w.fail(errc::invalid_argument);
       w.raw("EMAILID ");
-      return write_objectid(w, it.text);
+      return write_paren_objectid(w, *it.text);
     case k::threadid:
       w.raw("THREADID ");
       if (!it.text) return w.nil();
-      return write_objectid(w, it.text);
+      return write_paren_objectid(w, *it.text);
     case k::preview:
       w.raw("PREVIEW ");
       return w.nstring(it.text);
     case k::savedate:
       w.raw("SAVEDATE ");
-      return write_date(w, it.date);
+      if (!it.date) return w.nil();
+      return write_date_time(w, *it.date);
     case k::other:
       if (!other_item_valid(it, w.peer())) return w.fail(errc::invalid_argument);
       w.raw(it.name);

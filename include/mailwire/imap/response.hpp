@@ -25,9 +25,12 @@
 //
 // Mailbox names are kept as on the wire after string decoding (modified
 // UTF-7 or UTF-8): imap/mailbox.hpp decodes them. Sequence sets (APPENDUID,
-// COPYUID, MODIFIED, VANISHED, ESEARCH ALL) are kept as their validated
-// text: imap/sequence_set.hpp turns them into ranges. Flags are kept as
-// their validated text ("\Seen", "$Forwarded", "\*").
+// COPYUID, MODIFIED, VANISHED, ESEARCH ALL) are imap/sequence_set.hpp's
+// sequence_set, flags (FLAGS, PERMANENTFLAGS) imap/flag.hpp's flag, read
+// and written through imap/values.hpp as the commands' are. A response
+// never holds "$" (it names messages, not the client's saved search), and
+// the uid-sets of APPENDUID, COPYUID (RFC 4315) and VANISHED (RFC 7162
+// known-uids) never "*". LIST attributes stay views of their text.
 //
 // Strict by default: what RFC 3501 or RFC 9051 (with the extensions above)
 // allow is read, anything else is refused with the first error and its
@@ -70,11 +73,11 @@ enum class response_type : std::uint8_t {
   capability,    ///< CAPABILITY: names (the capabilities)
   enabled,       ///< ENABLED (RFC 5161): names (the capabilities enabled)
   id,            ///< ID (RFC 2971): id_nil, or pairs (field, value)
-  flags,         ///< FLAGS: names (the flags)
+  flags,         ///< FLAGS: flags
   exists,        ///< n EXISTS: number
   recent,        ///< n RECENT (RFC 3501 only): number
   expunge,       ///< n EXPUNGE: number
-  vanished,      ///< VANISHED (RFC 7162): earlier, set
+  vanished,      ///< VANISHED (RFC 7162): earlier, set (a uid-set)
   list,          ///< LIST: names (attributes), delimiter, mailbox, childinfo, oldname, extended
   lsub,          ///< LSUB (RFC 3501): names (attributes), delimiter, mailbox
   status_data,   ///< STATUS: mailbox, status_items
@@ -113,7 +116,7 @@ enum class code_kind : std::uint8_t {
   badcharset,            ///< BADCHARSET [(charsets)]: list (empty when absent)
   capability,            ///< CAPABILITY caps: list
   parse,                 ///< PARSE
-  permanentflags,        ///< PERMANENTFLAGS (flags, "\*"): list
+  permanentflags,        ///< PERMANENTFLAGS (flags, "\*"): flags
   read_only,             ///< READ-ONLY
   read_write,            ///< READ-WRITE
   trycreate,             ///< TRYCREATE
@@ -164,21 +167,28 @@ struct resp_code {
   /// The code's atom: for known codes the canonical upper-case name
   /// ("METADATA" for the four METADATA codes), for `other` as sent.
   std::string_view name;
-  /// BADCHARSET charsets, CAPABILITY capabilities, PERMANENTFLAGS flags.
+  /// BADCHARSET charsets, CAPABILITY capabilities.
   std::vector<std::string_view> list;
+  /// PERMANENTFLAGS: the flags, \* (flag_kind::wildcard) allowed.
+  std::vector<flag> flags;
   /// UIDNEXT, UIDVALIDITY, UNSEEN, HIGHESTMODSEQ, the UIDVALIDITY of
   /// APPENDUID and COPYUID, METADATA LONGENTRIES and MAXSIZE.
   std::uint64_t number = 0;
-  std::string_view set;   ///< APPENDUID uids, COPYUID source uids, MODIFIED set
-  std::string_view set2;  ///< COPYUID destination uids
+  /// APPENDUID uids and COPYUID source uids (uid-sets: no "*"), MODIFIED
+  /// messages (a sequence-set, "*" allowed). Never "$".
+  sequence_set set;
+  sequence_set set2;      ///< COPYUID destination uids (a uid-set)
   std::string_view text;  ///< other: text after the atom; BADURL url; MAILBOXID id
 
+  /// Empties every member, keeping the vectors' capacity.
   void clear() noexcept {
     kind = code_kind::none;
-    name = {};
+    name = text = {};
     list.clear();
+    flags.clear();
     number = 0;
-    set = set2 = text = {};
+    set.clear();
+    set2.clear();
   }
 };
 
@@ -213,13 +223,15 @@ struct status_item {
 enum class esearch_kind : std::uint8_t { min, max, count, all, modseq, other };
 
 /// One ESEARCH item: MIN/MAX (non-zero) and COUNT (32-bit) and MODSEQ
-/// (63-bit) in `number`; ALL's sequence set in `value`; another item's
-/// tagged-ext-val as on the wire in `value` (PARTIAL of RFC 9394 is one).
+/// (63-bit) in `number`; ALL's sequence set in `set` ("*" allowed, never
+/// "$"); another item's tagged-ext-val as on the wire in `value` (PARTIAL
+/// of RFC 9394 is one, read as scanner::raw_value reads a value).
 struct esearch_item {
   esearch_kind kind = esearch_kind::other;
   std::string_view name;  ///< canonical for known items, as sent for other
   std::uint64_t number = 0;
-  std::string_view value;
+  std::string_view value;  ///< other only
+  sequence_set set;        ///< all only
 };
 
 /// A THREAD response (RFC 5256) as a forest in preorder: each node is a
@@ -280,9 +292,12 @@ struct response {
   /// name, when has_number.
   std::uint32_t number = 0;
   bool has_number = false;
-  /// CAPABILITY/ENABLED capabilities, FLAGS flags, LIST/LSUB attributes,
-  /// QUOTAROOT roots, NAMESPACE extension values.
+  /// CAPABILITY/ENABLED capabilities, LIST/LSUB attributes ("\" atom, as
+  /// sent; imap::parse_mailbox_attribute types them), QUOTAROOT roots,
+  /// NAMESPACE extension values.
   std::vector<std::string_view> names;
+  /// FLAGS: the mailbox's flags, \Recent included (IMAP4rev1); never \*.
+  std::vector<flag> flags;
   /// LIST, LSUB, STATUS, QUOTAROOT, METADATA: the mailbox; QUOTA: the root.
   std::string_view mailbox;
   nstring delimiter;                        ///< LIST/LSUB; one character or NIL
@@ -296,7 +311,7 @@ struct response {
   bool uid = false;                         ///< ESEARCH UID
   std::vector<esearch_item> esearch;        ///< ESEARCH return data, in order
   bool earlier = false;                     ///< VANISHED (EARLIER)
-  std::string_view set;                     ///< VANISHED uids
+  sequence_set set;                         ///< VANISHED uids (a uid-set: no "*", no "$")
   std::vector<thread_node> thread;          ///< THREAD
   std::vector<namespace_descr> namespaces;  ///< NAMESPACE, by group
   std::vector<namespace_ext> namespace_exts;
@@ -305,6 +320,10 @@ struct response {
   bool id_nil = false;                      ///< "ID NIL"
   bool entry_list = false;                  ///< METADATA: entries without values
   fetch_data fetch;                         ///< FETCH (fetch.seq is the message number)
+  /// Not data: the FETCH items of an earlier response, kept so that their
+  /// vectors (flags, addresses, body parts) are reused by the next FETCH
+  /// while `fetch.items` stays empty for other responses.
+  std::vector<fetch_item> spare_fetch_items;
   std::string_view name;                    ///< other: its name (an atom)
   /// other: the rest after the name and SP, as on the wire (literals
   /// included, "{5}\r\nhello"; validated).
@@ -316,12 +335,14 @@ struct response {
   /// Empties every member, keeping the vectors' capacity.
   void clear() noexcept {
     type = response_type::status;
-    tag = text = mailbox = set = name = rest = {};
+    tag = text = mailbox = name = rest = {};
+    set.clear();
     status = status_kind::ok;
     code.clear();
     number = 0;
     has_number = uid = earlier = id_nil = entry_list = false;
     names.clear();
+    flags.clear();
     delimiter.reset();
     childinfo.clear();
     oldname.reset();
@@ -337,6 +358,7 @@ struct response {
     quota.clear();
     pairs.clear();
     fetch.seq = 0;
+    if (!fetch.items.empty()) fetch.items.swap(spare_fetch_items);
     fetch.items.clear();
     error_at = 0;
   }
@@ -518,66 +540,6 @@ inline constexpr untagged_info numbered_table[] = {
 
 // -- pure checks shared by the reader and the writer --------------------
 
-// Length of an nz-number (at most 4294967295) or "*" (when `star`) at
-// s[from], 0 when there is none.
-inline std::size_t seq_number_length(std::string_view s, std::size_t from, bool star) noexcept {
-  if (from >= s.size()) return 0;
-  if (s[from] == '*') return star ? 1 : 0;
-  if (s[from] == '0' || !ascii::is_digit(s[from])) return 0;
-  std::size_t i = from;
-  std::uint64_t v = 0;
-  while (i < s.size() && ascii::is_digit(s[i])) {
-    v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
-    if (v > 0xFFFFFFFFu) return 0;
-    ++i;
-  }
-  return i - from;
-}
-
-// Length of a sequence-set (seq-number [":" seq-number] *("," ...)) at
-// s[from], 0 when there is none. Without `star`, a uid-set (RFC 4315).
-inline std::size_t set_length(std::string_view s, std::size_t from, bool star) noexcept {
-  std::size_t i = from;
-  for (;;) {
-    std::size_t n = seq_number_length(s, i, star);
-    if (n == 0) return 0;
-    i += n;
-    if (i < s.size() && s[i] == ':') {
-      n = seq_number_length(s, i + 1, star);
-      if (n == 0) return 0;
-      i += 1 + n;
-    }
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    return i - from;
-  }
-}
-
-/// True when `s` is a whole sequence set (or uid-set without `star`).
-inline bool is_sequence_set(std::string_view s, bool star) noexcept {
-  return !s.empty() && set_length(s, 0, star) == s.size();
-}
-
-// Length of a flag at s[from] ("\" atom, a keyword atom, or "\*" when
-// `star`); with `backslash`, only the "\" atom form (mailbox attributes).
-inline std::size_t flag_length(std::string_view s, std::size_t from, bool star, bool backslash) noexcept {
-  if (from >= s.size()) return 0;
-  if (s[from] == '\\') {
-    if (star && from + 1 < s.size() && s[from + 1] == '*') return 2;
-    const std::size_t n = span(s, from + 1, atom_char);
-    return n == 0 ? 0 : n + 1;
-  }
-  return backslash ? 0 : span(s, from, atom_char);
-}
-
-/// True when `s` is one flag (see flag_length).
-inline bool is_flag(std::string_view s, bool star, bool backslash) noexcept {
-  return !s.empty() && flag_length(s, 0, star, backslash) == s.size();
-}
-
-
 // Human text (TEXT-CHARs; RFC 9051 adds UTF-8) up to `stop` or the end:
 // how long it is from `from`, and whether it is acceptable. NUL, CR and
 // LF never are; 8-bit bytes must be UTF-8 unless `any_8bit`.
@@ -655,30 +617,39 @@ inline bool end(scanner& sc) noexcept {
   return sc.fail();
 }
 
-inline bool read_set(scanner& sc, std::string_view& out, bool star) noexcept {
-  const std::size_t n = set_length(sc.text(), sc.pos(), star);
-  if (n == 0) return sc.fail();
-  out = sc.text().substr(sc.pos(), n);
-  sc.seek(sc.pos() + n);
+// A response's sequence set: never "$" (the client's saved search result
+// is a command's), and with `star` false a uid-set (RFC 4315 APPENDUID and
+// COPYUID, RFC 7162 known-uids): no "*" either.
+inline bool set_fits(const sequence_set& s, bool star) noexcept {
+  if (s.empty() || s.is_saved_result()) return false;
+  if (star) return true;
+  for (const seq_range& r : s.ranges()) {
+    if (r.first == seq_star || r.last == seq_star) return false;
+  }
   return true;
 }
 
-inline bool read_flag(scanner& sc, std::string_view& out, bool star, bool backslash) noexcept {
-  const std::size_t n = flag_length(sc.text(), sc.pos(), star, backslash);
-  if (n == 0) return sc.fail();
-  out = sc.text().substr(sc.pos(), n);
-  sc.seek(sc.pos() + n);
-  return true;
+inline bool read_set(scanner& sc, sequence_set& out, bool star) {
+  const std::size_t at = sc.pos();
+  if (!read_sequence_set(sc, out)) return false;
+  if (set_fits(out, star)) return true;
+  sc.seek(at);
+  return sc.fail();
 }
 
-// "(" [flag *(SP flag)] ")" into `out`.
-inline bool read_flag_list(scanner& sc, std::vector<std::string_view>& out, bool star, bool backslash) {
+// mbx-list-flags: "(" ["\" atom *(SP "\" atom)] ")", each as sent.
+inline bool read_attributes(scanner& sc, std::vector<std::string_view>& out) {
   if (!sc.open()) return false;
   if (sc.peek() != ')') {
     do {
-      std::string_view f;
-      if (!read_flag(sc, f, star, backslash)) return false;
-      out.push_back(f);
+      const std::size_t at = sc.pos();
+      flag f;
+      if (!read_flag(sc, f, false)) return false;
+      if (f.kind == flag_kind::keyword) {
+        sc.seek(at);
+        return sc.fail();
+      }
+      out.push_back(f.name);
     } while (sc.eat(' '));
   }
   return sc.close();
@@ -731,38 +702,6 @@ inline bool read_delimiter(scanner& sc, nstring& out) {
   return true;
 }
 
-// tagged-ext-comp (RFC 4466): astring / "(" tagged-ext-comp ")", separated
-// by SP.
-inline bool skip_ext_comp(scanner& sc) {
-  do {
-    std::string_view s;
-    if (sc.peek() == '(') {
-      if (!sc.open() || !skip_ext_comp(sc) || !sc.close()) return false;
-    } else if (!sc.astring(s)) {
-      return false;
-    }
-  } while (sc.eat(' '));
-  return true;
-}
-
-// tagged-ext-val (RFC 4466): sequence-set / number64 / "(" [comp] ")";
-// `out` is its text as on the wire.
-inline bool read_ext_val(scanner& sc, std::string_view& out) {
-  const std::size_t at = sc.pos();
-  if (sc.peek() == '(') {
-    if (!sc.open()) return false;
-    if (sc.peek() != ')' && !skip_ext_comp(sc)) return false;
-    if (!sc.close()) return false;
-  } else if (const std::size_t n = set_length(sc.text(), at, true)) {
-    sc.seek(at + n);
-  } else {
-    std::uint64_t v = 0;
-    if (!sc.number64(v)) return false;
-  }
-  out = sc.text().substr(at, sc.pos() - at);
-  return true;
-}
-
 inline bool read_code_args(scanner& sc, const code_info& c, resp_code& code) {
   switch (c.args) {
     case code_args::none:
@@ -789,7 +728,7 @@ inline bool read_code_args(scanner& sc, const code_info& c, resp_code& code) {
       }
       return true;
     case code_args::flags:
-      return sc.sp() && read_flag_list(sc, code.list, true, false);
+      return sc.sp() && read_flag_list(sc, code.flags, true);
     case code_args::appenduid:
       return sc.sp() && read_number(sc, code.number, true, true) && sc.sp() && read_set(sc, code.set, false);
     case code_args::copyuid:
@@ -801,14 +740,7 @@ inline bool read_code_args(scanner& sc, const code_info& c, resp_code& code) {
       // url-resp-text (RFC 4469): text up to "]" (read as resp-text's).
       if (!sc.sp() || !read_text(sc, code.text, ']')) return false;
       return !code.text.empty() || sc.fail();
-    case code_args::objectid:
-      if (!sc.sp() || !sc.open()) return false;
-      {
-        std::string_view id;
-        if (!sc.atom(id) || !is_objectid(id)) return sc.fail();
-        code.text = id;
-      }
-      return sc.close();
+    case code_args::objectid: return sc.sp() && read_paren_objectid(sc, code.text);
     case code_args::metadata:
       if (!sc.sp()) return false;
       for (const code_kind k : {code_kind::metadata_longentries, code_kind::metadata_maxsize,
@@ -860,7 +792,7 @@ inline bool read_resp_text(scanner& sc, response& r) {
 }
 
 inline bool read_list(scanner& sc, response& r) {
-  if (!sc.sp() || !read_flag_list(sc, r.names, false, true)) return false;
+  if (!sc.sp() || !read_attributes(sc, r.names)) return false;
   if (!sc.sp() || !read_delimiter(sc, r.delimiter) || !sc.sp() || !sc.astring(r.mailbox)) return false;
   if (r.type == response_type::lsub || !more(sc)) return end(sc);
   if (!sc.open()) return false;
@@ -883,7 +815,7 @@ inline bool read_list(scanner& sc, response& r) {
       } else {
         extended_item x;
         x.tag = tag;
-        if (!read_ext_val(sc, x.value)) return false;
+        if (!sc.raw_value(x.value)) return false;
         r.extended.push_back(x);
       }
     } while (sc.eat(' '));
@@ -905,7 +837,7 @@ inline bool read_status_data(scanner& sc, response& r) {
       if ((a == nullptr || a->nil) && sc.nil()) {
         it.value.reset();
       } else if (a == nullptr && sc.peek() == '(') {
-        if (!read_ext_val(sc, it.raw)) return false;
+        if (!sc.raw_value(it.raw)) return false;
       } else {
         std::uint64_t v = 0;
         if (!read_number(sc, v, a != nullptr && a->bits32, a != nullptr && a->nonzero)) return false;
@@ -951,7 +883,7 @@ inline bool read_esearch(scanner& sc, response& r) {
     }
     sc.seek(at);
     first = false;
-    esearch_item it;
+    esearch_item& it = r.esearch.emplace_back();
     if (!sc.atom(it.name) || !sc.sp()) return false;
     it.kind = esearch_kind::other;
     for (std::size_t k = 0; k < 5; ++k) {
@@ -966,11 +898,10 @@ inline bool read_esearch(scanner& sc, response& r) {
       case esearch_kind::max: good = read_number(sc, it.number, true, true); break;
       case esearch_kind::count: good = read_number(sc, it.number, true, false); break;
       case esearch_kind::modseq: good = sc.number64(it.number); break;
-      case esearch_kind::all: good = read_set(sc, it.value, true); break;
-      case esearch_kind::other: good = read_ext_val(sc, it.value); break;
+      case esearch_kind::all: good = read_set(sc, it.set, true); break;
+      case esearch_kind::other: good = sc.raw_value(it.value); break;
     }
     if (!good) return false;
-    r.esearch.push_back(it);
   }
   return end(sc);
 }
@@ -1145,6 +1076,7 @@ inline bool read_untagged(scanner& sc, response& r) {
     r.number = 0;
     if (n == 0 || !sc.sp()) return sc.fail();
     r.fetch.seq = n;
+    r.fetch.items.swap(r.spare_fetch_items);  // reuse the last FETCH's items
     return parse_fetch_data(sc, r.fetch) && end(sc);
   }
   if (!sc.atom(w)) return false;
@@ -1169,7 +1101,7 @@ inline bool read_untagged(scanner& sc, response& r) {
         r.names.push_back(a);
       }
       return end(sc);
-    case response_type::flags: return sc.sp() && read_flag_list(sc, r.names, false, false) && end(sc);
+    case response_type::flags: return sc.sp() && read_flag_list(sc, r.flags) && end(sc);
     case response_type::list:
     case response_type::lsub: return read_list(sc, r);
     case response_type::status_data: return read_status_data(sc, r);
@@ -1206,7 +1138,7 @@ inline bool read_untagged(scanner& sc, response& r) {
         if (!sc.open() || !sc.keyword("EARLIER") || !sc.close() || !sc.sp()) return sc.fail();
         r.earlier = true;
       }
-      return read_set(sc, r.set, true) && end(sc);
+      return read_set(sc, r.set, false) && end(sc);
     default: break;
   }
   return read_other(sc, r, w);
@@ -1275,23 +1207,20 @@ inline void write_text(wire_writer& w, std::string_view s, char stop = '\0') {
   w.raw(s);
 }
 
-inline void write_flag(wire_writer& w, std::string_view f, bool star, bool backslash) {
-  if (!is_flag(f, star, backslash)) return w.fail(errc::invalid_argument);
-  w.raw(f);
-}
-
-inline void write_flag_list(wire_writer& w, const std::vector<std::string_view>& flags, bool star, bool backslash) {
+inline void write_attributes(wire_writer& w, const std::vector<std::string_view>& attrs) {
   w.raw('(');
-  for (std::size_t i = 0; i < flags.size(); ++i) {
+  for (std::size_t i = 0; i < attrs.size(); ++i) {
+    mailbox_attribute a = mailbox_attribute::unknown;
+    if (parse_mailbox_attribute(attrs[i], a) != errc::ok) return w.fail(errc::invalid_argument);
     if (i != 0) w.sp();
-    write_flag(w, flags[i], star, backslash);
+    w.raw(attrs[i]);
   }
   w.raw(')');
 }
 
-inline void write_set(wire_writer& w, std::string_view set, bool star) {
-  if (!is_sequence_set(set, star)) return w.fail(errc::invalid_argument);
-  w.raw(set);
+inline void write_set(wire_writer& w, const sequence_set& s, bool star) {
+  if (!set_fits(s, star)) return w.fail(errc::invalid_argument);
+  write_sequence_set(w, s);
 }
 
 inline void write_nz(wire_writer& w, std::uint64_t v, bool bits32) {
@@ -1310,13 +1239,13 @@ inline void write_delimiter(wire_writer& w, const nstring& d) {
 }
 
 // A raw tagged-ext-val given by the caller (or kept from a parse): it must
-// read back as exactly one.
+// read back as exactly one value (scanner::raw_value).
 inline void write_ext_val(wire_writer& w, std::string_view v) {
   std::string scratch;
   const parse_options o;
   scanner sc(v, scratch, o);
   std::string_view got;
-  if (!read_ext_val(sc, got) || !sc.at_end()) return w.fail(errc::invalid_argument);
+  if (!sc.raw_value(got) || !sc.at_end()) return w.fail(errc::invalid_argument);
   w.raw(v);
 }
 
@@ -1363,7 +1292,7 @@ inline void write_code(wire_writer& w, const resp_code& c) {
         w.atom(a);
       }
       break;
-    case code_args::flags: w.sp(); write_flag_list(w, c.list, true, false); break;
+    case code_args::flags: w.sp(); write_flag_list(w, c.flags, true); break;
     case code_args::appenduid:
     case code_args::copyuid:
       w.sp();
@@ -1381,12 +1310,7 @@ inline void write_code(wire_writer& w, const resp_code& c) {
       w.sp();
       write_text(w, c.text, ']');
       break;
-    case code_args::objectid:
-      if (!is_objectid(c.text)) return w.fail(errc::invalid_argument);
-      w.raw(" (");
-      w.raw(c.text);
-      w.raw(')');
-      break;
+    case code_args::objectid: w.sp(); write_paren_objectid(w, c.text); break;
     case code_args::metadata:
       w.sp();
       w.raw(metadata_word(c.kind));
@@ -1538,7 +1462,7 @@ inline void write_esearch(wire_writer& w, const response& r) {
       case esearch_kind::max: write_nz(w, it.number, true); break;
       case esearch_kind::count: write_number(w, it.number, true); break;
       case esearch_kind::modseq: write_number(w, it.number, false); break;
-      case esearch_kind::all: write_set(w, it.value, true); break;
+      case esearch_kind::all: write_set(w, it.set, true); break;
       case esearch_kind::other: break;
     }
   }
@@ -1546,7 +1470,7 @@ inline void write_esearch(wire_writer& w, const response& r) {
 
 inline void write_list(wire_writer& w, const response& r) {
   w.raw(r.type == response_type::list ? "LIST " : "LSUB ");
-  write_flag_list(w, r.names, false, true);
+  write_attributes(w, r.names);
   w.sp();
   write_delimiter(w, r.delimiter);
   w.sp();
@@ -1621,7 +1545,7 @@ inline void write_untagged_data(wire_writer& w, const response& r) {
       return w.raw(')');
     case response_type::flags:
       w.raw("FLAGS ");
-      return write_flag_list(w, r.names, false, false);
+      return write_flag_list(w, r.flags);
     case response_type::exists:
     case response_type::recent:
     case response_type::expunge:
@@ -1631,7 +1555,7 @@ inline void write_untagged_data(wire_writer& w, const response& r) {
       return;
     case response_type::vanished:
       w.raw(r.earlier ? "VANISHED (EARLIER) " : "VANISHED ");
-      return write_set(w, r.set, true);
+      return write_set(w, r.set, false);
     case response_type::list:
     case response_type::lsub: return write_list(w, r);
     case response_type::status_data: return write_status_data(w, r);
@@ -1783,7 +1707,8 @@ inline errc write_status(wire& out, std::string_view tag, status_kind kind, std:
 inline bool operator==(const resp_code& a, const resp_code& b) noexcept {
   if (a.kind != b.kind) return false;
   if (a.kind == code_kind::other && !ascii::iequals(a.name, b.name)) return false;
-  return a.list == b.list && a.number == b.number && a.set == b.set && a.set2 == b.set2 && a.text == b.text;
+  return a.list == b.list && a.flags == b.flags && a.number == b.number && a.set == b.set && a.set2 == b.set2 &&
+         a.text == b.text;
 }
 inline bool operator!=(const resp_code& a, const resp_code& b) noexcept { return !(a == b); }
 
@@ -1797,7 +1722,8 @@ inline bool operator==(const status_item& a, const status_item& b) noexcept {
   return a.attr == b.attr && ascii::iequals(a.name, b.name) && a.value == b.value && a.raw == b.raw;
 }
 inline bool operator==(const esearch_item& a, const esearch_item& b) noexcept {
-  return a.kind == b.kind && ascii::iequals(a.name, b.name) && a.number == b.number && a.value == b.value;
+  return a.kind == b.kind && ascii::iequals(a.name, b.name) && a.number == b.number && a.value == b.value &&
+         a.set == b.set;
 }
 inline bool operator==(const quota_resource& a, const quota_resource& b) noexcept {
   return a.name == b.name && a.usage == b.usage && a.limit == b.limit;
@@ -1837,8 +1763,8 @@ inline bool operator==(const response& a, const response& b) {
     case response_type::status:
       return a.tag == b.tag && a.status == b.status && a.code == b.code && a.text == b.text;
     case response_type::capability:
-    case response_type::enabled:
-    case response_type::flags: return a.names == b.names;
+    case response_type::enabled: return a.names == b.names;
+    case response_type::flags: return a.flags == b.flags;
     case response_type::id: return a.id_nil == b.id_nil && a.pairs == b.pairs;
     case response_type::exists:
     case response_type::recent:

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
@@ -74,6 +73,14 @@ class sequence_set {
   /// The ranges in the order written (duplicates and overlaps kept).
   const std::vector<seq_range>& ranges() const noexcept { return ranges_; }
 
+  /// Empties the set (no range, not "$"), keeping the capacity of its
+  /// ranges, so a set parsed into again and again (a response object a
+  /// client reuses) stops allocating once it has grown.
+  void clear() noexcept {
+    ranges_.clear();
+    saved_ = false;
+  }
+
   /// Appends a range. errc::invalid_state, changing nothing, on "$" ("$"
   /// cannot be combined with numbers, RFC 5182).
   errc add(seq_range r) {
@@ -127,6 +134,27 @@ inline bool read_seq_number(std::string_view& s, std::uint32_t& out) noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+// Reads the ranges of `token` (not "$"), appending them to `out` when it
+// is not null: called once to check the whole token, then to fill.
+inline bool scan_sequence_set(std::string_view token, sequence_set* out) {
+  std::string_view rest = token;
+  for (;;) {
+    seq_range r;
+    if (!read_seq_number(rest, r.first)) return false;
+    r.last = r.first;
+    if (!rest.empty() && rest.front() == ':') {
+      rest.remove_prefix(1);
+      if (!read_seq_number(rest, r.last)) return false;
+    }
+    if (out != nullptr) out->add(r);
+    if (rest.empty()) return true;
+    if (rest.front() != ',') return false;
+    rest.remove_prefix(1);
+  }
+}
+}  // namespace detail
+
 /// Parses `token` (the whole sequence-set, nothing around it) into `out`,
 /// replacing what `out` held. errc::syntax_error, with `out` unchanged,
 /// for an empty token, 0, a leading zero ("01"), a number above
@@ -134,30 +162,20 @@ inline bool read_seq_number(std::string_view& s, std::uint32_t& out) noexcept {
 /// ("1:", ":2") or chained ("1:2:3"), any other byte, or "$" with anything
 /// else ("$,1"). "*:*" and "5:2" are accepted.
 ///
-/// Time is linear in token.size(); out holds at most (token.size() + 1) / 2
-/// ranges, so the caller's line limit (limits::imap_line) bounds its
-/// memory.
+/// Ranges are parsed into `out` in place: the capacity it already has is
+/// kept (parsing "$" gives it up), so reusing one set allocates only when
+/// a token has more ranges than any before. Time is linear in
+/// token.size(); out holds at most (token.size() + 1) / 2 ranges, so the
+/// caller's line limit (limits::imap_line) bounds its memory.
 inline errc parse_sequence_set(std::string_view token, sequence_set& out) {
   if (token == "$") {
     out = sequence_set::saved_result();
     return errc::ok;
   }
-  sequence_set s;
-  std::string_view rest = token;
-  for (;;) {
-    seq_range r;
-    if (!detail::read_seq_number(rest, r.first)) return errc::syntax_error;
-    r.last = r.first;
-    if (!rest.empty() && rest.front() == ':') {
-      rest.remove_prefix(1);
-      if (!detail::read_seq_number(rest, r.last)) return errc::syntax_error;
-    }
-    s.add(r);
-    if (rest.empty()) break;
-    if (rest.front() != ',') return errc::syntax_error;
-    rest.remove_prefix(1);
-  }
-  out = std::move(s);
+  // Checked whole first, so that a bad token leaves `out` as it was.
+  if (!detail::scan_sequence_set(token, nullptr)) return errc::syntax_error;
+  out.clear();
+  detail::scan_sequence_set(token, &out);
   return errc::ok;
 }
 

@@ -456,7 +456,9 @@ class scanner {
   /// tagged-ext-val, and unknown FETCH, STATUS or LIST items): a string, a
   /// run of non-space, non-parenthesis bytes (atom, number, sequence set,
   /// "\" flag), or a parenthesised list of such values, nested within
-  /// max_depth. `out` is the value's raw text, delimiters included.
+  /// max_depth. `out` is the value's raw text, delimiters included. A
+  /// literal the frame reader streamed is errc::imap_literal_too_big (its
+  /// bytes are not in the text).
   bool raw_value(std::string_view& out) {
     const std::size_t at = i_;
     if (!skip_value()) return false;
@@ -480,8 +482,15 @@ class scanner {
         std::string_view ignored;
         return quoted(ignored);
       }
-      literal_body ignored;
-      return literal(ignored, true);
+      const std::size_t at = i_;
+      literal_body body;
+      if (!literal(body, true)) return false;
+      // A streamed body is not in the text, so the raw text would lack it.
+      if (body.streamed) {
+        i_ = at;
+        return fail(errc::imap_literal_too_big);
+      }
+      return true;
     }
     if (c == '(') {
       if (!open()) return false;

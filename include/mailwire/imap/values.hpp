@@ -62,7 +62,10 @@ inline bool read_flag(scanner& sc, flag& out, bool wildcard, bool keyword_only =
   const std::size_t at = sc.pos();
   if (!keyword_only && sc.eat('\\')) {
     if (sc.eat('*')) {
-      if (!wildcard) return sc.fail();
+      if (!wildcard) {
+        sc.seek(at);  // the error is the flag, not what follows "\*"
+        return sc.fail();
+      }
       out = flag{flag_kind::wildcard, sc.text().substr(at, 2)};
       return true;
     }
@@ -87,15 +90,17 @@ inline bool read_flag_list(scanner& sc, std::vector<flag>& out, bool wildcard = 
   return sc.close();
 }
 
-inline void write_flag(wire_writer& w, const flag& f) {
-  if (write(w.bytes(), f) != errc::ok) w.fail(errc::invalid_argument);
+/// One flag; \* only when `wildcard` (where read_flag() takes it back).
+inline void write_flag(wire_writer& w, const flag& f, bool wildcard = false) {
+  if ((f.kind == flag_kind::wildcard && !wildcard) || write(w.bytes(), f) != errc::ok) w.fail(errc::invalid_argument);
 }
 
-inline void write_flag_list(wire_writer& w, const std::vector<flag>& flags) {
+/// "(" [flag *(SP flag)] ")"; \* only when `wildcard` (PERMANENTFLAGS).
+inline void write_flag_list(wire_writer& w, const std::vector<flag>& flags, bool wildcard = false) {
   w.raw('(');
   for (std::size_t i = 0; i < flags.size(); ++i) {
     if (i != 0) w.sp();
-    write_flag(w, flags[i]);
+    write_flag(w, flags[i], wildcard);
   }
   w.raw(')');
 }
