@@ -126,6 +126,7 @@
 #include "mailwire/error.hpp"
 #include "mailwire/imap/command.hpp"
 #include "mailwire/imap/fetch.hpp"
+#include "mailwire/imap/flag.hpp"
 #include "mailwire/imap/framing.hpp"
 #include "mailwire/imap/response.hpp"
 #include "mailwire/imap/sequence_set.hpp"
@@ -221,8 +222,10 @@ struct selected_mailbox {
   std::uint32_t uidnext = 0;      ///< [UIDNEXT n]
   std::uint64_t highest_modseq = 0;  ///< [HIGHESTMODSEQ n] (RFC 7162)
   bool nomodseq = false;             ///< [NOMODSEQ]: the mailbox keeps no mod-sequences
-  std::vector<std::string> flags;    ///< FLAGS: flags defined in the mailbox
-  /// [PERMANENTFLAGS (...)] ("\*": new keywords may be stored);
+  /// FLAGS: the flags defined in the mailbox, each as written on the wire
+  /// (system flags in canonical case: "\Seen"; parse_flag() types them).
+  std::vector<std::string> flags;
+  /// [PERMANENTFLAGS (...)], likewise ("\*": new keywords may be stored);
   /// has_permanent_flags false when the server sent none (RFC 9051 7.1:
   /// then all flags are permanent).
   std::vector<std::string> permanent_flags;
@@ -620,10 +623,17 @@ inline bool in_imap4rev2(std::string_view name) noexcept {
   return false;
 }
 
-// UIDs named by a VANISHED set (no "*" in a uid-set); 0 when unreadable.
-inline std::uint64_t count_uids(std::string_view text) {
-  sequence_set s;
-  if (parse_sequence_set(text, s) != errc::ok) return 0;
+// The flags' wire forms, owned ("\Seen", "$Label1", "\*").
+inline void copy_flags(const std::vector<flag>& flags, std::vector<std::string>& out) {
+  out.clear();
+  for (const flag& f : flags) {
+    out.emplace_back();
+    if (write(out.back(), f) != errc::ok) out.pop_back();
+  }
+}
+
+// UIDs named by a VANISHED set (a uid-set: no "*").
+inline std::uint64_t count_uids(const sequence_set& s) noexcept {
   std::uint64_t n = 0;
   for (const seq_range& r : s.ranges()) {
     if (r.first == seq_star || r.last == seq_star) continue;
@@ -1265,7 +1275,7 @@ inline void client::apply_code(const resp_code& code) {
       break;
     case code_kind::permanentflags:
       if (active) {
-        mailbox_.permanent_flags.assign(code.list.begin(), code.list.end());
+        detail::copy_flags(code.flags, mailbox_.permanent_flags);
         mailbox_.has_permanent_flags = true;
       }
       break;
@@ -1294,7 +1304,7 @@ inline void client::on_untagged(const frame_event& f) {
       break;
     case response_type::enabled: enabled_.add(resp_.names); break;
     case response_type::flags:
-      if (active) mailbox_.flags.assign(resp_.names.begin(), resp_.names.end());
+      if (active) detail::copy_flags(resp_.flags, mailbox_.flags);
       break;
     case response_type::exists:
       if (active) mailbox_.exists = resp_.number;
