@@ -23,7 +23,8 @@
 //   idle(), compress() and logout(); DONE calls idle_done() there and then
 //   (before the "+" has come). Without commands=, LOGOUT alone.
 //   show_mailbox: the `mailbox` line after every completed command.
-//   done_on_idle: idle_done() on idle_started. answer=TEXT: the line for
+//   done_on_idle: idle_done() on idle_started; done_after=N: idle_done()
+//   after the Nth untagged response during IDLE. answer=TEXT: the line for
 //   continue_command() on a continuation.
 // for the loop: one_packet (needs no_split); finish: finish() after the
 //   last byte; write_limit=N: write at most N bytes at a time.
@@ -220,7 +221,14 @@ class session {
         case kind::ready: issue_commands(); break;
         case kind::body_wanted: send_body(e.size); break;
         case kind::idle_started:
+          idle_untagged_ = 0;
           if (c_.has("done_on_idle")) act("idle_done", client_.idle_done());
+          break;
+        case kind::untagged:
+          // done_after=N: DONE once N untagged responses came during IDLE.
+          if (client_.idling() && c_.has("done_after") && ++idle_untagged_ == c_.number("done_after", 0)) {
+            act("idle_done", client_.idle_done());
+          }
           break;
         case kind::continuation: act("continue_command", client_.continue_command(text_of(c_, "answer"))); break;
         case kind::closed: closed_ = true; break;
@@ -262,8 +270,9 @@ class session {
         content_.clear();
         break;
       case kind::completed:
-        line = "completed " + std::string(imap::to_string(e.command)) + (e.uid_command ? " UID " : " ") +
-               shown(*e.resp);
+        line = "completed " + (e.command == imap::command_type::other ? std::string("other")
+                                                                      : std::string(imap::to_string(e.command))) +
+               (e.uid_command ? " UID " : " ") + shown(*e.resp);
         if (e.command == imap::command_type::select || e.command == imap::command_type::examine ||
             e.command == imap::command_type::close || e.command == imap::command_type::unselect ||
             c_.has("show_mailbox")) {
@@ -343,6 +352,7 @@ class session {
   std::string body_;     // body= (APPEND)
   std::size_t body_chunk_ = 0;
   std::size_t write_limit_ = 0;
+  std::size_t idle_untagged_ = 0;
   bool closed_ = false;
 };
 
@@ -360,7 +370,7 @@ TEST_CASE("IMAP client transcript vectors", "[imap][client][vectors]") {
       c.require_known({"tls", "user", "password", "authzid", "token", "nonce", "method", "mechanism", "cleartext",
                        "enable", "no_pipelining", "inline_body_max", "max_pending_output", "max_line",
                        "max_inline_literal", "tag_prefix", "commands", "body", "body_chunk", "done_on_idle",
-                       "answer", "show_mailbox", "one_packet", "finish", "write_limit"});
+                       "answer", "show_mailbox", "done_after", "one_packet", "finish", "write_limit"});
       // clang-format on
       DYNAMIC_SECTION(std::string(file + 1) + ":" + std::to_string(c.line) + " " + c.name) {
         if (c.has("one_packet")) {

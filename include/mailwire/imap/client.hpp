@@ -392,7 +392,10 @@ class client {
   const capability_set& capabilities() const noexcept { return caps_; }
   /// The extensions the server said ENABLED (RFC 5161).
   const capability_set& enabled() const noexcept { return enabled_; }
-  /// The selected mailbox (selected false when there is none).
+  /// The selected mailbox (selected false when there is none). It changes
+  /// when SELECT or EXAMINE completes (until then it is the previous one;
+  /// the data the server sends during the command goes to the new one),
+  /// and when CLOSE or UNSELECT completes.
   const selected_mailbox& mailbox() const noexcept { return mailbox_; }
   bool tls() const noexcept { return tls_; }
   /// Logged in (or PREAUTH).
@@ -566,6 +569,7 @@ class client {
   capability_set caps_;
   capability_set enabled_;
   selected_mailbox mailbox_;
+  selected_mailbox opening_;  // what SELECT/EXAMINE in progress has said
   std::unique_ptr<sasl::client_login> auth_;  // until logged in
   login_method method_ = login_method::automatic;
   std::optional<sasl::mechanism> used_mechanism_;
@@ -995,9 +999,9 @@ inline void client::start(record& r) {
   if (r.type == command_type::select || r.type == command_type::examine) {
     // Nothing else is in progress (exclusive): what comes now describes
     // the new mailbox.
-    mailbox_ = selected_mailbox{};
-    mailbox_.name = std::move(r.mailbox);
-    mailbox_.read_only = r.type == command_type::examine;
+    opening_ = selected_mailbox{};
+    opening_.name = std::move(r.mailbox);
+    opening_.read_only = r.type == command_type::examine;
     selecting_ = true;
   }
   if (r.what == step::authenticate || r.what == step::login) {
@@ -1246,44 +1250,47 @@ inline void client::on_tagged(const frame_event& f) {
 }
 
 inline void client::apply_code(const resp_code& code) {
+  // During SELECT/EXAMINE the data describes the mailbox being opened;
+  // after, the selected one; with neither, nothing.
   const bool active = selecting_ || mailbox_.selected;
+  selected_mailbox& box = selecting_ ? opening_ : mailbox_;
   switch (code.kind) {
     case code_kind::capability:
       caps_.assign(code.list);
       if (login_in_flight_) caps_during_login_ = true;
       break;
     case code_kind::uidvalidity:
-      if (active) mailbox_.uidvalidity = static_cast<std::uint32_t>(code.number);
+      if (active) box.uidvalidity = static_cast<std::uint32_t>(code.number);
       break;
     case code_kind::uidnext:
-      if (active) mailbox_.uidnext = static_cast<std::uint32_t>(code.number);
+      if (active) box.uidnext = static_cast<std::uint32_t>(code.number);
       break;
     case code_kind::unseen:
-      if (active) mailbox_.unseen = static_cast<std::uint32_t>(code.number);
+      if (active) box.unseen = static_cast<std::uint32_t>(code.number);
       break;
     case code_kind::highestmodseq:
       if (active) {
-        mailbox_.highest_modseq = code.number;
-        mailbox_.nomodseq = false;
+        box.highest_modseq = code.number;
+        box.nomodseq = false;
       }
       break;
     case code_kind::nomodseq:
       if (active) {
-        mailbox_.highest_modseq = 0;
-        mailbox_.nomodseq = true;
+        box.highest_modseq = 0;
+        box.nomodseq = true;
       }
       break;
     case code_kind::permanentflags:
       if (active) {
-        detail::copy_flags(code.flags, mailbox_.permanent_flags);
-        mailbox_.has_permanent_flags = true;
+        detail::copy_flags(code.flags, box.permanent_flags);
+        box.has_permanent_flags = true;
       }
       break;
     case code_kind::read_only:
-      if (selecting_) mailbox_.read_only = true;
+      if (selecting_) box.read_only = true;
       break;
     case code_kind::read_write:
-      if (selecting_) mailbox_.read_only = false;
+      if (selecting_) box.read_only = false;
       break;
     default: break;
   }
@@ -1291,6 +1298,7 @@ inline void client::apply_code(const resp_code& code) {
 
 inline void client::on_untagged(const frame_event& f) {
   const bool active = selecting_ || mailbox_.selected;
+  selected_mailbox& box = selecting_ ? opening_ : mailbox_;
   switch (resp_.type) {
     case response_type::status:
       // PREAUTH is a greeting only.
@@ -1304,25 +1312,25 @@ inline void client::on_untagged(const frame_event& f) {
       break;
     case response_type::enabled: enabled_.add(resp_.names); break;
     case response_type::flags:
-      if (active) detail::copy_flags(resp_.flags, mailbox_.flags);
+      if (active) detail::copy_flags(resp_.flags, box.flags);
       break;
     case response_type::exists:
-      if (active) mailbox_.exists = resp_.number;
+      if (active) box.exists = resp_.number;
       break;
     case response_type::recent:
-      if (active) mailbox_.recent = resp_.number;
+      if (active) box.recent = resp_.number;
       break;
     case response_type::expunge:
       if (active) {
-        if (mailbox_.exists > 0) --mailbox_.exists;
-        ++mailbox_.expunged;
+        if (box.exists > 0) --box.exists;
+        ++box.expunged;
       }
       break;
     case response_type::vanished:
       if (active && !resp_.earlier) {
         const std::uint64_t n = detail::count_uids(resp_.set);
-        mailbox_.exists = n >= mailbox_.exists ? 0 : mailbox_.exists - static_cast<std::uint32_t>(n);
-        mailbox_.expunged += n;
+        box.exists = n >= box.exists ? 0 : box.exists - static_cast<std::uint32_t>(n);
+        box.expunged += n;
       }
       break;
     default: break;
@@ -1348,16 +1356,20 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
       e.status = resp_.status;
       e.resp = &resp_;
       e.offset = f.offset;
+      // RFC 7162 3.1.8, 3.2.10: a tagged OK may carry the new
+      // HIGHESTMODSEQ (EXPUNGE, STORE); SELECT's carries READ-ONLY.
+      if (ok) apply_code(resp_.code);
       switch (type) {
         case command_type::select:
         case command_type::examine:
           selecting_ = false;
           if (ok) {
-            apply_code(resp_.code);
+            mailbox_ = std::move(opening_);
             mailbox_.selected = true;
           } else {
             mailbox_ = selected_mailbox{};  // RFC 9051 6.3.2: a failed SELECT leaves none selected
           }
+          opening_ = selected_mailbox{};
           break;
         case command_type::close:
         case command_type::unselect:
@@ -1582,6 +1594,7 @@ inline void client::forget_session_state() {
   caps_.clear();
   enabled_.clear();
   mailbox_ = selected_mailbox{};
+  opening_ = selected_mailbox{};
   selecting_ = false;
   caps_during_login_ = false;
   bye_ = false;
