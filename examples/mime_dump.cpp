@@ -27,6 +27,13 @@
 // UTF-8 kept, any other byte taken as windows-1252. "filename" is the name
 // as the sender wrote it (never a path to write to); "safe_filename" is
 // mime::safe_filename() of it.
+//
+// Charsets: besides those mailwire builds in, the East-Asian ones
+// (ISO-2022-JP, Shift_JIS, EUC-JP, GB2312/GBK/GB18030, Big5, EUC-KR...) are
+// read through glibc's iconv (mailwire/mime/iconv_charset.hpp) when the
+// program is built against glibc. A header line without a colon that
+// fields follow is skipped (parser_options::allow_header_without_colon), as
+// mail clients and GMime read it; the diagnostic stays.
 #include <mailwire/core/hash.hpp>
 #include <mailwire/mime/address.hpp>
 #include <mailwire/mime/date.hpp>
@@ -35,6 +42,9 @@
 #include <mailwire/mime/header_lexer.hpp>
 #include <mailwire/mime/message_id.hpp>
 #include <mailwire/mime/parser.hpp>
+#if defined(__GLIBC__)
+#include <mailwire/mime/iconv_charset.hpp>
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -44,6 +54,16 @@
 
 namespace {
 namespace mime = mailwire::mime;
+
+// The charsets every header function below converts with.
+mime::charset_options charsets() {
+  mime::charset_options cs;
+#if defined(__GLIBC__)
+  cs.hook = &mime::iconv_hook;
+#endif
+  return cs;
+}
+const mime::charset_options header_charsets = charsets();
 
 // A JSON string. Bytes that are not UTF-8 are read as the header functions
 // read them (header_lexer.hpp: windows-1252), so the output is always
@@ -83,7 +103,7 @@ struct address_list {
   std::uint64_t left_out = 0;
 
   void add(std::string_view value) {
-    for (const mime::mailbox& m : mime::parse_address_list(value)) {
+    for (const mime::mailbox& m : mime::parse_address_list(value, nullptr, header_charsets)) {
       if (m.address.empty() && m.name.empty()) continue;  // an empty group
       if (kept == max_addresses) {
         ++left_out;
@@ -131,7 +151,7 @@ struct message_fields {
   void take(const mime::header_field& f) {
     const std::string_view value = f.value;
     if (mailwire::ascii::iequals(f.name, "subject") && !has_subject) {
-      subject = mime::decode_unstructured(value);
+      subject = mime::decode_unstructured(value, nullptr, header_charsets);
       has_subject = true;
     } else if (mailwire::ascii::iequals(f.name, "from")) {
       from.add(value);
@@ -274,7 +294,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mailwire-mime-dump: cannot open %s: %s\n", argv[1], std::strerror(errno));
     return 1;
   }
-  mime::parser parser;
+  mime::parser_options options;
+  options.charsets = header_charsets;
+  // Shows what a mail client shows: a stray header line without a colon
+  // (real Exchange mail) does not end the header block when fields follow.
+  options.allow_header_without_colon = true;
+  mime::parser parser(options);
   dumper dump;
   const auto on = [&](const mime::event& e) { dump.on(e); };
   std::vector<char> buf(64 * 1024);

@@ -191,6 +191,8 @@ enum class errc : std::uint16_t {
   mime_encoded_multipart = 115,
   /// The input starts with an mbox "From " line, which was skipped.
   mime_mbox_from_line = 116,
+  /// The input starts with a UTF-8 byte order mark, which was skipped.
+  mime_bom_skipped = 117,
 
   // -- MIME body codecs (mime/quoted_printable.hpp, mime/uuencode.hpp,
   //    mime/transfer_encoding.hpp): diagnostics, 140-159 -------------------
@@ -383,6 +385,7 @@ inline constexpr errc_text errc_texts[] = {
     {errc::mime_truncated, "mime_truncated", "part ends inside its header block"},
     {errc::mime_encoded_multipart, "mime_encoded_multipart", "encoded multipart or message"},
     {errc::mime_mbox_from_line, "mime_mbox_from_line", "mbox From line skipped"},
+    {errc::mime_bom_skipped, "mime_bom_skipped", "byte order mark at the start skipped"},
     // MIME body codecs
     {errc::qp_invalid_escape, "qp_invalid_escape", "invalid quoted-printable escape"},
     {errc::qp_line_too_long, "qp_line_too_long", "quoted-printable line longer than 76 characters"},

@@ -12,6 +12,8 @@
 // A plain program: prints what failed and exits non-zero.
 #include "transport.hpp"
 
+#include "check.hpp"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -37,14 +39,7 @@ namespace {
 
 using namespace mailwire_example;
 
-int failures = 0;
-#define CHECK(cond)                                                           \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      std::fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                             \
-    }                                                                         \
-  } while (0)
+using mailwire_example_test::failures;
 
 std::string hex(std::string_view s) {
   static constexpr char digits[] = "0123456789abcdef";

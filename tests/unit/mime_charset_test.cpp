@@ -17,7 +17,7 @@
 // library the tests do not link, so the iconv example is glibc-only.
 #if defined(__GLIBC__)
 #define MAILWIRE_TEST_ICONV 1
-#include <iconv.h>
+#include <mailwire/mime/iconv_charset.hpp>
 #endif
 
 namespace mime = mailwire::mime;
@@ -389,56 +389,6 @@ class bad_converter final : public mime::charset_converter {
   }
 };
 
-#if MAILWIRE_TEST_ICONV
-// glibc's iconv behind the hook (tests may use it; the library does not).
-// Keeps an incomplete multi-byte sequence (EINVAL) for the next call and
-// replaces an invalid one (EILSEQ) with U+FFFD, one byte at a time.
-class iconv_converter final : public mime::charset_converter {
- public:
-  explicit iconv_converter(iconv_t cd) : cd_(cd) {}
-  ~iconv_converter() override { iconv_close(cd_); }
-  iconv_converter(const iconv_converter&) = delete;
-  iconv_converter& operator=(const iconv_converter&) = delete;
-
-  std::size_t convert(std::string_view in, std::string& out, bool final) override {
-    std::string buf = held_ + std::string(in);
-    held_.clear();
-    std::size_t bad = 0;
-    char* src = &buf[0];
-    std::size_t left = buf.size();
-    while (left > 0) {
-      char tmp[256];
-      char* dst = tmp;
-      std::size_t room = sizeof tmp;
-      const std::size_t r = iconv(cd_, &src, &left, &dst, &room);
-      out.append(tmp, static_cast<std::size_t>(dst - tmp));
-      if (r != static_cast<std::size_t>(-1) || errno == E2BIG) continue;
-      if (errno == EINVAL && !final) {
-        held_.assign(src, left);
-        break;
-      }
-      out += "\xEF\xBF\xBD";
-      ++bad;
-      if (errno == EINVAL) break;  // final: the incomplete tail is one error
-      ++src;
-      --left;
-    }
-    if (final) iconv(cd_, nullptr, nullptr, nullptr, nullptr);
-    return bad;
-  }
-
- private:
-  iconv_t cd_;
-  std::string held_;
-};
-
-std::unique_ptr<mime::charset_converter> open_iconv(std::string_view name, void*) {
-  const iconv_t cd = iconv_open("UTF-8", std::string(name).c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return nullptr;
-  return std::make_unique<iconv_converter>(cd);
-}
-
-#endif
 
 }  // namespace
 
@@ -493,9 +443,8 @@ TEST_CASE("charset: a converter's output is made UTF-8 if it is not") {
 
 #if MAILWIRE_TEST_ICONV
 TEST_CASE("charset: glibc iconv behind the hook (Shift_JIS)") {
-  const mime::charset_hook hook{open_iconv, nullptr};
   mime::charset_options opts;
-  opts.hook = &hook;
+  opts.hook = &mime::iconv_hook;
   mime::charset_decoder probe;
   if (!probe.open("SHIFT_JIS", opts)) {
     WARN("this iconv has no SHIFT_JIS");

@@ -262,6 +262,13 @@ TEST_CASE("encoded-words: joining, malformed words, charsets", "[mime][headers][
       {"a =?utf-8?q?x=ZZ?=", "a x=ZZ", "mime_bad_encoded_word@2"},
       {"=?x-unknown?Q?caf=C3=A9?=", "caf\xC3\xA9", "charset_unknown@0"},
       {"=?x-unknown?Q?caf=E9?=", "=?x-unknown?Q?caf=E9?=", "charset_unknown@0"},
+      // Issue 17: 7-bit ISO-2022-JP is valid UTF-8 byte for byte, but its
+      // escape sequences are not text; without a converter the word stays.
+      {"=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=0Eb=0Fc?=", "=?x-unknown?Q?a=0Eb=0Fc?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=7Fb?=", "=?x-unknown?Q?a=7Fb?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=C2=9Bb?=", "=?x-unknown?Q?a=C2=9Bb?=", "charset_unknown@0"},
+      {"=?x-unknown?Q?a=09b=C2=A0c?=", "a\tb\xC2\xA0" "c", "charset_unknown@0"},
       {"=?utf-8?Q?Hello\r\n _there!?=", "Hello there!", "mime_encoded_word_whitespace@0"},
       {"Re:=?utf-8?q?x?=", "Re: x", "mime_encoded_word_glued@3"},
       {"caf\xC3\xA9", "caf\xC3\xA9", ""},
@@ -422,6 +429,29 @@ TEST_CASE("RFC 5322 appendix A addresses", "[mime][headers][address]") {
   CHECK(d.empty());
   v = mime::parse_address_list("\"john doe\"@example.com", &d);
   CHECK(show(v) == "{|\"john doe\"@example.com|}");
+}
+
+TEST_CASE("issue 17: two mailboxes without a comma", "[mime][headers][address]") {
+  // Before: one mailbox named "Bob Dunite Bobby Dunite". GMime reads two.
+  mime::diagnostics d;
+  auto v = mime::parse_address_list("Bob Dunite <bob@extern> Bobby Dunite <bobby@extern>", &d);
+  CHECK(show(v) == "{Bob Dunite|bob@extern|}{Bobby Dunite|bobby@extern|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 37}});
+  // In a list, with comments, a third, and a group.
+  d.clear();
+  v = mime::parse_address_list("a@x, A <a@y> (c) \"B b\" <b@y> C <c@y>, G: D <d@y> E <e@y>;", &d);
+  CHECK(show(v) == "{|a@x|}{A (c)|a@y|}{B b|b@y|}{C|c@y|}{D|d@y|G}{E|e@y|G}");
+  CHECK(d.size() == 3);
+  // Words after an angle address with no second one stay the name, and two
+  // angle addresses without a phrase keep the first (as before).
+  d.clear();
+  v = mime::parse_address_list("Bob <bob@x> Dunite", &d);
+  CHECK(show(v) == "{Bob Dunite|bob@x|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 12}});
+  d.clear();
+  v = mime::parse_address_list("<a@x> <b@x>", &d);
+  CHECK(show(v) == "{|a@x|}");
+  CHECK(d == mime::diagnostics{{errc::mime_bad_address, 6}});
 }
 
 TEST_CASE("dates: RFC 5322, obsolete and malformed forms", "[mime][headers][date]") {

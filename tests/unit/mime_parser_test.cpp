@@ -451,6 +451,79 @@ TEST_CASE("diagnostics: header syntax", "[mime][parser]") {
   CHECK(has(log, " text/html kind=0"));
 }
 
+TEST_CASE("issue 17: a byte order mark before the header is skipped", "[mime][parser]") {
+  // Before: the whole message was a header-less text/plain body.
+  std::string log = log_of("\xEF\xBB\xBF" "From: a@b\r\nSubject: s\r\n\r\nbody\r\n");
+  CHECK(has(log, "! mime_bom_skipped @0\n"));
+  CHECK(has(log, "H 0 \"From: a@b\" @3-14\n"));
+  CHECK(has(log, "H 0 \"Subject: s\" @14-26\n"));
+  CHECK(has(log, "D 0 \"body\\r\\n\"\n"));
+  // A BOM and then an mbox separator; a message that is only part of a BOM.
+  log = log_of("\xEF\xBB\xBF" "From x Sat Jan  1 00:00:00 2000\r\nSubject: s\r\n\r\n");
+  CHECK(has(log, "! mime_bom_skipped @0\n"));
+  CHECK(has(log, "! mime_mbox_from_line @3\n"));
+  CHECK(has(log, "H 0 \"Subject: s\" @36-48\n"));
+  log = log_of("\xEF\xBB");
+  CHECK(!has(log, "mime_bom_skipped"));
+  CHECK(has(log, "D 0 \"\\xEF\\xBB\"\n"));
+  // Only at the very start: not inside a part, not after a field.
+  log = log_of("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\xEF\xBB\xBFX: y\r\n\r\nz\r\n--b--\r\n");
+  CHECK(!has(log, "mime_bom_skipped"));
+  CHECK(has(log, "! mime_header_without_colon @"));
+}
+
+TEST_CASE("issue 17: an attached message's >From line is an mbox artefact", "[mime][parser]") {
+  const std::string head = "Content-Type: message/rfc822\r\n\r\n";
+  // Before: the line ended the inner header, Subject and From were body.
+  std::string log = log_of(head + ">From bob@x Sat Jan  1 00:00:00 2000\r\nSubject: inner\r\nFrom: bob@x\r\n\r\nhi\r\n");
+  CHECK(has(log, "! mime_mbox_from_line @32\n"));
+  CHECK(has(log, "H 1 \"Subject: inner\""));
+  CHECK(has(log, "H 1 \"From: bob@x\""));
+  log = log_of(head + "From bob@x Sat Jan  1 00:00:00 2000\r\nSubject: inner\r\n\r\nhi\r\n");
+  CHECK(has(log, "H 1 \"Subject: inner\""));
+  // Only on the first line of the attached message; and at the top level
+  // only "From " is a separator.
+  log = log_of(head + "Subject: inner\r\n>From x\r\n\r\nhi\r\n");
+  CHECK(has(log, "! mime_header_without_colon @"));
+  log = log_of(">From x\r\nSubject: a\r\n\r\n");
+  CHECK(has(log, "! mime_header_without_colon @0\n"));
+  CHECK(!has(log, "H 0"));
+}
+
+TEST_CASE("issue 17: allow_header_without_colon reads on when a field follows", "[mime][parser]") {
+  const std::string msg =
+      "Subject: a\r\nThread-Topic continued\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b--\r\n";
+  // Strict by default: the line ends the header, the message is one text leaf.
+  std::string log = log_of(msg);
+  CHECK(has(log, "! mime_header_without_colon @12\n"));
+  CHECK(has(log, "B 0 parent=4294967295 depth=0 text/plain kind=0"));
+  mime::parser_options lenient;
+  lenient.allow_header_without_colon = true;
+  log = log_of(msg, lenient);
+  CHECK(has(log, "! mime_header_without_colon @12\n"));
+  CHECK(has(log, "B 0 parent=4294967295 depth=0 multipart/alternative kind=1"));
+  CHECK(has(log, "D 1 \"plain\"\n"));
+  // Not when the next line is no field (a blank line, a fold, the end, body
+  // text), nor before the first field: then the strict reading holds.
+  for (const char* rest : {"\r\n\r\nbody", "\r\n folded: x\r\n\r\n", "", "\r\nmore text\r\n"}) {
+    INFO(rest);
+    log = log_of(std::string("Subject: a\r\nno colon") + rest, lenient);
+    CHECK(has(log, "! mime_header_without_colon @12\n"));
+    CHECK(has(log, "D 0 \"no colon"));
+  }
+  log = log_of("no colon\r\nSubject: a\r\n\r\n", lenient);
+  CHECK(has(log, "D 0 \"no colon\\r\\nSubject: a"));
+  // A line that may be a boundary is never skipped (mail-parser's
+  // malformed/007: the inner multipart's first boundary).
+  log = log_of("Content-Type: multipart/mixed; boundary=b\r\n--b\r\nX: y\r\n\r\nz\r\n--b--\r\n", lenient);
+  CHECK(has(log, "B 1 parent=0 depth=1 text/plain"));
+  // Inside a part too.
+  log = log_of("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: 1\r\njunk\r\nContent-Type: text/html\r\n\r\n<p>\r\n--b--\r\n",
+               lenient);
+  CHECK(has(log, "B 1 parent=0 depth=1 text/html"));
+}
+
 TEST_CASE("diagnostics: multipart structure", "[mime][parser]") {
   std::string log = log_of("Content-Type: multipart/mixed\r\n\r\n--b\r\n");
   CHECK(has(log, "! mime_missing_boundary @0\n"));

@@ -17,6 +17,9 @@
 //  - words after the angle address become (part of) the name; a single
 //    word without '@' is taken as the address, several as a name without
 //    address (errc::mime_bad_address);
+//  - words and another angle address after an angle address are a missing
+//    comma ("Bob <bob@x> Bobby <bobby@x>"): two mailboxes, as GMime reads
+//    it (errc::mime_bad_address at the second '<');
 //  - unbalanced quotes, comments and brackets end at the end of the value
 //    (errc::mime_unbalanced); empty items (", ,") are skipped.
 // Names are decoded (RFC 2047, also inside quotes) to UTF-8; addresses are
@@ -73,13 +76,13 @@ inline bool joined(const token& a, const token& b) noexcept {
 // msg-id) into `addr`, CFWS removed; the comments' text goes to `comments`
 // when it is not null. An unclosed '<' ends at the end of the value.
 inline void read_angle(header_lexer& lx, const token& open, std::string& addr, std::vector<std::string>* comments,
-                       diagnostics* d) {
+                       diagnostics* d, const charset_options& cs = {}) {
   for (token t = lx.next(); t.kind != token_kind::end; t = lx.next()) {
     if (t.kind == token_kind::special && t.special == '>') return;
     if (t.kind != token_kind::comment) {
       append_addr(addr, t);
     } else if (comments != nullptr) {
-      comments->push_back(comment_text(t, d));
+      comments->push_back(comment_text(t, d, cs));
     }
   }
   report(d, errc::mime_unbalanced, open.offset);
@@ -87,13 +90,14 @@ inline void read_angle(header_lexer& lx, const token& open, std::string& addr, s
 
 class address_parser {
  public:
-  address_parser(std::string_view value, diagnostics* d) : lx_(value, lex_mode::rfc5322, d), d_(d) {}
+  address_parser(std::string_view value, diagnostics* d, const charset_options& cs)
+      : lx_(value, lex_mode::rfc5322, d), d_(d), cs_(cs) {}
 
   std::vector<mailbox> run() {
     for (token t = lx_.next();; t = lx_.next()) {
       if (t.kind == token_kind::end) break;
       if (t.kind == token_kind::comment) {
-        comments_.push_back(comment_text(t, d_));
+        comments_.push_back(comment_text(t, d_, cs_));
         if (words_.empty() && !angle_) start_ = t.offset;
         continue;
       }
@@ -142,9 +146,20 @@ class address_parser {
  private:
   // RFC 5322 3.4 angle-addr (and obs-angle-addr with its route).
   void angle(const token& open) {
-    if (angle_) report(d_, errc::mime_bad_address, open.offset);
+    if (angle_ && !after_.empty()) {
+      // name-addr, phrase, angle-addr: a comma is missing between two
+      // mailboxes; the phrase names the second.
+      report(d_, errc::mime_bad_address, open.offset);
+      std::vector<token> next = std::move(after_);
+      after_.clear();
+      finish();
+      start_ = next.front().offset;
+      words_ = std::move(next);
+    } else if (angle_) {
+      report(d_, errc::mime_bad_address, open.offset);
+    }
     std::string addr;
-    read_angle(lx_, open, addr, &comments_, d_);
+    read_angle(lx_, open, addr, &comments_, d_, cs_);
     if (!addr.empty() && addr.front() == '@' && addr.find(':') != std::string::npos) {
       report(d_, errc::mime_address_route, open.offset + 1);
       addr.erase(0, addr.find(':') + 1);
@@ -155,7 +170,7 @@ class address_parser {
 
   // The display name: phrase words, then the comments.
   std::string item_name(const std::vector<token>& words) {
-    text_builder b(d_);
+    text_builder b(d_, cs_);
     for (std::size_t i = 0; i < words.size(); ++i) phrase_token(b, words[i], i == 0, d_);
     std::string name = b.finish(false);
     std::string comments;
@@ -233,6 +248,7 @@ class address_parser {
 
   header_lexer lx_;
   diagnostics* d_;
+  const charset_options& cs_;
   std::vector<mailbox> out_;
   std::vector<token> words_;  // before an angle address
   std::vector<token> after_;  // after it
@@ -248,10 +264,12 @@ class address_parser {
 
 /// Parses an address-list or mailbox-list value (RFC 5322 3.4) into its
 /// addresses, in order; never fails (see the top of this file for the
-/// readings of malformed input). Diagnostics go to `d`.
-inline std::vector<mailbox> parse_address_list(std::string_view value, diagnostics* d = nullptr) {
+/// readings of malformed input). Diagnostics go to `d`; `cs` converts the
+/// charsets of encoded-words in names (see decode_unstructured).
+inline std::vector<mailbox> parse_address_list(std::string_view value, diagnostics* d = nullptr,
+                                               const charset_options& cs = {}) {
   detail::check_8bit(value, d);
-  return detail::address_parser(value, d).run();
+  return detail::address_parser(value, d, cs).run();
 }
 
 }  // namespace mime

@@ -4,7 +4,8 @@
 // (RFC 2152), ISO-8859-1 to -16 (there is no -12), windows-1250 to -1258,
 // KOI8-R and KOI8-U. Any other charset goes to a converter the caller
 // supplies (iconv, ICU...) through a `charset_hook`; mailwire itself never
-// calls one.
+// calls one. mime/iconv_charset.hpp (optional, glibc only) is such a hook
+// for the East-Asian charsets.
 //
 // Output is always well-formed UTF-8. Input that is not valid in its
 // charset is never an error that stops decoding: each malformed sequence

@@ -14,7 +14,8 @@
 //  - RFC 2231 sections out of order are sorted; missing ones are skipped
 //    (errc::mime_bad_rfc2231); a continuation that repeats the first
 //    section's "charset'" prefix has it removed; an unknown charset keeps
-//    the bytes when they are UTF-8, else the %-encoded text;
+//    the bytes when they are UTF-8 without control characters (as
+//    encoded_word.hpp does), else the %-encoded text;
 //  - a missing ';' between parameters is tolerated when the next word is
 //    followed by '=' (errc::mime_missing_semicolon);
 //  - an unquoted value runs over spaces and tspecials up to the next ';',
@@ -246,30 +247,30 @@ inline std::string percent_decode(std::string_view s, bool& ok) {
 
 // Converts RFC 2231 bytes in `charset` (empty: undeclared) to UTF-8.
 inline std::string rfc2231_text(std::string_view charset, const std::string& bytes, std::string_view raw,
-                                std::size_t at, diagnostics* d) {
+                                std::size_t at, diagnostics* d, const charset_options& cs) {
   std::string out;
   if (charset.empty()) {
     append_text(out, bytes);
     return out;
   }
   std::string converted;
-  if (to_utf8(charset, bytes, converted)) {
+  if (to_utf8(charset, bytes, converted, cs)) {
     append_text(out, converted);
   } else {
     report(d, errc::charset_unknown, at);
-    append_text(out, utf8::valid(bytes) ? std::string_view(bytes) : raw);
+    append_text(out, readable_as_is(bytes) ? std::string_view(bytes) : raw);
   }
   return out;
 }
 
 // The value of a plain (non-RFC 2231) parameter.
-inline std::string plain_value(const raw_parameter& p, diagnostics* d) {
+inline std::string plain_value(const raw_parameter& p, diagnostics* d, const charset_options& cs) {
   if (p.base == "boundary" || p.value.find("=?") == std::string::npos) {
     std::string out;
     append_text(out, p.value);
     return out;
   }
-  text_builder b(d);
+  text_builder b(d, cs);
   words_options o;
   o.glue_space = false;
   o.unfold = false;
@@ -279,7 +280,8 @@ inline std::string plain_value(const raw_parameter& p, diagnostics* d) {
 }
 
 // Merges the RFC 2231 pieces of one parameter (all with the same base).
-inline std::string merge_rfc2231(std::vector<const raw_parameter*> parts, diagnostics* d) {
+inline std::string merge_rfc2231(std::vector<const raw_parameter*> parts, diagnostics* d,
+                                 const charset_options& cs) {
   std::stable_sort(parts.begin(), parts.end(),
                    [](const raw_parameter* a, const raw_parameter* b) { return a->section < b->section; });
   const std::size_t at = parts.front()->offset;
@@ -321,12 +323,13 @@ inline std::string merge_rfc2231(std::vector<const raw_parameter*> parts, diagno
     bytes.append(percent_decode(v, ok));
   }
   if (!ok) report(d, errc::mime_bad_rfc2231, at);
-  return rfc2231_text(charset, bytes, raw, at, d);
+  return rfc2231_text(charset, bytes, raw, at, d, cs);
 }
 
 // RFC 2231 merging, duplicates and conflicts, in the order of each
 // parameter's first piece (the plain form, the name*= form or section 0).
-inline std::vector<parameter> merge_parameters(const std::vector<raw_parameter>& raw, diagnostics* d) {
+inline std::vector<parameter> merge_parameters(const std::vector<raw_parameter>& raw, diagnostics* d,
+                                               const charset_options& cs) {
   std::vector<std::pair<std::size_t, parameter>> merged;
   // Pieces grouped by name, in input order, without a quadratic scan.
   std::vector<std::size_t> by_name(raw.size());
@@ -359,12 +362,12 @@ inline std::vector<parameter> merge_parameters(const std::vector<raw_parameter>&
       const raw_parameter* lowest = *std::min_element(sections.begin(), sections.end(),
           [](const raw_parameter* a, const raw_parameter* b) { return a->section < b->section; });
       order = std::min(lowest->offset, plain != nullptr ? plain->offset : lowest->offset);
-      r.value = merge_rfc2231(sections, d);
-      if (plain != nullptr && plain_value(*plain, nullptr) != r.value) {
+      r.value = merge_rfc2231(sections, d, cs);
+      if (plain != nullptr && plain_value(*plain, nullptr, cs) != r.value) {
         report(d, errc::mime_conflicting_parameter, plain->offset);
       }
     } else {
-      r.value = plain_value(*plain, d);
+      r.value = plain_value(*plain, d, cs);
     }
     merged.emplace_back(order, std::move(r));
   }
@@ -391,8 +394,11 @@ inline token skip_type_junk(header_lexer& lx, token t, diagnostics* d) {
 }  // namespace detail
 
 /// Parses a Content-Type value (RFC 2045 5.1); never fails, see the top of
-/// this file for the readings of malformed values. Diagnostics go to `d`.
-inline content_type parse_content_type(std::string_view value, diagnostics* d = nullptr) {
+/// this file for the readings of malformed values. Diagnostics go to `d`;
+/// `cs` converts the charsets of RFC 2231 and RFC 2047 values (its hook is
+/// asked for the ones not built in) and must outlive the call.
+inline content_type parse_content_type(std::string_view value, diagnostics* d = nullptr,
+                                       const charset_options& cs = {}) {
   detail::check_8bit(value, d);
   content_type r;
   header_lexer lx(value, lex_mode::mime, d);
@@ -418,14 +424,15 @@ inline content_type parse_content_type(std::string_view value, diagnostics* d = 
     detail::report(d, errc::mime_bad_content_type, 0);
   }
   t = detail::skip_type_junk(lx, t, r.valid ? d : nullptr);
-  r.parameters = detail::merge_parameters(detail::read_parameters(lx, t, d), d);
+  r.parameters = detail::merge_parameters(detail::read_parameters(lx, t, d), d, cs);
   return r;
 }
 
 /// Parses a Content-Disposition value (RFC 2183 2, parameters as in
 /// parse_content_type); `type` is empty when the value does not start with
 /// a token.
-inline content_disposition parse_content_disposition(std::string_view value, diagnostics* d = nullptr) {
+inline content_disposition parse_content_disposition(std::string_view value, diagnostics* d = nullptr,
+                                                     const charset_options& cs = {}) {
   detail::check_8bit(value, d);
   content_disposition r;
   header_lexer lx(value, lex_mode::mime, d);
@@ -437,7 +444,7 @@ inline content_disposition parse_content_disposition(std::string_view value, dia
     detail::report(d, errc::mime_bad_content_type, t.offset);
   }
   t = detail::skip_type_junk(lx, t, d);
-  r.parameters = detail::merge_parameters(detail::read_parameters(lx, t, d), d);
+  r.parameters = detail::merge_parameters(detail::read_parameters(lx, t, d), d, cs);
   return r;
 }
 

@@ -17,10 +17,14 @@
 //    text and phrases the word boundary is kept as one space
 //    (errc::mime_encoded_word_glued); not in parameter values, where
 //    "=?..?=.pdf" is a file name;
-//  - the charset is converted with mime::to_utf8. When the charset is
-//    unknown (errc::charset_unknown) the decoded bytes are kept if
-//    they are valid UTF-8, otherwise the encoded-word text is kept as it
-//    was, so no byte of unknown meaning is passed off as text.
+//  - the charset is converted with mime::to_utf8, with the caller's
+//    charset_options (a hook for charsets not built in, such as the glibc
+//    one in iconv_charset.hpp for the East-Asian ones). When the charset is
+//    unknown (errc::charset_unknown) the decoded bytes are kept if they
+//    are valid UTF-8 without control characters, otherwise the
+//    encoded-word text is kept as it was, so no byte of unknown meaning is
+//    passed off as text: ISO-2022 escape sequences (ESC) and shift codes
+//    are never text (see detail::readable_as_is).
 // Bytes outside encoded-words follow header_lexer.hpp: UTF-8 kept,
 // anything else read as windows-1252. Every result is valid UTF-8.
 //
@@ -145,11 +149,29 @@ inline ew_match match_encoded_word(std::string_view s, std::size_t at, close_fin
   return ew_match::ok;
 }
 
+// Bytes in a charset that is not known may be shown as they are only when
+// they read the same in any charset that could have produced them: valid
+// UTF-8 with no C0 control but TAB, no DEL and no C1 control. 7-bit
+// ISO-2022 text (ISO-2022-JP, -KR, -CN) is valid UTF-8 byte for byte, but
+// its ESC sequences and SO/SI shifts are what gives the letters between
+// them their meaning: without them the text is gibberish, and a terminal
+// would act on the escapes.
+inline bool readable_as_is(std::string_view bytes) noexcept {
+  if (!utf8::valid(bytes)) return false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+    if (c == 0xC2 && i + 1 < bytes.size() && static_cast<unsigned char>(bytes[i + 1]) < 0xA0) return false;
+  }
+  return true;
+}
+
 // Builds decoded text: literal pieces, whitespace that is dropped between
 // encoded-words, and encoded-word bytes buffered per charset.
 class text_builder {
  public:
-  explicit text_builder(diagnostics* d) noexcept : d_(d) {}
+  explicit text_builder(diagnostics* d, const charset_options& cs) noexcept : d_(d), cs_(cs) {}
+  const charset_options& charsets() const noexcept { return cs_; }
 
   void literal(std::string_view raw) {
     if (raw.empty()) return;
@@ -189,17 +211,18 @@ class text_builder {
   void flush() {
     if (ew_raw_.empty()) return;
     std::string converted;
-    if (to_utf8(charset_, bytes_, converted)) {
+    if (to_utf8(charset_, bytes_, converted, cs_)) {
       append_text(out_, converted);
     } else {
       report(d_, errc::charset_unknown, offset_);
-      append_text(out_, utf8::valid(bytes_) ? std::string_view(bytes_) : std::string_view(ew_raw_));
+      append_text(out_, readable_as_is(bytes_) ? std::string_view(bytes_) : std::string_view(ew_raw_));
     }
     bytes_.clear();
     ew_raw_.clear();
   }
 
   diagnostics* d_;
+  const charset_options& cs_;
   std::string out_;
   std::string pending_;
   std::string charset_;
@@ -301,11 +324,15 @@ inline void decode_words(text_builder& b, std::string_view s, std::size_t base, 
 /// file, folds unfolded (RFC 5322 2.2.3: the line breaks removed, the
 /// white space around them kept, as Python's email and GMime read it),
 /// leading and trailing whitespace removed.
-inline std::string decode_unstructured(std::string_view value, diagnostics* d = nullptr) {
+///
+/// `cs` converts the encoded-words' charsets (its hook is asked for the
+/// ones not built in); it must outlive the call.
+inline std::string decode_unstructured(std::string_view value, diagnostics* d = nullptr,
+                                       const charset_options& cs = {}) {
   detail::check_8bit(value, d);
   std::size_t start = 0;
   while (start < value.size() && detail::is_fws(value[start])) ++start;
-  detail::text_builder b(d);
+  detail::text_builder b(d, cs);
   detail::decode_words(b, value.substr(start), start, true, {}, d);
   return b.finish(true);
 }
@@ -329,8 +356,8 @@ inline void phrase_token(text_builder& b, const token& t, bool first, diagnostic
 }
 
 // The decoded text of a comment token (nested parentheses kept).
-inline std::string comment_text(const token& t, diagnostics* d) {
-  text_builder b(d);
+inline std::string comment_text(const token& t, diagnostics* d, const charset_options& cs) {
+  text_builder b(d, cs);
   const std::string content = token_content(t);
   std::size_t start = 0;
   while (start < content.size() && is_fws(content[start])) ++start;
@@ -343,11 +370,12 @@ inline std::string comment_text(const token& t, diagnostics* d) {
 /// with obsolete '.' and quoted strings) to UTF-8: words joined by one
 /// space where the input had whitespace, quoted strings unquoted,
 /// encoded-words decoded (also inside quoted strings, with
-/// errc::mime_encoded_word_in_quotes), comments dropped.
-inline std::string decode_phrase(std::string_view value, diagnostics* d = nullptr) {
+/// errc::mime_encoded_word_in_quotes), comments dropped. `cs` as for
+/// decode_unstructured.
+inline std::string decode_phrase(std::string_view value, diagnostics* d = nullptr, const charset_options& cs = {}) {
   detail::check_8bit(value, d);
   header_lexer lx(value, lex_mode::rfc5322, d);
-  detail::text_builder b(d);
+  detail::text_builder b(d, cs);
   bool first = true;
   for (token t = lx.next_skipping_comments(); t.kind != token_kind::end; t = lx.next_skipping_comments()) {
     detail::phrase_token(b, t, first, d);

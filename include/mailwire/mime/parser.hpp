@@ -48,8 +48,16 @@
 //    header, no body), flagged mime_truncated; Python's email skips it.
 //  - The first Content-Type (-Transfer-Encoding, -Disposition) field wins.
 //  - A line without a colon in a header block ends the header block and is
-//    the first line of the body (except a "From " line at the very start,
-//    an mbox separator, which is skipped).
+//    the first line of the body (RFC 5322 2.2, Python's email), except:
+//    a "From " line at the very start of the message, or a "From " or
+//    ">From " line at the start of a message/rfc822 part's message (mbox
+//    separators, the second one quoted by an mbox writer), is skipped
+//    (mime_mbox_from_line); with parser_options::allow_header_without_colon,
+//    such a line after the first field is skipped when the line after it
+//    is a field and it does not start with "--", as GMime reads it
+//    (mime_header_without_colon either way).
+//  - A UTF-8 byte order mark at the very start of the message is skipped
+//    (as GMime does), reported as mime_bom_skipped.
 //  - A multipart without a boundary parameter, or nested deeper than
 //    max_depth, is read as a leaf. Content-Transfer-Encoding other than
 //    7bit/8bit/binary on a multipart is ignored; on a message/rfc822 part
@@ -110,6 +118,23 @@ struct parser_options {
   /// Transfer-decode bodies (base64, quoted-printable, uuencode). When
   /// false, body events carry the raw bytes.
   bool decode = true;
+  /// A header line without a colon after the entity's first field (real
+  /// Exchange mail has them) is skipped, and the header block goes on, when
+  /// the line after it is a field ("Name:"); off: it ends the header block
+  /// and starts the body, as RFC 5322 2.2 and Python's email read it.
+  /// mime_header_without_colon is reported either way. Reopens: header
+  /// smuggling between readers. Fields after such a line (Content-Type,
+  /// Content-Transfer-Encoding) are body text to a strict reader and
+  /// header to a lenient one, so a filter and a display that read with
+  /// different settings see different structures and attachments. A
+  /// display client should turn it on (it then shows what GMime,
+  /// Thunderbird and Outlook show); a filter must read as the display it
+  /// protects does, or scan both readings.
+  bool allow_header_without_colon = false;
+  /// How the charsets of Content-Type and Content-Disposition parameters
+  /// (RFC 2231 and RFC 2047 file names) are converted; a hook here (not
+  /// owned) must outlive the parser. Bodies are not converted by the parser.
+  charset_options charsets;
 };
 
 /// The push parser. One parser reads one message; it holds at most one
@@ -229,6 +254,8 @@ class parser {
   bool skip_field_ = false;
   bool skip_line_ = false;
   bool first_line_ = true;
+  bool quoted_from_ = false;  // a ">From " first line is an mbox artefact too
+  bool bom_checked_ = false;  // the message's first bytes were looked at
   bool boundary_close_ = false;
 };
 
@@ -297,6 +324,7 @@ inline void parser::start_entity(std::uint32_t parent, std::uint32_t depth, std:
   field_len_ = 0;
   skip_field_ = false;
   first_line_ = (depth == 0);
+  quoted_from_ = false;
   step_ = step::headers;
 }
 
@@ -363,6 +391,17 @@ inline event parser::step_headers() {
     progressed_ = true;
     return {};
   }
+  if (!bom_checked_) {
+    constexpr std::string_view bom = "\xEF\xBB\xBF";
+    if (d.size() < bom.size() && !eof_ && bom.substr(0, d.size()) == d) return {};
+    bom_checked_ = true;
+    if (d.substr(0, bom.size()) == bom) {
+      diag(errc::mime_bom_skipped, at(0));
+      in_.consume(bom.size());
+      progressed_ = true;
+      return {};
+    }
+  }
   const std::size_t p = field_len_;
   if (p == d.size()) {
     if (!eof_) return {};
@@ -412,13 +451,31 @@ inline event parser::step_headers() {
   // The field name must end within max_field bytes, whatever the split.
   const std::size_t colon = field_name_end(d.substr(0, std::min(line_end, options_.max_field)));
   if (colon == std::string_view::npos) {
-    if (first_line_ && d.substr(0, 5) == "From ") {  // mbox separator
-      first_line_ = false;
+    if (first_line_ && (d.substr(0, 5) == "From " || (quoted_from_ && d.substr(0, 6) == ">From "))) {
+      first_line_ = false;  // an mbox separator
       diag(errc::mime_mbox_from_line, at(0));
       in_.consume(line_end);
       skip_line_ = lf == std::string_view::npos;
       progressed_ = true;
       return {};
+    }
+    // A line that starts with "--" may be a boundary (of a multipart whose
+    // header this is, declared too early): never skipped.
+    if (options_.allow_header_without_colon && f.info.fields > 0 && lf != std::string_view::npos &&
+        line_end <= options_.max_field && d.substr(0, 2) != "--") {
+      // Read on when the next line is a field. Its name is looked for in
+      // at most `look` bytes, which the buffer always has room for.
+      constexpr std::size_t look = 1024;
+      const std::string_view next = d.substr(line_end);
+      const std::size_t next_lf = next.find('\n');
+      if (next_lf == std::string_view::npos && !eof_ && next.size() < look) return {};
+      const std::string_view line = next.substr(0, next_lf == std::string_view::npos ? look : next_lf);
+      if (field_name_end(line) != std::string_view::npos) {
+        diag(errc::mime_header_without_colon, at(0));
+        in_.consume(line_end);
+        progressed_ = true;
+        return {};
+      }
     }
     diag(errc::mime_header_without_colon, at(0));
     return end_headers(false);
@@ -559,7 +616,7 @@ inline event parser::step_headers_done() {
     found.clear();
   };
   if ((f.seen & 1) != 0) {
-    info.type = parse_content_type(f.raw_type, &found);
+    info.type = parse_content_type(f.raw_type, &found, options_.charsets);
     report(f.raw_offsets[0]);
   } else if (f.in_digest) {
     info.type = content_type{};
@@ -572,7 +629,7 @@ inline event parser::step_headers_done() {
     if (info.encoding == transfer_encoding::unknown) diag(errc::unknown_transfer_encoding, f.raw_offsets[1]);
   }
   if ((f.seen & 4) != 0) {
-    info.disposition = parse_content_disposition(f.raw_disposition, &found);
+    info.disposition = parse_content_disposition(f.raw_disposition, &found, options_.charsets);
     report(f.raw_offsets[2]);
   }
   if ((f.seen & 8) != 0) info.content_id = strip_id(f.raw_id);
@@ -634,6 +691,8 @@ inline event parser::step_headers_done() {
 inline event parser::step_nested() {
   const frame& f = top();
   start_entity(f.info.index, f.info.depth + 1, at(0), false);
+  first_line_ = true;  // an attached message may keep its mbox separator
+  quoted_from_ = true;
   progressed_ = true;
   return {};
 }

@@ -96,18 +96,34 @@ struct node {
 
   // -- decoded header fields, for a message's node (the root, or the entity a
   //    message/rfc822 part holds). Each allocates its result; diagnostics
-  //    of the reading go to `d`. A missing field gives an empty result.
+  //    of the reading go to `d`; `cs` converts the charsets of RFC 2047
+  //    words (its hook is asked for those not built in). A missing field
+  //    gives an empty result.
 
   /// Subject, RFC 2047 words decoded, as UTF-8.
-  std::string subject(diagnostics* d = nullptr) const { return text_field("Subject", d); }
+  std::string subject(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return text_field("Subject", d, cs);
+  }
   /// From, To, Cc, Bcc, Reply-To, Sender: every field of that name (a
   /// message may repeat To or Cc), display names decoded.
-  std::vector<mailbox> from(diagnostics* d = nullptr) const { return addresses("From", d); }
-  std::vector<mailbox> to(diagnostics* d = nullptr) const { return addresses("To", d); }
-  std::vector<mailbox> cc(diagnostics* d = nullptr) const { return addresses("Cc", d); }
-  std::vector<mailbox> bcc(diagnostics* d = nullptr) const { return addresses("Bcc", d); }
-  std::vector<mailbox> reply_to(diagnostics* d = nullptr) const { return addresses("Reply-To", d); }
-  std::vector<mailbox> sender(diagnostics* d = nullptr) const { return addresses("Sender", d); }
+  std::vector<mailbox> from(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("From", d, cs);
+  }
+  std::vector<mailbox> to(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("To", d, cs);
+  }
+  std::vector<mailbox> cc(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("Cc", d, cs);
+  }
+  std::vector<mailbox> bcc(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("Bcc", d, cs);
+  }
+  std::vector<mailbox> reply_to(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("Reply-To", d, cs);
+  }
+  std::vector<mailbox> sender(diagnostics* d = nullptr, const charset_options& cs = {}) const {
+    return addresses("Sender", d, cs);
+  }
   /// Date, with its zone offset (`valid` false when absent or unreadable;
   /// to_unix_seconds() and to_iso8601_utc() from date.hpp).
   date_time date(diagnostics* d = nullptr) const {
@@ -123,17 +139,17 @@ struct node {
   std::vector<std::string> in_reply_to(diagnostics* d = nullptr) const { return ids_of("In-Reply-To", d); }
   std::vector<std::string> references(diagnostics* d = nullptr) const { return ids_of("References", d); }
   /// Any unstructured field (Comments, Keywords' text, X-Mailer...) decoded.
-  std::string text_field(std::string_view name, diagnostics* d = nullptr) const {
+  std::string text_field(std::string_view name, diagnostics* d = nullptr, const charset_options& cs = {}) const {
     const field* f = find(name);
-    return f != nullptr ? decode_unstructured(f->value, d) : std::string();
+    return f != nullptr ? decode_unstructured(f->value, d, cs) : std::string();
   }
 
  private:
-  std::vector<mailbox> addresses(std::string_view name, diagnostics* d) const {
+  std::vector<mailbox> addresses(std::string_view name, diagnostics* d, const charset_options& cs) const {
     std::vector<mailbox> out;
     for (const field& f : fields) {
       if (!ascii::iequals(f.name, name)) continue;
-      std::vector<mailbox> more = parse_address_list(f.value, d);
+      std::vector<mailbox> more = parse_address_list(f.value, d, cs);
       out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     }
     return out;
