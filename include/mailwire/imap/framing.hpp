@@ -294,6 +294,19 @@ class frame_reader {
     return errc::ok;
   }
 
+  /// At a message boundary (after a `message` event, before the next
+  /// next(); or before any message began): sets `out` to every byte fed
+  /// but not yet read and forgets them, so that they are never parsed (a
+  /// server's STARTTLS: the bytes after the command belong to the TLS
+  /// handshake). `out` is valid until the next non-const call. Inside a
+  /// message: errc::invalid_state, `out` empty, nothing taken.
+  errc take_unread(std::string_view& out) noexcept {
+    out = {};
+    if (state_ != state::line || (in_message_ && !reset_pending_)) return errc::invalid_state;
+    out = in_.take(in_.size());
+    return errc::ok;
+  }
+
   /// With a `message` event: where the announcements of the literals that
   /// were streamed start in its text (their bodies are not in it). Also
   /// meaningful during a message, for the literals streamed so far.
