@@ -314,15 +314,9 @@ class frame_reader {
 
   /// Bytes fed and not yet read into any event. A machine at a switch
   /// point (after a `message` event: the tagged OK to STARTTLS or
-  /// COMPRESS) asks whether the peer sent anything after that message.
+  /// COMPRESS) asks whether the peer sent anything after that message;
+  /// take_unread() hands them out.
   std::size_t buffered() const noexcept { return in_.size(); }
-
-  /// Hands out every byte fed and not yet read (valid until the next
-  /// non-const call) and forgets them: at a switch point, they belong to
-  /// the next layer (a TLS record, a compressed stream) and must never be
-  /// parsed as IMAP. Only meaningful between two messages (right after a
-  /// `message` event).
-  std::string_view take_buffered() noexcept { return in_.take(in_.size()); }
 
   /// Bytes of storage the reader holds (receive buffer, message text,
   /// streamed-literal list, kept tag): bounded by the options.
