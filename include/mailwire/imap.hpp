@@ -20,6 +20,7 @@
 //   imap/fetch.hpp         FETCH attributes (requests) and data (responses)
 //   imap/response.hpp      responses (client parses, server writes)
 // The session machines:
+//   imap/client.hpp        the IMAP client session machine
 //   imap/server.hpp        the IMAP server session machine
 // From the MIME layer (include it yourself):
 //   imap/from_mime.hpp     ENVELOPE and BODYSTRUCTURE built from mime::tree
@@ -40,6 +41,7 @@
 #include "mailwire/imap/bodystructure.hpp"
 #include "mailwire/imap/fetch.hpp"
 #include "mailwire/imap/response.hpp"
+#include "mailwire/imap/client.hpp"
 #include "mailwire/imap/server.hpp"
 
 #endif  // MAILWIRE_IMAP_HPP

@@ -312,6 +312,12 @@ class frame_reader {
   /// meaningful during a message, for the literals streamed so far.
   const std::vector<std::size_t>& streamed_literals() const noexcept { return streamed_; }
 
+  /// Bytes fed and not yet read into any event. A machine at a switch
+  /// point (after a `message` event: the tagged OK to STARTTLS or
+  /// COMPRESS) asks whether the peer sent anything after that message;
+  /// take_unread() hands them out.
+  std::size_t buffered() const noexcept { return in_.size(); }
+
   /// Bytes of storage the reader holds (receive buffer, message text,
   /// streamed-literal list, kept tag): bounded by the options.
   std::size_t memory_used() const noexcept {
