@@ -104,6 +104,7 @@
 #include "mailwire/imap/syntax.hpp"
 #include "mailwire/imap/values.hpp"
 #include "mailwire/limits.hpp"
+#include "mailwire/sasl/exchange.hpp"
 #include "mailwire/sasl/framing.hpp"
 #include "mailwire/sasl/server.hpp"
 
@@ -462,13 +463,6 @@ class server {
   // Where the APPEND scan stopped: what the literal announced there is.
   enum class scan_at : std::uint8_t { none, mailbox, message, utf8_message, catenate_text, catenate_url, other };
 
-  // Only from AUTHENTICATE to its end: an idle session carries none of it.
-  struct auth_session {
-    std::optional<std::string> initial;
-    std::optional<sasl::server> engine;
-    bool final_pending = false;
-  };
-
   // A response with streamed literals: written up to each, the bodies
   // from send_body() in between.
   struct body_stream {
@@ -539,8 +533,7 @@ class server {
   bool scan_parts(detail::scanner& sc, std::size_t ann, std::size_t index, bool first);
   bool found_message(detail::scanner& sc, std::size_t ann, scan_at what, std::size_t index);
 
-  void auth_line(std::string_view text);
-  errc sasl_step(const sasl::server_step& st);
+  errc sasl_step(const sasl::exchange_step& st);
   void end_auth();
 
   server_options options_;
@@ -568,7 +561,7 @@ class server {
   append_literal literal_;
   body_stream stream_;
   mailwire::detail::fifo<std::uint64_t> answered_;  // out_ offsets at which tagged answers end, not yet written
-  std::unique_ptr<auth_session> auth_;
+  std::unique_ptr<sasl::server_exchange> auth_;     // only from AUTHENTICATE to its end
   strike_counter errors_;
   strike_counter auth_failures_;
   mailwire::detail::event_slot<server_event> queued_;
@@ -818,7 +811,7 @@ inline errc server::accept_login() {
       logged_in(login_method::login, std::string(a.user));
       return errc::ok;
     }
-    case awaiting::auth_check: return sasl_step(auth_->engine->accept());
+    case awaiting::auth_check: return sasl_step(auth_->accept());
     default: return errc::invalid_state;
   }
 }
@@ -838,49 +831,25 @@ inline errc server::reject_login(const resp_code& code, std::string_view text) {
 
 inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding binding) {
   if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
-  sasl::server_options so;
-  so.nonce = nonce;
-  so.hostname = options_.hostname;
-  so.binding = binding;
-  const sasl::mechanism_set offered = offered_mechanisms();
-  so.plus_advertised = offered.contains(sasl::mechanism::scram_sha_256_plus) ||
-                       offered.contains(sasl::mechanism::scram_sha_1_plus);
-  so.max_response = options_.max_auth_response;
-  auth_->engine.emplace(auth_mechanism_, so);
-  if (const errc e = auth_->engine->servable(); e != errc::ok) {
-    auth_->engine.reset();
-    return e;
-  }
+  const errc e = auth_->begin(nonce, binding, options_.hostname, offered_mechanisms(), options_.max_auth_response);
+  if (e != errc::ok) return e;
   awaiting_ = awaiting::nothing;
-  if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
-  sasl::response_line r;
-  if (*auth_->initial != "=") {
-    r = sasl::read_response(*auth_->initial);
-  } else {
-    r.state = sasl::response_line::status::message;  // "=": an empty initial response (RFC 4959 3)
-  }
-  auth_->initial.reset();
-  if (r.state != sasl::response_line::status::message) {
-    end_auth();
-    auth_error(errc::sasl_malformed, "Invalid base64 in the initial response");
-    return errc::ok;
-  }
-  return sasl_step(auth_->engine->start(std::string_view(r.message)));
+  return sasl_step(auth_->start());
 }
 
 inline errc server::auth_provide_secret(std::string_view secret) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->provide_secret(secret));
+  return sasl_step(auth_->provide_secret(secret));
 }
 
 inline errc server::auth_provide_scram(const sasl::scram_keys& keys) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->provide_scram(keys));
+  return sasl_step(auth_->provide_scram(keys));
 }
 
 inline errc server::auth_reject_token(std::string_view error_json) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->reject(error_json));
+  return sasl_step(auth_->reject_token(error_json));
 }
 
 inline errc server::accept_literal() {
@@ -967,7 +936,7 @@ inline server_event server::take_queued() {
   server_event e = queued_.take();
   switch (e.type) {
     case server_event_type::auth_check:
-      e.auth = &auth_->engine->request();
+      e.auth = &auth_->request();
       e.mechanism = auth_mechanism_;
       e.tag = tag_;
       break;
@@ -1351,7 +1320,7 @@ inline std::optional<server_event> server::on_message(const frame_event& fe) {
   at_ = base_ + fe.offset;
   scan_ = scan_at::none;
   if (phase_ == phase::auth) {
-    auth_line(fe.text);
+    sasl_step(auth_->line(fe.text));
     return std::nullopt;
   }
   if (phase_ == phase::idle) return on_idle_line(fe.text);
@@ -1602,8 +1571,7 @@ inline std::optional<server_event> server::authenticate() {
   }
   tag_.assign(cmd_.tag.data(), cmd_.tag.size());
   auth_mechanism_ = *m;
-  auth_ = std::make_unique<auth_session>();
-  if (a.initial_response) auth_->initial = std::string(*a.initial_response);
+  auth_ = std::make_unique<sasl::server_exchange>(auth_mechanism_, a.initial_response);
   awaiting_ = awaiting::auth_start;
   server_event e = event(server_event_type::auth_start);
   e.tag = tag_;
@@ -1789,68 +1757,33 @@ inline bool server::found_message(detail::scanner& sc, std::size_t ann, scan_at 
 
 // -- private: AUTHENTICATE ------------------------------------------------------
 
-inline void server::auth_line(std::string_view text) {
-  const sasl::response_line r = sasl::read_response(text);
-  if (r.state == sasl::response_line::status::cancel) {  // RFC 9051 6.2.2: BAD
-    end_auth();
-    tagged(tag_, status_kind::bad, "Authentication cancelled");
-    return;
-  }
-  if (auth_->final_pending) {
-    // The answer to the server-final challenge must be empty.
-    auth_->final_pending = false;
-    if (text.empty()) {
-      std::string name(auth_->engine->username());
-      end_auth();
-      logged_in(login_method::sasl, std::move(name));
-    } else {
-      end_auth();
-      auth_error(errc::sasl_unexpected_message, "Unexpected authentication data");
-    }
-    return;
-  }
-  if (r.state == sasl::response_line::status::malformed) {
-    end_auth();
-    auth_error(errc::sasl_malformed, "Invalid base64 in authentication data");
-    return;
-  }
-  sasl_step(auth_->engine->respond(r.message));
-}
-
-inline errc server::sasl_step(const sasl::server_step& st) {
+// One step of the SASL exchange in IMAP's words (RFC 9051 6.2.2): the
+// answers are tagged, a cancel is BAD.
+inline errc server::sasl_step(const sasl::exchange_step& st) {
+  using sasl_status = sasl::exchange_step::status;
   awaiting_ = awaiting::nothing;
   switch (st.state) {
-    case sasl::server_step::status::challenge:
-      phase_ = phase::auth;
-      return sasl::write_challenge(out_, "+ ", st.data);
-    case sasl::server_step::status::check:
+    case sasl_status::challenge: phase_ = phase::auth; return sasl::write_challenge(out_, "+ ", st.data);
+    case sasl_status::check:
       awaiting_ = awaiting::auth_check;
       queued_.put(server_event_type::auth_check);
       return errc::ok;
-    case sasl::server_step::status::success:
-      if (!st.data.empty()) {
-        // SCRAM's server-final goes as a last challenge; IMAP's OK carries
-        // no SASL data (RFC 9051 6.2.2).
-        auth_->final_pending = true;
-        phase_ = phase::auth;
-        return sasl::write_challenge(out_, "+ ", st.data);
-      }
-      {
-        std::string name(auth_->engine->username());
-        end_auth();
-        logged_in(login_method::sasl, std::move(name));
-      }
-      return errc::ok;
-    case sasl::server_step::status::failure:
+    case sasl_status::success: {
+      std::string name(auth_->username());
       end_auth();
-      if (st.error == errc::sasl_cancelled) {
-        tagged(tag_, status_kind::bad, "Authentication cancelled");
-      } else if (st.error == errc::sasl_auth_failed) {
-        login_failed();
-      } else {
-        auth_error(st.error, "Malformed authentication data");
-      }
+      logged_in(login_method::sasl, std::move(name));
       return errc::ok;
+    }
+    default: break;
+  }
+  end_auth();  // every other step ends the exchange
+  switch (st.state) {
+    case sasl_status::cancelled: tagged(tag_, status_kind::bad, "Authentication cancelled"); break;
+    case sasl_status::failed: login_failed(); break;
+    case sasl_status::bad_initial: auth_error(errc::sasl_malformed, "Invalid base64 in the initial response"); break;
+    case sasl_status::bad_line: auth_error(errc::sasl_malformed, "Invalid base64 in authentication data"); break;
+    case sasl_status::unexpected: auth_error(errc::sasl_unexpected_message, "Unexpected authentication data"); break;
+    default: auth_error(st.error, "Malformed authentication data"); break;
   }
   return errc::ok;
 }

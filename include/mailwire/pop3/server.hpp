@@ -80,6 +80,7 @@
 #include "mailwire/limits.hpp"
 #include "mailwire/pop3/command.hpp"
 #include "mailwire/pop3/response.hpp"
+#include "mailwire/sasl/exchange.hpp"
 #include "mailwire/sasl/framing.hpp"
 #include "mailwire/sasl/server.hpp"
 
@@ -352,17 +353,15 @@ class server {
   void write_listing(verb v, const command& c);
 
   std::optional<server_event> auth_command(const command& c);
-  void auth_line(std::string_view text);
-  errc sasl_step(const sasl::server_step& st);
+  errc sasl_step(const sasl::exchange_step& st);
   void end_auth();
 
   // Only from AUTH to its end: an idle session carries none of it.
   struct auth_session {
-    explicit auth_session(line_options o) noexcept : lines(o) {}
+    auth_session(line_options o, sasl::mechanism m, std::optional<std::string_view> initial)
+        : lines(o), exchange(m, initial) {}
     line_reader lines;
-    std::optional<std::string> initial;
-    std::optional<sasl::server> engine;
-    bool final_pending = false;
+    sasl::server_exchange exchange;
   };
 
   server_options options_;
@@ -438,7 +437,7 @@ inline server_event server::next() {
           return refuse(l.error, l.offset, "Authentication line too long or malformed");
         }
         line_at_ = l.offset;
-        auth_line(l.text);
+        sasl_step(auth_->exchange.line(l.text));
         continue;
       }
       case state::authorization:
@@ -464,7 +463,7 @@ inline errc server::accept() {
       password_.clear();
       logged_in(login_method::user_pass, std::move(user_));
       return errc::ok;
-    case awaiting::auth_check: return sasl_step(auth_->engine->accept());
+    case awaiting::auth_check: return sasl_step(auth_->exchange.accept());
     case awaiting::update:
       awaiting_ = awaiting::nothing;
       ok(std::find(deleted_.begin(), deleted_.end(), true) == deleted_.end() ? "Logging out"
@@ -502,7 +501,7 @@ inline errc server::reject(response_code code, std::string_view text) {
 }
 
 inline errc server::auth_provide_secret(std::string_view secret) {
-  if (awaiting_ == awaiting::auth_check) return sasl_step(auth_->engine->provide_secret(secret));
+  if (awaiting_ == awaiting::auth_check) return sasl_step(auth_->exchange.provide_secret(secret));
   if (awaiting_ != awaiting::apop) return errc::invalid_state;
   awaiting_ = awaiting::nothing;
   const bool right = constant_time_equal(apop_digest(options_.apop_timestamp, secret), digest_);
@@ -517,42 +516,21 @@ inline errc server::auth_provide_secret(std::string_view secret) {
 
 inline errc server::auth_provide_scram(const sasl::scram_keys& keys) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->provide_scram(keys));
+  return sasl_step(auth_->exchange.provide_scram(keys));
 }
 
 inline errc server::auth_reject_token(std::string_view error_json) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->reject(error_json));
+  return sasl_step(auth_->exchange.reject_token(error_json));
 }
 
 inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding binding) {
   if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
-  sasl::server_options so;
-  so.nonce = nonce;
-  so.hostname = options_.hostname;
-  so.binding = binding;
-  const sasl::mechanism_set offered = offered_mechanisms();
-  so.plus_advertised = offered.contains(sasl::mechanism::scram_sha_256_plus) ||
-                       offered.contains(sasl::mechanism::scram_sha_1_plus);
-  so.max_response = options_.max_auth_line;
-  auth_->engine.emplace(auth_mechanism_, so);
-  if (const errc e = auth_->engine->servable(); e != errc::ok) {
-    auth_->engine.reset();
-    return e;
-  }
+  const errc e = auth_->exchange.begin(nonce, binding, options_.hostname, offered_mechanisms(), options_.max_auth_line);
+  if (e != errc::ok) return e;
   awaiting_ = awaiting::nothing;
   state_ = state::auth;
-  if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
-  sasl::response_line r;
-  if (*auth_->initial != "=") r = sasl::read_response(*auth_->initial);
-  else r.state = sasl::response_line::status::message;  // "=": an empty initial response (RFC 5034 4)
-  auth_->initial.reset();
-  if (r.state != sasl::response_line::status::message) {
-    end_auth();
-    auth_error(errc::sasl_malformed, "Invalid base64 in authentication data");
-    return errc::ok;
-  }
-  return sasl_step(auth_->engine->start(std::string_view(r.message)));
+  return sasl_step(auth_->exchange.start());
 }
 
 inline errc server::open_maildrop(std::vector<message_info> listing) {
@@ -686,7 +664,7 @@ inline server_event server::take_queued() {
   server_event e = queued_.take();
   switch (e.type) {
     case server_event_type::auth_check:
-      e.auth = &auth_->engine->request();
+      e.auth = &auth_->exchange.request();
       e.mechanism = auth_mechanism_;
       break;
     case server_event_type::open_maildrop:
@@ -1055,74 +1033,41 @@ inline std::optional<server_event> server::auth_command(const command& c) {
     return refused(response_code::none, "Unsupported authentication mechanism", errc::sasl_unknown_mechanism);
   }
   auth_mechanism_ = *m;
-  auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line));
-  if (!c.argument.empty()) auth_->initial = std::string(c.argument);
+  auth_ =
+      std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line), auth_mechanism_,
+                                     c.argument.empty() ? std::nullopt : std::optional<std::string_view>(c.argument));
   awaiting_ = awaiting::auth_start;
   server_event e = event(server_event_type::auth_start);
   e.mechanism = auth_mechanism_;
   return e;
 }
 
-inline void server::auth_line(std::string_view text) {
-  const sasl::response_line r = sasl::read_response(text);
-  if (r.state == sasl::response_line::status::cancel) {  // RFC 5034 4
-    end_auth();
-    err(response_code::none, "Authentication cancelled");
-    return;
-  }
-  if (auth_->final_pending) {
-    // The answer to the server-final challenge must be empty.
-    auth_->final_pending = false;
-    if (text.empty()) {
-      std::string name(auth_->engine->username());
-      end_auth();
-      logged_in(login_method::sasl, std::move(name));
-    } else {
-      end_auth();
-      auth_error(errc::sasl_unexpected_message, "Unexpected authentication data");
-    }
-    return;
-  }
-  if (r.state == sasl::response_line::status::malformed) {
-    end_auth();
-    auth_error(errc::sasl_malformed, "Invalid base64 in authentication data");
-    return;
-  }
-  sasl_step(auth_->engine->respond(r.message));
-}
-
-inline errc server::sasl_step(const sasl::server_step& st) {
+// One step of the SASL exchange in POP3's words (RFC 5034 4).
+inline errc server::sasl_step(const sasl::exchange_step& st) {
+  using sasl_status = sasl::exchange_step::status;
   awaiting_ = awaiting::nothing;
   switch (st.state) {
-    case sasl::server_step::status::challenge:
-      state_ = state::auth;
-      return sasl::write_challenge(out_, "+ ", st.data);
-    case sasl::server_step::status::check:
+    case sasl_status::challenge: state_ = state::auth; return sasl::write_challenge(out_, "+ ", st.data);
+    case sasl_status::check:
       awaiting_ = awaiting::auth_check;
       queued_.put(server_event_type::auth_check);
       return errc::ok;
-    case sasl::server_step::status::success:
-      if (!st.data.empty()) {
-        // SCRAM's server-final goes as a last challenge (RFC 5034 4).
-        auth_->final_pending = true;
-        state_ = state::auth;
-        return sasl::write_challenge(out_, "+ ", st.data);
-      }
-      {
-        std::string name(auth_->engine->username());
-        end_auth();
-        logged_in(login_method::sasl, std::move(name));
-      }
-      return errc::ok;
-    case sasl::server_step::status::failure:
+    case sasl_status::success: {
+      std::string name(auth_->exchange.username());
       end_auth();
-      if (st.error == errc::sasl_cancelled) return err(response_code::none, "Authentication cancelled");
-      if (st.error == errc::sasl_auth_failed) {
-        login_failed(response_code::auth, "Authentication failed");
-        return errc::ok;
-      }
-      auth_error(st.error, "Malformed authentication data");
+      logged_in(login_method::sasl, std::move(name));
       return errc::ok;
+    }
+    default: break;
+  }
+  end_auth();  // every other step ends the exchange
+  switch (st.state) {
+    case sasl_status::cancelled: return err(response_code::none, "Authentication cancelled");
+    case sasl_status::failed: login_failed(response_code::auth, "Authentication failed"); break;
+    case sasl_status::bad_initial:
+    case sasl_status::bad_line: auth_error(errc::sasl_malformed, "Invalid base64 in authentication data"); break;
+    case sasl_status::unexpected: auth_error(errc::sasl_unexpected_message, "Unexpected authentication data"); break;
+    default: auth_error(st.error, "Malformed authentication data"); break;
   }
   return errc::ok;
 }

@@ -60,6 +60,7 @@
 #include "mailwire/core/session.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
+#include "mailwire/sasl/exchange.hpp"
 #include "mailwire/sasl/framing.hpp"
 #include "mailwire/sasl/server.hpp"
 #include "mailwire/smtp/capabilities.hpp"
@@ -291,19 +292,15 @@ class server {
   std::optional<server_event> bdat_chunk_done();
 
   std::optional<server_event> auth_command();
-  bool decode_auth(std::string_view text, std::string& out);
-  void bad_auth_data();
-  void auth_response(std::string_view text);
-  errc sasl_step(const sasl::server_step& st);
+  errc sasl_step(const sasl::exchange_step& st);
   void auth_succeeded();
 
   // Only from AUTH to its end: an idle session carries none of it.
   struct auth_session {
-    explicit auth_session(line_options o) noexcept : lines(o) {}
-    line_reader lines;                   // AUTH response lines (max_auth_line)
-    std::optional<std::string> initial;  // the AUTH command's initial response
-    std::optional<sasl::server> engine;  // from auth_begin()
-    bool final_pending = false;          // the server-final challenge awaits its empty answer
+    auth_session(line_options o, sasl::mechanism m, std::optional<std::string_view> initial)
+        : lines(o), exchange(m, initial) {}
+    line_reader lines;               // AUTH response lines (max_auth_line)
+    sasl::server_exchange exchange;  // the exchange's framing and engine
   };
 
   server_options options_;
@@ -433,7 +430,7 @@ inline server_event server::next() {
           end_auth();
           return protocol_error(l.error, l.offset, 500, {5, 5, 6}, "Authentication line too long or malformed");
         }
-        auth_response(l.text);
+        sasl_step(auth_->exchange.line(l.text));
         continue;
       }
       case state::command: {
@@ -470,7 +467,7 @@ inline errc server::accept() {
       awaiting_ = awaiting::nothing;
       end_transaction();
       return reply(250, status(2, 0, 0), "Message accepted");
-    case awaiting::auth_check: return sasl_step(auth_->engine->accept());
+    case awaiting::auth_check: return sasl_step(auth_->exchange.accept());
     case awaiting::nothing:
     case awaiting::auth_start: break;
   }
@@ -510,40 +507,26 @@ inline errc server::reply_recipient(std::uint16_t code, std::optional<enhanced_s
 
 inline errc server::auth_begin(std::string_view nonce, sasl::channel_binding binding) {
   if (awaiting_ != awaiting::auth_start) return errc::invalid_state;
-  sasl::server_options so;
-  so.nonce = nonce;
-  so.hostname = options_.hostname;
-  so.binding = binding;
-  so.plus_advertised = offered_mechanisms().contains(sasl::mechanism::scram_sha_256_plus) ||
-                       offered_mechanisms().contains(sasl::mechanism::scram_sha_1_plus);
-  so.max_response = options_.max_auth_line;
-  auth_->engine.emplace(auth_mechanism_, so);
-  if (const errc e = auth_->engine->servable(); e != errc::ok) {
-    auth_->engine.reset();
-    return e;
-  }
+  const errc e = auth_->exchange.begin(nonce, binding, options_.hostname, offered_mechanisms(), options_.max_auth_line);
+  if (e != errc::ok) return e;
   awaiting_ = awaiting::nothing;
   state_ = state::auth;
-  if (!auth_->initial) return sasl_step(auth_->engine->start(std::nullopt));
-  std::string decoded;
-  if (!decode_auth(*auth_->initial, decoded)) return errc::ok;
-  auth_->initial.reset();
-  return sasl_step(auth_->engine->start(std::string_view(decoded)));
+  return sasl_step(auth_->exchange.start());
 }
 
 inline errc server::auth_provide_secret(std::string_view secret) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->provide_secret(secret));
+  return sasl_step(auth_->exchange.provide_secret(secret));
 }
 
 inline errc server::auth_provide_scram(const sasl::scram_keys& keys) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->provide_scram(keys));
+  return sasl_step(auth_->exchange.provide_scram(keys));
 }
 
 inline errc server::auth_reject_token(std::string_view error_json) {
   if (awaiting_ != awaiting::auth_check) return errc::invalid_state;
-  return sasl_step(auth_->engine->reject(error_json));
+  return sasl_step(auth_->exchange.reject_token(error_json));
 }
 
 inline errc server::take_unconsumed(std::string_view& out) noexcept {
@@ -601,7 +584,7 @@ inline server_event server::take_queued() {
   server_event e = queued_.take();
   switch (e.type) {
     case server_event_type::auth_check:
-      e.auth = &auth_->engine->request();
+      e.auth = &auth_->exchange.request();
       e.mechanism = auth_mechanism_;
       break;
     case server_event_type::authenticated:
@@ -916,89 +899,47 @@ inline std::optional<server_event> server::auth_command() {
                           "Unrecognized authentication type");
   }
   auth_mechanism_ = *cmd_.mechanism;
-  auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line));
-  if (cmd_.initial_response) auth_->initial = std::string(*cmd_.initial_response);
+  auth_ = std::make_unique<auth_session>(line_options::with_max_length(options_.max_auth_line), auth_mechanism_,
+                                         cmd_.initial_response);
   awaiting_ = awaiting::auth_start;
   server_event e = event(server_event_type::auth_start);
   e.mechanism = auth_mechanism_;
   return e;
 }
 
-// Decodes the initial response; on bad base64 ends the exchange.
-inline bool server::decode_auth(std::string_view text, std::string& out) {
-  sasl::response_line r = sasl::read_response(text);
-  if (r.state != sasl::response_line::status::message) {
-    bad_auth_data();
-    return false;
-  }
-  out = std::move(r.message);
-  return true;
-}
-
-inline void server::bad_auth_data() {
-  end_auth();
-  reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
-  count_error(in_.offset());
-}
-
-inline void server::auth_response(std::string_view text) {
-  const sasl::response_line r = sasl::read_response(text);
-  if (r.state == sasl::response_line::status::cancel) {  // RFC 4954 4
-    end_auth();
-    reply(501, status(5, 0, 0), "Authentication cancelled");
-    return;
-  }
-  if (auth_->final_pending) {
-    // The client answered the server-final challenge: it must be empty.
-    auth_->final_pending = false;
-    if (text.empty()) {
-      auth_succeeded();
-    } else {
-      end_auth();
-      reply(501, status(5, 5, 2), "Unexpected authentication data");
-    }
-    return;
-  }
-  if (r.state == sasl::response_line::status::malformed) return bad_auth_data();
-  sasl_step(auth_->engine->respond(r.message));
-}
-
-// Advances the SASL exchange by one server step and frames it.
-inline errc server::sasl_step(const sasl::server_step& st) {
+// One step of the SASL exchange in SMTP's words (RFC 4954 4, 6).
+inline errc server::sasl_step(const sasl::exchange_step& st) {
+  using sasl_status = sasl::exchange_step::status;
   awaiting_ = awaiting::nothing;
   switch (st.state) {
-    case sasl::server_step::status::challenge:
-      state_ = state::auth;
-      return sasl::write_challenge(out_, "334 ", st.data);
-    case sasl::server_step::status::check:
+    case sasl_status::challenge: state_ = state::auth; return sasl::write_challenge(out_, "334 ", st.data);
+    case sasl_status::check:
       awaiting_ = awaiting::auth_check;
       queued_.put(server_event_type::auth_check);
       return errc::ok;
-    case sasl::server_step::status::success:
-      if (!st.data.empty()) {
-        // SCRAM's server-final goes as a last challenge (RFC 4954 4).
-        auth_->final_pending = true;
-        state_ = state::auth;
-        return sasl::write_challenge(out_, "334 ", st.data);
-      }
-      auth_succeeded();
-      return errc::ok;
-    case sasl::server_step::status::failure:
-      end_auth();
-      if (st.error == errc::sasl_cancelled) return reply(501, status(5, 0, 0), "Authentication cancelled");
-      if (st.error == errc::sasl_auth_failed) {
-        reply(535, status(5, 7, 8), "Authentication credentials invalid");
-        count_auth_failure();
-        return errc::ok;
-      }
-      return reply(501, status(5, 5, 2), "Malformed authentication data");
+    case sasl_status::success: auth_succeeded(); return errc::ok;
+    default: break;
   }
-  return errc::ok;
+  end_auth();  // every other step ends the exchange
+  switch (st.state) {
+    case sasl_status::cancelled: return reply(501, status(5, 0, 0), "Authentication cancelled");
+    case sasl_status::failed:
+      reply(535, status(5, 7, 8), "Authentication credentials invalid");
+      count_auth_failure();
+      return errc::ok;
+    case sasl_status::bad_initial:
+    case sasl_status::bad_line:
+      reply(501, status(5, 5, 2), "Invalid base64 in authentication data");
+      count_error(in_.offset());
+      return errc::ok;
+    case sasl_status::unexpected: return reply(501, status(5, 5, 2), "Unexpected authentication data");
+    default: return reply(501, status(5, 5, 2), "Malformed authentication data");
+  }
 }
 
 inline void server::auth_succeeded() {
   authenticated_ = true;
-  auth_user_ = std::string(auth_->engine->username());
+  auth_user_ = std::string(auth_->exchange.username());
   auth_.reset();
   state_ = state::command;
   reply(235, status(2, 7, 0), "Authentication successful");
