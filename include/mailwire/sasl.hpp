@@ -1,7 +1,7 @@
 // mailwire: SASL, one authentication engine for SMTP, POP3 and IMAP.
 // Mechanisms and choosing one (sasl/mechanism.hpp), the client and server
 // sides (sasl/client.hpp, sasl/server.hpp), a server's exchange in a line
-// protocol (sasl/exchange.hpp), SCRAM keys (sasl/scram.hpp) and SASLprep
+// protocol (sasl/exchange.hpp), a client's login in one (sasl/login.hpp), SCRAM keys (sasl/scram.hpp) and SASLprep
 // (sasl/saslprep.hpp).
 #ifndef MAILWIRE_SASL_HPP
 #define MAILWIRE_SASL_HPP
