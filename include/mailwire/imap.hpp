@@ -38,5 +38,6 @@
 #include "mailwire/imap/bodystructure.hpp"
 #include "mailwire/imap/fetch.hpp"
 #include "mailwire/imap/response.hpp"
+#include "mailwire/imap/client.hpp"
 
 #endif  // MAILWIRE_IMAP_HPP

@@ -6,6 +6,7 @@
 #define MAILWIRE_SASL_HPP
 
 #include "mailwire/sasl/client.hpp"
+#include "mailwire/sasl/login.hpp"
 #include "mailwire/sasl/mechanism.hpp"
 #include "mailwire/sasl/saslprep.hpp"
 #include "mailwire/sasl/scram.hpp"

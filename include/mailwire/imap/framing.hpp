@@ -299,6 +299,18 @@ class frame_reader {
   /// meaningful during a message, for the literals streamed so far.
   const std::vector<std::size_t>& streamed_literals() const noexcept { return streamed_; }
 
+  /// Bytes fed and not yet read into any event. A machine at a switch
+  /// point (after a `message` event: the tagged OK to STARTTLS or
+  /// COMPRESS) asks whether the peer sent anything after that message.
+  std::size_t buffered() const noexcept { return in_.size(); }
+
+  /// Hands out every byte fed and not yet read (valid until the next
+  /// non-const call) and forgets them: at a switch point, they belong to
+  /// the next layer (a TLS record, a compressed stream) and must never be
+  /// parsed as IMAP. Only meaningful between two messages (right after a
+  /// `message` event).
+  std::string_view take_buffered() noexcept { return in_.take(in_.size()); }
+
   /// Bytes of storage the reader holds (receive buffer, message text,
   /// streamed-literal list, kept tag): bounded by the options.
   std::size_t memory_used() const noexcept {
