@@ -247,16 +247,23 @@ TEST_CASE("imap client: STARTTLS hands out nothing; COMPRESS hands out what came
     d.written.clear();
     REQUIRE(d.feed("A2 OK Begin compression.\r\n\x78\x9c\x01\x02") ==
             std::vector<kind>{kind::completed, kind::compress});
+    CHECK(d.last.type == kind::compress);
     CHECK(d.c.compressed());
     CHECK(d.c.feed("more") == 0);
     std::string_view rest;
     REQUIRE(d.c.take_unconsumed(rest) == errc::ok);
     CHECK(rest == "\x78\x9c\x01\x02");
     CHECK(d.c.pending_output().empty());  // NOOP waits for the caller's deflate
+    // The switch point: the end of the OK, a stream offset.
+    const std::uint64_t switch_at = d.last.offset + std::string_view("A2 OK Begin compression.\r\n").size();
     REQUIRE(d.c.compress_established() == errc::ok);
     CHECK(d.c.pending_output() == "A3 NOOP\r\n");
     CHECK(d.c.take_unconsumed(rest) == errc::invalid_state);
     CHECK(d.c.compress() == errc::invalid_state);  // once only
+    // Offsets go on from the switch point in the inflated stream: the four
+    // compressed bytes handed out are not counted.
+    REQUIRE(d.feed("A3 OK done\r\n") == std::vector<kind>{kind::completed});
+    CHECK(d.last.offset == switch_at);
   }
 }
 

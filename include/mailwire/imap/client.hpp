@@ -353,7 +353,8 @@ struct client_event {
   std::string_view bytes;  ///< fetch_chunk: the next bytes of the body
   errc error = errc::ok;
   /// Stream offset in the server's bytes: of the response, of the
-  /// offending byte, or of the chunk.
+  /// offending byte, or of the chunk. After COMPRESS: the switch point's
+  /// offset plus the position in the inflated stream.
   std::uint64_t offset = 0;
 };
 
@@ -515,7 +516,13 @@ class client {
     e.type = t;
     return e;
   }
-  void push(const client_event& e) { events_.push_back(e); }
+  // After COMPRESS, offsets count the inflated stream from the switch
+  // point: the compressed bytes handed out at the switch (and fed again
+  // inflated) are not counted twice.
+  void push(client_event e) {
+    if (e.offset >= offset_shift_) e.offset -= offset_shift_;
+    events_.push_back(e);
+  }
   void push_error(errc e, std::uint64_t at, const response* r = nullptr);
   void fatal(errc e, std::uint64_t at, const response* r = nullptr);
   void setup_failed(errc e, std::uint64_t at, const response* r = nullptr);
@@ -576,6 +583,10 @@ class client {
   std::string tag_prefix_;
   std::uint64_t serial_ = 0;
   std::uint64_t fed_ = 0;
+  // Offset of the response being handled: where an error found in the
+  // setup is reported (not fed_, which depends on how the input was split).
+  std::uint64_t here_ = 0;
+  std::uint64_t offset_shift_ = 0;  // bytes taken at the COMPRESS switch
   std::size_t max_pending_output_;
   std::size_t inline_body_max_;
   tls_policy tls_policy_;
@@ -704,6 +715,7 @@ inline errc client::take_unconsumed(std::string_view& out) noexcept {
   // After STARTTLS the reader holds nothing (a byte there ended the
   // session); after COMPRESS, the first compressed bytes.
   out = frame_.take_buffered();
+  offset_shift_ += out.size();
   return errc::ok;
 }
 
@@ -1141,6 +1153,7 @@ inline void client::on_frame_error(const frame_event& f) {
 }
 
 inline void client::on_message(const frame_event& f) {
+  here_ = f.offset;
   const std::vector<std::size_t>& streamed = frame_.streamed_literals();
   const errc e = parse_response(f.text, resp_, scratch_, parse_, &streamed);
   if (e != errc::ok) {
@@ -1452,7 +1465,7 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
 inline void client::setup() {
   if (state_ != state::setup || logout_sent_) return;
   const auto send = [&](step what, command c) {
-    if (enqueue(what, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, fed_);
+    if (enqueue(what, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, here_);
   };
   command c;
   if (!caps_.known()) {
@@ -1467,7 +1480,7 @@ inline void client::setup() {
   }
   // No STARTTLS offered (or a MITM removed it): under `required`, no
   // credential goes out.
-  if (!tls_ && tls_policy_ == tls_policy::required) return setup_failed(errc::tls_unavailable, fed_);
+  if (!tls_ && tls_policy_ == tls_policy::required) return setup_failed(errc::tls_unavailable, here_);
   if (!authenticated_) return start_login();
   if (!caps_after_auth_) {
     caps_after_auth_ = true;
@@ -1507,7 +1520,7 @@ inline void client::start_login() {
     command c;
     c.type = command_type::login;
     c.args = login_args{a.username, a.password};
-    if (enqueue(step::login, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, fed_);
+    if (enqueue(step::login, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, here_);
     return;
   }
   // No way in: say why.
@@ -1519,7 +1532,7 @@ inline void client::start_login() {
   } else if (method_ == login_method::login) {
     e = errc::extension_missing;  // LOGINDISABLED
   }
-  setup_failed(e, fed_);
+  setup_failed(e, here_);
   if (!events_.empty()) events_.back().command = command_type::login;
 }
 
@@ -1532,7 +1545,7 @@ inline void client::start_sasl() {
   // offered (IMAP4rev2 includes it); else in answer to the first "+".
   if (s.error == errc::ok) s = a.engine->start(has_ext("SASL-IR"));
   if (s.state == sasl::client_step::status::failed) {
-    setup_failed(s.error, fed_);
+    setup_failed(s.error, here_);
     if (!events_.empty()) events_.back().command = command_type::authenticate;
     return;
   }
@@ -1546,7 +1559,7 @@ inline void client::start_sasl() {
   command c;
   c.type = command_type::authenticate;
   c.args = std::move(args);
-  if (enqueue(step::authenticate, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, fed_);
+  if (enqueue(step::authenticate, std::move(c), nullptr) != errc::ok) setup_failed(errc::invalid_argument, here_);
 }
 
 // A "+" during AUTHENTICATE: the engine answers, or the exchange is
