@@ -9,9 +9,11 @@
 // server changes, not even \Seen or \Recent), list the UIDs not stored yet
 // (UID FETCH n:* (UID RFC822.SIZE)), fetch their BODY.PEEK[] in batches,
 // LOGOUT. Each body streams from the machine's fetch_chunk events into
-// DIR/tmp, is fsynced, renamed into DIR/new (and new/ fsynced), and only
-// then is its UID appended to the state file and fsynced: a crash at any
-// point loses no message (at worst one is fetched twice). Memory stays
+// DIR/tmp, is fsynced and renamed into DIR/new; the messages completed by
+// one read from the server are then made durable together: new/ fsynced
+// once, and only then their UIDs appended to the state file in one write
+// and one fsync. A crash at any point loses no message (at worst some are
+// fetched twice). Memory stays
 // flat however large a message is: only the chunk the machine hands out is
 // ever held.
 //
@@ -236,9 +238,12 @@ class state_file {
     reset(uidvalidity, mailbox);
     return true;
   }
-  bool stored(std::uint32_t uid, std::string& err) {
-    if (!journal_.append(fmt::format("uid {}", uid), err)) return false;
-    uids_.insert(uid);
+  // Several UIDs in one write and one fsync.
+  bool stored(const std::vector<std::uint32_t>& uids, std::string& err) {
+    std::vector<std::string> lines;
+    for (const std::uint32_t u : uids) lines.push_back(fmt::format("uid {}", u));
+    if (!journal_.append_lines(lines, err)) return false;
+    uids_.insert(uids.begin(), uids.end());
     return true;
   }
   bool mark_complete(std::uint32_t uidnext, std::uint64_t modseq, std::string& err) {
@@ -344,6 +349,7 @@ class fetch_session final : public mw::machine_session<imap::client> {
 
   void on_close(mw::connection& c, std::string_view why) override {
     message_.discard();  // a message cut off: nothing of it stays
+    record_stored();
     bar_.clear();
     client_session::on_close(c, why);
   }
@@ -351,7 +357,13 @@ class fetch_session final : public mw::machine_session<imap::client> {
  private:
   using kind = imap::client_event_type;
 
+  // The events, then the messages they completed recorded as a group.
   void drain(mw::connection& c) override {
+    drain_events(c);
+    record_stored();
+  }
+
+  void drain_events(mw::connection& c) {
     for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
       if (e.type != kind::fetch_chunk) {
         progress();  // a complete response (or what follows one)
@@ -574,6 +586,7 @@ class fetch_session final : public mw::machine_session<imap::client> {
   // Every message listed was fetched (or failed, or was gone).
   void done_listing() {
     if (logout_sent_) return;
+    record_stored();  // before `complete`, which vouches for them
     gone_ = asked_.size();  // what is left of them came back with no body
     for (const std::uint32_t u : asked_) {
       bar_.clear();
@@ -618,29 +631,46 @@ class fetch_session final : public mw::machine_session<imap::client> {
       fmt::print(stderr, "message {}: a BODY[] not asked for (UID {}): ignored\n", r.fetch.seq, uid);
       return;
     }
-    std::string err;
     if (!streamed) {
       message_.discard();
       bar_.clear();
       fmt::print(stderr, "message UID {}: the server sent no body (BODY[] {})\n", uid, body.content ? "in a string" : "NIL");
       ++failures_;
-    } else if (const std::string name = message_.commit(); name.empty()) {
+    } else if (std::string name = message_.commit(false); name.empty()) {
       bar_.clear();
       fmt::print(stderr, "message UID {}: not stored: {}\n", uid, message_.error());
       message_.discard();
       ++failures_;
-    } else if (!state_.stored(uid, err)) {
-      bar_.clear();
-      fmt::print(stderr, "message UID {}: stored as {}, but the state file failed: {}\n", uid, box_.new_path(name), err);
-      ++failures_;
     } else {
-      bar_.clear();
-      fmt::print("stored {} {} {}\n", uid, size, box_.new_path(name));
+      unrecorded_.push_back({uid, size, std::move(name)});
+    }
+  }
+
+  // The messages in new/ since the last call: new/ flushed once, then their
+  // UIDs appended to the state file in one write and one fsync (a UID is
+  // never recorded before its file is durable), then said on stdout.
+  void record_stored() {
+    if (unrecorded_.empty()) return;
+    std::string err;
+    std::vector<std::uint32_t> uids;
+    for (const stored_message& m : unrecorded_) uids.push_back(m.uid);
+    bar_.clear();
+    if (!box_.sync_new(err) || !state_.stored(uids, err)) {
+      // In new/ but not recorded: the next run fetches them again.
+      for (const stored_message& m : unrecorded_) {
+        fmt::print(stderr, "message UID {}: in {}, but not recorded: {}\n", m.uid, box_.new_path(m.name), err);
+        ++failures_;
+      }
+    } else {
+      for (const stored_message& m : unrecorded_) {
+        fmt::print("stored {} {} {}\n", m.uid, m.size, box_.new_path(m.name));
+        ++fetched_;
+        done_bytes_ += m.size;
+      }
       std::fflush(stdout);
-      ++fetched_;
-      done_bytes_ += size;
       bar_.update(fetched_, done_bytes_, true);
     }
+    unrecorded_.clear();
   }
 
   const settings& settings_;
@@ -649,6 +679,12 @@ class fetch_session final : public mw::machine_session<imap::client> {
   mw::maildir& box_;
   state_file& state_;
   progress_line bar_;
+  struct stored_message {
+    std::uint32_t uid;
+    std::uint64_t size;
+    std::string name;  // in new/
+  };
+  std::vector<stored_message> unrecorded_;  // in new/, UID not in the state file yet
   std::string examine_tag_, listing_tag_, logout_tag_;
   bool listing_ = true;  // until the listing completes
   std::uint32_t listing_from_ = 1;

@@ -53,14 +53,17 @@ bool journal::open(const std::string& path, std::string_view owner,
   return true;
 }
 
-bool journal::append(std::string_view line, std::string& err) {
+bool journal::append_lines(const std::vector<std::string>& lines, std::string& err) {
   if (failed_) {
     err = path_ + ": not written since an earlier failure";
     return false;
   }
   failed_ = true;  // until this line is on disk
-  std::string whole(line);
-  whole += '\n';
+  std::string whole;
+  for (const std::string& line : lines) {
+    whole += line;
+    whole += '\n';
+  }
   std::string_view rest = whole;
   while (!rest.empty()) {
     const ssize_t n = ::write(fd_, rest.data(), rest.size());

@@ -13,6 +13,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mailwire_example {
 
@@ -33,7 +34,9 @@ class journal {
   /// One line (`line` has no newline), in one write, then fsync: on disk
   /// before the caller goes on. After a failure nothing more is appended: a
   /// line after a torn one would join it.
-  bool append(std::string_view line, std::string& err);
+  bool append(std::string_view line, std::string& err) { return append_lines({std::string(line)}, err); }
+  /// Several lines in one write and one fsync.
+  bool append_lines(const std::vector<std::string>& lines, std::string& err);
 
   const std::string& path() const noexcept { return path_; }
 
