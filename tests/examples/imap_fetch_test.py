@@ -30,14 +30,17 @@ time. Cases:
                  and a wrong host name: exit 1 before any login
   big_message    20 MB: the fetcher's peak RSS is within 4 MiB of its peak
                  for a tiny message; the file is exact
+  progress.*     progress lines on stderr when it is a terminal (a pty),
+                 none when it is not
   timeout        a server that never greets: exit 1 after --timeout
 """
 
 import base64
 import os
+import pty
 import re
-import socket
 import ssl
+import subprocess
 import sys
 import tempfile
 
@@ -463,6 +466,33 @@ def big_message(env):
                              f"{base >> 10} KiB for a tiny one")
 
 
+def progress_on_terminal(env):
+    """Progress on stderr when it is a terminal (a pty here), never otherwise."""
+    md = os.path.join(env.work, "got-progress")
+    with Peer(caps=b"IMAP4rev1") as peer:
+        r = fetch(env, peer.port, os.path.join(env.work, "got-no-progress"), "--allow-plaintext-auth").expect(0)
+        if "\r" in r.out or "messages," in r.out:
+            raise AssertionError(f"progress without a terminal: {r.out[-300:]!r}")
+        master, slave = pty.openpty()
+        p = subprocess.Popen([env.exe, "--server", f"127.0.0.1:{peer.port}", "--user", USER, "--pass", PASS,
+                              "--maildir", md, "--allow-plaintext-auth"], stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the program closed its side
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(master)
+        if p.wait(TIMEOUT) != 0:
+            raise AssertionError(f"exit {p.returncode}: {shown!r}")
+    if b"5/5 messages" not in shown or b"\r" not in shown:
+        raise AssertionError(f"no progress on the terminal: {shown!r}")
+
+
 def timeout(env):
     md = os.path.join(env.work, "got-timeout")
     with Peer(greeting=None) as peer:
@@ -493,6 +523,7 @@ def main():
     c("tls.injection_after_ok", tls_injection, env)
     c("tls.untrusted", tls_untrusted, env)
     c("big_message", big_message, env)
+    c("progress.only_on_a_terminal", progress_on_terminal, env)
     c("timeout", timeout, env)
     return finish(suite, env.work)
 
