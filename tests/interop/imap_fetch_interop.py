@@ -37,7 +37,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import Suite  # noqa: E402
-from pop3_fixtures import MB, Peers, client_context, make_cert, sample_messages  # noqa: E402
+from pop3_fixtures import MB, Peers, finish_suite, client_context, make_cert, sample_messages  # noqa: E402
 
 MESSAGES = sample_messages(big=5 * MB)
 STATE = ".mailwire-imap-state"
@@ -272,12 +272,7 @@ def main():
     finally:
         env.peers.stop()
 
-    print(f"{suite.passed} passed, {suite.failed} failed, {suite.skipped} skipped")
-    if args.v or suite.failed:
-        print(f"work directory (peers' logs, fetched Maildirs): {env.work}")
-    else:
-        shutil.rmtree(env.work, ignore_errors=True)
-    return 1 if suite.failed else 0
+    return finish_suite(suite, env.work, args.v)
 
 
 if __name__ == "__main__":
