@@ -327,7 +327,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   imap::client_options o;
   o.tls = static_cast<mailwire::tls_policy>(a & 3);
-  o.method = static_cast<imap::login_method>(((a >> 2) & 3) % 3);
+  o.method = static_cast<imap::login_choice>(((a >> 2) & 3) % 3);
   if ((a & 16) != 0) o.mechanism = static_cast<sasl::mechanism>((b & 15) % sasl::mechanism_count);
   o.allow_cleartext_login = (a & 32) != 0;
   o.pipelining = (a & 64) != 0;

@@ -39,5 +39,6 @@
 #include "mailwire/imap/fetch.hpp"
 #include "mailwire/imap/response.hpp"
 #include "mailwire/imap/client.hpp"
+#include "mailwire/imap/server.hpp"
 
 #endif  // MAILWIRE_IMAP_HPP

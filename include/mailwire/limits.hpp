@@ -117,6 +117,12 @@ inline constexpr std::size_t imap_literal_minus = 4096;
 /// Nesting of parenthesised lists (BODYSTRUCTURE, extension data) and of
 /// SEARCH keys (NOT, OR and parentheses).
 inline constexpr std::size_t imap_depth = 64;
+/// Commands an IMAP server has answered while the caller has not yet
+/// written the answers (a client that pipelines and never reads): at this
+/// many the server machine reads no more commands until some are written.
+/// Output back-pressure (max_pending_output) counts bytes; this counts
+/// commands, whose answers are often a few bytes each.
+inline constexpr std::size_t imap_pipelined = 128;
 
 // -- session policies every protocol machine shares -------------------------
 

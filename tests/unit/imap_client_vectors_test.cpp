@@ -84,9 +84,9 @@ imap::client_options options_of(const mailwire_test::transcript_case& c) {
   o.nonce = text_of(c, "nonce");
   if (c.has("method")) {
     const std::string& m = c.options.at("method");
-    o.method = m == "login" ? imap::login_method::login
-               : m == "sasl" ? imap::login_method::sasl
-                             : imap::login_method::automatic;
+    o.method = m == "login" ? imap::login_choice::login
+               : m == "sasl" ? imap::login_choice::sasl
+                             : imap::login_choice::automatic;
   }
   if (c.has("mechanism")) {
     o.mechanism = sasl::parse_mechanism(c.options.at("mechanism"));

@@ -237,7 +237,7 @@ struct selected_mailbox {
 };
 
 /// How the client logs in.
-enum class login_method : std::uint8_t {
+enum class login_choice : std::uint8_t {
   /// AUTHENTICATE with the strongest mechanism offered that the policy
   /// allows; else LOGIN when allowed (TLS or allow_cleartext_login, and no
   /// LOGINDISABLED).
@@ -255,7 +255,7 @@ struct client_options {
   std::string authzid;
   std::string token;  ///< OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2)
   std::string nonce;
-  login_method method = login_method::automatic;
+  login_choice method = login_choice::automatic;
   /// AUTHENTICATE with this mechanism instead of choosing (it must be
   /// offered; the policy still applies).
   std::optional<sasl::mechanism> mechanism;
@@ -578,7 +578,7 @@ class client {
   selected_mailbox mailbox_;
   selected_mailbox opening_;  // what SELECT/EXAMINE in progress has said
   std::unique_ptr<sasl::client_login> auth_;  // until logged in
-  login_method method_ = login_method::automatic;
+  login_choice method_ = login_choice::automatic;
   std::optional<sasl::mechanism> used_mechanism_;
   std::string tag_prefix_;
   std::uint64_t serial_ = 0;
@@ -714,9 +714,10 @@ inline errc client::take_unconsumed(std::string_view& out) noexcept {
   if (state_ != state::tls_switch && state_ != state::compress_switch) return errc::invalid_state;
   // After STARTTLS the reader holds nothing (a byte there ended the
   // session); after COMPRESS, the first compressed bytes.
-  out = frame_.take_buffered();
+  // Right after the OK's message event: at a message boundary.
+  const errc e = frame_.take_unread(out);
   offset_shift_ += out.size();
-  return errc::ok;
+  return e;
 }
 
 inline client_event client::next() {
@@ -1515,7 +1516,7 @@ inline void client::start_login() {
   const bool login_ok =
       clear_ok && !caps_.has("LOGINDISABLED") && !a.username.empty() && !a.password.empty();
   const bool sasl_ok = a.named.has_value() || a.choice(caps_.auth_mechanisms(), tls_).has_value();
-  if (method_ == login_method::sasl || (method_ == login_method::automatic && sasl_ok)) return start_sasl();
+  if (method_ == login_choice::sasl || (method_ == login_choice::automatic && sasl_ok)) return start_sasl();
   if (login_ok) {
     command c;
     c.type = command_type::login;
@@ -1529,7 +1530,7 @@ inline void client::start_login() {
     e = errc::invalid_argument;
   } else if (!clear_ok) {
     e = errc::sasl_insecure;
-  } else if (method_ == login_method::login) {
+  } else if (method_ == login_choice::login) {
     e = errc::extension_missing;  // LOGINDISABLED
   }
   setup_failed(e, here_);

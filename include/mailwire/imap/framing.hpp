@@ -294,6 +294,19 @@ class frame_reader {
     return errc::ok;
   }
 
+  /// At a message boundary (after a `message` event, before the next
+  /// next(); or before any message began): sets `out` to every byte fed
+  /// but not yet read and forgets them, so that they are never parsed (a
+  /// server's STARTTLS: the bytes after the command belong to the TLS
+  /// handshake). `out` is valid until the next non-const call. Inside a
+  /// message: errc::invalid_state, `out` empty, nothing taken.
+  errc take_unread(std::string_view& out) noexcept {
+    out = {};
+    if (state_ != state::line || (in_message_ && !reset_pending_)) return errc::invalid_state;
+    out = in_.take(in_.size());
+    return errc::ok;
+  }
+
   /// With a `message` event: where the announcements of the literals that
   /// were streamed start in its text (their bodies are not in it). Also
   /// meaningful during a message, for the literals streamed so far.
@@ -301,15 +314,9 @@ class frame_reader {
 
   /// Bytes fed and not yet read into any event. A machine at a switch
   /// point (after a `message` event: the tagged OK to STARTTLS or
-  /// COMPRESS) asks whether the peer sent anything after that message.
+  /// COMPRESS) asks whether the peer sent anything after that message;
+  /// take_unread() hands them out.
   std::size_t buffered() const noexcept { return in_.size(); }
-
-  /// Hands out every byte fed and not yet read (valid until the next
-  /// non-const call) and forgets them: at a switch point, they belong to
-  /// the next layer (a TLS record, a compressed stream) and must never be
-  /// parsed as IMAP. Only meaningful between two messages (right after a
-  /// `message` event).
-  std::string_view take_buffered() noexcept { return in_.take(in_.size()); }
 
   /// Bytes of storage the reader holds (receive buffer, message text,
   /// streamed-literal list, kept tag): bounded by the options.
