@@ -724,8 +724,8 @@ int main(int argc, char** argv) {
   o.username = s.user;
   o.password = s.password;
   o.nonce = mw::random_nonce();
-  o.method = s.login_command ? imap::login_method::login
-                             : s.mechanism ? imap::login_method::sasl : imap::login_method::automatic;
+  o.method = s.login_command ? imap::login_choice::login
+                             : s.mechanism ? imap::login_choice::sasl : imap::login_choice::automatic;
   o.mechanism = s.mechanism;
   o.allow_cleartext_login = s.allow_plaintext_auth;
   o.enable_condstore = true;
