@@ -222,12 +222,15 @@ void idle_sessions(const recorded& r) {
   const long long object = static_cast<long long>(sizeof(imap::client));
   const long long base = bench::heap::live.load();
   auto* c = new imap::client(options());
+  const long long constructed = bench::heap_since(base);
   tally t;
   t.select_only = true;
+  feed(*c, r, 0, r.turns.front(), 1 << 14, t);
+  const long long greeted = bench::heap_since(base);
   // Up to the login's OK: logged in, capabilities known; SELECT written
   // (its bytes consumed), its answer not yet in.
   const std::size_t logged_in = r.bytes.find("* FLAGS");
-  feed(*c, r, 0, logged_in, 1 << 14, t);
+  feed(*c, r, r.turns.front(), logged_in, 1 << 14, t);
   const long long ready = bench::heap_since(base);
   feed(*c, r, logged_in, r.meta_at, 1 << 14, t);
   const long long selected = bench::heap_since(base);
@@ -238,6 +241,9 @@ void idle_sessions(const recorded& r) {
   fmt::print("idle client session with INBOX selected ({} EXISTS, FLAGS, PERMANENTFLAGS kept): {} bytes "
              "(object {} + heap {}); beyond its two buffers: {}\n",
              r.messages, selected + object, object, selected, selected + object - buffers);
+  fmt::print("  heap: at construction {} (credentials and the SASL state until the login, the command deque's "
+             "first node), greeting with its capabilities {}, login {}, SELECT's answer {}\n",
+             constructed, greeted - constructed, ready - greeted, selected - ready);
   fmt::print("  object: frame_reader {}, output_queue {}, response {}, capability_set {} (x2), selected_mailbox {} "
              "(x2), the rest {}\n",
              sizeof(imap::frame_reader), sizeof(mailwire::output_queue), sizeof(imap::response),
