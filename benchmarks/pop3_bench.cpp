@@ -17,6 +17,7 @@
 #include <mailwire/pop3/server.hpp>
 
 #include "bench_heap.hpp"
+#include "bench_idle.hpp"
 #include "bench_util.hpp"
 
 #include <fmt/format.h>
@@ -226,9 +227,6 @@ std::uint64_t pair_session(const std::vector<std::string>& messages, std::size_t
   return delivered;
 }
 
-// A heap figure: what is live now, less `base`.
-long long heap_since(long long base) { return bench::heap::live.load() - base; }
-
 // Runs `c` on `in` and writes its output.
 void client_reads(pop3::client& c, std::string_view in) {
   c.feed(in);
@@ -236,32 +234,21 @@ void client_reads(pop3::client& c, std::string_view in) {
   c.consume_output(c.pending_output().size());
 }
 
-// The heap of a receive buffer and an output queue that each held one line
-// (byte_buffer's smallest storage): the "buffers" of an idle session.
-long long two_buffers() {
-  const long long base = bench::heap::live.load();
-  mailwire::recv_buffer r;
-  r.feed("CAPA\r\n");
-  mailwire::output_queue q;
-  q.append("+OK POP3 server ready\r\n");
-  return heap_since(base);
-}
-
 void idle_sessions() {
-  const long long buffers = two_buffers();
+  const long long buffers = bench::two_buffers("CAPA\r\n", "+OK POP3 server ready\r\n");
   // Server: constructed (greeting queued), greeting written, CAPA read and
   // answered, answer written.
   {
     const long long base = bench::heap::live.load();
     auto* s = new pop3::server();
-    const long long constructed = heap_since(base);
+    const long long constructed = bench::heap_since(base);
     s->consume_output(s->pending_output().size());
     s->feed("CAPA\r\n");
-    const long long fed = heap_since(base);
+    const long long fed = bench::heap_since(base);
     for (auto t = s->next().type; t != sk::need_more && t != sk::write_output; t = s->next().type) {
     }
     s->consume_output(s->pending_output().size());
-    const long long total = heap_since(base);
+    const long long total = bench::heap_since(base);
     const long long object = static_cast<long long>(sizeof(pop3::server));
     fmt::print("\nidle server session after greeting and CAPA: {} bytes (object {} + heap {}); beyond its two "
                "buffers ({}): {}\n",
@@ -282,12 +269,12 @@ void idle_sessions() {
   {
     const long long base = bench::heap::live.load();
     auto* c = new pop3::client(client_opts());
-    const long long constructed = heap_since(base);
+    const long long constructed = bench::heap_since(base);
     client_reads(*c, "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
-    const long long greeted = heap_since(base);
+    const long long greeted = bench::heap_since(base);
     client_reads(*c, "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\nRESP-CODES\r\n"
                      "PIPELINING\r\nUIDL\r\nIMPLEMENTATION mailwire\r\n.\r\n");
-    const long long total = heap_since(base);
+    const long long total = bench::heap_since(base);
     const long long object = static_cast<long long>(sizeof(pop3::client));
     fmt::print("idle client session after greeting and CAPA: {} bytes (object {} + heap {}); beyond its two buffers: "
                "{}\n",
@@ -305,7 +292,7 @@ void idle_sessions() {
     for (const char* in : {"+OK\r\n", "+OK Logged in\r\n", "+OK\r\nTOP\r\nUSER\r\nPIPELINING\r\nUIDL\r\n.\r\n"}) {
       client_reads(*c, in);
     }
-    const long long ready = heap_since(base);
+    const long long ready = bench::heap_since(base);
     fmt::print("idle client session logged in (credentials dropped): {} bytes (object {} + heap {}); beyond its two "
                "buffers: {}\n",
                ready, object, ready - object, ready - buffers);

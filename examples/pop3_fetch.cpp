@@ -27,20 +27,13 @@
 // too) unless --insecure. --timeout bounds every wait.
 #include <mailwire/pop3/client.hpp>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <fmt/format.h>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -48,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "journal.hpp"
 #include "maildir.hpp"
 #include "program.hpp"
 #include "transport.hpp"
@@ -140,15 +134,6 @@ struct settings {
   std::exit(0);
 }
 
-// The first line of a file, without its line end.
-std::string read_password(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  if (!in || (!std::getline(in, line) && !in.eof())) usage(fmt::format("--pass-file {}: {}", path, std::strerror(errno)));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
 settings parse_args(int argc, char** argv) {
   settings s;
   bool have_server = false, have_pass = false;
@@ -173,7 +158,7 @@ settings parse_args(int argc, char** argv) {
       s.user = args.value();
     } else if (a == "--pass" || a == "--pass-file") {
       if (std::exchange(have_pass, true)) usage("one of --pass and --pass-file, once");
-      s.password = a == "--pass" ? args.value() : read_password(args.value());
+      s.password = a == "--pass" ? args.value() : args.password_file();
     } else if (a == "--apop") {
       s.apop = true;
     } else if (a == "--mech") {
@@ -200,11 +185,8 @@ settings parse_args(int argc, char** argv) {
   if (s.user.empty()) usage("--user is required");
   if (!have_pass) usage("--pass or --pass-file is required");
   if (s.maildir.empty()) usage("--maildir is required");
-  const auto control = [](const std::string& v) {
-    return std::any_of(v.begin(), v.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; });
-  };
-  if (control(s.user)) usage("--user: control characters cannot be sent");
-  if (s.password.empty() || control(s.password)) usage("the password must be non-empty, without control characters");
+  if (mw::has_control(s.user)) usage("--user: control characters cannot be sent");
+  if (s.password.empty() || mw::has_control(s.password)) usage("the password must be non-empty, without control characters");
   if (s.stls && s.implicit_tls) usage("--stls and --implicit-tls exclude each other");
   if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
   if ((s.insecure || !s.ca_file.empty()) && !s.stls && !s.implicit_tls) {
@@ -217,84 +199,25 @@ settings parse_args(int argc, char** argv) {
 
 // ------------------------------------------------------------- state file
 
-// The unique-ids fetched so far: read whole at start, appended one line at
-// a time (write, then fsync), never rewritten; only a torn last line is
-// cut off.
+// The unique-ids fetched so far, one a line in a journal (support/journal):
+// read whole at start, appended one line at a time, never rewritten.
 class state_file {
  public:
-  ~state_file() {
-    if (fd_ >= 0) ::close(fd_);  // releases the flock
-  }
-
   bool open(const std::string& path, std::string& err) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ < 0) return fail(err, "open");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EWOULDBLOCK) {
-        err = path + ": in use by another mailwire-pop3-fetch";
-        return false;
-      }
-      return fail(err, "flock");
-    }
-    std::string line;
-    off_t offset = 0, complete = 0;  // complete: the end of the last whole line
-    char buf[64 * 1024];
-    for (;;) {
-      const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail(err, "read");
-      if (n == 0) break;
-      for (ssize_t i = 0; i < n; ++i) {
-        if (buf[i] != '\n') {
-          line += buf[i];
-          continue;
-        }
-        if (!line.empty()) seen_.insert(line);
-        line.clear();
-        complete = offset + i + 1;
-      }
-      offset += n;
-    }
-    if (complete != offset && (::ftruncate(fd_, complete) != 0 || ::fsync(fd_) != 0)) return fail(err, "truncate");
-    return true;
+    return journal_.open(path, "another mailwire-pop3-fetch",
+                         [this](std::string_view line) { seen_.insert(std::string(line)); }, err);
   }
 
   bool contains(std::string_view uid) const { return seen_.count(std::string(uid)) != 0; }
 
-  // One line, in one write, then fsync: on disk before the caller goes on.
-  // After a failure nothing more is appended: a line after a torn one
-  // would join it.
   bool append(std::string_view uid, std::string& err) {
-    if (failed_) {
-      err = path_ + ": not written since an earlier failure";
-      return false;
-    }
-    failed_ = true;  // until this line is on disk
-    std::string line(uid);
-    line += '\n';
-    std::string_view rest = line;
-    while (!rest.empty()) {
-      const ssize_t n = ::write(fd_, rest.data(), rest.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return fail(err, "write");
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fsync(fd_) != 0) return fail(err, "fsync");
-    failed_ = false;
+    if (!journal_.append(uid, err)) return false;
     seen_.insert(std::string(uid));
     return true;
   }
 
  private:
-  bool fail(std::string& err, const char* what) {
-    err = fmt::format("{} {}: {}", what, path_, std::strerror(errno));
-    return false;
-  }
-
-  std::string path_;
-  int fd_ = -1;
-  bool failed_ = false;
+  mw::journal journal_;
   std::unordered_set<std::string> seen_;
 };
 
@@ -305,10 +228,10 @@ class state_file {
 // the bookkeeping stay small.
 constexpr std::size_t retr_window = 16;
 
-class fetch_session final : public mw::client_session {
+class fetch_session final : public mw::machine_session<pop3::client> {
  public:
   fetch_session(const settings& s, pop3::client_options o, SSL_CTX* tls_ctx, mw::maildir& box, state_file& state)
-      : client_session(s.timeout), settings_(s), client_(std::move(o)), tls_ctx_(tls_ctx), message_(box), box_(box),
+      : machine_session(s.timeout, std::move(o)), settings_(s), tls_ctx_(tls_ctx), message_(box), box_(box),
         state_(state) {}
 
   std::size_t fetched() const noexcept { return fetched_; }
@@ -318,18 +241,6 @@ class fetch_session final : public mw::client_session {
     return failures_ == 0 && quit_ok_ && (!settings_.remove || deleted_ == fetched_ + skipped_);
   }
 
-  std::size_t on_plaintext(mw::connection& c, std::string_view bytes) override {
-    const std::size_t taken = client_.feed(bytes);
-    drain(c);
-    return taken;
-  }
-  std::string_view pending_plaintext() override { return client_.pending_output(); }
-  void consume_plaintext(std::size_t n) override { client_.consume_output(n); }
-  void on_tls_established(mw::connection& c) override {
-    client_.tls_established();
-    progress();
-    drain(c);
-  }
   void on_close(mw::connection& c, std::string_view why) override {
     message_.discard();  // a message cut off: nothing of it stays
     client_session::on_close(c, why);
@@ -338,7 +249,7 @@ class fetch_session final : public mw::client_session {
  private:
   using kind = pop3::client_event_type;
 
-  void drain(mw::connection& c) {
+  void drain(mw::connection& c) override {
     for (auto e = client_.next(); e.type != kind::need_more && e.type != kind::write_output; e = client_.next()) {
       if (e.type != kind::chunk) {
         progress();  // a complete response (or what follows one)
@@ -511,7 +422,6 @@ class fetch_session final : public mw::client_session {
   void finish() { (void)client_.quit(); }
 
   const settings& settings_;
-  pop3::client client_;
   SSL_CTX* tls_ctx_;
   mw::delivery message_;  // the message being received
   mw::maildir& box_;
@@ -530,24 +440,14 @@ class fetch_session final : public mw::client_session {
 int main(int argc, char** argv) {
   const settings s = parse_args(argc, argv);
 
-  std::string err;
   mw::maildir box;
-  if (!box.open(s.maildir, err)) {
-    fmt::print(stderr, "maildir: {}\n", err);
-    return 1;
-  }
+  mw::tls_context tls;
+  if (!mw::open_fetch_target(s.maildir, s.stls || s.implicit_tls, s.ca_file, s.insecure, box, tls)) return 1;
+  std::string err;
   state_file state;
   if (!state.open(s.state, err)) {
     fmt::print(stderr, "state file: {}\n", err);
     return 1;
-  }
-  mw::tls_context tls;
-  if (s.stls || s.implicit_tls) {
-    tls = mw::tls_context::client(s.ca_file, s.insecure, err);
-    if (!tls) {
-      fmt::print(stderr, "TLS setup: {}\n", err);
-      return 1;
-    }
   }
 
   pop3::client_options o;

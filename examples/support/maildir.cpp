@@ -55,7 +55,7 @@ void delivery::write(std::string_view bytes) {
   }
 }
 
-std::string delivery::commit() {
+std::string delivery::commit(bool sync_new) {
   if (md_.sink()) {
     sinking_ = false;
     return "#" + std::to_string(md_.sink_count());
@@ -74,19 +74,25 @@ std::string delivery::commit() {
   }
   std::string done = std::move(name_);
   name_.clear();
-  if (md_.fsync()) {
-    // The rename is an entry in new/: durable once new/ itself is flushed.
-    // Too late to take the message back; say so, and the caller decides.
-    const int d = ::open((md_.dir() + "/new").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0 || ::fsync(d) != 0) {
-      error_ = "fsync " + md_.dir() + "/new: " + std::strerror(errno);
-      if (d >= 0) ::close(d);
-      ::unlink(md_.new_path(done).c_str());
-      return {};
-    }
-    ::close(d);
+  // The rename is an entry in new/: durable once new/ itself is flushed.
+  // Too late to take the message back; say so, and the caller decides.
+  if (sync_new && !md_.sync_new(error_)) {
+    ::unlink(md_.new_path(done).c_str());
+    return {};
   }
   return done;
+}
+
+bool maildir::sync_new(std::string& err) const {
+  if (!fsync_) return true;
+  const int d = ::open((dir_ + "/new").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0 || ::fsync(d) != 0) {
+    err = "fsync " + dir_ + "/new: " + std::strerror(errno);
+    if (d >= 0) ::close(d);
+    return false;
+  }
+  ::close(d);
+  return true;
 }
 
 void delivery::discard() {

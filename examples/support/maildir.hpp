@@ -38,6 +38,9 @@ class maildir {
   std::string tmp_path(const std::string& name) const { return dir_ + "/tmp/" + name; }
   std::string new_path(const std::string& name) const { return dir_ + "/new/" + name; }
   const std::string& dir() const noexcept { return dir_; }
+  /// Flushes new/ (with fsync on): the renames into it are durable after
+  /// this. False with `err` set.
+  bool sync_new(std::string& err) const;
 
  private:
   std::string dir_;
@@ -64,7 +67,10 @@ class delivery {
 
   /// The message is complete: flush it to disk, then make it visible.
   /// Returns the file name in new/, or an empty string (see error()).
-  std::string commit();
+  /// With `sync_new` false, new/ itself is not flushed: the message is not
+  /// durable until the caller's maildir::sync_new() (one flush for many
+  /// messages).
+  std::string commit(bool sync_new = true);
 
   /// Drops the message (refused, or the peer went away): nothing stays in tmp/.
   void discard();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <tuple>
 
@@ -104,6 +105,16 @@ std::pair<std::string, std::string> arguments::user_pass() {
   const std::size_t colon = v.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) fail(option + " wants USER:PASS");
   return {v.substr(0, colon), v.substr(colon + 1)};
+}
+
+std::string arguments::password_file() {
+  const std::string option = current_;
+  const std::string path = value();
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  if (!in || (!std::getline(in, line) && !in.eof())) fail(option + " " + path + ": " + std::strerror(errno));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
 }
 
 sasl::mechanism arguments::password_mechanism(bool plus) {
@@ -360,6 +371,27 @@ int serve(const server_config& cfg, const std::size_t& sessions, const event_loo
 void refusal::on_open(connection& c) {
   c.close();  // after the line
   c.set_deadline(deadline_clock::now() + std::chrono::seconds(10));  // a peer that never reads
+}
+
+}  // namespace mailwire_example
+
+namespace mailwire_example {
+
+bool has_control(std::string_view v) {
+  return std::any_of(v.begin(), v.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; });
+}
+
+bool open_fetch_target(const std::string& dir, bool tls, const std::string& ca_file, bool insecure, maildir& box,
+                       tls_context& ctx) {
+  std::string err;
+  if (!box.open(dir, err)) {
+    std::fprintf(stderr, "maildir: %s\n", err.c_str());
+    return false;
+  }
+  if (!tls) return true;
+  ctx = tls_context::client(ca_file, insecure, err);
+  if (!ctx) std::fprintf(stderr, "TLS setup: %s\n", err.c_str());
+  return static_cast<bool>(ctx);
 }
 
 }  // namespace mailwire_example

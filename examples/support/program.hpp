@@ -19,6 +19,7 @@
 #include <string_view>
 #include <utility>
 
+#include "maildir.hpp"
 #include "transport.hpp"
 
 namespace mailwire_example {
@@ -75,6 +76,9 @@ class arguments {
   /// (any case): PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and,
   /// with `plus`, SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS.
   mailwire::sasl::mechanism password_mechanism(bool plus);
+  /// The value as a file name: the first line of that file, without its
+  /// line end (--pass-file). A file that cannot be read: a usage error.
+  std::string password_file();
   /// usage(why); never returns.
   [[noreturn]] void fail(const std::string& why) const;
 
@@ -85,6 +89,10 @@ class arguments {
   int i_ = 0;
   std::string current_;
 };
+
+/// True when `v` has a control character (below 0x20, or 0x7F): such a
+/// value cannot go into a command line of the protocols.
+bool has_control(std::string_view v);
 
 // ---------------------------------------------------------------- logs
 
@@ -210,6 +218,42 @@ class client_session : public handler {
   std::uint64_t timeout_;
   std::size_t moved_ = 0;  // since the last progress
 };
+
+/// A client_session around one client machine (pop3::client,
+/// imap::client): feeds it, writes its output, tells it when TLS is up,
+/// and calls drain() to handle its events after each of those.
+template <class Machine>
+class machine_session : public client_session {
+ public:
+  template <class Options>
+  machine_session(std::uint64_t timeout_seconds, Options o) : client_session(timeout_seconds), client_(std::move(o)) {}
+
+  std::size_t on_plaintext(connection& c, std::string_view bytes) override {
+    const std::size_t taken = client_.feed(bytes);
+    drain(c);
+    return taken;
+  }
+  std::string_view pending_plaintext() override { return client_.pending_output(); }
+  void consume_plaintext(std::size_t n) override { client_.consume_output(n); }
+  void on_tls_established(connection& c) override {
+    client_.tls_established();
+    progress();
+    drain(c);
+  }
+
+ protected:
+  /// Handles the machine's events up to need_more or write_output.
+  virtual void drain(connection& c) = 0;
+
+  Machine client_;
+};
+
+/// What a fetcher opens before it connects: the Maildir `dir` (created
+/// where missing) and, with `tls`, the client TLS context (`ca_file` or
+/// the system's store; `insecure`: no verification). False after saying
+/// why on stderr.
+bool open_fetch_target(const std::string& dir, bool tls, const std::string& ca_file, bool insecure, maildir& box,
+                       tls_context& ctx);
 
 // ---------------------------------------------------------------- servers
 

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import sys
@@ -86,6 +87,47 @@ class Outcome:
             if t not in self.out:
                 raise AssertionError(f"no {t!r} in: {self.out[-800:]}")
         return self
+
+
+def peak_rss(pid, exe):
+    """VmHWM of `pid` once it runs `exe`, in bytes (None before the exec or
+    after the exit). Not getrusage: its ru_maxrss keeps the high-water mark
+    from before the exec, this Python's (vfork shares its memory)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if f.read().split(b"\0")[0] != exe.encode():
+                return None
+        with open(f"/proc/{pid}/status") as f:
+            m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+        return int(m.group(1)) * 1024 if m else None
+    except OSError:
+        return None
+
+
+class Run(Outcome):
+    """One run of the program env.exe with `args`, bounded in time: its exit
+    code, stdout, output (stdout then stderr) and peak RSS (sampled every
+    5 ms: the high-water mark only grows)."""
+
+    def __init__(self, env, *args, limit=TIMEOUT):
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            t0 = time.monotonic()
+            p = subprocess.Popen([env.exe, *args], stdout=out, stderr=err)
+            self.max_rss = 0
+            while p.poll() is None:
+                self.max_rss = max(self.max_rss, peak_rss(p.pid, env.exe) or 0)
+                if time.monotonic() - t0 > limit:
+                    p.kill()
+                    p.wait()
+                    raise AssertionError(f"still running after {limit} s: {args}")
+                time.sleep(0.005)
+            self.rc = p.returncode
+            self.took = time.monotonic() - t0
+            out.seek(0)
+            err.seek(0)
+            self.stdout = out.read().decode(errors="replace")
+            self.out = self.stdout + err.read().decode(errors="replace")
+        check_sanitizers(self.out, f"{os.path.basename(env.exe)} {' '.join(args)}")
 
 
 class ServerProcess:

@@ -42,7 +42,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Outcome, ScriptedPeer, check_sanitizers, finish, start  # noqa: E402
+from harness import TIMEOUT, Run, ScriptedPeer, finish, start  # noqa: E402
 from pop3_harness import PASS, USER, Server, make_cert, served  # noqa: E402
 
 MESSAGES = {
@@ -51,46 +51,6 @@ MESSAGES = {
     "cur/1002.c.host:2,S": b"Subject: no end\n\nno final line end",
     "cur/1003.d.host:2,": b"",
 }
-
-
-def peak_rss(pid, exe):
-    """VmHWM of `pid` once it runs `exe`, in bytes (None before the exec or
-    after the exit). Not getrusage: its ru_maxrss keeps the high-water mark
-    from before the exec, this Python's (vfork shares its memory)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            if f.read().split(b"\0")[0] != exe.encode():
-                return None
-        with open(f"/proc/{pid}/status") as f:
-            m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
-        return int(m.group(1)) * 1024 if m else None
-    except OSError:
-        return None
-
-
-class Run(Outcome):
-    """One run of the fetcher, bounded in time: its exit code, output and
-    peak RSS (sampled every 5 ms: the high-water mark only grows)."""
-
-    def __init__(self, env, *args, limit=TIMEOUT):
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            t0 = time.monotonic()
-            p = subprocess.Popen([env.exe, *args], stdout=out, stderr=err)
-            self.max_rss = 0
-            while p.poll() is None:
-                self.max_rss = max(self.max_rss, peak_rss(p.pid, env.exe) or 0)
-                if time.monotonic() - t0 > limit:
-                    p.kill()
-                    p.wait()
-                    raise AssertionError(f"still running after {limit} s: {args}")
-                time.sleep(0.005)
-            self.rc = p.returncode
-            self.took = time.monotonic() - t0
-            out.seek(0)
-            err.seek(0)
-            self.stdout = out.read().decode(errors="replace")
-            self.out = self.stdout + err.read().decode(errors="replace")
-        check_sanitizers(self.out, f"mailwire-pop3-fetch {' '.join(args)}")
 
 
 def fetch(env, port, maildir, *args, password=PASS, limit=TIMEOUT):

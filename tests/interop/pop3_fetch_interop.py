@@ -40,7 +40,6 @@ import argparse
 import base64
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from suite import Suite  # noqa: E402
-from pop3_fixtures import (MB, Peers, Pop3, Proxy, client_context, crlf, make_cert, same_messages,  # noqa: E402
+from pop3_fixtures import (MB, finish_suite, Peers, Pop3, Proxy, client_context, crlf, make_cert, same_messages,  # noqa: E402
                            sample_messages, server_context, served, wait_for_login)
 import poplib  # noqa: E402
 
@@ -464,12 +463,7 @@ def main():
     finally:
         env.peers.stop()
 
-    print(f"{suite.passed} passed, {suite.failed} failed, {suite.skipped} skipped")
-    if args.v or suite.failed:
-        print(f"work directory (peers' logs, fetched Maildirs): {env.work}")
-    else:
-        shutil.rmtree(env.work, ignore_errors=True)
-    return 1 if suite.failed else 0
+    return finish_suite(suite, env.work, args.v)
 
 
 if __name__ == "__main__":

@@ -535,6 +535,17 @@ class Peers:
         subprocess.run(["bash", os.path.join(PEERS, "stop.sh"), self.dir], capture_output=True, timeout=60)
 
 
+def finish_suite(suite, work, keep):
+    """The summary line; `work` kept (and named) with `keep` or after a
+    failure, removed otherwise. Returns the exit status."""
+    rc = suite.summary()
+    if keep or suite.failed:
+        print(f"work directory (peers' logs, fetched Maildirs): {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return rc
+
+
 def root_or_skip():
     return os.geteuid() == 0
 
