@@ -1109,7 +1109,7 @@ TEST_CASE("imap responses: one object reused keeps its capacity", "[imap][respon
   REQUIRE(imap::parse_response("* FLAGS (\\Seen \\Answered \\Recent a b c d e)", r, scratch) == errc::ok);
   CHECK(r.flags.size() == 8);
   CHECK(r.names.empty());
-  const imap::flag* flags = r.flags.data();
+  const imap::flag* flag_buffer = r.flags.data();
   REQUIRE(imap::parse_response("* VANISHED 1,2,3,4,5,6,7,8", r, scratch) == errc::ok);
   CHECK(r.flags.empty());
   const imap::seq_range* uids = r.set.ranges().data();
@@ -1118,7 +1118,7 @@ TEST_CASE("imap responses: one object reused keeps its capacity", "[imap][respon
   const imap::seq_range* from = r.code.set.ranges().data();
   const imap::seq_range* to = r.code.set2.ranges().data();
   REQUIRE(imap::parse_response("* FLAGS (\\Deleted)", r, scratch) == errc::ok);
-  CHECK(r.flags.data() == flags);
+  CHECK(r.flags.data() == flag_buffer);
   CHECK(r.flags[0].kind == imap::flag_kind::deleted);
   REQUIRE(imap::parse_response("* VANISHED (EARLIER) 9:10", r, scratch) == errc::ok);
   CHECK(r.set.ranges().data() == uids);
