@@ -58,6 +58,7 @@
 #include "mailwire/pop3/response.hpp"
 #include "mailwire/sasl/client.hpp"
 #include "mailwire/sasl/framing.hpp"
+#include "mailwire/sasl/login.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -256,22 +257,12 @@ class client {
   void logged_in();
   void quit_now();
 
-  struct auth_state {
-    std::string username;
-    std::string password;
-    std::string authzid;
-    std::string token;
-    std::string nonce;
-    std::string binding_data;
-    sasl::channel_binding::type binding_kind = sasl::channel_binding::type::none;
-    sasl::client_policy policy;
-    sasl::client_options limits;
-    std::optional<sasl::mechanism> mechanism;
+  // The login (credentials, policy, the engine during the exchange only:
+  // an idle session carries none) and what POP3 adds to it.
+  struct auth_state : sasl::client_login {
     login method = login::automatic;
-    errc error = errc::ok;
     std::string initial;  // an initial response too long for the AUTH line
     bool initial_pending = false;
-    std::unique_ptr<sasl::client> engine;  // during the exchange only: an idle session carries none
   };
 
   recv_buffer in_;
@@ -330,7 +321,7 @@ inline client::client(client_options o)
   auth_->nonce = std::move(o.nonce);
   auth_->policy = o.auth_policy;
   auth_->limits = o.auth_limits;
-  auth_->mechanism = o.mechanism;
+  auth_->named = o.mechanism;
   auth_->method = o.method;
   pending p;
   p.what = step::greeting;
@@ -384,9 +375,7 @@ inline errc client::tls_established() {
 }
 
 inline void client::set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
-  if (!auth_) return;
-  auth_->binding_kind = t;
-  auth_->binding_data = std::string(data);
+  if (auth_) auth_->bind(t, data);
 }
 
 inline errc client::stat() { return transaction(verb::stat, 0, 0, false); }
@@ -727,17 +716,11 @@ inline void client::start_login() {
   const bool clear_ok = tls_ || a.policy.allow_cleartext_password;
   login m = a.method;
   if (m == login::automatic) {
-    sasl::client_policy p = a.policy;
-    p.tls = tls_;
-    p.have_password = !a.password.empty();
-    p.have_token = !a.token.empty();
-    p.have_nonce = !a.nonce.empty();
-    p.have_channel_binding = !a.binding_data.empty();
     // APOP last: it needs the server to keep the password in clear and
     // rests on MD5, and some servers (qmail-popup) show a timestamp that
     // their password checker cannot use. It is the one way in without
     // TLS that does not show the password.
-    if (a.mechanism || sasl::choose(caps_.sasl, p)) {
+    if (a.named || a.choice(caps_.sasl, tls_)) {
       m = login::sasl;
     } else if (clear_ok || timestamp_.empty() || a.password.empty()) {
       m = login::user_pass;
@@ -771,51 +754,26 @@ inline void client::start_login() {
 
 inline void client::start_sasl() {
   auth_state& a = *auth_;
-  sasl::client_policy p = a.policy;
-  p.tls = tls_;
-  p.have_password = !a.password.empty();
-  p.have_token = !a.token.empty();
-  p.have_channel_binding = !a.binding_data.empty();
-  p.have_nonce = !a.nonce.empty();
-  if (a.mechanism) {
-    // A mechanism the caller names still obeys the policy.
-    p.allowed = sasl::mechanism_set{};
-    p.allowed.insert(*a.mechanism);
-    p.use_external = p.use_external || *a.mechanism == sasl::mechanism::external;
-    p.use_anonymous = p.use_anonymous || *a.mechanism == sasl::mechanism::anonymous;
-  }
-  // Without CAPA (an RFC 1939 server) a named mechanism is tried as is.
+  // Without CAPA (an RFC 1939 server) a named mechanism is tried as is; it
+  // still obeys the policy.
   sasl::mechanism_set offered = caps_.sasl;
-  if (!caps_known_ && a.mechanism) offered.insert(*a.mechanism);
-  const std::optional<sasl::mechanism> m = sasl::choose(offered, p);
-  if (!m) {
-    sasl::client_policy clear = p;
-    clear.allow_cleartext_password = true;
-    return login_failed(sasl::choose(offered, clear) ? errc::sasl_insecure : errc::sasl_unknown_mechanism, nullptr,
-                        in_.offset());
-  }
-  sasl::client_credentials cred;
-  cred.username = a.username;
-  cred.password = a.password;
-  cred.authzid = a.authzid;
-  cred.token = a.token;
-  cred.nonce = a.nonce;
-  if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
-  a.engine = std::make_unique<sasl::client>(*m, cred, a.limits);
-  used_mechanism_ = *m;
+  if (!caps_known_ && a.named) offered.insert(*a.named);
+  if (const errc e = a.start(offered, tls_); e != errc::ok) return login_failed(e, nullptr, in_.offset());
+  const sasl::mechanism m = a.engine->mech();
+  used_mechanism_ = m;
   const sasl::client_step s = a.engine->start(true);
   if (s.state == sasl::client_step::status::failed) return login_failed(s.error, nullptr, in_.offset());
   std::string ir;
   if (s.state == sasl::client_step::status::respond) ir = s.response.empty() ? "=" : base64::encode(s.response);
   // RFC 5034 4: a command with its initial response stays within 255
   // octets; a longer one goes in answer to the first, empty, challenge.
-  const std::size_t line = 4 + 1 + sasl::to_string(*m).size() + (ir.empty() ? 0 : 1 + ir.size()) + 2;
+  const std::size_t line = 4 + 1 + sasl::to_string(m).size() + (ir.empty() ? 0 : 1 + ir.size()) + 2;
   if (line > limits::pop3_command_line - 2) {
     a.initial = std::string(s.response);
     a.initial_pending = true;
     ir.clear();
   }
-  if (send(step::auth, verb::auth, sasl::to_string(*m), ir) != errc::ok) {
+  if (send(step::auth, verb::auth, sasl::to_string(m), ir) != errc::ok) {
     login_failed(errc::invalid_argument, nullptr, in_.offset());
   }
 }

@@ -1,6 +1,5 @@
-// mailwire: what a protocol client holds to log in through SASL, for the
-// machines that do it (IMAP AUTHENTICATE; SMTP AUTH and POP3 AUTH keep the
-// same fields in their own auth_state today and can move here).
+// mailwire: what a protocol client holds to log in through SASL, shared by
+// the three client machines (SMTP AUTH, POP3 AUTH, IMAP AUTHENTICATE).
 //
 // A client machine keeps the credentials from its options until the login
 // is over (then drops them: a session idle for hours carries no password),

@@ -52,6 +52,7 @@
 #include "mailwire/limits.hpp"
 #include "mailwire/sasl/client.hpp"
 #include "mailwire/sasl/framing.hpp"
+#include "mailwire/sasl/login.hpp"
 #include "mailwire/smtp/capabilities.hpp"
 #include "mailwire/smtp/command.hpp"
 #include "mailwire/smtp/reply.hpp"
@@ -256,20 +257,6 @@ class client {
   // The credentials and the SASL engine: from construction (when AUTH is
   // configured) until AUTH is over, then dropped. An idle session carries
   // neither.
-  struct auth_state {
-    std::string username;
-    std::string password;
-    std::string authzid;
-    std::string token;
-    std::string nonce;
-    std::string binding_data;
-    sasl::client_policy policy;
-    sasl::client_options limits;
-    std::optional<sasl::mechanism> mechanism;
-    sasl::channel_binding::type binding_kind = sasl::channel_binding::type::none;
-    errc error = errc::ok;
-    std::optional<sasl::client> engine;  // during the exchange
-  };
 
   // What the session keeps of client_options (the limits live in in_,
   // lines_ and replies_; the credentials in auth_).
@@ -284,7 +271,7 @@ class client {
   mailwire::detail::fifo<queued> queued_;
   mailwire::detail::fifo<client_event> events_;
   output_queue held_;  // the bytes of queued_, in order
-  std::unique_ptr<auth_state> auth_;
+  std::unique_ptr<sasl::client_login> auth_;
   state state_ = state::setup;
   tls_policy tls_policy_ = tls_policy::opportunistic;
   line_end_policy bare_line_ends_ = line_end_policy::normalize;
@@ -325,7 +312,7 @@ inline client::client(client_options o)
   use_chunking_ = o.use_chunking;
   tls_ = o.tls == tls_policy::implicit;
   if (!o.username.empty() || !o.token.empty()) {
-    auth_ = std::make_unique<auth_state>();
+    auth_ = std::make_unique<sasl::client_login>();
     auth_->username = std::move(o.username);
     auth_->password = std::move(o.password);
     auth_->authzid = std::move(o.authzid);
@@ -333,7 +320,7 @@ inline client::client(client_options o)
     auth_->nonce = std::move(o.nonce);
     auth_->policy = o.auth_policy;
     auth_->limits = o.auth_limits;
-    auth_->mechanism = o.mechanism;
+    auth_->named = o.mechanism;
   }
   outstanding_.expect_now({step::greeting, 0});
 }
@@ -385,9 +372,7 @@ inline errc client::tls_established() {
 }
 
 inline void client::set_channel_binding(sasl::channel_binding::type t, std::string_view data) {
-  if (!auth_) return;
-  auth_->binding_kind = t;
-  auth_->binding_data = std::string(data);
+  if (auth_) auth_->bind(t, data);
 }
 
 inline errc client::mail(const path& from, mail_parameters params) {
@@ -643,44 +628,18 @@ inline void client::refuse_session(errc e) {
 }
 
 inline void client::start_auth() {
-  auth_state& a = *auth_;
-  sasl::client_policy p = a.policy;
-  p.tls = tls_;
-  p.have_password = !a.password.empty();
-  p.have_token = !a.token.empty();
-  p.have_channel_binding = !a.binding_data.empty();
-  p.have_nonce = !a.nonce.empty();
-  if (a.mechanism) {
-    // A mechanism the caller names still obeys the policy: PLAIN or
-    // LOGIN without TLS would hand the password to whoever stripped
-    // STARTTLS from the EHLO reply.
-    p.allowed = sasl::mechanism_set{};
-    p.allowed.insert(*a.mechanism);
-    p.use_external = p.use_external || *a.mechanism == sasl::mechanism::external;
-    p.use_anonymous = p.use_anonymous || *a.mechanism == sasl::mechanism::anonymous;
-  }
-  const std::optional<sasl::mechanism> m = sasl::choose(caps_.auth_mechanisms, p);
-  if (!m) {
-    // Nothing usable: none offered, or only cleartext ones without TLS.
-    sasl::client_policy clear = p;
-    clear.allow_cleartext_password = true;
-    return refuse_session(sasl::choose(caps_.auth_mechanisms, clear) ? errc::sasl_insecure
-                                                                      : errc::sasl_unknown_mechanism);
-  }
-  sasl::client_credentials cred;
-  cred.username = a.username;
-  cred.password = a.password;
-  cred.authzid = a.authzid;
-  cred.token = a.token;
-  cred.nonce = a.nonce;
-  if (sasl::uses_channel_binding(*m) || !a.binding_data.empty()) cred.binding = {a.binding_kind, a.binding_data};
-  a.engine.emplace(*m, cred, a.limits);
-  used_mechanism_ = *m;
+  sasl::client_login& a = *auth_;
+  // A mechanism the caller names still obeys the policy: PLAIN or LOGIN
+  // without TLS would hand the password to whoever stripped STARTTLS from
+  // the EHLO reply.
+  if (const errc e = a.start(caps_.auth_mechanisms, tls_); e != errc::ok) return refuse_session(e);
+  const sasl::mechanism m = a.engine->mech();
+  used_mechanism_ = m;
   const sasl::client_step s = a.engine->start(true);
   if (s.state == sasl::client_step::status::failed) return refuse_session(s.error);
   command c;
   c.kind = verb::auth;
-  c.mechanism = *m;
+  c.mechanism = m;
   std::string ir;
   if (s.state == sasl::client_step::status::respond) {
     ir = base64::encode(s.response);
@@ -690,7 +649,7 @@ inline void client::start_auth() {
 }
 
 inline void client::auth_reply(const reply& r) {
-  auth_state& a = *auth_;
+  sasl::client_login& a = *auth_;
   if (r.code() == 334) {
     std::string challenge;
     const std::string_view text = r.size() > 0 ? r.raw_text(0) : std::string_view{};
