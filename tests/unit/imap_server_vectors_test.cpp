@@ -45,6 +45,7 @@
 
 #include "catch.hpp"
 #include "grind.hpp"
+#include "machine_harness.hpp"
 #include "transcript.hpp"
 
 namespace imap = mailwire::imap;
@@ -52,24 +53,11 @@ namespace sasl = mailwire::sasl;
 using mailwire::errc;
 using mailwire_test::chunks;
 using mailwire_test::quote;
+using mailwire_test::split;
+using mailwire_test::text_of;
 using kind = imap::server_event_type;
 
 namespace {
-
-std::string text_of(const mailwire_test::transcript_case& c, const std::string& key, const char* fallback = "") {
-  return c.has(key) ? c.options.at(key) : std::string(fallback);
-}
-
-std::vector<std::string> split(const std::string& s, const std::string& sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  std::size_t from = 0;
-  for (std::size_t at; (at = s.find(sep, from)) != std::string::npos; from = at + sep.size()) {
-    out.push_back(s.substr(from, at - from));
-  }
-  out.push_back(s.substr(from));
-  return out;
-}
 
 imap::server_options options_of(const mailwire_test::transcript_case& c) {
   imap::server_options o;
@@ -155,76 +143,12 @@ std::string key_of(const imap::command& c) {
 }
 
 // The application and the loop, for one chunking of the client's bytes.
-class session {
+class session : public mailwire_test::server_harness<session, imap::server> {
  public:
-  explicit session(const mailwire_test::transcript_case& c) : c_(c), server_(options_of(c)) {
-    for (const std::string& u : split(text_of(c, "users", "alice:secret"), ",")) {
-      const std::size_t colon = u.find(':');
-      users_[u.substr(0, colon)] = u.substr(colon + 1);
-    }
-    piece_ = c.number("piece", 0);
-    stalled_ = c.has("stall");
-  }
-
-  mailwire_test::session_log run(const chunks& ch) {
-    drain();
-    for (std::string_view piece : ch) pump(piece);
-    if (c_.has("stall")) {
-      log_.events.push_back("max_pending " + std::to_string(max_pending_));
-      stalled_ = false;
-      drain();
-      pump({});
-    }
-    if (c_.has("finish") && !tls_sink_) {
-      server_.finish();
-      drain();
-      CHECK(server_.closed());
-    }
-    if (tls_sink_) log_.events.push_back("tls " + quote(tls_bytes_));
-    write();
-    return log_;
-  }
+  explicit session(const mailwire_test::transcript_case& c) : server_harness(c, options_of(c)) {}
 
  private:
-  void pump(std::string_view piece) {
-    if (tls_sink_) {
-      tls_bytes_.append(piece.data(), piece.size());
-      return;
-    }
-    queue_.append(piece.data(), piece.size());
-    while (!queue_.empty() && !server_.closed() && !tls_sink_) {
-      const std::size_t n = server_.feed(queue_);
-      queue_.erase(0, n);
-      const std::size_t before = queue_.size();
-      drain();
-      if (n == 0 && queue_.size() == before && !tls_sink_) {
-        if (!stalled_) FAIL(c_.where() << ": the server took nothing and made no progress");
-        return;
-      }
-    }
-    if (tls_sink_) {
-      tls_bytes_ += queue_;
-      queue_.clear();
-    }
-  }
-
-  void write() {
-    const std::string_view out = server_.pending_output();
-    log_.output.append(out.data(), out.size());
-    server_.consume_output(out.size());
-  }
-
-  void act(const char* name, errc e) {
-    if (e != errc::ok) log_.events.push_back(std::string("action ") + name + ": " + std::string(mailwire::to_name(e)));
-  }
-
-  std::string secret_of(std::string_view user) const {
-    const auto it = users_.find(std::string(user));
-    return it == users_.end() ? std::string("decoy-secret") : it->second;
-  }
-  bool right(std::string_view user, std::string_view password) const {
-    return users_.count(std::string(user)) != 0 && secret_of(user) == password;
-  }
+  friend server_harness;
 
   void drain() {
     for (;;) {
@@ -232,9 +156,7 @@ class session {
       switch (e.type) {
         case kind::need_more: return;
         case kind::write_output:
-          max_pending_ = std::max(max_pending_, server_.pending_output().size());
-          if (stalled_) return;
-          write();
+          if (!write_pending()) return;
           continue;
         case kind::paused:
           if (bodies_.empty()) {
@@ -437,27 +359,11 @@ class session {
         break;
       }
       case kind::idle: push("push.IDLE"); break;
-      case kind::starttls: {
-        std::string_view rest;
-        act("take_unconsumed", server_.take_unconsumed(rest));
-        if (c_.has("log_unconsumed")) {
-          tls_sink_ = true;
-          tls_bytes_.assign(rest.data(), rest.size());
-          break;
-        }
-        queue_.insert(0, std::string(rest));
-        refed_ += rest.size();
-        act("tls_established", server_.tls_established());
-        break;
-      }
+      case kind::starttls: switch_to_tls(); break;
       default: break;
     }
   }
 
-  const mailwire_test::transcript_case& c_;
-  imap::server server_;
-  mailwire_test::session_log log_;
-  std::map<std::string, std::string> users_;
   // Texts and scratch the parsed responses point into, kept for the run.
   std::vector<std::unique_ptr<std::string>> lines_;
   std::vector<std::unique_ptr<std::string>> scratch_;
@@ -466,13 +372,6 @@ class session {
   std::string final_;
   std::string tag_;
   std::string appended_;
-  std::string queue_;
-  std::string tls_bytes_;
-  std::size_t piece_ = 0;
-  std::size_t max_pending_ = 0;
-  std::uint64_t refed_ = 0;
-  bool stalled_ = false;
-  bool tls_sink_ = false;
 };
 
 mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, const chunks& ch) {

@@ -32,6 +32,7 @@
 
 #include "catch.hpp"
 #include "grind.hpp"
+#include "machine_harness.hpp"
 #include "transcript.hpp"
 #include "turns.hpp"
 
@@ -40,13 +41,10 @@ namespace sasl = mailwire::sasl;
 using mailwire::errc;
 using mailwire_test::chunks;
 using mailwire_test::quote;
+using mailwire_test::text_of;
 using kind = pop3::client_event_type;
 
 namespace {
-
-std::string text_of(const mailwire_test::transcript_case& c, const char* key, const char* fallback = "") {
-  return c.has(key) ? c.options.at(key) : std::string(fallback);
-}
 
 pop3::client_options options_of(const mailwire_test::transcript_case& c) {
   pop3::client_options o;
@@ -90,48 +88,14 @@ std::string code_of(pop3::response_code code, std::string_view code_text) {
   return " [" + std::string(code_text.empty() ? pop3::to_string(code) : code_text) + "]";
 }
 
-class session {
+class session : public mailwire_test::client_harness<session, pop3::client> {
  public:
-  explicit session(const mailwire_test::transcript_case& c) : c_(c), client_(options_of(c)) {
-    write_limit_ = c.number("write_limit", 0);
+  explicit session(const mailwire_test::transcript_case& c) : client_harness(c, options_of(c)) {
     if (c.has("quit_early")) act("quit", client_.quit());
   }
 
-  mailwire_test::session_log run(const chunks& ch) {
-    drain();
-    mailwire_test::deliver_in_turns(c_, ch, c_.has("one_packet"), log_.output, log_.events,
-                                    [&](std::string_view bytes) { deliver(bytes); });
-    if (c_.has("finish")) {
-      client_.finish();
-      drain();
-    }
-    write(true);
-    return log_;
-  }
-
  private:
-  void deliver(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const std::size_t n = client_.feed(bytes);
-      bytes.remove_prefix(n);
-      drain();
-      if (n == 0 && !bytes.empty()) {
-        if (!closed_) log_.events.push_back("stuck: the client took nothing");
-        return;
-      }
-    }
-  }
-
-  void write(bool all) {
-    const std::string_view out = client_.pending_output();
-    const std::size_t n = all || write_limit_ == 0 ? out.size() : std::min(out.size(), write_limit_);
-    log_.output.append(out.data(), n);
-    client_.consume_output(n);
-  }
-
-  void act(const std::string& name, errc e) {
-    if (e != errc::ok) log_.events.push_back("action " + name + ": " + std::string(mailwire::to_name(e)));
-  }
+  friend client_harness;
 
   void drain() {
     while (!closed_) {
@@ -228,12 +192,7 @@ class session {
     }
   }
 
-  const mailwire_test::transcript_case& c_;
-  pop3::client client_;
-  mailwire_test::session_log log_;
   std::string content_;  // RETR/TOP content so far
-  std::size_t write_limit_ = 0;
-  bool closed_ = false;
 };
 
 mailwire_test::session_log run_client(const mailwire_test::transcript_case& c, const chunks& ch) {

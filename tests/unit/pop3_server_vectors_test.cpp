@@ -38,6 +38,7 @@
 
 #include "catch.hpp"
 #include "grind.hpp"
+#include "machine_harness.hpp"
 #include "transcript.hpp"
 
 namespace pop3 = mailwire::pop3;
@@ -45,24 +46,13 @@ namespace sasl = mailwire::sasl;
 using mailwire::errc;
 using mailwire_test::chunks;
 using mailwire_test::quote;
+using mailwire_test::split;
+using mailwire_test::text_of;
 using kind = pop3::server_event_type;
 
 namespace {
 
-std::string text_of(const mailwire_test::transcript_case& c, const char* key, const char* fallback = "") {
-  return c.has(key) ? c.options.at(key) : std::string(fallback);
-}
-
 // "a,b,c" -> {"a","b","c"} (split on `sep`).
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  std::size_t from = 0;
-  for (std::size_t at; (at = s.find(sep, from)) != std::string::npos; from = at + 1) out.push_back(s.substr(from, at - from));
-  out.push_back(s.substr(from));
-  return out;
-}
-
 pop3::server_options options_of(const mailwire_test::transcript_case& c) {
   pop3::server_options o;
   if (c.has("greeting")) o.greeting = c.options.at("greeting");
@@ -78,7 +68,7 @@ pop3::server_options options_of(const mailwire_test::transcript_case& c) {
   o.pipelining = !c.has("no_pipelining");
   o.utf8 = c.has("utf8");
   o.utf8_user = c.has("utf8_user");
-  for (const std::string& l : split(text_of(c, "languages"), '|')) {
+  for (const std::string& l : split(text_of(c, "languages"), "|")) {
     const std::size_t sp = l.find(' ');
     o.languages.push_back({l.substr(0, sp), sp == std::string::npos ? std::string() : l.substr(sp + 1)});
   }
@@ -104,80 +94,17 @@ const char* name_of(pop3::login_method m) {
 }
 
 // The application and the loop, for one chunking of the client's bytes.
-class session {
+class session : public mailwire_test::server_harness<session, pop3::server> {
  public:
-  explicit session(const mailwire_test::transcript_case& c) : c_(c), server_(options_of(c)) {
-    for (const std::string& u : split(text_of(c, "users", "alice:secret"), ',')) {
-      const std::size_t colon = u.find(':');
-      users_[u.substr(0, colon)] = u.substr(colon + 1);
-    }
-    for (const std::string& m : split(text_of(c, "maildrop"), ',')) {
+  explicit session(const mailwire_test::transcript_case& c) : server_harness(c, options_of(c)) {
+    for (const std::string& m : split(text_of(c, "maildrop"), ",")) {
       const std::size_t colon = m.find(':');
       maildrop_.push_back({std::stoull(m.substr(0, colon)), m.substr(colon + 1)});
     }
-    piece_ = c.number("piece", 0);
-    stalled_ = c.has("stall");
-  }
-
-  mailwire_test::session_log run(const chunks& ch) {
-    drain();
-    for (std::string_view piece : ch) pump(piece);
-    if (c_.has("stall")) {
-      // The client starts reading at last.
-      log_.events.push_back("max_pending " + std::to_string(max_pending_));
-      stalled_ = false;
-      drain();
-      pump({});
-    }
-    if (c_.has("finish") && !tls_sink_) {
-      server_.finish();
-      drain();
-      CHECK(server_.closed());
-    }
-    if (tls_sink_) log_.events.push_back("tls " + quote(tls_bytes_));
-    write();
-    return log_;
   }
 
  private:
-  void pump(std::string_view piece) {
-    if (tls_sink_) {
-      tls_bytes_.append(piece.data(), piece.size());
-      return;
-    }
-    queue_.append(piece.data(), piece.size());
-    while (!queue_.empty() && !server_.closed() && !tls_sink_) {
-      const std::size_t n = server_.feed(queue_);
-      queue_.erase(0, n);
-      const std::size_t before = queue_.size();
-      drain();
-      if (n == 0 && queue_.size() == before && !tls_sink_) {
-        // Nothing taken: the client is not reading (stall), or the
-        // machine is stuck, which is a failure.
-        if (!stalled_) FAIL(c_.where() << ": the server took nothing and made no progress");
-        return;
-      }
-    }
-    if (tls_sink_) {
-      tls_bytes_ += queue_;
-      queue_.clear();
-    }
-  }
-
-  void write() {
-    const std::string_view out = server_.pending_output();
-    log_.output.append(out.data(), out.size());
-    server_.consume_output(out.size());
-  }
-
-  void act(const char* name, errc e) {
-    if (e != errc::ok) log_.events.push_back(std::string("action ") + name + ": " + std::string(mailwire::to_name(e)));
-  }
-
-  std::string secret_of(std::string_view user) const {
-    const auto it = users_.find(std::string(user));
-    return it == users_.end() ? std::string("decoy-secret") : it->second;
-  }
+  friend server_harness;
 
   void drain() {
     for (;;) {
@@ -185,9 +112,7 @@ class session {
       switch (e.type) {
         case kind::need_more: return;
         case kind::write_output:
-          max_pending_ = std::max(max_pending_, server_.pending_output().size());
-          if (stalled_) return;
-          write();
+          if (!write_pending()) return;
           continue;
         case kind::paused:
           if (!sending_) {
@@ -242,7 +167,7 @@ class session {
   void answer(const pop3::server_event& e) {
     switch (e.type) {
       case kind::login:
-        act("login", users_.count(std::string(e.user)) && secret_of(e.user) == e.password
+        act("login", right(e.user, e.password)
                          ? server_.accept()
                          : server_.reject(pop3::response_code::auth, "Invalid credentials"));
         break;
@@ -253,7 +178,7 @@ class session {
         const std::string secret = secret_of(r.username);
         switch (r.type) {
           case sasl::request_type::password:
-            act("auth_check", users_.count(std::string(r.username)) && secret == r.password
+            act("auth_check", right(r.username, r.password)
                                   ? server_.accept()
                                   : server_.reject(pop3::response_code::auth, "Invalid credentials"));
             break;
@@ -300,20 +225,7 @@ class session {
         act("update", c_.has("reject_update") ? server_.reject(pop3::response_code::sys_temp, "Some deletions failed")
                                               : server_.accept());
         break;
-      case kind::starttls: {
-        std::string_view rest;
-        act("take_unconsumed", server_.take_unconsumed(rest));
-        if (c_.has("log_unconsumed")) {
-          // Everything after STLS goes to the TLS engine from now on.
-          tls_sink_ = true;
-          tls_bytes_.assign(rest.data(), rest.size());
-          break;
-        }
-        queue_.insert(0, std::string(rest));
-        refed_ += rest.size();
-        act("tls_established", server_.tls_established());
-        break;
-      }
+      case kind::starttls: switch_to_tls(); break;
       default: break;
     }
   }
@@ -330,21 +242,10 @@ class session {
     sending_ = false;
   }
 
-  const mailwire_test::transcript_case& c_;
-  pop3::server server_;
-  mailwire_test::session_log log_;
-  std::map<std::string, std::string> users_;
   std::vector<pop3::message_info> maildrop_;
-  std::string queue_;  // bytes not yet taken by the server
   std::string content_;
-  std::string tls_bytes_;
   std::size_t sent_ = 0;
-  std::size_t piece_ = 0;
-  std::size_t max_pending_ = 0;
-  std::uint64_t refed_ = 0;
   bool sending_ = false;
-  bool stalled_ = false;
-  bool tls_sink_ = false;
 };
 
 mailwire_test::session_log run_server(const mailwire_test::transcript_case& c, const chunks& ch) {
