@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "sasl_answers.hpp"
 
 namespace {
 namespace imap = mailwire::imap;
@@ -176,7 +177,10 @@ class harness {
           break;
         case kind::append_abort: appending_ = false; break;
         case kind::command: on_command(e, c); break;
-        case kind::idle: MAILWIRE_FUZZ_CHECK(s_.notify_exists(c) == (s_.state() == imap::session_state::selected ? errc::ok : errc::invalid_state)); break;
+        case kind::idle:
+          MAILWIRE_FUZZ_CHECK(s_.notify_exists(c) ==
+                              (s_.state() == imap::session_state::selected ? errc::ok : errc::invalid_state));
+          break;
         case kind::starttls: on_starttls(); break;
         case kind::authenticated:
         case kind::idle_done:
@@ -190,9 +194,9 @@ class harness {
   void on_login(const imap::server_event& e, std::uint8_t c) {
     switch (c % 4) {
       case 0:
-        MAILWIRE_FUZZ_CHECK((e.password == "secret" ? s_.accept_login()
-                                                    : s_.reject_login(imap::code_kind::authenticationfailed, "No")) ==
-                            errc::ok);
+        MAILWIRE_FUZZ_CHECK((e.password == "secret"
+                                 ? s_.accept_login()
+                                 : s_.reject_login(imap::code_kind::authenticationfailed, "No")) == errc::ok);
         break;
       case 1: MAILWIRE_FUZZ_CHECK(s_.accept_login() == errc::ok); break;
       case 2: MAILWIRE_FUZZ_CHECK(s_.reject_login(imap::code_kind::unavailable, "Try later") == errc::ok); break;
@@ -206,42 +210,18 @@ class harness {
   }
 
   void on_auth_start(const imap::server_event& e, std::uint8_t c) {
-    if (c % 3 == 2) {
-      MAILWIRE_FUZZ_CHECK(s_.reject_login(imap::code_kind::none, "Not now") == errc::ok);
-      return;
-    }
-    const bool plus = e.mechanism == sasl::mechanism::scram_sha_1_plus || e.mechanism == sasl::mechanism::scram_sha_256_plus;
-    sasl::channel_binding b;
-    if (plus && (c & 4) != 0) b = {sasl::channel_binding::type::tls_exporter, "binding"};
-    const std::size_t before = output_so_far();
-    const errc r = s_.auth_begin(c % 3 == 0 ? "3rfcNHYJY1ZVvWVs7j" : "", b);
-    if (r != errc::ok) {
-      MAILWIRE_FUZZ_CHECK(output_so_far() == before);
-      MAILWIRE_FUZZ_CHECK(s_.reject_login(imap::code_kind::none, "Cannot") == errc::ok);
-    }
+    mailwire_fuzz::answer_auth_start(
+        s_, e, c, [this](bool f, const char* t) { return say_no(f, t); }, [this] { return output_so_far(); });
   }
 
   void on_auth_check(const imap::server_event& e, std::uint8_t c) {
-    MAILWIRE_FUZZ_CHECK(e.auth != nullptr);
-    using k = sasl::request_type;
-    const bool yes = (c & 1) != 0;
-    errc r = errc::ok;
-    switch (e.auth->type) {
-      case k::secret: r = s_.auth_provide_secret(yes ? "secret" : "wrong"); break;
-      case k::scram_keys:
-        r = yes ? s_.auth_provide_scram(sasl::derive_scram_keys(e.mechanism, "secret", "salt", 2))
-                : s_.reject_login(imap::code_kind::authenticationfailed, "No");
-        break;
-      case k::password:
-        r = yes && e.auth->password == "secret" ? s_.accept_login()
-                                                : s_.reject_login(imap::code_kind::authenticationfailed, "No");
-        break;
-      case k::bearer_token: r = yes ? s_.accept_login() : s_.auth_reject_token(R"({"status":"invalid_token"})"); break;
-      case k::external:
-      case k::anonymous: r = yes ? s_.accept_login() : s_.reject_login(imap::code_kind::none, "No"); break;
-      case k::none: MAILWIRE_FUZZ_CHECK(false); break;
-    }
-    MAILWIRE_FUZZ_CHECK(r == errc::ok);
+    mailwire_fuzz::answer_auth_check(
+        s_, e, c, [this] { return s_.accept_login(); }, [this](bool f, const char* t) { return say_no(f, t); });
+  }
+
+  // The protocol's no, for the shared SASL answers.
+  errc say_no(bool failed, const char* text) {
+    return s_.reject_login(failed ? imap::code_kind::authenticationfailed : imap::code_kind::none, text);
   }
 
   void on_literal(const imap::server_event& e, std::uint8_t c) {

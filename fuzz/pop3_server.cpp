@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "sasl_answers.hpp"
 
 namespace {
 namespace pop3 = mailwire::pop3;
@@ -132,7 +133,8 @@ class harness {
     }
     MAILWIRE_FUZZ_CHECK(closed_seen_ && s_.closed());
     const std::string all = written_ + std::string(s_.pending_output());
-    for (const retrieval& r : retrievals_) check_retrieval(std::string_view(all).substr(r.start, r.end - r.start), r.expected);
+    for (const retrieval& r : retrievals_)
+      check_retrieval(std::string_view(all).substr(r.start, r.end - r.start), r.expected);
     return log_ + "|" + all;
   }
 
@@ -144,9 +146,7 @@ class harness {
   };
 
   std::uint8_t decide() { return decisions_.next(); }
-  std::string_view message(std::uint32_t n) const {
-    return in_.content.substr((n - 1) % (in_.content.size() + 1));
-  }
+  std::string_view message(std::uint32_t n) const { return in_.content.substr((n - 1) % (in_.content.size() + 1)); }
   std::size_t output_so_far() const { return written_.size() + s_.pending_output().size(); }
 
   // `e` must be `want` and have queued nothing.
@@ -163,7 +163,8 @@ class harness {
     std::string_view ignored;
     switch (pick % 7) {
       case 0:
-        if (k != kind::login && k != kind::auth_check && k != kind::update) refused(s_.accept(), errc::invalid_state, before);
+        if (k != kind::login && k != kind::auth_check && k != kind::update)
+          refused(s_.accept(), errc::invalid_state, before);
         break;
       case 1:
         if (k != kind::auth_start) refused(s_.auth_begin("NONCE"), errc::invalid_state, before);
@@ -276,42 +277,18 @@ class harness {
   }
 
   void on_auth_start(const pop3::server_event& e, std::uint8_t c) {
-    if (c % 3 == 2) {
-      MAILWIRE_FUZZ_CHECK(s_.reject(pop3::response_code::none, "Not now") == errc::ok);
-      return;
-    }
-    const bool plus = e.mechanism == sasl::mechanism::scram_sha_1_plus || e.mechanism == sasl::mechanism::scram_sha_256_plus;
-    sasl::channel_binding b;
-    if (plus && (c & 4) != 0) b = {sasl::channel_binding::type::tls_exporter, "binding"};
-    const std::size_t before = output_so_far();
-    const errc r = s_.auth_begin(c % 3 == 0 ? "3rfcNHYJY1ZVvWVs7j" : "", b);
-    if (r != errc::ok) {
-      // A nonce or binding missing: nothing changed, it still awaits.
-      MAILWIRE_FUZZ_CHECK(output_so_far() == before);
-      MAILWIRE_FUZZ_CHECK(s_.reject(pop3::response_code::none, "Cannot") == errc::ok);
-    }
+    mailwire_fuzz::answer_auth_start(
+        s_, e, c, [this](bool f, const char* t) { return say_no(f, t); }, [this] { return output_so_far(); });
   }
 
   void on_auth_check(const pop3::server_event& e, std::uint8_t c) {
-    MAILWIRE_FUZZ_CHECK(e.auth != nullptr);
-    using k = sasl::request_type;
-    const bool yes = (c & 1) != 0;
-    errc r = errc::ok;
-    switch (e.auth->type) {
-      case k::secret: r = s_.auth_provide_secret(yes ? "secret" : "wrong"); break;
-      case k::scram_keys:
-        r = yes ? s_.auth_provide_scram(sasl::derive_scram_keys(e.mechanism, "secret", "salt", 2))
-                : s_.reject(pop3::response_code::auth, "No");
-        break;
-      case k::password:
-        r = yes && e.auth->password == "secret" ? s_.accept() : s_.reject(pop3::response_code::auth, "No");
-        break;
-      case k::bearer_token: r = yes ? s_.accept() : s_.auth_reject_token(R"({"status":"invalid_token"})"); break;
-      case k::external:
-      case k::anonymous: r = yes ? s_.accept() : s_.reject(pop3::response_code::none, "No"); break;
-      case k::none: MAILWIRE_FUZZ_CHECK(false); break;
-    }
-    MAILWIRE_FUZZ_CHECK(r == errc::ok);
+    mailwire_fuzz::answer_auth_check(
+        s_, e, c, [this] { return s_.accept(); }, [this](bool f, const char* t) { return say_no(f, t); });
+  }
+
+  // The protocol's no, for the shared SASL answers.
+  errc say_no(bool failed, const char* text) {
+    return s_.reject(failed ? pop3::response_code::auth : pop3::response_code::none, text);
   }
 
   void on_open_maildrop(const pop3::server_event& e, std::uint8_t c) {
@@ -322,7 +299,8 @@ class harness {
     }
     const std::uint32_t count = decide() % 6;
     std::vector<pop3::message_info> listing;
-    for (std::uint32_t n = 1; n <= count; ++n) listing.push_back({served(message(n)).size(), "uid-" + std::to_string(n)});
+    for (std::uint32_t n = 1; n <= count; ++n)
+      listing.push_back({served(message(n)).size(), "uid-" + std::to_string(n)});
     if ((c & 4) != 0 && count >= 2 && in_.options.uidl) {
       // Two messages with one unique-id cannot be listed.
       std::vector<pop3::message_info> twice = listing;
