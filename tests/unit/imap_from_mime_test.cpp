@@ -6,6 +6,7 @@
 // quoted vs literal is normalised by comparing parsed values.
 #include <mailwire/imap/fetch.hpp>
 #include <mailwire/imap/from_mime.hpp>
+#include <mailwire/imap/response.hpp>
 
 #include <fstream>
 #include <iterator>
@@ -247,4 +248,46 @@ TEST_CASE("imap from_mime: Dovecot's rules on small messages", "[imap][from_mime
   CHECK(structure_of("Content-Type: multipart/mixed\r\n\r\nx\r\n") ==
         "(ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" "
         "\"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) \"mixed\" NIL NIL NIL NIL))");
+}
+
+TEST_CASE("imap from_mime: a 1,000-deep message gives a BODYSTRUCTURE a client can read", "[imap][from_mime][security]") {
+  // Issue 14's attack: a message nested 1,000 deep, as multiparts and as
+  // message/rfc822 parts. The MIME parser reads past limits::mime_depth as
+  // leaves and from_mime stops at limits::imap_depth, so the answer stays
+  // small and parses under a client's default nesting limit (a server
+  // that wrote all 1,000 levels would be refused by every careful client,
+  // and would recurse 1,000 deep itself).
+  for (const bool rfc822 : {false, true}) {
+    std::string m;
+    for (int i = 0; i < 1000; ++i) {
+      if (rfc822) {
+        m += "Content-Type: message/rfc822\r\n\r\n";
+      } else {
+        m += "Content-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\r\n\r\n--b" +
+             std::to_string(i) + "\r\n";
+      }
+    }
+    m += "Content-Type: text/plain\r\n\r\nleaf\r\n";
+    if (!rfc822) {
+      for (int i = 999; i >= 0; --i) m += "--b" + std::to_string(i) + "--\r\n";
+    }
+    INFO((rfc822 ? "message/rfc822" : "multipart") << ", " << m.size() << " bytes");
+    const std::string items = structure_of(m);
+    CHECK(items.size() < m.size());
+    imap::fetch_data d;
+    std::string scratch;
+    REQUIRE(imap::parse_fetch_items(items, d, scratch) == errc::ok);
+    // And as the whole response a server sends.
+    imap::response r;
+    CHECK(imap::parse_response("* 1 FETCH " + items, r, scratch) == errc::ok);
+    // How deep the written structure goes: at most the limit (plus the
+    // item list's own parenthesis).
+    std::size_t depth = 0, deepest = 0;
+    for (const char c : items) {
+      if (c == '(') deepest = std::max(deepest, ++depth);
+      if (c == ')') --depth;
+    }
+    CHECK(deepest <= mailwire::limits::imap_depth + 1);
+    CHECK(deepest > mailwire::limits::mime_depth / 2);  // the nesting is kept as far as it is read
+  }
 }

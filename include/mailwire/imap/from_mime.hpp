@@ -870,6 +870,16 @@ class body_builder {
     e.message_id = keep_nolf(message_id);
   }
 
+  // How many levels of bodies are looked into. Each level is one
+  // parenthesis in the written BODYSTRUCTURE, but below a message/rfc822
+  // level its ENVELOPE goes three deeper (envelope, address list,
+  // address) and the FETCH response adds its own list: half of the
+  // parser's default max_depth leaves room for all of it, so a message
+  // nested 1,000 deep (as multiparts or as message/rfc822 parts, which
+  // are parsed again below the MIME parser's own depth limit) still gives
+  // an answer every client reading with the default limit accepts.
+  static constexpr std::size_t max_body_depth = limits::imap_depth / 2;
+
   // The body of entity `n`; `parent_digest`: n is a part of a
   // multipart/digest; `in_multipart`: n is a part of a multipart.
   void body_of(const mime::node& n, body_structure& b, bool extensible, bool in_multipart, bool parent_digest,
@@ -880,7 +890,7 @@ class body_builder {
     const bool rfc822 = ascii::iequals(ct, "message/rfc822") || (!f.has_content_type && parent_digest);
     const bool multipart = f.has_content_type && f.type.size() >= 1 && ascii::iequals(f.type, "multipart") &&
                            f.subtype.size() >= 1;
-    if (multipart && depth < limits::imap_depth) {
+    if (multipart && depth < max_body_depth) {
       b.kind = body_kind::multipart;
       b.subtype = keep(f.subtype);
       std::size_t k = 0;
@@ -958,7 +968,7 @@ class body_builder {
       b.kind = body_kind::message;
       b.lines = lines;
       b.children.resize(1);
-      if (depth >= limits::imap_depth) {
+      if (depth >= max_body_depth) {
         b.message_envelope.clear();
         empty_text(b.children.front(), extensible);
       } else if (parsed) {
@@ -1051,9 +1061,10 @@ inline void envelope_from_mime(const mime::tree& t, envelope& out, mime_text_sto
 
 /// BODYSTRUCTURE (`extensible`) or BODY of the message `t` views. `out` is
 /// reused (its vectors keep their capacity). Entities nested deeper than
-/// limits::imap_depth are written as their Content-Type says but not
-/// looked into (a multipart gets one empty text/plain), so the result can
-/// always be written and read back under the default max_depth.
+/// half of limits::imap_depth are written as their Content-Type says but
+/// not looked into (a multipart gets one empty text/plain), so the result
+/// can always be written and read back under the default max_depth, as a
+/// whole FETCH response too.
 inline void bodystructure_from_mime(const mime::tree& t, body_structure& out, mime_text_store& store,
                                     bool extensible = true) {
   detail::body_builder(t, store).body_of(t.root(), out, extensible, false, false, 1);
