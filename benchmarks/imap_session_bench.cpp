@@ -137,7 +137,7 @@ struct tally {
   std::size_t fetches = 0, completed = 0, errors = 0;
   std::uint64_t body_bytes = 0;
   bool closed = false;
-  bool select_only = false;  // at ready: SELECT alone (the idle figures)
+  bool select_only = false;     // at ready: SELECT alone (the idle figures)
   std::string* sent = nullptr;  // when set: the client's output is kept here (the server's input)
 };
 
@@ -343,7 +343,8 @@ bool prepare_server(const recorded& r, server_input& in) {
   const std::size_t from = r.turns[1];
   const std::size_t to = r.bytes.find("A2 OK", from);
   const std::size_t done = sizeof("A3 OK Fetch completed.\r\n") - 1;
-  return t.errors == 0 && to != std::string::npos && prepare_all(in.select, std::string_view(r.bytes).substr(from, to - from)) &&
+  return t.errors == 0 && to != std::string::npos &&
+         prepare_all(in.select, std::string_view(r.bytes).substr(from, to - from)) &&
          prepare_all(in.meta, std::string_view(r.bytes).substr(r.meta_at, r.body_at - done - r.meta_at)) &&
          in.meta.size() == r.messages;
 }
@@ -539,23 +540,25 @@ int server_table(const recorded& r, const server_input& in, std::size_t piece, i
                   best.fetches == 2 * r.messages && best.body_bytes == r.body_bytes && best.completed == 3;
   std::string dst(wire.size(), '\0');
   const bench::result copy = bench::memcpy_row(wire, dst, reps);
-  fmt::print("\nIMAP server session, in memory: the same session from the other side; {} bytes of commands fed "
-             "{} bytes at a time, {:.1f} MB written ({:.1f} MB answering the metadata FETCH, {:.1f} MB the body "
-             "FETCH); answers from {} prepared FETCH responses and the bodies in memory; best of {}\n",
-             in.commands.size(), piece, static_cast<double>(wire.size()) / 1e6,
-             static_cast<double>(best.meta_out) / 1e6, static_cast<double>(best.body_out) / 1e6, in.meta.size(),
-             reps);
-  fmt::print("  the client machine reads the written session whole: {}; A4's answer byte for byte as recorded: {}; "
-             "A3's answer {} bytes, Dovecot's {} (strings Dovecot sends as literals go quoted, with escapes)\n",
-             read_back ? "yes" : "NO", same ? "yes" : "NO", check.meta_out, r.body_at - r.meta_at);
+  fmt::print(
+      "\nIMAP server session, in memory: the same session from the other side; {} bytes of commands fed "
+      "{} bytes at a time, {:.1f} MB written ({:.1f} MB answering the metadata FETCH, {:.1f} MB the body "
+      "FETCH); answers from {} prepared FETCH responses and the bodies in memory; best of {}\n",
+      in.commands.size(), piece, static_cast<double>(wire.size()) / 1e6, static_cast<double>(best.meta_out) / 1e6,
+      static_cast<double>(best.body_out) / 1e6, in.meta.size(), reps);
+  fmt::print(
+      "  the client machine reads the written session whole: {}; A4's answer byte for byte as recorded: {}; "
+      "A3's answer {} bytes, Dovecot's {} (strings Dovecot sends as literals go quoted, with escapes)\n",
+      read_back ? "yes" : "NO", same ? "yes" : "NO", check.meta_out, r.body_at - r.meta_at);
   fmt::print("\n  {:<44} {:>9} {:>11} {:>12} {:>10}\n", "", "MB/s out", "vs memcpy", "FETCH/s", "FETCH sent");
   fmt::print("  {:<44} {:>9.0f} {:>10.3f}x\n", "memcpy (the whole session's output)", copy.mb_per_s, 1.0);
   const auto row = [&](const char* what, std::uint64_t bytes, double s, std::size_t fetches) {
     const double mb = static_cast<double>(bytes) / s / 1e6;
-    fmt::print("  {:<44} {:>9.0f} {:>10.3f}x {:>12.0f} {:>10}{}\n", what, mb, mb / copy.mb_per_s,
-               static_cast<double>(fetches) / s, fetches,
-               ok ? "" : fmt::format("  WRONG: {} errors, {} FETCH, {} body bytes", best.errors, best.fetches,
-                                     best.body_bytes));
+    fmt::print(
+        "  {:<44} {:>9.0f} {:>10.3f}x {:>12.0f} {:>10}{}\n", what, mb, mb / copy.mb_per_s,
+        static_cast<double>(fetches) / s, fetches,
+        ok ? ""
+           : fmt::format("  WRONG: {} errors, {} FETCH, {} body bytes", best.errors, best.fetches, best.body_bytes));
   };
   row("whole session (greeting .. LOGOUT)", wire.size(), whole, 2 * r.messages);
   row("UID FETCH (UID FLAGS .. ENVELOPE BODYSTRUCTURE)", best.meta_out, meta, r.messages);
@@ -582,12 +585,14 @@ void idle_server_sessions(const recorded& r, const server_input& in) {
   if (run.errors != 0 || !run.logged_in || s->state() != imap::session_state::selected) {
     std::fprintf(stderr, "idle server session: login or SELECT failed\n");
   }
-  fmt::print("\nidle server session logged in (greeting and OK written): {} bytes (object {} + heap {}); beyond "
-             "its two buffers ({}): {}\n",
-             ready + object, object, ready, buffers, ready + object - buffers);
-  fmt::print("idle server session with INBOX selected (answers written): {} bytes (object {} + heap {}); beyond "
-             "its two buffers: {}\n",
-             selected + object, object, selected, selected + object - buffers);
+  fmt::print(
+      "\nidle server session logged in (greeting and OK written): {} bytes (object {} + heap {}); beyond "
+      "its two buffers ({}): {}\n",
+      ready + object, object, ready, buffers, ready + object - buffers);
+  fmt::print(
+      "idle server session with INBOX selected (answers written): {} bytes (object {} + heap {}); beyond "
+      "its two buffers: {}\n",
+      selected + object, object, selected, selected + object - buffers);
   fmt::print("  heap: greeting written {}, login {}, SELECT {}; the machine reports memory_used() {}\n", greeted,
              ready - greeted, selected - ready, s->memory_used());
   delete s;
