@@ -1,6 +1,3 @@
-# shellcheck shell=bash disable=SC2154
-# (SC2154: e2e_* are set by the entry point, the peers' variables by
-# peers.env.)
 # What the end-to-end fetch benchmarks share (sourced, not run):
 # benchmarks/imap_e2e.sh and pop3_e2e.sh (the same mailbox fetched from
 # Dovecot by the mailwire fetcher and its peers, side by side), and the
@@ -12,9 +9,13 @@
 #   e2e_noun   what the mail is called in messages: mailbox or maildrop
 #   e2e_tls    the TLS mode's name, also mailwire's flag: starttls or stls
 # then calls e2e_init "$@" (or e2e_checks), adds its own contenders,
-# e2e_start, its warm-up, defines run_<who> and stored_<who> for its own contenders and
-# label[who] for all, and ends with e2e_rounds. Environment: ROUNDS SMALL
-# LARGE LARGE_BYTES TLS WORK (see the entry points).
+# e2e_start, its warm-up, defines run_<who> and stored_<who> for its own
+# contenders and label[who] for all, and ends with e2e_rounds.
+# Environment: ROUNDS SMALL LARGE LARGE_BYTES TLS WORK (see the entry
+# points).
+# shellcheck shell=bash disable=SC2154
+# (SC2154: e2e_* are set by the entry point, the peers' variables by
+# peers.env.)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peers=$here/../tests/interop/peers
 py=/usr/bin/python3
@@ -66,6 +67,7 @@ f=$(mktemp "$1/m.XXXXXXXX") && cat > "$f"
 SH
   chmod 755 "$work/store"
 }
+
 # An untimed IMAP warm-up of the server on PORT: a server indexes the
 # mailbox on first access, and the files come into the page cache; also
 # checks the count it serves (total).
