@@ -17,6 +17,16 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
                       (COPYUID), MOVE, EXPUNGE, STATUS, EXAMINE ([READ-ONLY]),
                       RENAME, DELETE, NAMESPACE, ID, UNSELECT, LOGOUT
   session.uids_survive_restart  UIDVALIDITY and UIDs are the same after a restart
+  condstore.session   CONDSTORE (RFC 7162): [HIGHESTMODSEQ] at SELECT and when a
+                      command enables it, FETCH MODSEQ, (CHANGEDSINCE),
+                      STORE (UNCHANGEDSINCE) with [MODIFIED], .SILENT still
+                      giving MODSEQ, SEARCH MODSEQ with (MODSEQ n), ESEARCH,
+                      STATUS (HIGHESTMODSEQ), another session's change
+                      pushed with MODSEQ, all the same after a restart
+  qresync.session     QRESYNC: ENABLE, VANISHED instead of EXPUNGE (own and
+                      others'), SELECT (QRESYNC ...) with and without known
+                      UIDs and with a wrong UIDVALIDITY, UID FETCH
+                      (CHANGEDSINCE n VANISHED), tombstones across a restart
   session.big_body    a 24 MiB message APPENDed and FETCHed exactly, server
                       memory growing by less than 8 MiB (both ways stream)
   login.needs_tls     without --allow-plaintext-auth: LOGINDISABLED, LOGIN
@@ -233,9 +243,9 @@ def session_commands(env):
         c = srv.connect()
         st, u = c.ok(b"CAPABILITY")
         for cap in (b"IMAP4rev1", b"UIDPLUS", b"MOVE", b"IDLE", b"NAMESPACE", b"ID", b"UNSELECT", b"ENABLE",
-                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+"):
+                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+", b"CONDSTORE", b"QRESYNC"):
             expect(cap in u[0].split(), f"CAPABILITY lacks {cap}: {u}")
-        for cap in (b"CONDSTORE", b"QRESYNC", b"BINARY"):
+        for cap in (b"BINARY",):
             expect(cap not in u[0].split(), f"CAPABILITY offers {cap}, which is not real here")
         c.no(b"LOGIN alice wrong")
         c.ok(f"LOGIN {USER} {PASS}".encode())
@@ -328,6 +338,141 @@ def uids_survive_restart(env):
         _, f2 = c.ok(b"FETCH 1:* UID")
     v1 = [l for l in u1 if b"UIDVALIDITY" in l]
     expect(v1 and v1 == [l for l in u2 if b"UIDVALIDITY" in l] and f1 == f2, f"after a restart: {u1} {u2} {f1} {f2}")
+
+
+def modseqs(lines):
+    """{seq: modseq} of "* n FETCH (... MODSEQ (m) ...)" lines."""
+    out = {}
+    for l in lines:
+        m = re.match(rb"\* (\d+) FETCH \(.*MODSEQ \((\d+)\)", l)
+        if m:
+            out[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def code_number(lines, code):
+    for l in lines:
+        m = re.search(rb"\[" + code + rb" (\d+)\]", l)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def condstore_session(env):
+    md = os.path.join(env.work, "maildir-condstore")
+    with Server(env, "condstore-1", maildir=md) as srv:
+        a, b = srv.login(), srv.login()
+        _, u = a.ok(b"CAPABILITY")
+        expect(has(u, rb" CONDSTORE") and has(u, rb" QRESYNC"), f"capabilities: {u}")
+        for m in (MSG, MSG2, MSG):
+            append(a, b"INBOX", m)
+        _, u = a.ok(b"SELECT INBOX (CONDSTORE)")
+        h = code_number(u, rb"HIGHESTMODSEQ")
+        expect(h is not None, f"SELECT (CONDSTORE): {u}")
+        _, u = a.ok(b"FETCH 1:* (MODSEQ)")
+        ms = modseqs(u)
+        expect(sorted(ms) == [1, 2, 3] and ms[1] < ms[2] < ms[3] == h, f"FETCH MODSEQ: {u} (highest {h})")
+        # Enabled: a STORE's FETCH carries the new MODSEQ.
+        _, u = a.ok(b"STORE 2 +FLAGS (\\Flagged)")
+        m2 = modseqs(u).get(2, 0)
+        expect(m2 > h and has(u, rb"^\* 2 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$"), f"STORE: {u}")
+        # CHANGEDSINCE: only message 2, with its MODSEQ.
+        _, u = a.ok(b"FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % h)
+        expect(list(modseqs(u)) == [2] and len(u) == 1, f"CHANGEDSINCE: {u}")
+        # UNCHANGEDSINCE h: 2 changed since, so [MODIFIED 2]; 1 and 3 stored.
+        st, u = a.ok(b"STORE 1:3 (UNCHANGEDSINCE %d) +FLAGS (\\Seen)" % h)
+        expect(b"[MODIFIED 2]" in st and sorted(modseqs(u)) == [1, 3], f"UNCHANGEDSINCE: {st!r} {u}")
+        st, u = a.ok(b"UID STORE 1:3 (UNCHANGEDSINCE %d) -FLAGS.SILENT (\\Seen)" % m2)
+        expect(b"[MODIFIED 1,3]" in st and u == [], f"UID STORE UNCHANGEDSINCE: {st!r} {u}")
+        # .SILENT still gives the new MODSEQ, without FLAGS.
+        _, u = a.ok(b"STORE 3 -FLAGS.SILENT (\\Seen)")
+        expect(len(u) == 1 and re.match(rb"^\* 3 FETCH \(MODSEQ \(\d+\)\)$", u[0]), f"STORE .SILENT: {u}")
+        _, u = a.ok(b"FETCH 1:* (MODSEQ)")
+        now = modseqs(u)
+        top = max(now.values())
+        _, u = a.ok(b"SEARCH MODSEQ %d" % (h + 1))
+        expect(u == [b"* SEARCH 1 2 3 (MODSEQ %d)" % top], f"SEARCH MODSEQ: {u} {now}")
+        _, u = a.ok(b"SEARCH MODSEQ %d" % (top + 1))
+        expect(u == [b"* SEARCH"], f"SEARCH MODSEQ past the highest: {u}")
+        _, u = a.ok(b"UID SEARCH RETURN (COUNT) MODSEQ %d" % now[3])
+        expect(len(u) == 1 and b"COUNT 1" in u[0] and b"MODSEQ %d" % now[3] in u[0], f"ESEARCH MODSEQ: {u}")
+        _, u = b.ok(b"STATUS INBOX (HIGHESTMODSEQ MESSAGES)")
+        expect(has(u, rb"HIGHESTMODSEQ %d" % top), f"STATUS: {u}")
+        # Another session's change reaches this one with its MODSEQ.
+        b.ok(b"SELECT INBOX")
+        b.ok(b"STORE 1 +FLAGS.SILENT (\\Answered)")
+        _, u = a.ok(b"NOOP")
+        expect(has(u, rb"^\* 1 FETCH \(FLAGS \(\\Answered \\Seen\) MODSEQ \((\d+)\)\)$") and
+               modseqs(u)[1] > top, f"pushed: {u}")
+        # FETCH MODSEQ enables CONDSTORE in a session selected without it:
+        # [HIGHESTMODSEQ] first (RFC 7162 3.1).
+        c = srv.login()
+        _, u = c.ok(b"SELECT INBOX")
+        h2 = code_number(u, rb"HIGHESTMODSEQ")
+        _, u = c.ok(b"FETCH 1 (FLAGS)")
+        expect(h2 is not None and not has(u, rb"MODSEQ"), f"FLAGS before CONDSTORE: {u}")
+        _, u = c.ok(b"FETCH 1 (MODSEQ)")
+        expect(len(u) == 2 and u[0] == b"* OK [HIGHESTMODSEQ %d] Highest" % h2, f"enabling FETCH: {u}")
+        _, u = c.ok(b"FETCH 1 (FLAGS)")
+        expect(has(u, rb"MODSEQ"), f"FLAGS once enabled: {u}")
+        _, before = a.ok(b"FETCH 1:* (UID MODSEQ)")
+    with Server(env, "condstore-2", maildir=md) as srv:
+        a = srv.login()
+        _, u = a.ok(b"SELECT INBOX (CONDSTORE)")
+        _, after = a.ok(b"FETCH 1:* (UID MODSEQ)")
+        expect(after == before and code_number(u, rb"HIGHESTMODSEQ") == h2, f"after a restart: {before} {after} {u}")
+        _, u = a.ok(b"STORE 1 +FLAGS (\\Draft)")
+        expect(modseqs(u)[1] > h2, f"a change after the restart: {u}")
+
+
+def qresync_session(env):
+    md = os.path.join(env.work, "maildir-qresync")
+    with Server(env, "qresync-1", maildir=md) as srv:
+        a, b = srv.login(), srv.login()
+        for m in (MSG, MSG2, MSG, MSG2):
+            append(a, b"INBOX", m)
+        st, _ = a.cmd(b"SELECT INBOX (QRESYNC (1 1))")
+        expect(st.startswith(b"BAD"), f"QRESYNC before ENABLE: {st!r}")
+        _, u = a.ok(b"ENABLE QRESYNC")
+        expect(u == [b"* ENABLED QRESYNC"], f"ENABLE: {u}")
+        _, u = a.ok(b"SELECT INBOX")
+        validity = code_number(u, rb"UIDVALIDITY")
+        h0 = code_number(u, rb"HIGHESTMODSEQ")
+        # Another session flags 1 and expunges 2: VANISHED, not EXPUNGE.
+        b.ok(b"SELECT INBOX")
+        b.ok(b"STORE 1 +FLAGS.SILENT (\\Flagged)")
+        b.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")
+        b.ok(b"EXPUNGE")
+        _, u = a.ok(b"NOOP")
+        expect(b"* VANISHED 2" in u and not has(u, rb"EXPUNGE") and has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ"),
+               f"NOOP under QRESYNC: {u}")
+        # Its own expunge: VANISHED too.
+        a.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")  # UID 3
+        _, u = a.ok(b"EXPUNGE")
+        expect(u == [b"* VANISHED 3"], f"EXPUNGE under QRESYNC: {u}")
+        # A client that was away since h0: UIDs 2 and 3 vanished, 1 changed.
+        c = srv.login()
+        c.ok(b"ENABLE QRESYNC")
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 2:3" in u and has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ") and
+               len(modseqs(u)) == 1, f"SELECT QRESYNC: {u}")
+        # Known UIDs limit both answers; selecting again says [CLOSED].
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d 3:4))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 3" in u and not modseqs(u) and has(u, rb"\[CLOSED\]"), f"known UIDs: {u}")
+        _, u = c.ok(b"EXAMINE INBOX (QRESYNC (%d %d))" % (validity + 1, h0))
+        expect(not has(u, rb"VANISHED") and not modseqs(u), f"wrong UIDVALIDITY: {u}")
+        _, u = c.ok(b"UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % h0)
+        expect(u[0] == b"* VANISHED (EARLIER) 2:3" and len(u) == 2 and has(u, rb"UID 1 .*MODSEQ"),
+               f"UID FETCH VANISHED: {u}")
+        _, u = c.ok(b"UID FETCH 4 (FLAGS) (CHANGEDSINCE %d VANISHED)" % h0)
+        expect(u == [], f"UID FETCH VANISHED outside the set: {u}")
+        st, _ = c.cmd(b"FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+        expect(st.startswith(b"BAD"), f"VANISHED without UID: {st!r}")
+    with Server(env, "qresync-2", maildir=md) as srv:
+        c = srv.login()
+        c.ok(b"ENABLE QRESYNC")
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 2:3" in u, f"tombstones after a restart: {u}")
 
 
 def big_body(env):
@@ -714,6 +859,8 @@ def main():
     c("help.bad_values_exit_2", help_bad_values, env)
     c("session.commands", session_commands, env)
     c("session.uids_survive_restart", uids_survive_restart, env)
+    c("condstore.session", condstore_session, env)
+    c("qresync.session", qresync_session, env)
     c("session.big_body", big_body, env)
     c("login.needs_tls", login_needs_tls, env)
     c("login.require_tls", require_tls, env)
