@@ -439,7 +439,17 @@ class session final : public mw::handler {
     // in a store error) must not leave the command unanswered.
     const imap::command* c = imap_.in_progress();
     const bool may_change = c != nullptr && changes_folders(c->type);
-    if (imap_.complete(tag, k, rc, text) == errc::invalid_argument) (void)imap_.complete(tag, k, rc, "Failed");
+    // After expunges, no FETCH can tell the client the new HIGHESTMODSEQ:
+    // the tagged OK does (RFC 7162 3.2.10, as Dovecot). Every expunge sent
+    // is covered: nothing else ran since this command synchronised.
+    imap::resp_code highest;
+    if (std::exchange(expunges_told_, false) && k == status_kind::ok && rc.kind == code_kind::none && view_ &&
+        imap_.enabled().condstore) {
+      highest.kind = code_kind::highestmodseq;
+      highest.number = view_->highest_modseq();
+    }
+    const imap::resp_code& code = highest.kind != code_kind::none ? highest : rc;
+    if (imap_.complete(tag, k, code, text) == errc::invalid_argument) (void)imap_.complete(tag, k, code, "Failed");
     if (!may_change) return;
     for (session* s : sh_.all) {
       if (s != this) s->others_changed();
@@ -482,6 +492,7 @@ class session final : public mw::handler {
       (void)imap_.bye("The selected mailbox was deleted or renamed");
       return;
     }
+    if (!ch.expunged.empty() && imap_.in_progress() != nullptr) expunges_told_ = true;
     if (imap_.enabled().qresync) {
       if (!ch.expunged_uids.empty()) (void)imap_.notify(vanished(ch.expunged_uids));
     } else {
@@ -503,8 +514,10 @@ class session final : public mw::handler {
 
   // "* n FETCH (FLAGS (...) [UID u] [MODSEQ (m)])": MODSEQ once CONDSTORE
   // is enabled (RFC 7162 3.1.4: in every FETCH with FLAGS, and unsolicited
-  // ones); `with_flags` false for a STORE .SILENT under CONDSTORE.
+  // ones), UID once QRESYNC is (3.2.4: in every FETCH); `with_flags` false
+  // for a STORE .SILENT under CONDSTORE.
   void flags_response(std::uint32_t seq, bool with_uid, imap::response& r, bool with_flags = true) {
+    with_uid = with_uid || imap_.enabled().qresync;
     r.type = imap::response_type::fetch;
     r.fetch.seq = seq;
     if (with_flags) {
@@ -536,6 +549,7 @@ class session final : public mw::handler {
   // The expunges of this session's own command: EXPUNGE each, or one
   // VANISHED once QRESYNC is enabled (RFC 7162 3.2.10).
   void expunged(const std::vector<std::uint32_t>& seqs, const std::vector<std::uint32_t>& uids) {
+    expunges_told_ = expunges_told_ || !seqs.empty();
     if (imap_.enabled().qresync) {
       if (!uids.empty()) (void)imap_.untagged(vanished(uids));
       return;
@@ -567,6 +581,7 @@ class session final : public mw::handler {
     const std::string_view tag = c.tag;
     // RFC 7162 3.1: a CONDSTORE enabling command in the selected state
     // (FETCH MODSEQ, STORE UNCHANGEDSINCE, ...) gets [HIGHESTMODSEQ] first.
+    expunges_told_ = false;
     const bool enabled_now = imap_.enabled().condstore && !condstore_seen_;
     condstore_seen_ = imap_.enabled().condstore;
     if (enabled_now && view_ && c.type != command_type::select && c.type != command_type::examine) highest_modseq();
@@ -1142,6 +1157,7 @@ class session final : public mw::handler {
         default: break;  // not offered: the machine refused the command before
       }
     }
+    if (!uid_given && imap_.enabled().qresync) add(imap::fetch_item_kind::uid).number = view_->uid(seq);
     if (seen_changed && !flags_given) {
       flags_given = true;
       (void)view_->flags(seq, add(imap::fetch_item_kind::flags).flags);
@@ -1168,6 +1184,7 @@ class session final : public mw::handler {
   std::uint64_t read_since_ = 0;
   bool idling_ = false;
   bool condstore_seen_ = false;  // CONDSTORE was enabled before this command
+  bool expunges_told_ = false;   // this command sent EXPUNGE/VANISHED
   bool draining_ = false;
   bool timed_out_ = false;
 };

@@ -443,13 +443,21 @@ def qresync_session(env):
         b.ok(b"STORE 1 +FLAGS.SILENT (\\Flagged)")
         b.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")
         b.ok(b"EXPUNGE")
-        _, u = a.ok(b"NOOP")
-        expect(b"* VANISHED 2" in u and not has(u, rb"EXPUNGE") and has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ"),
-               f"NOOP under QRESYNC: {u}")
-        # Its own expunge: VANISHED too.
+        # Every FETCH has the UID under QRESYNC (RFC 7162 3.2.4), and after
+        # expunges the tagged OK gives the new HIGHESTMODSEQ.
+        st, u = a.ok(b"NOOP")
+        expect(b"* VANISHED 2" in u and not has(u, rb"EXPUNGE") and
+               has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ") and b"[HIGHESTMODSEQ " in st,
+               f"NOOP under QRESYNC: {st!r} {u}")
+        _, u = a.ok(b"FETCH 1 (FLAGS)")
+        expect(has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ \(\d+\)\)$"), f"FETCH under QRESYNC: {u}")
+        # Its own expunge: VANISHED too, and the modseq it took.
         a.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")  # UID 3
-        _, u = a.ok(b"EXPUNGE")
-        expect(u == [b"* VANISHED 3"], f"EXPUNGE under QRESYNC: {u}")
+        st, u = a.ok(b"EXPUNGE")
+        expect(u == [b"* VANISHED 3"] and code_number([st], rb"HIGHESTMODSEQ") is not None,
+               f"EXPUNGE under QRESYNC: {st!r} {u}")
+        _, u = a.ok(b"STATUS INBOX (HIGHESTMODSEQ)")
+        expect(has(u, rb"HIGHESTMODSEQ %d\)" % code_number([st], rb"HIGHESTMODSEQ")), f"EXPUNGE's highest: {st!r} {u}")
         # A client that was away since h0: UIDs 2 and 3 vanished, 1 changed.
         c = srv.login()
         c.ok(b"ENABLE QRESYNC")
