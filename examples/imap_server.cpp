@@ -120,8 +120,9 @@ struct config : mw::mailbox_server_args {
       "                         (default localhost)\n"
       "\n"
       "Capabilities: IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE ID UNSELECT\n"
-      "UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH APPENDLIMIT CONDSTORE QRESYNC. Not offered:\n"
-      "BINARY, SORT, THREAD, MULTIAPPEND. MODSEQs are kept in mailwire-uidlist with the\n"
+      "UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH APPENDLIMIT CONDSTORE QRESYNC BINARY. Not\n"
+      "offered: SORT, THREAD, MULTIAPPEND. BINARY decodes base64 and quoted-printable\n"
+      "parts (others: NO [UNKNOWN-CTE]); APPEND takes literal8 (~{n}). MODSEQs are kept in mailwire-uidlist with the\n"
       "UIDs, and the last 4096 expunges of each folder for QRESYNC's VANISHED (EARLIER);\n"
       "a client resynchronising from before those is sent every UID not in the folder.\n"
       "Flags are kept in file names (:2,DFRST and a-z for up to 26 keywords, listed\n"
@@ -198,6 +199,7 @@ imap::resp_code code_of(mw::store_code c) {
     case mw::store_code::expunged: return code(code_kind::expungeissued);
     case mw::store_code::too_big: return code(code_kind::toobig);
     case mw::store_code::io_error: return code(code_kind::serverbug);
+    case mw::store_code::unknown_cte: return code(code_kind::unknown_cte);
   }
   return {};
 }
@@ -225,6 +227,7 @@ struct fetch_job {
   std::vector<mw::section_bytes> bodies;
   std::size_t body = 0;
   bool failed = false;
+  bool unknown_cte = false;  // a BINARY part it cannot decode: NO [UNKNOWN-CTE] (RFC 3516)
 };
 
 class session final : public mw::handler {
@@ -1031,9 +1034,11 @@ class session final : public mw::handler {
       if (imap_.body_remaining() > 0) return true;
     }
     const std::string tag = std::move(j.tag);
-    const bool failed = j.failed;
+    const bool failed = j.failed, unknown_cte = j.unknown_cte;
     job_.reset();
-    if (failed) {
+    if (unknown_cte) {
+      done(tag, status_kind::no, code(code_kind::unknown_cte), "Unknown Content-Transfer-Encoding");
+    } else if (failed) {
       done(tag, status_kind::no, code(code_kind::expungeissued), "Some messages could not be fetched");
     } else {
       done(tag, status_kind::ok, "Fetch completed");
@@ -1060,9 +1065,11 @@ class session final : public mw::handler {
       items.back().kind = k;
       return items.back();
     };
-    auto body = [&](imap::fetch_item& it, const imap::section& sec, const std::optional<imap::partial_range>& p) {
-      mw::section_bytes b;
-      if (!j.msg.section(sec, p, b).ok()) return false;
+    // A body item's content: small ones in the response, large ones
+    // streamed. Bytes with NUL go as literal8 (RFC 3516 4.3: only BINARY
+    // can have them), and so does whatever BINARY decoded (as Dovecot).
+    auto content = [&](imap::fetch_item& it, mw::section_bytes&& b, const std::optional<imap::partial_range>& p,
+                       bool binary) {
       if (p) it.origin = static_cast<std::uint32_t>(p->origin);
       if (b.size <= body_piece) {
         std::string s;
@@ -1070,12 +1077,30 @@ class session final : public mw::handler {
           if (!j.msg.read(b, s, body_piece).ok()) return false;
         }
         memory.push_back(std::move(s));
-        it.content = imap::literal_body{memory.back(), memory.back().size(), false, false};
+        binary = binary || memory.back().find('\0') != std::string::npos;
+        it.content = imap::literal_body{memory.back(), memory.back().size(), false, binary};
       } else {
-        it.content = imap::literal_body{{}, b.size, true, false};
+        it.content = imap::literal_body{{}, b.size, true, binary};
         j.bodies.push_back(std::move(b));
       }
       return true;
+    };
+    auto body = [&](imap::fetch_item& it, const imap::section& sec, const std::optional<imap::partial_range>& p) {
+      mw::section_bytes b;
+      return j.msg.section(sec, p, b).ok() && content(it, std::move(b), p, false);
+    };
+    auto binary = [&](const imap::fetch_attribute& at, imap::fetch_item& it) {
+      mw::section_bytes b;
+      bool decoded = false;
+      const mw::store_result got = j.msg.binary(at.sect.part, at.partial, b, &decoded);
+      if (got.code == mw::store_code::unknown_cte) j.unknown_cte = true;
+      if (!got.ok()) return false;
+      it.sect = at.sect;
+      if (at.kind == imap::fetch_attribute_kind::binary_size) {
+        it.number = b.size;
+        return true;
+      }
+      return content(it, std::move(b), at.partial, decoded);
     };
     using fk = imap::fetch_attribute_kind;
     std::vector<imap::fetch_attribute> attrs;
@@ -1096,8 +1121,8 @@ class session final : public mw::handler {
     // A body fetched without PEEK sets \Seen first, so that FLAGS, asked
     // for or not, shows it (RFC 3501 6.4.5: the FLAGS item is then sent).
     for (const imap::fetch_attribute& at : attrs) {
-      set_seen = set_seen || (at.kind == fk::body_section && !at.peek) || at.kind == fk::rfc822 ||
-                 at.kind == fk::rfc822_text;
+      set_seen = set_seen || ((at.kind == fk::body_section || at.kind == fk::binary) && !at.peek) ||
+                 at.kind == fk::rfc822 || at.kind == fk::rfc822_text;
     }
     bool seen_changed = false;
     if (set_seen && !view_->read_only()) {
@@ -1144,6 +1169,12 @@ class session final : public mw::handler {
           if (!body(it, at.sect, at.partial)) return false;
           break;
         }
+        case fk::binary:
+          if (!binary(at, add(imap::fetch_item_kind::binary))) return false;
+          break;
+        case fk::binary_size:
+          if (!binary(at, add(imap::fetch_item_kind::binary_size))) return false;
+          break;
         case fk::rfc822:
         case fk::rfc822_header:
         case fk::rfc822_text: {
@@ -1218,7 +1249,7 @@ int main(int argc, char** argv) {
   imap::server_extensions& x = o.extensions;
   x.enable = x.idle = x.namespace_ = x.id = x.unselect = x.uidplus = x.move = true;
   x.children = x.special_use = x.esearch = true;
-  x.condstore = x.qresync = true;
+  x.condstore = x.qresync = x.binary = true;
 
   mw::server_config sc;
   sc.at = cfg.listen;

@@ -14,6 +14,7 @@
 #include <mailwire/core/utf8.hpp>
 #include <mailwire/imap/mailbox.hpp>
 #include <mailwire/mime/encoded_word.hpp>
+#include <mailwire/mime/transfer_encoding.hpp>
 #include <mailwire/mime/tree.hpp>
 #include <unordered_map>
 #include <utility>
@@ -1809,6 +1810,139 @@ store_result mailbox_view::move(const std::vector<std::uint32_t>& seqs, const st
   for (const std::uint32_t u : out.source_uids) moved.push_back(seq(u));
   std::sort(moved.begin(), moved.end());
   return remove(moved, out.expunged, out.expunged_uids);
+}
+
+// ------------------------------------------------------------ BINARY
+
+namespace {
+
+// Whether BINARY undoes `e` (RFC 3516: the RFC 2045 encodings; x-uuencode
+// is none of them): 1 yes, 0 nothing to undo, -1 cannot (UNKNOWN-CTE).
+int decodes(mime::transfer_encoding e) {
+  switch (e) {
+    case mime::transfer_encoding::seven_bit:
+    case mime::transfer_encoding::eight_bit:
+    case mime::transfer_encoding::binary: return 0;
+    case mime::transfer_encoding::quoted_printable:
+    case mime::transfer_encoding::base64: return 1;
+    default: return -1;
+  }
+}
+
+// The first byte of entity n's body in t's source (its end when it has no
+// blank line), as section() finds it.
+std::uint64_t body_start(const mime::tree& t, const mime::node& n) {
+  const std::size_t h = header_end_in(t.raw(n));
+  return h == std::string_view::npos ? n.info.end : n.info.offset + h;
+}
+
+// The decoded body of leaf n (served bytes, then the encoding undone).
+std::string decoded_body(const mime::tree& t, const mime::node& n) {
+  const std::uint64_t b = body_start(t, n);
+  const std::string_view all = t.source;
+  const std::string served = to_crlf(all.substr(static_cast<std::size_t>(b), static_cast<std::size_t>(n.info.end - b)),
+                                     b > 0 ? all[static_cast<std::size_t>(b - 1)] : '\0');
+  std::string out;
+  mime::body_decoder d(n.info.encoding);
+  d.decode(served, out, nullptr);
+  d.finish(out, nullptr);
+  return out;
+}
+
+// Leaf n's header with its Content-Transfer-Encoding field(s) (and their
+// folded lines) dropped and "Content-Transfer-Encoding: binary" last, then
+// the blank line: what Dovecot writes for a decoded part inside BINARY[].
+std::string binary_header(const mime::tree& t, const mime::node& n) {
+  const std::string_view all = t.source;
+  const std::uint64_t b = body_start(t, n);
+  const std::string header =
+      to_crlf(all.substr(static_cast<std::size_t>(n.info.offset), static_cast<std::size_t>(b - n.info.offset)),
+              n.info.offset > 0 ? all[static_cast<std::size_t>(n.info.offset - 1)] : '\0');
+  std::string out;
+  bool dropping = false;
+  for (std::size_t pos = 0; pos < header.size();) {
+    std::size_t eol = header.find("\r\n", pos);
+    eol = eol == std::string::npos ? header.size() : eol + 2;
+    const std::string_view line(header.data() + pos, eol - pos);
+    pos = eol;
+    if (line == "\r\n") break;  // the blank line: written after the new field
+    if (line.front() != ' ' && line.front() != '\t') {
+      std::string_view name = line.substr(0, line.find(':'));
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+      dropping = ascii::iequals(name, "Content-Transfer-Encoding");
+    }
+    if (!dropping) out += line;
+  }
+  return out + "Content-Transfer-Encoding: binary\r\n\r\n";
+}
+
+}  // namespace
+
+store_result message::binary(const std::vector<std::uint32_t>& part, std::optional<imap::partial_range> partial,
+                             section_bytes& out, bool* decoded) {
+  out = section_bytes{};
+  if (decoded != nullptr) *decoded = false;
+  imap::section sec;
+  sec.part = part;
+  if (fd_ < 0) return fail(store_code::cannot, "no message open");
+  const mime::tree* t = nullptr;
+  if (store_result r = parsed(t); !r.ok()) return r;
+  const mime::node* n = part.empty() ? &t->root() : resolve_part(*t, part);
+  if (n == nullptr) return section(sec, partial, out);  // no such part: as BODY[part]
+  const std::string_view all = t->source;
+  if (!part.empty() && n->info.kind == mime::part_kind::leaf) {
+    // One part: its content decoded.
+    const int how = decodes(n->info.encoding);
+    if (how < 0) return fail(store_code::unknown_cte, "unknown Content-Transfer-Encoding");
+    if (how == 0) return section(sec, partial, out);
+    out.memory = decoded_body(*t, *n);
+  } else {
+    // The whole message, a multipart's body or an attached message: every
+    // encoded leaf in it decoded in place, its header saying "binary" (as
+    // Dovecot); the rest served as BODY[part] serves it.
+    std::uint64_t begin = 0, end = all.size();
+    const mime::node* top = n;
+    if (!part.empty()) {
+      begin = body_start(*t, *n);
+      end = std::min<std::uint64_t>(n->info.end + rfc822_tail(*t, *n), all.size());
+      if (n->info.kind == mime::part_kind::message && !n->children.empty()) top = &t->nodes[n->children.front()];
+    }
+    // Leaves in document order (an explicit stack: nesting is bounded by
+    // the parser, but not small).
+    std::vector<std::pair<const mime::node*, std::size_t>> stack{{top, 0}};
+    std::uint64_t pos = begin;
+    bool any = false;
+    while (!stack.empty()) {
+      auto& [cur, next] = stack.back();
+      if (cur->info.kind != mime::part_kind::leaf) {
+        if (next < cur->children.size()) {
+          const mime::node* child = &t->nodes[cur->children[next++]];
+          stack.push_back({child, 0});
+        } else {
+          stack.pop_back();
+        }
+        continue;
+      }
+      const mime::node& leaf = *cur;
+      stack.pop_back();
+      const int how = decodes(leaf.info.encoding);
+      if (how < 0) return fail(store_code::unknown_cte, "unknown Content-Transfer-Encoding");
+      if (how == 0 || leaf.info.offset < pos || leaf.info.end > end) continue;
+      const char prev = pos > 0 ? all[static_cast<std::size_t>(pos - 1)] : '\0';
+      out.memory += to_crlf(all.substr(static_cast<std::size_t>(pos), static_cast<std::size_t>(leaf.info.offset - pos)), prev);
+      out.memory += binary_header(*t, leaf);
+      out.memory += decoded_body(*t, leaf);
+      pos = leaf.info.end;
+      any = true;
+    }
+    if (!any) return section(sec, partial, out);  // nothing encoded: as BODY[part]
+    const char prev = pos > 0 ? all[static_cast<std::size_t>(pos - 1)] : '\0';
+    out.memory += to_crlf(all.substr(static_cast<std::size_t>(pos), static_cast<std::size_t>(end - pos)), prev);
+  }
+  if (decoded != nullptr) *decoded = true;
+  out.size = out.memory.size();
+  cut(out, partial);
+  return {};
 }
 
 // ------------------------------------------------------------ CONDSTORE / QRESYNC

@@ -83,6 +83,7 @@ enum class store_code : std::uint8_t {
   expunged,         ///< another session expunged the message and this view has not synced: NO (RFC 9051 7.5.1)
   too_big,          ///< larger than the configured limit: NO [TOOBIG]
   io_error,         ///< the file system refused: NO [SERVERBUG] (text says what)
+  unknown_cte,      ///< BINARY of a part whose transfer encoding is not decoded: NO [UNKNOWN-CTE]
 };
 
 struct store_result {
@@ -194,6 +195,21 @@ class message {
   /// past store_options::max_parse).
   store_result section(const mailwire::imap::section& sec, std::optional<mailwire::imap::partial_range> partial,
                        section_bytes& out);
+
+  /// BINARY[part]<partial> (RFC 3516), as Dovecot answers it: a leaf
+  /// part's content with its Content-Transfer-Encoding undone (base64 and
+  /// quoted-printable; 7bit, 8bit and binary as they are); for an empty
+  /// `part` (BINARY[]), a multipart part or a message/rfc822 part, what
+  /// BODY[part] gives with every encoded leaf inside decoded and its
+  /// Content-Transfer-Encoding field replaced by "binary" (last in its
+  /// header). A part that does not exist: as BODY[part]. An encoding it
+  /// does not decode (x-uuencode, x-anything) anywhere in it: unknown_cte.
+  /// BINARY.SIZE is the result's `size`. `decoded` (when given) says
+  /// whether anything was decoded: then send it as literal8 (as Dovecot;
+  /// RFC 3516 requires it when the bytes hold NUL). Parses in memory
+  /// (too_big past store_options::max_parse).
+  store_result binary(const std::vector<std::uint32_t>& part, std::optional<mailwire::imap::partial_range> partial,
+                      section_bytes& out, bool* decoded = nullptr);
 
   /// Appends to `chunk` up to `max` (at least 1) more served bytes of `s`
   /// (bare LF made CRLF); returns ok with nothing appended once s.done ==

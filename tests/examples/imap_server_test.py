@@ -27,6 +27,12 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
                       others'), SELECT (QRESYNC ...) with and without known
                       UIDs and with a wrong UIDVALIDITY, UID FETCH
                       (CHANGEDSINCE n VANISHED), tombstones across a restart
+  binary.fetch        BINARY (RFC 3516): APPEND of a literal8 with NUL stored
+                      byte for byte, BINARY.PEEK[n] decoded (base64 with NUL
+                      as literal8, quoted-printable), BINARY.SIZE, <partial>,
+                      BINARY[] rewritten as Dovecot does, a 7bit part as a
+                      plain literal, BINARY without PEEK sets \Seen,
+                      x-uuencode refused with NO [UNKNOWN-CTE]
   session.big_body    a 24 MiB message APPENDed and FETCHed exactly, server
                       memory growing by less than 8 MiB (both ways stream)
   login.needs_tls     without --allow-plaintext-auth: LOGINDISABLED, LOGIN
@@ -243,9 +249,9 @@ def session_commands(env):
         c = srv.connect()
         st, u = c.ok(b"CAPABILITY")
         for cap in (b"IMAP4rev1", b"UIDPLUS", b"MOVE", b"IDLE", b"NAMESPACE", b"ID", b"UNSELECT", b"ENABLE",
-                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+", b"CONDSTORE", b"QRESYNC"):
+                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+", b"CONDSTORE", b"QRESYNC", b"BINARY"):
             expect(cap in u[0].split(), f"CAPABILITY lacks {cap}: {u}")
-        for cap in (b"BINARY",):
+        for cap in (b"SORT", b"MULTIAPPEND"):
             expect(cap not in u[0].split(), f"CAPABILITY offers {cap}, which is not real here")
         c.no(b"LOGIN alice wrong")
         c.ok(f"LOGIN {USER} {PASS}".encode())
@@ -481,6 +487,51 @@ def qresync_session(env):
         c.ok(b"ENABLE QRESYNC")
         _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
         expect(b"* VANISHED (EARLIER) 2:3" in u, f"tombstones after a restart: {u}")
+
+
+BIN_MSG = (b"Subject: bin\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"Gr=C3=BC=C3=9Fe=\r\n soft\r\n"
+           b"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC/w==\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nplain\r\n--B--\r\n")
+UU_MSG = b"Subject: uu\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n`\r\nend\r\n"
+RAW_MSG = b"Subject: raw\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01\r\n"
+
+
+def binary_fetch(env):
+    with Server(env, "binary") as srv:
+        c = srv.login()
+        append(c, b"INBOX", BIN_MSG)
+        append(c, b"INBOX", UU_MSG)
+        # APPEND with a literal8 holding NUL (RFC 3516 4.4): stored as sent.
+        Imap.n += 1
+        tag = b"t%d" % Imap.n
+        c.send(tag + b" APPEND INBOX ~{%d}\r\n" % len(RAW_MSG))
+        expect(c.item().startswith(b"+"), "no + for a literal8 APPEND")
+        c.send(RAW_MSG + b"\r\n")
+        st, _ = c.until(tag)
+        expect(st.startswith(b"OK [APPENDUID"), f"literal8 APPEND: {st!r}")
+        stored = [open(os.path.join(srv.maildir, "cur", n), "rb").read() for n in os.listdir(os.path.join(srv.maildir, "cur"))]
+        expect(RAW_MSG in stored, f"literal8 APPEND not stored byte for byte: {stored}")
+        c.ok(b"SELECT INBOX")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[2] BINARY.SIZE[2] BINARY.PEEK[1] BINARY.PEEK[3])")
+        expect(len(u) == 1, f"BINARY: {u}")
+        line = u[0]
+        expect(b"BINARY[2] ~{4}\r\n\x00\x01\x02\xff" in line and b"BINARY.SIZE[2] 4" in line and
+               b"BINARY[1] ~{" in line and "Grüße soft".encode() in line and b"BINARY[3] \"plain\"" in line and
+               b"FLAGS" not in line, f"BINARY items: {line!r}")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[2]<1.2>)")
+        expect(u == [b"* 1 FETCH (BINARY[2]<1> ~{2}\r\n\x01\x02)"], f"partial BINARY: {u}")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[])")
+        expect(b"Content-Transfer-Encoding: binary\r\n\r\n\x00\x01\x02\xff\r\n--B" in u[0] and b"base64" not in u[0],
+               f"BINARY[]: {u}")
+        _, u = c.ok(b"FETCH 1 (BINARY[3])")
+        expect(has(u, rb"\\Seen"), f"BINARY without PEEK sets \\Seen: {u}")
+        st, u = c.cmd(b"FETCH 2 (BINARY.PEEK[1])")
+        expect(st.startswith(b"NO [UNKNOWN-CTE]"), f"x-uuencode: {st!r} {u}")
+        st, u = c.cmd(b"UID FETCH 1:* (BINARY.SIZE[1])")
+        expect(st.startswith(b"NO [UNKNOWN-CTE]") and has(u, rb"BINARY.SIZE\[1\] 12") and
+               has(u, rb"BINARY.SIZE\[1\] 4"), f"one message refused, the others answered: {st!r} {u}")
 
 
 def big_body(env):
@@ -869,6 +920,7 @@ def main():
     c("session.uids_survive_restart", uids_survive_restart, env)
     c("condstore.session", condstore_session, env)
     c("qresync.session", qresync_session, env)
+    c("binary.fetch", binary_fetch, env)
     c("session.big_body", big_body, env)
     c("login.needs_tls", login_needs_tls, env)
     c("login.require_tls", require_tls, env)

@@ -936,6 +936,105 @@ void test_condstore(imap_store& s) {
   // UID not in the folder.
   CHECK_EQ(tombstones(4097), std::string("1:19999"));
 }
+
+// BINARY (RFC 3516): parts decoded, whole messages and multiparts with
+// their encoded leaves decoded in place (as Dovecot), UNKNOWN-CTE.
+std::string binary(mailbox_view& v, std::uint32_t seq, const std::vector<std::uint32_t>& part, bool* decoded = nullptr,
+                   std::optional<imap::partial_range> partial = std::nullopt, store_code* code = nullptr) {
+  message m;
+  if (!v.open(seq, m).ok()) return "<open failed>";
+  section_bytes b;
+  const store_result r = m.binary(part, partial, b, decoded);
+  if (code != nullptr) *code = r.code;
+  if (!r.ok()) return "<failed>";
+  std::string out;
+  while (b.done < b.size) {
+    const std::size_t before = out.size();
+    if (!m.read(b, out, 5).ok() || out.size() == before) return "<read failed>";
+  }
+  return out;
+}
+
+void test_binary(imap_store& s) {
+  const std::string mixed =
+      "Subject: bin\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"B\"\n"
+      "\n"
+      "--B\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "Content-Disposition: inline\n"
+      "\n"
+      "Gr=C3=BC=C3=9Fe=\n"
+      " soft, hard\n"
+      "--B\n"
+      "Content-Type: application/octet-stream\n"
+      "content-transfer-encoding:\n"
+      " BASE64\n"
+      "\n"
+      "AAEC/w==\n"
+      "--B\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "plain 7bit\n"
+      "--B--\n";
+  const std::string uu =
+      "Subject: uu\nContent-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n`\nend\n";
+  const std::string single = "Subject: one\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n";
+  CHECK(s.create("Bin").ok());
+  std::uint32_t validity = 0, uid = 0;
+  CHECK(s.append("Bin", mixed, {}, nullptr, validity, uid).ok());
+  CHECK(s.append("Bin", uu, {}, nullptr, validity, uid).ok());
+  CHECK(s.append("Bin", single, {}, nullptr, validity, uid).ok());
+  std::unique_ptr<mailbox_view> v;
+  CHECK(s.select("Bin", true, v).ok());
+  bool decoded = false;
+  // A quoted-printable part: soft break gone, the hard one CRLF (served form).
+  CHECK_EQ(binary(*v, 1, {1}, &decoded), std::string("Gr\xc3\xbc\xc3\x9f" "e soft, hard"));
+  CHECK(decoded);
+  // base64 with NUL and 0xFF; a folded field in another case found.
+  CHECK_EQ(binary(*v, 1, {2}, &decoded), std::string("\0\1\2\xff", 4));
+  CHECK(decoded);
+  CHECK_EQ(binary(*v, 1, {2}, &decoded, imap::partial_range{1, 2}), std::string("\1\2"));
+  CHECK_EQ(binary(*v, 1, {2}, &decoded, imap::partial_range{9, 2}), std::string());
+  // 7bit: as BODY[3], nothing decoded (no literal8).
+  CHECK_EQ(binary(*v, 1, {3}, &decoded), std::string("plain 7bit"));
+  CHECK(!decoded);
+  CHECK_EQ(binary(*v, 1, {9}, &decoded), std::string());  // no such part: as BODY[9]
+  CHECK(!decoded);
+  // The whole message: each encoded leaf decoded, its CTE field (folded
+  // lines too) replaced by "binary" last in its header; the rest as BODY[].
+  const std::string whole = binary(*v, 1, {}, &decoded);
+  CHECK(decoded);
+  CHECK_EQ(whole, crlf("Subject: bin\n"
+                       "MIME-Version: 1.0\n"
+                       "Content-Type: multipart/mixed; boundary=\"B\"\n"
+                       "\n"
+                       "--B\n"
+                       "Content-Type: text/plain; charset=utf-8\n"
+                       "Content-Disposition: inline\n"
+                       "Content-Transfer-Encoding: binary\n"
+                       "\n"
+                       "Gr\xc3\xbc\xc3\x9f" "e soft, hard\n"
+                       "--B\n"
+                       "Content-Type: application/octet-stream\n"
+                       "Content-Transfer-Encoding: binary\n"
+                       "\n") +
+                     std::string("\0\1\2\xff", 4) + crlf("\n--B\nContent-Type: text/plain\n\nplain 7bit\n--B--\n"));
+  CHECK_EQ(binary(*v, 1, {}, &decoded, imap::partial_range{0, 12}), std::string("Subject: bin"));
+  // x-uuencode is no RFC 2045 encoding: UNKNOWN-CTE, for the part and for
+  // a whole message holding it.
+  store_code code = store_code::ok;
+  CHECK_EQ(binary(*v, 2, {1}, &decoded, std::nullopt, &code), std::string("<failed>"));
+  CHECK_EQ(code, store_code::unknown_cte);
+  CHECK_EQ(binary(*v, 2, {}, &decoded, std::nullopt, &code), std::string("<failed>"));
+  CHECK_EQ(code, store_code::unknown_cte);
+  // A single-part message: part 1 is its decoded body; BINARY[] rewrites it.
+  CHECK_EQ(binary(*v, 3, {1}, &decoded), std::string("hello"));
+  CHECK_EQ(binary(*v, 3, {}, &decoded),
+           std::string("Subject: one\r\nContent-Transfer-Encoding: binary\r\n\r\nhello"));
+}
 }  // namespace
 
 int main() {
@@ -958,6 +1057,7 @@ int main() {
   test_search(s);
   test_inbox_rename(s);
   test_condstore(s);
+  test_binary(s);
   if (std::getenv("KEEP") == nullptr) {
     const std::string cmd = "rm -rf '" + std::string(tmpl) + "'";
     if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", tmpl);
