@@ -228,6 +228,7 @@ struct fetch_job {
   std::size_t body = 0;
   bool failed = false;
   bool unknown_cte = false;  // a BINARY part it cannot decode: NO [UNKNOWN-CTE] (RFC 3516)
+  bool seen_set = false;     // a body without PEEK: \Seen was set on them all
 };
 
 class session final : public mw::handler {
@@ -981,6 +982,15 @@ class session final : public mw::handler {
     job_ = std::make_unique<fetch_job>();
     job_->tag = std::string(c.tag);
     job_->seqs = view_->resolve(a.set, c.uid);
+    // A body fetched without PEEK sets \Seen, before the answers so that
+    // their FLAGS show it; for all the messages in one store() call, which
+    // writes the UID list (their new modseqs) once, not once per message.
+    bool set_seen = false;
+    for (const imap::fetch_attribute& at : a.attributes) {
+      using fk = imap::fetch_attribute_kind;
+      set_seen = set_seen || ((at.kind == fk::body_section || at.kind == fk::binary) && !at.peek) ||
+                 at.kind == fk::rfc822 || at.kind == fk::rfc822_text;
+    }
     if (a.changedsince) {  // RFC 7162 3.1.4.1: only what changed since
       const std::uint64_t since = *a.changedsince;
       auto& v = job_->seqs;
@@ -995,6 +1005,11 @@ class session final : public mw::handler {
         r.set = view_->vanished_since(since, &a.set);
         if (!r.set.empty()) (void)imap_.untagged(r);
       }
+    }
+    if (set_seen && !view_->read_only()) {
+      std::vector<std::uint32_t> changed;
+      (void)view_->store(job_->seqs, mw::store_op::add, {imap::flag::system(imap::flag_kind::seen)}, changed);
+      job_->seen_set = true;
     }
     fetch_step();
   }
@@ -1059,7 +1074,7 @@ class session final : public mw::handler {
     imap::mime_text_store texts;
     std::vector<std::string> memory;  // bodies sent in the response itself
     memory.reserve(a.attributes.size());
-    bool uid_given = false, flags_given = false, set_seen = false, modseq_given = false;
+    bool uid_given = false, flags_given = false, modseq_given = false;
     auto add = [&](imap::fetch_item_kind k) -> imap::fetch_item& {
       items.emplace_back();
       items.back().kind = k;
@@ -1118,19 +1133,7 @@ class session final : public mw::handler {
         attrs.push_back(at);
       }
     }
-    // A body fetched without PEEK sets \Seen first, so that FLAGS, asked
-    // for or not, shows it (RFC 3501 6.4.5: the FLAGS item is then sent).
-    for (const imap::fetch_attribute& at : attrs) {
-      set_seen = set_seen || ((at.kind == fk::body_section || at.kind == fk::binary) && !at.peek) ||
-                 at.kind == fk::rfc822 || at.kind == fk::rfc822_text;
-    }
-    bool seen_changed = false;
-    if (set_seen && !view_->read_only()) {
-      std::vector<imap::flag> seen{imap::flag::system(imap::flag_kind::seen)};
-      std::vector<std::uint32_t> changed;
-      (void)view_->store({seq}, mw::store_op::add, seen, changed);
-      seen_changed = !changed.empty();
-    }
+    const bool seen_changed = j.seen_set;  // FLAGS goes with it (RFC 3501 6.4.5)
     if (c.uid) {  // UID FETCH: the UID always, first (as Dovecot)
       add(imap::fetch_item_kind::uid).number = view_->uid(seq);
       uid_given = true;
