@@ -421,6 +421,12 @@ def condstore_session(env):
         expect(len(u) == 2 and u[0] == b"* OK [HIGHESTMODSEQ %d] Highest" % h2, f"enabling FETCH: {u}")
         _, u = c.ok(b"FETCH 1 (FLAGS)")
         expect(has(u, rb"MODSEQ"), f"FLAGS once enabled: {u}")
+        # So does SEARCH with a MODSEQ key (RFC 7162 3.1).
+        d = srv.login()
+        d.ok(b"SELECT INBOX")
+        _, u = d.ok(b"SEARCH MODSEQ 1")
+        expect(len(u) == 2 and u[0] == b"* OK [HIGHESTMODSEQ %d] Highest" % h2 and
+               u[1] == b"* SEARCH 1 2 3 (MODSEQ %d)" % h2, f"enabling SEARCH: {u}")
         _, before = a.ok(b"FETCH 1:* (UID MODSEQ)")
     with Server(env, "condstore-2", maildir=md) as srv:
         a = srv.login()
