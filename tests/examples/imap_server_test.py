@@ -26,7 +26,8 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
   qresync.session     QRESYNC: ENABLE, VANISHED instead of EXPUNGE (own and
                       others'), SELECT (QRESYNC ...) with and without known
                       UIDs and with a wrong UIDVALIDITY, UID FETCH
-                      (CHANGEDSINCE n VANISHED), tombstones across a restart
+                      (CHANGEDSINCE n VANISHED), VANISHED and FETCH with UID
+                      and MODSEQ pushed in IDLE, tombstones across a restart
   binary.fetch        BINARY (RFC 3516): APPEND of a literal8 with NUL stored
                       byte for byte, BINARY.PEEK[n] decoded (base64 with NUL
                       as literal8, quoted-printable), BINARY.SIZE, <partial>,
@@ -488,11 +489,27 @@ def qresync_session(env):
         expect(u == [], f"UID FETCH VANISHED outside the set: {u}")
         st, _ = c.cmd(b"FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)")
         expect(st.startswith(b"BAD"), f"VANISHED without UID: {st!r}")
+        # Idling under QRESYNC: another session's expunge comes as VANISHED,
+        # its flag change with UID and MODSEQ.
+        c.ok(b"SELECT INBOX")
+        c.send(b"i1 IDLE\r\n")
+        expect(c.item().startswith(b"+"), "no + for IDLE")
+        b.ok(b"STORE 1 -FLAGS.SILENT (\\Flagged)")
+        expect(re.match(rb"^\* 1 FETCH \(FLAGS \(\) UID 1 MODSEQ \(\d+\)\)$", c.item(5)), "flags pushed in IDLE")
+        b.ok(b"UID STORE 4 +FLAGS.SILENT (\\Deleted)")  # b's numbers are stale: by UID
+        b.ok(b"UID EXPUNGE 4")
+        got = [c.item(5)]
+        while got[-1] != b"* VANISHED 4":
+            expect(re.match(rb"^\* 2 FETCH .*UID 4 MODSEQ", got[-1]) and len(got) < 3, f"IDLE under QRESYNC: {got}")
+            got.append(c.item(5))
+        c.send(b"DONE\r\n")
+        st, _ = c.until(b"i1")
+        expect(st.startswith(b"OK"), f"DONE: {st!r}")
     with Server(env, "qresync-2", maildir=md) as srv:
         c = srv.login()
         c.ok(b"ENABLE QRESYNC")
         _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
-        expect(b"* VANISHED (EARLIER) 2:3" in u, f"tombstones after a restart: {u}")
+        expect(b"* VANISHED (EARLIER) 2:4" in u, f"tombstones after a restart: {u}")
 
 
 BIN_MSG = (b"Subject: bin\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
