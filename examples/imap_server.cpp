@@ -28,6 +28,7 @@
 #include <mailwire/imap/server.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -119,8 +120,11 @@ struct config : mw::mailbox_server_args {
       "                         (default localhost)\n"
       "\n"
       "Capabilities: IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE NAMESPACE ID UNSELECT\n"
-      "UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH APPENDLIMIT. Not offered: CONDSTORE/QRESYNC (the store's modification\n"
-      "sequences are not kept across restarts), BINARY, SORT, THREAD, MULTIAPPEND.\n"
+      "UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH APPENDLIMIT CONDSTORE QRESYNC BINARY. Not\n"
+      "offered: SORT, THREAD, MULTIAPPEND. BINARY decodes base64 and quoted-printable\n"
+      "parts (others: NO [UNKNOWN-CTE]); APPEND takes literal8 (~{n}). MODSEQs are kept in mailwire-uidlist with the\n"
+      "UIDs, and the last 4096 expunges of each folder for QRESYNC's VANISHED (EARLIER);\n"
+      "a client resynchronising from before those is sent every UID not in the folder.\n"
       "Flags are kept in file names (:2,DFRST and a-z for up to 26 keywords, listed\n"
       "in dovecot-keywords); UIDVALIDITY and UIDs in each folder's mailwire-uidlist;\n"
       "INTERNALDATE is the file's modification time. Mailbox names are checked\n"
@@ -195,6 +199,7 @@ imap::resp_code code_of(mw::store_code c) {
     case mw::store_code::expunged: return code(code_kind::expungeissued);
     case mw::store_code::too_big: return code(code_kind::toobig);
     case mw::store_code::io_error: return code(code_kind::serverbug);
+    case mw::store_code::unknown_cte: return code(code_kind::unknown_cte);
   }
   return {};
 }
@@ -222,6 +227,8 @@ struct fetch_job {
   std::vector<mw::section_bytes> bodies;
   std::size_t body = 0;
   bool failed = false;
+  bool unknown_cte = false;  // a BINARY part it cannot decode: NO [UNKNOWN-CTE] (RFC 3516)
+  bool seen_set = false;     // a body without PEEK: \Seen was set on them all
 };
 
 class session final : public mw::handler {
@@ -436,7 +443,17 @@ class session final : public mw::handler {
     // in a store error) must not leave the command unanswered.
     const imap::command* c = imap_.in_progress();
     const bool may_change = c != nullptr && changes_folders(c->type);
-    if (imap_.complete(tag, k, rc, text) == errc::invalid_argument) (void)imap_.complete(tag, k, rc, "Failed");
+    // After expunges, no FETCH can tell the client the new HIGHESTMODSEQ:
+    // the tagged OK does (RFC 7162 3.2.10, as Dovecot). Every expunge sent
+    // is covered: nothing else ran since this command synchronised.
+    imap::resp_code highest;
+    if (std::exchange(expunges_told_, false) && k == status_kind::ok && rc.kind == code_kind::none && view_ &&
+        imap_.enabled().condstore) {
+      highest.kind = code_kind::highestmodseq;
+      highest.number = view_->highest_modseq();
+    }
+    const imap::resp_code& code = highest.kind != code_kind::none ? highest : rc;
+    if (imap_.complete(tag, k, code, text) == errc::invalid_argument) (void)imap_.complete(tag, k, code, "Failed");
     if (!may_change) return;
     for (session* s : sh_.all) {
       if (s != this) s->others_changed();
@@ -479,7 +496,12 @@ class session final : public mw::handler {
       (void)imap_.bye("The selected mailbox was deleted or renamed");
       return;
     }
-    for (const std::uint32_t n : ch.expunged) (void)imap_.notify_expunge(n);
+    if (!ch.expunged.empty() && imap_.in_progress() != nullptr) expunges_told_ = true;
+    if (imap_.enabled().qresync) {
+      if (!ch.expunged_uids.empty()) (void)imap_.notify(vanished(ch.expunged_uids));
+    } else {
+      for (const std::uint32_t n : ch.expunged) (void)imap_.notify_expunge(n);
+    }
     if (ch.keywords_changed) {
       imap::response r;
       r.type = imap::response_type::flags;
@@ -494,17 +516,63 @@ class session final : public mw::handler {
     }
   }
 
-  void flags_response(std::uint32_t seq, bool with_uid, imap::response& r) {
+  // "* n FETCH (FLAGS (...) [UID u] [MODSEQ (m)])": MODSEQ once CONDSTORE
+  // is enabled (RFC 7162 3.1.4: in every FETCH with FLAGS, and unsolicited
+  // ones), UID once QRESYNC is (3.2.4: in every FETCH); `with_flags` false
+  // for a STORE .SILENT under CONDSTORE.
+  void flags_response(std::uint32_t seq, bool with_uid, imap::response& r, bool with_flags = true) {
+    with_uid = with_uid || imap_.enabled().qresync;
     r.type = imap::response_type::fetch;
     r.fetch.seq = seq;
-    r.fetch.items.emplace_back();
-    r.fetch.items.back().kind = imap::fetch_item_kind::flags;
-    (void)view_->flags(seq, r.fetch.items.back().flags);
+    if (with_flags) {
+      r.fetch.items.emplace_back();
+      r.fetch.items.back().kind = imap::fetch_item_kind::flags;
+      (void)view_->flags(seq, r.fetch.items.back().flags);
+    }
     if (with_uid) {
       r.fetch.items.emplace_back();
       r.fetch.items.back().kind = imap::fetch_item_kind::uid;
       r.fetch.items.back().number = view_->uid(seq);
     }
+    if (imap_.enabled().condstore) {
+      r.fetch.items.emplace_back();
+      r.fetch.items.back().kind = imap::fetch_item_kind::modseq;
+      r.fetch.items.back().number = view_->modseq(seq);
+    }
+  }
+
+  // "* VANISHED [(EARLIER)] uids" (QRESYNC), UIDs in any order.
+  static imap::response vanished(std::vector<std::uint32_t> uids, bool earlier = false) {
+    std::sort(uids.begin(), uids.end());
+    imap::response r;
+    r.type = imap::response_type::vanished;
+    r.earlier = earlier;
+    r.set = to_set(uids);
+    return r;
+  }
+  // The expunges of this session's own command: EXPUNGE each, or one
+  // VANISHED once QRESYNC is enabled (RFC 7162 3.2.10).
+  void expunged(const std::vector<std::uint32_t>& seqs, const std::vector<std::uint32_t>& uids) {
+    expunges_told_ = expunges_told_ || !seqs.empty();
+    if (imap_.enabled().qresync) {
+      if (!uids.empty()) (void)imap_.untagged(vanished(uids));
+      return;
+    }
+    for (const std::uint32_t n : seqs) {
+      imap::response u;
+      u.type = imap::response_type::expunge;
+      u.number = n;
+      (void)imap_.untagged(u);
+    }
+  }
+  // "* OK [HIGHESTMODSEQ n]".
+  void highest_modseq() {
+    imap::response u;
+    u.type = imap::response_type::status;
+    u.code.kind = code_kind::highestmodseq;
+    u.code.number = view_->highest_modseq();
+    u.text = "Highest";
+    (void)imap_.untagged(u);
   }
 
   static bool allows_expunge(const imap::command& c) {
@@ -515,6 +583,12 @@ class session final : public mw::handler {
   void command(const imap::server_event& e) {
     const imap::command& c = *e.cmd;
     const std::string_view tag = c.tag;
+    // RFC 7162 3.1: a CONDSTORE enabling command in the selected state
+    // (FETCH MODSEQ, STORE UNCHANGEDSINCE, ...) gets [HIGHESTMODSEQ] first.
+    expunges_told_ = false;
+    const bool enabled_now = imap_.enabled().condstore && !condstore_seen_;
+    condstore_seen_ = imap_.enabled().condstore;
+    if (enabled_now && view_ && c.type != command_type::select && c.type != command_type::examine) highest_modseq();
     if (view_ && allows_expunge(c) && c.type != command_type::select && c.type != command_type::examine &&
         c.type != command_type::close && c.type != command_type::unselect) {
       push_changes();
@@ -609,9 +683,34 @@ class session final : public mw::handler {
     }
     u.text = "Flags permitted";
     (void)imap_.untagged(u);
+    highest_modseq();  // kept across restarts: never NOMODSEQ (RFC 7162 3.1.2.1)
+    if (a.qresync && a.qresync->uidvalidity == view_->uidvalidity()) qresync(*a.qresync);
     imap::resp_code done_code;
     done_code.kind = read_only ? code_kind::read_only : code_kind::read_write;
     done(c.tag, status_kind::ok, done_code, read_only ? "Examined" : "Selected");
+  }
+
+  // SELECT (QRESYNC (...)) with the right UIDVALIDITY (RFC 7162 3.2.5):
+  // the UIDs expunged since the client's modseq, then the flags of what
+  // changed since, both only among its known UIDs when it gave them. The
+  // seq-match data is not needed: expunges are known by UID.
+  void qresync(const imap::qresync_params& q) {
+    const imap::sequence_set* known = q.known_uids ? &*q.known_uids : nullptr;
+    const imap::sequence_set gone = view_->vanished_since(q.modseq, known);
+    if (!gone.empty()) {
+      imap::response r;
+      r.type = imap::response_type::vanished;
+      r.earlier = true;
+      r.set = gone;
+      (void)imap_.untagged(r);
+    }
+    const std::uint32_t largest = view_->uidnext() - 1;
+    for (std::uint32_t n = 1; n <= view_->exists(); ++n) {
+      if (view_->modseq(n) <= q.modseq || (known != nullptr && !known->contains(view_->uid(n), largest))) continue;
+      imap::response r;
+      flags_response(n, true, r);
+      (void)imap_.untagged(r);
+    }
   }
 
   void mailbox_command(const imap::command& c) {
@@ -709,6 +808,8 @@ class session final : public mw::handler {
       else if (mailwire::ascii::iequals(item, "UNSEEN")) put(status_attr::unseen, "UNSEEN", st.unseen);
       else if (mailwire::ascii::iequals(item, "DELETED")) put(status_attr::deleted, "DELETED", st.deleted);
       else if (mailwire::ascii::iequals(item, "SIZE")) put(status_attr::size, "SIZE", st.size);
+      else if (mailwire::ascii::iequals(item, "HIGHESTMODSEQ"))
+        put(status_attr::highestmodseq, "HIGHESTMODSEQ", st.highest_modseq);
       else return done(c.tag, status_kind::bad, "Unknown STATUS item");
     }
     (void)imap_.untagged(r);
@@ -735,12 +836,7 @@ class session final : public mw::handler {
     if (c.uid) filter = &std::get<imap::copy_args>(c.args).set;
     std::vector<std::uint32_t> gone, gone_uids;
     const mw::store_result r = view_->expunge(filter, gone, gone_uids);
-    for (const std::uint32_t n : gone) {
-      imap::response u;
-      u.type = imap::response_type::expunge;
-      u.number = n;
-      (void)imap_.untagged(u);
-    }
+    expunged(gone, gone_uids);
     if (!r.ok()) return fail(c.tag, r);
     done(c.tag, status_kind::ok, "Expunge completed");
   }
@@ -760,10 +856,18 @@ class session final : public mw::handler {
     std::vector<std::uint32_t> found;
     const mw::store_result res = view_->search(all, c.uid, found);
     if (!res.ok()) return fail(c.tag, res);
+    // A MODSEQ key: the highest modseq of what was found goes with the
+    // result (RFC 7162 3.1.5), when anything was.
+    std::optional<std::uint64_t> top;
+    if (has_modseq_key(all) && !found.empty()) {
+      top = 0;
+      for (const std::uint32_t n : found) top = std::max(*top, view_->modseq(c.uid ? view_->seq(n) : n));
+    }
     imap::response r;
     if (!a.has_return) {
       r.type = imap::response_type::search;
       r.numbers = found;
+      r.modseq = top;
     } else {
       r.type = imap::response_type::esearch;
       r.esearch_tag = c.tag;
@@ -794,9 +898,19 @@ class session final : public mw::handler {
         it.kind = imap::esearch_kind::all, it.name = "ALL", it.set = to_set(found);
         r.esearch.push_back(it);
       }
+      if (top) {
+        imap::esearch_item it;
+        it.kind = imap::esearch_kind::modseq, it.name = "MODSEQ", it.number = *top;
+        r.esearch.push_back(it);
+      }
     }
     (void)imap_.untagged(r);
     done(c.tag, status_kind::ok, "Search completed");
+  }
+
+  static bool has_modseq_key(const imap::search_key& k) {
+    if (k.type == imap::search_key_type::modseq) return true;
+    return std::any_of(k.children.begin(), k.children.end(), has_modseq_key);
   }
 
   void store(const imap::command& c) {
@@ -807,14 +921,30 @@ class session final : public mw::handler {
     const mw::store_op op = a.mode == imap::store_mode::add      ? mw::store_op::add
                             : a.mode == imap::store_mode::remove ? mw::store_op::remove
                                                                  : mw::store_op::replace;
-    const mw::store_result r = view_->store(seqs, op, a.flags, changed);
+    std::vector<std::uint32_t> modified;
+    const std::uint64_t before = view_->highest_modseq();
+    const mw::store_result r = a.unchangedsince
+                                   ? view_->store_unchanged_since(seqs, op, a.flags, *a.unchangedsince, changed, modified)
+                                   : view_->store(seqs, op, a.flags, changed);
     if (!r.ok()) return fail(c.tag, r);
-    if (!a.silent) {
-      for (const std::uint32_t n : seqs) {
-        imap::response u;
-        flags_response(n, c.uid, u);
-        (void)imap_.untagged(u);
+    // Every message stored gets FLAGS (with UNCHANGEDSINCE: those that
+    // passed); under .SILENT none, except that once CONDSTORE is enabled a
+    // message whose flags changed still gets its new MODSEQ (RFC 7162 3.1.3).
+    const bool condstore = imap_.enabled().condstore;
+    for (const std::uint32_t n : a.unchangedsince || a.silent ? changed : seqs) {
+      if (a.silent && (!condstore || view_->modseq(n) <= before)) continue;
+      imap::response u;
+      flags_response(n, c.uid, u, !a.silent);
+      (void)imap_.untagged(u);
+    }
+    if (!modified.empty()) {
+      imap::resp_code code;
+      code.kind = code_kind::modified;
+      if (c.uid) {
+        for (std::uint32_t& n : modified) n = view_->uid(n);
       }
+      code.set = to_set(modified);
+      return done(c.tag, status_kind::ok, code, "Conditional store completed");
     }
     done(c.tag, status_kind::ok, "Store completed");
   }
@@ -841,12 +971,7 @@ class session final : public mw::handler {
     u.code = code;
     u.text = "Moved";
     (void)imap_.untagged(u);
-    for (const std::uint32_t n : out.expunged) {
-      u.clear();
-      u.type = imap::response_type::expunge;
-      u.number = n;
-      (void)imap_.untagged(u);
-    }
+    expunged(out.expunged, out.expunged_uids);
     done(c.tag, status_kind::ok, "Move completed");
   }
 
@@ -857,6 +982,35 @@ class session final : public mw::handler {
     job_ = std::make_unique<fetch_job>();
     job_->tag = std::string(c.tag);
     job_->seqs = view_->resolve(a.set, c.uid);
+    // A body fetched without PEEK sets \Seen, before the answers so that
+    // their FLAGS show it; for all the messages in one store() call, which
+    // writes the UID list (their new modseqs) once, not once per message.
+    bool set_seen = false;
+    for (const imap::fetch_attribute& at : a.attributes) {
+      using fk = imap::fetch_attribute_kind;
+      set_seen = set_seen || ((at.kind == fk::body_section || at.kind == fk::binary) && !at.peek) ||
+                 at.kind == fk::rfc822 || at.kind == fk::rfc822_text;
+    }
+    if (a.changedsince) {  // RFC 7162 3.1.4.1: only what changed since
+      const std::uint64_t since = *a.changedsince;
+      auto& v = job_->seqs;
+      v.erase(std::remove_if(v.begin(), v.end(), [&](std::uint32_t n) { return view_->modseq(n) <= since; }),
+              v.end());
+      // UID FETCH (CHANGEDSINCE n VANISHED): first the UIDs of the set
+      // expunged since (RFC 7162 3.2.6).
+      if (a.vanished) {
+        imap::response r;
+        r.type = imap::response_type::vanished;
+        r.earlier = true;
+        r.set = view_->vanished_since(since, &a.set);
+        if (!r.set.empty()) (void)imap_.untagged(r);
+      }
+    }
+    if (set_seen && !view_->read_only()) {
+      std::vector<std::uint32_t> changed;
+      (void)view_->store(job_->seqs, mw::store_op::add, {imap::flag::system(imap::flag_kind::seen)}, changed);
+      job_->seen_set = true;
+    }
     fetch_step();
   }
 
@@ -895,9 +1049,11 @@ class session final : public mw::handler {
       if (imap_.body_remaining() > 0) return true;
     }
     const std::string tag = std::move(j.tag);
-    const bool failed = j.failed;
+    const bool failed = j.failed, unknown_cte = j.unknown_cte;
     job_.reset();
-    if (failed) {
+    if (unknown_cte) {
+      done(tag, status_kind::no, code(code_kind::unknown_cte), "Unknown Content-Transfer-Encoding");
+    } else if (failed) {
       done(tag, status_kind::no, code(code_kind::expungeissued), "Some messages could not be fetched");
     } else {
       done(tag, status_kind::ok, "Fetch completed");
@@ -918,15 +1074,17 @@ class session final : public mw::handler {
     imap::mime_text_store texts;
     std::vector<std::string> memory;  // bodies sent in the response itself
     memory.reserve(a.attributes.size());
-    bool uid_given = false, flags_given = false, set_seen = false;
+    bool uid_given = false, flags_given = false, modseq_given = false;
     auto add = [&](imap::fetch_item_kind k) -> imap::fetch_item& {
       items.emplace_back();
       items.back().kind = k;
       return items.back();
     };
-    auto body = [&](imap::fetch_item& it, const imap::section& sec, const std::optional<imap::partial_range>& p) {
-      mw::section_bytes b;
-      if (!j.msg.section(sec, p, b).ok()) return false;
+    // A body item's content: small ones in the response, large ones
+    // streamed. Bytes with NUL go as literal8 (RFC 3516 4.3: only BINARY
+    // can have them), and so does whatever BINARY decoded (as Dovecot).
+    auto content = [&](imap::fetch_item& it, mw::section_bytes&& b, const std::optional<imap::partial_range>& p,
+                       bool binary) {
       if (p) it.origin = static_cast<std::uint32_t>(p->origin);
       if (b.size <= body_piece) {
         std::string s;
@@ -934,12 +1092,30 @@ class session final : public mw::handler {
           if (!j.msg.read(b, s, body_piece).ok()) return false;
         }
         memory.push_back(std::move(s));
-        it.content = imap::literal_body{memory.back(), memory.back().size(), false, false};
+        binary = binary || memory.back().find('\0') != std::string::npos;
+        it.content = imap::literal_body{memory.back(), memory.back().size(), false, binary};
       } else {
-        it.content = imap::literal_body{{}, b.size, true, false};
+        it.content = imap::literal_body{{}, b.size, true, binary};
         j.bodies.push_back(std::move(b));
       }
       return true;
+    };
+    auto body = [&](imap::fetch_item& it, const imap::section& sec, const std::optional<imap::partial_range>& p) {
+      mw::section_bytes b;
+      return j.msg.section(sec, p, b).ok() && content(it, std::move(b), p, false);
+    };
+    auto binary = [&](const imap::fetch_attribute& at, imap::fetch_item& it) {
+      mw::section_bytes b;
+      bool decoded = false;
+      const mw::store_result got = j.msg.binary(at.sect.part, at.partial, b, &decoded);
+      if (got.code == mw::store_code::unknown_cte) j.unknown_cte = true;
+      if (!got.ok()) return false;
+      it.sect = at.sect;
+      if (at.kind == imap::fetch_attribute_kind::binary_size) {
+        it.number = b.size;
+        return true;
+      }
+      return content(it, std::move(b), at.partial, decoded);
     };
     using fk = imap::fetch_attribute_kind;
     std::vector<imap::fetch_attribute> attrs;
@@ -957,19 +1133,7 @@ class session final : public mw::handler {
         attrs.push_back(at);
       }
     }
-    // A body fetched without PEEK sets \Seen first, so that FLAGS, asked
-    // for or not, shows it (RFC 3501 6.4.5: the FLAGS item is then sent).
-    for (const imap::fetch_attribute& at : attrs) {
-      set_seen = set_seen || (at.kind == fk::body_section && !at.peek) || at.kind == fk::rfc822 ||
-                 at.kind == fk::rfc822_text;
-    }
-    bool seen_changed = false;
-    if (set_seen && !view_->read_only()) {
-      std::vector<imap::flag> seen{imap::flag::system(imap::flag_kind::seen)};
-      std::vector<std::uint32_t> changed;
-      (void)view_->store({seq}, mw::store_op::add, seen, changed);
-      seen_changed = !changed.empty();
-    }
+    const bool seen_changed = j.seen_set;  // FLAGS goes with it (RFC 3501 6.4.5)
     if (c.uid) {  // UID FETCH: the UID always, first (as Dovecot)
       add(imap::fetch_item_kind::uid).number = view_->uid(seq);
       uid_given = true;
@@ -989,6 +1153,9 @@ class session final : public mw::handler {
           break;
         }
         case fk::rfc822_size: add(imap::fetch_item_kind::rfc822_size).number = j.msg.size(); break;
+        case fk::modseq:
+          if (!std::exchange(modseq_given, true)) add(imap::fetch_item_kind::modseq).number = view_->modseq(seq);
+          break;
         case fk::envelope:
           if (!j.msg.envelope(add(imap::fetch_item_kind::envelope).env, texts).ok()) return false;
           break;
@@ -1005,6 +1172,12 @@ class session final : public mw::handler {
           if (!body(it, at.sect, at.partial)) return false;
           break;
         }
+        case fk::binary:
+          if (!binary(at, add(imap::fetch_item_kind::binary))) return false;
+          break;
+        case fk::binary_size:
+          if (!binary(at, add(imap::fetch_item_kind::binary_size))) return false;
+          break;
         case fk::rfc822:
         case fk::rfc822_header:
         case fk::rfc822_text: {
@@ -1018,7 +1191,15 @@ class session final : public mw::handler {
         default: break;  // not offered: the machine refused the command before
       }
     }
-    if (seen_changed && !flags_given) (void)view_->flags(seq, add(imap::fetch_item_kind::flags).flags);
+    if (!uid_given && imap_.enabled().qresync) add(imap::fetch_item_kind::uid).number = view_->uid(seq);
+    if (seen_changed && !flags_given) {
+      flags_given = true;
+      (void)view_->flags(seq, add(imap::fetch_item_kind::flags).flags);
+    }
+    // MODSEQ with CHANGEDSINCE, and with FLAGS once CONDSTORE is enabled
+    // (RFC 7162 3.1.4.1, 3.1.4).
+    if (!modseq_given && (a.changedsince || (flags_given && imap_.enabled().condstore)))
+      add(imap::fetch_item_kind::modseq).number = view_->modseq(seq);
     if (imap_.untagged(r) != errc::ok) return false;
     return true;
   }
@@ -1036,6 +1217,8 @@ class session final : public mw::handler {
   mw::deadline_clock::time_point idle_deadline_{};
   std::uint64_t read_since_ = 0;
   bool idling_ = false;
+  bool condstore_seen_ = false;  // CONDSTORE was enabled before this command
+  bool expunges_told_ = false;   // this command sent EXPUNGE/VANISHED
   bool draining_ = false;
   bool timed_out_ = false;
 };
@@ -1069,6 +1252,7 @@ int main(int argc, char** argv) {
   imap::server_extensions& x = o.extensions;
   x.enable = x.idle = x.namespace_ = x.id = x.unselect = x.uidplus = x.move = true;
   x.children = x.special_use = x.esearch = true;
+  x.condstore = x.qresync = x.binary = true;
 
   mw::server_config sc;
   sc.at = cfg.listen;

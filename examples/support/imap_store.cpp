@@ -14,6 +14,7 @@
 #include <mailwire/core/utf8.hpp>
 #include <mailwire/imap/mailbox.hpp>
 #include <mailwire/mime/encoded_word.hpp>
+#include <mailwire/mime/transfer_encoding.hpp>
 #include <mailwire/mime/tree.hpp>
 #include <unordered_map>
 #include <utility>
@@ -47,7 +48,18 @@ struct folder_state {
   std::uint32_t uidnext = 1;
   std::vector<msg_record> records;  // ascending UID
   std::deque<std::string> keywords;  // a deque: flags handed out view these strings
-  std::uint64_t modseq = 1;
+  std::uint64_t modseq = 1;  // HIGHESTMODSEQ (RFC 7162), kept in the UID list
+  // Expunged UIDs and the modseq of their expunge, oldest first, at most
+  // max_tombstones of them (QRESYNC's VANISHED (EARLIER)). An expunge at a
+  // modseq at or below vanished_floor may have been dropped (or happened
+  // before modseqs were kept): a client resynchronising from such a modseq
+  // is told every UID of the range that is not in the folder.
+  struct tombstone {
+    std::uint32_t uid;
+    std::uint64_t modseq;
+  };
+  std::deque<tombstone> vanished;
+  std::uint64_t vanished_floor = 0;
   bool scanned = false;
   bool gone = false;
   timespec cur_mtime{}, new_mtime{};
@@ -130,11 +142,37 @@ store_result write_file_atomic(const std::string& path, std::string_view content
   return {};
 }
 
-// Saves f's UID list ("1 UIDVALIDITY NEXTUID", then "UID BASE" per message).
+// Expunges kept for VANISHED (EARLIER): enough for a client that was away
+// for thousands of expunges; one older than these gets the whole range.
+constexpr std::size_t max_tombstones = 4096;
+
+std::string file_name(const msg_record& r);
+
+// Saves f's UID list, version 2:
+//   "2 UIDVALIDITY NEXTUID HIGHESTMODSEQ VANISHEDFLOOR"
+//   "UID MODSEQ FILENAME" per message (the name in cur/, flags included, so
+//                         that flags changed while no server ran get a new
+//                         modseq at the next start)
+//   "-UID MODSEQ"         per tombstone, oldest first
+// Version 1 ("1 UIDVALIDITY NEXTUID", then "UID BASE") still loads.
 store_result save_uidlist(const folder_state& f, bool sync) {
-  std::string list = "1 " + std::to_string(f.uidvalidity) + " " + std::to_string(f.uidnext) + "\n";
-  for (const msg_record& r : f.records) list += std::to_string(r.uid) + " " + r.base + "\n";
+  std::string list = "2 " + std::to_string(f.uidvalidity) + " " + std::to_string(f.uidnext) + " " +
+                     std::to_string(f.modseq) + " " + std::to_string(f.vanished_floor) + "\n";
+  for (const msg_record& r : f.records)
+    list += std::to_string(r.uid) + " " + std::to_string(r.modseq) + " " + file_name(r) + "\n";
+  for (const folder_state::tombstone& t : f.vanished)
+    list += "-" + std::to_string(t.uid) + " " + std::to_string(t.modseq) + "\n";
   return write_file_atomic(f.dir + "/mailwire-uidlist", list, sync);
+}
+
+// Records the expunge of `uid` at a new modseq (the folder's list is saved
+// by the caller).
+void bury(folder_state& f, std::uint32_t uid) {
+  f.vanished.push_back({uid, ++f.modseq});
+  while (f.vanished.size() > max_tombstones) {
+    f.vanished_floor = f.vanished.front().modseq;
+    f.vanished.pop_front();
+  }
 }
 
 std::vector<std::string_view> split_lines(std::string_view s) {
@@ -454,6 +492,76 @@ store_result imap_store::folder(const std::string& canonical, bool create_missin
   return refresh(*f);
 }
 
+namespace {
+
+// One message of the UID list as read at the first scan.
+struct listed_message {
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;  // 0: not kept (version 1)
+  std::string name;          // the file name in cur/ it had (version 2)
+};
+
+// Reads a UID list of version 1 or 2 (see save_uidlist) into f's
+// UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and tombstones and `listed` (by
+// base name). Gives the version, or 0 when the header is not understood (a
+// new UIDVALIDITY then). Lines that do not parse are skipped, and modseqs are never
+// allowed above the header's HIGHESTMODSEQ (which then rises), so that a
+// list edited by hand cannot make modseqs go back.
+int parse_uidlist(std::string_view text, folder_state& f, std::unordered_map<std::string, listed_message>& listed) {
+  const std::vector<std::string_view> lines = split_lines(text);
+  if (lines.empty()) return 0;
+  std::vector<std::string_view> head;
+  for (std::string_view h = lines[0]; !h.empty();) {
+    const std::size_t sp = h.find(' ');
+    head.push_back(h.substr(0, sp));
+    h = sp == std::string_view::npos ? std::string_view() : h.substr(sp + 1);
+  }
+  const bool v2 = head.size() == 5 && head[0] == "2";
+  if (!v2 && !(head.size() == 3 && head[0] == "1")) return 0;
+  std::uint32_t v = 0, n = 0;
+  std::uint64_t highest = 1, floor = 0;
+  if (!parse_u32(head[1], v) || !parse_u32(head[2], n) || v == 0 || n == 0) return 0;
+  if (v2 && (!parse_u64(head[3], highest) || !parse_u64(head[4], floor) || highest == 0)) return 0;
+  f.uidvalidity = v;
+  f.uidnext = n;
+  f.modseq = highest;
+  f.vanished_floor = floor;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    const bool tomb = v2 && !line.empty() && line.front() == '-';
+    if (tomb) line.remove_prefix(1);
+    const std::size_t sp = line.find(' ');
+    std::uint32_t uid = 0;
+    if (sp == std::string_view::npos || !parse_u32(line.substr(0, sp), uid) || uid == 0 || uid >= n) continue;
+    std::string_view rest = line.substr(sp + 1);
+    listed_message m;
+    m.uid = uid;
+    if (v2) {
+      const std::size_t sp2 = rest.find(' ');
+      if (!parse_u64(rest.substr(0, sp2), m.modseq) || m.modseq == 0) continue;
+      f.modseq = std::max(f.modseq, m.modseq);
+      if (tomb) {
+        if (sp2 == std::string_view::npos) f.vanished.push_back({uid, m.modseq});
+        continue;
+      }
+      if (sp2 == std::string_view::npos) continue;
+      rest = rest.substr(sp2 + 1);
+      std::string_view base, info;
+      if (!split_name(rest, base, info)) continue;
+      m.name = std::string(rest);
+      rest = base;
+    }
+    listed.emplace(std::string(rest), std::move(m));
+  }
+  while (f.vanished.size() > max_tombstones) {
+    f.vanished_floor = std::max(f.vanished_floor, f.vanished.front().modseq);
+    f.vanished.pop_front();
+  }
+  return v2 ? 2 : 1;
+}
+
+}  // namespace
+
 store_result imap_store::refresh(folder_state& f) {
   struct stat cur {}, nw {};
   if (::stat((f.dir + "/cur").c_str(), &cur) != 0 || ::stat((f.dir + "/new").c_str(), &nw) != 0) {
@@ -495,32 +603,15 @@ store_result imap_store::refresh(folder_state& f) {
     return {};
 
   // The UID list, at the first scan.
-  std::unordered_map<std::string, std::uint32_t> listed;
+  std::unordered_map<std::string, listed_message> listed;
   bool rewrite = false;
+  bool had_modseqs = true;
   if (!f.scanned) {
     std::string text;
-    bool have = false;
-    if (read_small_file(f.dir + "/mailwire-uidlist", text, 1u << 30)) {
-      const std::vector<std::string_view> lines = split_lines(text);
-      if (!lines.empty()) {
-        const std::string_view h = lines[0];
-        const std::size_t a = h.find(' '), b = h.find(' ', a == std::string_view::npos ? a : a + 1);
-        std::uint32_t v = 0, n = 0;
-        if (a != std::string_view::npos && b != std::string_view::npos && h.substr(0, a) == "1" &&
-            parse_u32(h.substr(a + 1, b - a - 1), v) && parse_u32(h.substr(b + 1), n) && v != 0 && n != 0) {
-          f.uidvalidity = v;
-          f.uidnext = n;
-          have = true;
-          for (std::size_t i = 1; i < lines.size(); ++i) {
-            const std::size_t sp = lines[i].find(' ');
-            std::uint32_t uid = 0;
-            if (sp == std::string_view::npos || !parse_u32(lines[i].substr(0, sp), uid) || uid == 0 || uid >= n)
-              continue;
-            listed.emplace(std::string(lines[i].substr(sp + 1)), uid);
-          }
-        }
-      }
-    }
+    int version = 0;
+    if (read_small_file(f.dir + "/mailwire-uidlist", text, 1u << 30)) version = parse_uidlist(text, f, listed);
+    const bool have = version != 0;
+    had_modseqs = version == 2;
     if (!have) {
       if (store_result r = new_uidvalidity(f.uidvalidity); !r.ok()) return r;
       f.uidnext = 1;
@@ -571,7 +662,8 @@ store_result imap_store::refresh(folder_state& f) {
   kept.reserve(f.records.size());
   for (msg_record& r : f.records) {
     const auto it = on_disk.find(r.base);
-    if (it == on_disk.end()) {
+    if (it == on_disk.end()) {  // expunged by another process
+      bury(f, r.uid);
       rewrite = true;
       continue;
     }
@@ -582,6 +674,7 @@ store_result imap_store::refresh(folder_state& f) {
       r.flags = fl;
       r.extra = extra;
       r.modseq = ++f.modseq;
+      rewrite = true;  // the new modseq must survive a restart
     }
     on_disk.erase(it);
     kept.push_back(std::move(r));
@@ -598,9 +691,16 @@ store_result imap_store::refresh(folder_state& f) {
     r.file_size = static_cast<std::uint64_t>(st.st_size);
     std::uint64_t s = 0, w = 0;
     if (size_in_name(base, ",W=", w) && size_in_name(base, ",S=", s) && s == r.file_size) r.served = w;
-    r.modseq = ++f.modseq;
     const auto l = listed.find(base);
-    if (l != listed.end()) r.uid = l->second;
+    if (l != listed.end()) {
+      r.uid = l->second.uid;
+      // Its modseq as listed, unless its flags changed while no server ran.
+      r.modseq = l->second.modseq != 0 && l->second.name == file_name(r) ? l->second.modseq : 0;
+    }
+    if (r.modseq == 0) {
+      r.modseq = ++f.modseq;
+      rewrite = true;
+    }
     added.push_back(std::move(r));
   }
   std::sort(added.begin(), added.end(), [](const msg_record& a, const msg_record& b) {
@@ -622,7 +722,15 @@ store_result imap_store::refresh(folder_state& f) {
                          [](const msg_record& a, const msg_record& b) { return a.uid == b.uid; }),
              kept.end());
   f.records = std::move(kept);
-  if (!f.scanned && listed.size() != f.records.size()) rewrite = true;
+  if (!f.scanned) {
+    // Listed messages whose files went while no server ran: expunged now.
+    for (const auto& [base, l] : listed) {
+      if (f.find(l.uid) == folder_state::npos) bury(f, l.uid);
+    }
+    if (listed.size() != f.records.size()) rewrite = true;
+    // Without kept modseqs nothing is known about earlier expunges.
+    if (!had_modseqs) f.vanished_floor = f.modseq;
+  }
   f.scanned = true;
   if (!rewrite) return {};
   return save_uidlist(f, options_.fsync);
@@ -917,6 +1025,7 @@ store_result imap_store::status(const std::string& name, mailbox_status& out) {
   out.messages = static_cast<std::uint32_t>(f->records.size());
   out.uidnext = f->uidnext;
   out.uidvalidity = f->uidvalidity;
+  out.highest_modseq = f->modseq;
   for (msg_record& m : f->records) {
     if ((m.flags.system & message_flags::seen) == 0) ++out.unseen;
     if ((m.flags.system & message_flags::deleted) != 0) ++out.deleted;
@@ -1546,6 +1655,7 @@ store_result mailbox_view::store(const std::vector<std::uint32_t>& seqs, store_o
   message_flags bits;
   if (store_result r = to_bits(*f_, flags, op != store_op::remove, store_.options().fsync, bits); !r.ok()) return r;
   const bool current = modseq_ == f_->modseq;  // nothing unreported: this view's changes need no report
+  bool renamed = false;
   for (const std::uint32_t s : seqs) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       const std::size_t r = record(s);
@@ -1576,11 +1686,13 @@ store_result mailbox_view::store(const std::vector<std::uint32_t>& seqs, store_o
       m.flags = next;
       m.modseq = ++f_->modseq;
       changed.push_back(s);
+      renamed = true;
       break;
     }
   }
   if (current) modseq_ = f_->modseq;
-  return {};
+  // The new modseqs are kept (CONDSTORE clients compare them after a restart).
+  return renamed ? save_uidlist(*f_, store_.options().fsync) : store_result{};
 }
 
 store_result mailbox_view::remove(const std::vector<std::uint32_t>& seqs, std::vector<std::uint32_t>& expunged,
@@ -1596,14 +1708,19 @@ store_result mailbox_view::remove(const std::vector<std::uint32_t>& seqs, std::v
     gone.push_back(s);
   }
   if (gone.empty()) return {};
+  const bool current = modseq_ == f_->modseq;  // as in store(): its own expunges need no report
   for (auto it = gone.rbegin(); it != gone.rend(); ++it) {
     const std::uint32_t u = uids_[*it - 1];
     const std::size_t r = f_->find(u);
-    if (r != folder_state::npos) f_->records.erase(f_->records.begin() + static_cast<std::ptrdiff_t>(r));
+    if (r != folder_state::npos) {
+      f_->records.erase(f_->records.begin() + static_cast<std::ptrdiff_t>(r));
+      bury(*f_, u);
+    }
     uids_.erase(uids_.begin() + static_cast<std::ptrdiff_t>(*it - 1));
     expunged.push_back(*it);
     expunged_uids.push_back(u);
   }
+  if (current) modseq_ = f_->modseq;
   return save_uidlist(*f_, store_.options().fsync);
 }
 
@@ -1693,6 +1810,213 @@ store_result mailbox_view::move(const std::vector<std::uint32_t>& seqs, const st
   for (const std::uint32_t u : out.source_uids) moved.push_back(seq(u));
   std::sort(moved.begin(), moved.end());
   return remove(moved, out.expunged, out.expunged_uids);
+}
+
+// ------------------------------------------------------------ BINARY
+
+namespace {
+
+// Whether BINARY undoes `e` (RFC 3516: the RFC 2045 encodings; x-uuencode
+// is none of them): 1 yes, 0 nothing to undo, -1 cannot (UNKNOWN-CTE).
+int decodes(mime::transfer_encoding e) {
+  switch (e) {
+    case mime::transfer_encoding::seven_bit:
+    case mime::transfer_encoding::eight_bit:
+    case mime::transfer_encoding::binary: return 0;
+    case mime::transfer_encoding::quoted_printable:
+    case mime::transfer_encoding::base64: return 1;
+    default: return -1;
+  }
+}
+
+// The first byte of entity n's body in t's source (its end when it has no
+// blank line), as section() finds it.
+std::uint64_t body_start(const mime::tree& t, const mime::node& n) {
+  const std::size_t h = header_end_in(t.raw(n));
+  return h == std::string_view::npos ? n.info.end : n.info.offset + h;
+}
+
+// The decoded body of leaf n (served bytes, then the encoding undone).
+std::string decoded_body(const mime::tree& t, const mime::node& n) {
+  const std::uint64_t b = body_start(t, n);
+  const std::string_view all = t.source;
+  const std::string served = to_crlf(all.substr(static_cast<std::size_t>(b), static_cast<std::size_t>(n.info.end - b)),
+                                     b > 0 ? all[static_cast<std::size_t>(b - 1)] : '\0');
+  std::string out;
+  mime::body_decoder d(n.info.encoding);
+  d.decode(served, out, nullptr);
+  d.finish(out, nullptr);
+  return out;
+}
+
+// Leaf n's header with its Content-Transfer-Encoding field(s) (and their
+// folded lines) dropped and "Content-Transfer-Encoding: binary" last, then
+// the blank line: what Dovecot writes for a decoded part inside BINARY[].
+std::string binary_header(const mime::tree& t, const mime::node& n) {
+  const std::string_view all = t.source;
+  const std::uint64_t b = body_start(t, n);
+  const std::string header =
+      to_crlf(all.substr(static_cast<std::size_t>(n.info.offset), static_cast<std::size_t>(b - n.info.offset)),
+              n.info.offset > 0 ? all[static_cast<std::size_t>(n.info.offset - 1)] : '\0');
+  std::string out;
+  bool dropping = false;
+  for (std::size_t pos = 0; pos < header.size();) {
+    std::size_t eol = header.find("\r\n", pos);
+    eol = eol == std::string::npos ? header.size() : eol + 2;
+    const std::string_view line(header.data() + pos, eol - pos);
+    pos = eol;
+    if (line == "\r\n") break;  // the blank line: written after the new field
+    if (line.front() != ' ' && line.front() != '\t') {
+      std::string_view name = line.substr(0, line.find(':'));
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+      dropping = ascii::iequals(name, "Content-Transfer-Encoding");
+    }
+    if (!dropping) out += line;
+  }
+  return out + "Content-Transfer-Encoding: binary\r\n\r\n";
+}
+
+}  // namespace
+
+store_result message::binary(const std::vector<std::uint32_t>& part, std::optional<imap::partial_range> partial,
+                             section_bytes& out, bool* decoded) {
+  out = section_bytes{};
+  if (decoded != nullptr) *decoded = false;
+  imap::section sec;
+  sec.part = part;
+  if (fd_ < 0) return fail(store_code::cannot, "no message open");
+  const mime::tree* t = nullptr;
+  if (store_result r = parsed(t); !r.ok()) return r;
+  const mime::node* n = part.empty() ? &t->root() : resolve_part(*t, part);
+  if (n == nullptr) return section(sec, partial, out);  // no such part: as BODY[part]
+  const std::string_view all = t->source;
+  if (!part.empty() && n->info.kind == mime::part_kind::leaf) {
+    // One part: its content decoded.
+    const int how = decodes(n->info.encoding);
+    if (how < 0) return fail(store_code::unknown_cte, "unknown Content-Transfer-Encoding");
+    if (how == 0) return section(sec, partial, out);
+    out.memory = decoded_body(*t, *n);
+  } else {
+    // The whole message, a multipart's body or an attached message: every
+    // encoded leaf in it decoded in place, its header saying "binary" (as
+    // Dovecot); the rest served as BODY[part] serves it.
+    std::uint64_t begin = 0, end = all.size();
+    const mime::node* top = n;
+    if (!part.empty()) {
+      begin = body_start(*t, *n);
+      end = std::min<std::uint64_t>(n->info.end + rfc822_tail(*t, *n), all.size());
+      if (n->info.kind == mime::part_kind::message && !n->children.empty()) top = &t->nodes[n->children.front()];
+    }
+    // Leaves in document order (an explicit stack: nesting is bounded by
+    // the parser, but not small).
+    std::vector<std::pair<const mime::node*, std::size_t>> stack{{top, 0}};
+    std::uint64_t pos = begin;
+    bool any = false;
+    while (!stack.empty()) {
+      auto& [cur, next] = stack.back();
+      if (cur->info.kind != mime::part_kind::leaf) {
+        if (next < cur->children.size()) {
+          const mime::node* child = &t->nodes[cur->children[next++]];
+          stack.push_back({child, 0});
+        } else {
+          stack.pop_back();
+        }
+        continue;
+      }
+      const mime::node& leaf = *cur;
+      stack.pop_back();
+      const int how = decodes(leaf.info.encoding);
+      if (how < 0) return fail(store_code::unknown_cte, "unknown Content-Transfer-Encoding");
+      if (how == 0 || leaf.info.offset < pos || leaf.info.end > end) continue;
+      const char prev = pos > 0 ? all[static_cast<std::size_t>(pos - 1)] : '\0';
+      out.memory += to_crlf(all.substr(static_cast<std::size_t>(pos), static_cast<std::size_t>(leaf.info.offset - pos)), prev);
+      out.memory += binary_header(*t, leaf);
+      out.memory += decoded_body(*t, leaf);
+      pos = leaf.info.end;
+      any = true;
+    }
+    if (!any) return section(sec, partial, out);  // nothing encoded: as BODY[part]
+    const char prev = pos > 0 ? all[static_cast<std::size_t>(pos - 1)] : '\0';
+    out.memory += to_crlf(all.substr(static_cast<std::size_t>(pos), static_cast<std::size_t>(end - pos)), prev);
+  }
+  if (decoded != nullptr) *decoded = true;
+  out.size = out.memory.size();
+  cut(out, partial);
+  return {};
+}
+
+// ------------------------------------------------------------ CONDSTORE / QRESYNC
+
+std::uint64_t mailbox_view::highest_modseq() const noexcept { return f_->modseq; }
+
+store_result mailbox_view::store_unchanged_since(const std::vector<std::uint32_t>& seqs, store_op op,
+                                                 const std::vector<imap::flag>& flags, std::uint64_t unchanged_since,
+                                                 std::vector<std::uint32_t>& changed,
+                                                 std::vector<std::uint32_t>& modified) {
+  changed.clear();
+  modified.clear();
+  if (read_only_) return fail(store_code::cannot, "mailbox is read-only");
+  std::vector<std::uint32_t> pass;
+  for (const std::uint32_t s : seqs) {
+    const std::size_t r = record(s);
+    if (r == folder_state::npos) continue;  // expunged meanwhile: neither stored nor modified
+    (f_->records[r].modseq > unchanged_since ? modified : pass).push_back(s);
+  }
+  return store(pass, op, flags, changed);
+}
+
+imap::sequence_set mailbox_view::vanished_since(std::uint64_t since, const imap::sequence_set* within) const {
+  const std::uint32_t largest = f_->uidnext > 1 ? f_->uidnext - 1 : 0;
+  std::vector<imap::seq_range> runs;  // ascending, adjacent ones joined
+  auto run = [&runs](std::uint32_t a, std::uint32_t b) {
+    if (!runs.empty() && runs.back().last + 1 == a) {
+      runs.back().last = b;
+    } else {
+      runs.push_back({a, b});
+    }
+  };
+  if (largest == 0 || since >= f_->modseq) {
+    // Nothing expunged since.
+  } else if (since >= f_->vanished_floor) {
+    std::vector<std::uint32_t> uids;
+    for (const folder_state::tombstone& t : f_->vanished) {
+      if (t.modseq > since && (within == nullptr || within->contains(t.uid, largest))) uids.push_back(t.uid);
+    }
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    for (const std::uint32_t u : uids) run(u, u);
+  } else {
+    // Expunges that old may be forgotten: every UID of the range not in
+    // the folder (RFC 7162 3.2.5.1 lets a client ignore UIDs it never
+    // had), as ranges, so that the answer is bounded by the folder and the
+    // client's set, not by the UID space.
+    std::vector<imap::seq_range> ranges;
+    if (within == nullptr) ranges.push_back({1, largest});
+    for (imap::seq_range r : within != nullptr ? within->ranges() : std::vector<imap::seq_range>{}) {
+      if (r.first == imap::seq_star) r.first = largest;
+      if (r.last == imap::seq_star) r.last = largest;
+      if (r.first > r.last) std::swap(r.first, r.last);
+      if (r.first > largest) continue;
+      r.last = std::min(r.last, largest);
+      ranges.push_back(r);
+    }
+    std::sort(ranges.begin(), ranges.end(),
+              [](const imap::seq_range& x, const imap::seq_range& y) { return x.first < y.first; });
+    std::uint32_t from = 1;  // UIDs below it are done (largest < 2^32 - 1: no overflow)
+    std::size_t k = 0;       // records below `from` are past
+    for (const imap::seq_range& r : ranges) {
+      for (std::uint32_t a = std::max(r.first, from); a <= r.last;) {
+        while (k < f_->records.size() && f_->records[k].uid < a) ++k;
+        const std::uint32_t stop = k < f_->records.size() ? std::min(f_->records[k].uid, r.last + 1) : r.last + 1;
+        if (stop > a) run(a, stop - 1);
+        a = stop + 1;  // past the message present at `stop` (or past the range)
+        from = std::max(from, stop == r.last + 1 ? stop : a);
+      }
+    }
+  }
+  imap::sequence_set out;
+  for (const imap::seq_range& r : runs) (void)out.add(r);
+  return out;
 }
 
 // ------------------------------------------------------------ SEARCH

@@ -9,7 +9,11 @@
 //   ROOT/.Work.2024/{cur,new,tmp}     "Work.2024", a child of "Work"
 //   ROOT/subscriptions                one name per line (as Dovecot's Maildir)
 //   ROOT/mailwire-uidvalidity         the last UIDVALIDITY handed out
-//   DIR/mailwire-uidlist              "1 UIDVALIDITY NEXTUID", then "UID BASE"
+//   DIR/mailwire-uidlist              "2 UIDVALIDITY NEXTUID HIGHESTMODSEQ FLOOR",
+//                                     then "UID MODSEQ FILENAME" per message and
+//                                     "-UID MODSEQ" per kept expunge (QRESYNC);
+//                                     version 1 ("1 UIDVALIDITY NEXTUID", then
+//                                     "UID BASE") still loads
 //   DIR/dovecot-keywords              "INDEX KEYWORD": keyword INDEX is the
 //                                     letter 'a' + INDEX in file names
 //
@@ -79,6 +83,7 @@ enum class store_code : std::uint8_t {
   expunged,         ///< another session expunged the message and this view has not synced: NO (RFC 9051 7.5.1)
   too_big,          ///< larger than the configured limit: NO [TOOBIG]
   io_error,         ///< the file system refused: NO [SERVERBUG] (text says what)
+  unknown_cte,      ///< BINARY of a part whose transfer encoding is not decoded: NO [UNKNOWN-CTE]
 };
 
 struct store_result {
@@ -111,6 +116,7 @@ struct list_entry {
 struct mailbox_status {
   std::uint32_t messages = 0, uidnext = 0, uidvalidity = 0, unseen = 0, deleted = 0, recent = 0;
   std::uint64_t size = 0;  ///< sum of RFC822.SIZE
+  std::uint64_t highest_modseq = 0;  ///< HIGHESTMODSEQ (RFC 7162)
 };
 
 /// COPYUID / APPENDUID data (RFC 4315): the destination's UIDVALIDITY and
@@ -190,6 +196,21 @@ class message {
   store_result section(const mailwire::imap::section& sec, std::optional<mailwire::imap::partial_range> partial,
                        section_bytes& out);
 
+  /// BINARY[part]<partial> (RFC 3516), as Dovecot answers it: a leaf
+  /// part's content with its Content-Transfer-Encoding undone (base64 and
+  /// quoted-printable; 7bit, 8bit and binary as they are); for an empty
+  /// `part` (BINARY[]), a multipart part or a message/rfc822 part, what
+  /// BODY[part] gives with every encoded leaf inside decoded and its
+  /// Content-Transfer-Encoding field replaced by "binary" (last in its
+  /// header). A part that does not exist: as BODY[part]. An encoding it
+  /// does not decode (x-uuencode, x-anything) anywhere in it: unknown_cte.
+  /// BINARY.SIZE is the result's `size`. `decoded` (when given) says
+  /// whether anything was decoded: then send it as literal8 (as Dovecot;
+  /// RFC 3516 requires it when the bytes hold NUL). Parses in memory
+  /// (too_big past store_options::max_parse).
+  store_result binary(const std::vector<std::uint32_t>& part, std::optional<mailwire::imap::partial_range> partial,
+                      section_bytes& out, bool* decoded = nullptr);
+
   /// Appends to `chunk` up to `max` (at least 1) more served bytes of `s`
   /// (bare LF made CRLF); returns ok with nothing appended once s.done ==
   /// s.size. Memory is bounded by `max` whatever the message size.
@@ -260,13 +281,38 @@ class mailbox_view {
   std::vector<std::uint32_t> resolve(const mailwire::imap::sequence_set& set, bool by_uid) const;
 
   /// A message's flags as imap::flag (keyword names view the folder's
-  /// table), INTERNALDATE, RFC822.SIZE, and a per-folder modification
-  /// counter (in memory only: not kept across restarts). expunged when
-  /// another session removed the message and this view has not synced.
+  /// table), INTERNALDATE, RFC822.SIZE, and its MODSEQ (RFC 7162; 0 for a
+  /// number out of range). expunged when another session removed the
+  /// message and this view has not synced.
   store_result flags(std::uint32_t seq, std::vector<mailwire::imap::flag>& out) const;
   store_result internal_date(std::uint32_t seq, mailwire::imap::date_time& out) const;
   store_result size(std::uint32_t seq, std::uint64_t& out);
   std::uint64_t modseq(std::uint32_t seq) const noexcept;
+
+  /// CONDSTORE/QRESYNC (RFC 7162). Every change of a message (its flags,
+  /// by any session or by another process renaming its file; its arrival
+  /// by APPEND, COPY, MOVE or delivery) gives it the folder's next modseq,
+  /// and every expunge takes one too; the folder's HIGHESTMODSEQ is the
+  /// last handed out. Both are kept in the folder's mailwire-uidlist, so
+  /// they survive a restart and never go back (flags changed while no
+  /// server ran get new modseqs at the next start).
+  ///
+  /// The folder's HIGHESTMODSEQ now (SELECT's [HIGHESTMODSEQ n]).
+  std::uint64_t highest_modseq() const noexcept;
+  /// STORE (UNCHANGEDSINCE n): as store() on the messages whose modseq is
+  /// at most `unchanged_since`; the others' numbers go to `modified`
+  /// ([MODIFIED set]), unchanged.
+  store_result store_unchanged_since(const std::vector<std::uint32_t>& seqs, store_op op,
+                                     const std::vector<mailwire::imap::flag>& flags, std::uint64_t unchanged_since,
+                                     std::vector<std::uint32_t>& changed, std::vector<std::uint32_t>& modified);
+  /// UIDs expunged at a modseq above `since` (VANISHED (EARLIER)), only
+  /// those in `within` when given ("*" is the largest UID handed out).
+  /// The folder keeps the last 4096 expunges; for a `since` older than
+  /// those (or than the first start that kept modseqs) it gives every UID
+  /// below UIDNEXT (in `within`) that is not in the folder, as ranges: a
+  /// superset RFC 7162 allows, bounded by the folder's size.
+  mailwire::imap::sequence_set vanished_since(std::uint64_t since,
+                                              const mailwire::imap::sequence_set* within) const;
 
   /// Opens a message for FETCH.
   store_result open(std::uint32_t seq, message& out);

@@ -17,6 +17,23 @@ by PID with SIGTERM (it must exit 0); every wait is bounded. Cases:
                       (COPYUID), MOVE, EXPUNGE, STATUS, EXAMINE ([READ-ONLY]),
                       RENAME, DELETE, NAMESPACE, ID, UNSELECT, LOGOUT
   session.uids_survive_restart  UIDVALIDITY and UIDs are the same after a restart
+  condstore.session   CONDSTORE (RFC 7162): [HIGHESTMODSEQ] at SELECT and when a
+                      command enables it, FETCH MODSEQ, (CHANGEDSINCE),
+                      STORE (UNCHANGEDSINCE) with [MODIFIED], .SILENT still
+                      giving MODSEQ, SEARCH MODSEQ with (MODSEQ n), ESEARCH,
+                      STATUS (HIGHESTMODSEQ), another session's change
+                      pushed with MODSEQ, all the same after a restart
+  qresync.session     QRESYNC: ENABLE, VANISHED instead of EXPUNGE (own and
+                      others'), SELECT (QRESYNC ...) with and without known
+                      UIDs and with a wrong UIDVALIDITY, UID FETCH
+                      (CHANGEDSINCE n VANISHED), VANISHED and FETCH with UID
+                      and MODSEQ pushed in IDLE, tombstones across a restart
+  binary.fetch        BINARY (RFC 3516): APPEND of a literal8 with NUL stored
+                      byte for byte, BINARY.PEEK[n] decoded (base64 with NUL
+                      as literal8, quoted-printable), BINARY.SIZE, <partial>,
+                      BINARY[] rewritten as Dovecot does, a 7bit part as a
+                      plain literal, BINARY without PEEK sets \Seen,
+                      x-uuencode refused with NO [UNKNOWN-CTE]
   session.big_body    a 24 MiB message APPENDed and FETCHed exactly, server
                       memory growing by less than 8 MiB (both ways stream)
   login.needs_tls     without --allow-plaintext-auth: LOGINDISABLED, LOGIN
@@ -233,9 +250,9 @@ def session_commands(env):
         c = srv.connect()
         st, u = c.ok(b"CAPABILITY")
         for cap in (b"IMAP4rev1", b"UIDPLUS", b"MOVE", b"IDLE", b"NAMESPACE", b"ID", b"UNSELECT", b"ENABLE",
-                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+"):
+                    b"SPECIAL-USE", b"ESEARCH", b"LITERAL+", b"CONDSTORE", b"QRESYNC", b"BINARY"):
             expect(cap in u[0].split(), f"CAPABILITY lacks {cap}: {u}")
-        for cap in (b"CONDSTORE", b"QRESYNC", b"BINARY"):
+        for cap in (b"SORT", b"MULTIAPPEND"):
             expect(cap not in u[0].split(), f"CAPABILITY offers {cap}, which is not real here")
         c.no(b"LOGIN alice wrong")
         c.ok(f"LOGIN {USER} {PASS}".encode())
@@ -328,6 +345,216 @@ def uids_survive_restart(env):
         _, f2 = c.ok(b"FETCH 1:* UID")
     v1 = [l for l in u1 if b"UIDVALIDITY" in l]
     expect(v1 and v1 == [l for l in u2 if b"UIDVALIDITY" in l] and f1 == f2, f"after a restart: {u1} {u2} {f1} {f2}")
+
+
+def modseqs(lines):
+    """{seq: modseq} of "* n FETCH (... MODSEQ (m) ...)" lines."""
+    out = {}
+    for l in lines:
+        m = re.match(rb"\* (\d+) FETCH \(.*MODSEQ \((\d+)\)", l)
+        if m:
+            out[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def code_number(lines, code):
+    for l in lines:
+        m = re.search(rb"\[" + code + rb" (\d+)\]", l)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def condstore_session(env):
+    md = os.path.join(env.work, "maildir-condstore")
+    with Server(env, "condstore-1", maildir=md) as srv:
+        a, b = srv.login(), srv.login()
+        _, u = a.ok(b"CAPABILITY")
+        expect(has(u, rb" CONDSTORE") and has(u, rb" QRESYNC"), f"capabilities: {u}")
+        for m in (MSG, MSG2, MSG):
+            append(a, b"INBOX", m)
+        _, u = a.ok(b"SELECT INBOX (CONDSTORE)")
+        h = code_number(u, rb"HIGHESTMODSEQ")
+        expect(h is not None, f"SELECT (CONDSTORE): {u}")
+        _, u = a.ok(b"FETCH 1:* (MODSEQ)")
+        ms = modseqs(u)
+        expect(sorted(ms) == [1, 2, 3] and ms[1] < ms[2] < ms[3] == h, f"FETCH MODSEQ: {u} (highest {h})")
+        # Enabled: a STORE's FETCH carries the new MODSEQ.
+        _, u = a.ok(b"STORE 2 +FLAGS (\\Flagged)")
+        m2 = modseqs(u).get(2, 0)
+        expect(m2 > h and has(u, rb"^\* 2 FETCH \(FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$"), f"STORE: {u}")
+        # CHANGEDSINCE: only message 2, with its MODSEQ.
+        _, u = a.ok(b"FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % h)
+        expect(list(modseqs(u)) == [2] and len(u) == 1, f"CHANGEDSINCE: {u}")
+        # UNCHANGEDSINCE h: 2 changed since, so [MODIFIED 2]; 1 and 3 stored.
+        st, u = a.ok(b"STORE 1:3 (UNCHANGEDSINCE %d) +FLAGS (\\Seen)" % h)
+        expect(b"[MODIFIED 2]" in st and sorted(modseqs(u)) == [1, 3], f"UNCHANGEDSINCE: {st!r} {u}")
+        st, u = a.ok(b"UID STORE 1:3 (UNCHANGEDSINCE %d) -FLAGS.SILENT (\\Seen)" % m2)
+        expect(b"[MODIFIED 1,3]" in st and u == [], f"UID STORE UNCHANGEDSINCE: {st!r} {u}")
+        # .SILENT still gives the new MODSEQ, without FLAGS.
+        _, u = a.ok(b"STORE 3 -FLAGS.SILENT (\\Seen)")
+        expect(len(u) == 1 and re.match(rb"^\* 3 FETCH \(MODSEQ \(\d+\)\)$", u[0]), f"STORE .SILENT: {u}")
+        _, u = a.ok(b"FETCH 1:* (MODSEQ)")
+        now = modseqs(u)
+        top = max(now.values())
+        _, u = a.ok(b"SEARCH MODSEQ %d" % (h + 1))
+        expect(u == [b"* SEARCH 1 2 3 (MODSEQ %d)" % top], f"SEARCH MODSEQ: {u} {now}")
+        _, u = a.ok(b"SEARCH MODSEQ %d" % (top + 1))
+        expect(u == [b"* SEARCH"], f"SEARCH MODSEQ past the highest: {u}")
+        _, u = a.ok(b"UID SEARCH RETURN (COUNT) MODSEQ %d" % now[3])
+        expect(len(u) == 1 and b"COUNT 1" in u[0] and b"MODSEQ %d" % now[3] in u[0], f"ESEARCH MODSEQ: {u}")
+        _, u = b.ok(b"STATUS INBOX (HIGHESTMODSEQ MESSAGES)")
+        expect(has(u, rb"HIGHESTMODSEQ %d" % top), f"STATUS: {u}")
+        # Another session's change reaches this one with its MODSEQ.
+        b.ok(b"SELECT INBOX")
+        b.ok(b"STORE 1 +FLAGS.SILENT (\\Answered)")
+        _, u = a.ok(b"NOOP")
+        expect(has(u, rb"^\* 1 FETCH \(FLAGS \(\\Answered \\Seen\) MODSEQ \((\d+)\)\)$") and
+               modseqs(u)[1] > top, f"pushed: {u}")
+        # FETCH MODSEQ enables CONDSTORE in a session selected without it:
+        # [HIGHESTMODSEQ] first (RFC 7162 3.1).
+        c = srv.login()
+        _, u = c.ok(b"SELECT INBOX")
+        h2 = code_number(u, rb"HIGHESTMODSEQ")
+        _, u = c.ok(b"FETCH 1 (FLAGS)")
+        expect(h2 is not None and not has(u, rb"MODSEQ"), f"FLAGS before CONDSTORE: {u}")
+        _, u = c.ok(b"FETCH 1 (MODSEQ)")
+        expect(len(u) == 2 and u[0] == b"* OK [HIGHESTMODSEQ %d] Highest" % h2, f"enabling FETCH: {u}")
+        _, u = c.ok(b"FETCH 1 (FLAGS)")
+        expect(has(u, rb"MODSEQ"), f"FLAGS once enabled: {u}")
+        # So does SEARCH with a MODSEQ key (RFC 7162 3.1).
+        d = srv.login()
+        d.ok(b"SELECT INBOX")
+        _, u = d.ok(b"SEARCH MODSEQ 1")
+        expect(len(u) == 2 and u[0] == b"* OK [HIGHESTMODSEQ %d] Highest" % h2 and
+               u[1] == b"* SEARCH 1 2 3 (MODSEQ %d)" % h2, f"enabling SEARCH: {u}")
+        _, before = a.ok(b"FETCH 1:* (UID MODSEQ)")
+    with Server(env, "condstore-2", maildir=md) as srv:
+        a = srv.login()
+        _, u = a.ok(b"SELECT INBOX (CONDSTORE)")
+        _, after = a.ok(b"FETCH 1:* (UID MODSEQ)")
+        expect(after == before and code_number(u, rb"HIGHESTMODSEQ") == h2, f"after a restart: {before} {after} {u}")
+        _, u = a.ok(b"STORE 1 +FLAGS (\\Draft)")
+        expect(modseqs(u)[1] > h2, f"a change after the restart: {u}")
+
+
+def qresync_session(env):
+    md = os.path.join(env.work, "maildir-qresync")
+    with Server(env, "qresync-1", maildir=md) as srv:
+        a, b = srv.login(), srv.login()
+        for m in (MSG, MSG2, MSG, MSG2):
+            append(a, b"INBOX", m)
+        st, _ = a.cmd(b"SELECT INBOX (QRESYNC (1 1))")
+        expect(st.startswith(b"BAD"), f"QRESYNC before ENABLE: {st!r}")
+        _, u = a.ok(b"ENABLE QRESYNC")
+        expect(u == [b"* ENABLED QRESYNC"], f"ENABLE: {u}")
+        _, u = a.ok(b"SELECT INBOX")
+        validity = code_number(u, rb"UIDVALIDITY")
+        h0 = code_number(u, rb"HIGHESTMODSEQ")
+        # Another session flags 1 and expunges 2: VANISHED, not EXPUNGE.
+        b.ok(b"SELECT INBOX")
+        b.ok(b"STORE 1 +FLAGS.SILENT (\\Flagged)")
+        b.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")
+        b.ok(b"EXPUNGE")
+        # Every FETCH has the UID under QRESYNC (RFC 7162 3.2.4), and after
+        # expunges the tagged OK gives the new HIGHESTMODSEQ.
+        st, u = a.ok(b"NOOP")
+        expect(b"* VANISHED 2" in u and not has(u, rb"EXPUNGE") and
+               has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ") and b"[HIGHESTMODSEQ " in st,
+               f"NOOP under QRESYNC: {st!r} {u}")
+        _, u = a.ok(b"FETCH 1 (FLAGS)")
+        expect(has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ \(\d+\)\)$"), f"FETCH under QRESYNC: {u}")
+        # Its own expunge: VANISHED too, and the modseq it took.
+        a.ok(b"STORE 2 +FLAGS.SILENT (\\Deleted)")  # UID 3
+        st, u = a.ok(b"EXPUNGE")
+        expect(u == [b"* VANISHED 3"] and code_number([st], rb"HIGHESTMODSEQ") is not None,
+               f"EXPUNGE under QRESYNC: {st!r} {u}")
+        _, u = a.ok(b"STATUS INBOX (HIGHESTMODSEQ)")
+        expect(has(u, rb"HIGHESTMODSEQ %d\)" % code_number([st], rb"HIGHESTMODSEQ")), f"EXPUNGE's highest: {st!r} {u}")
+        # A client that was away since h0: UIDs 2 and 3 vanished, 1 changed.
+        c = srv.login()
+        c.ok(b"ENABLE QRESYNC")
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 2:3" in u and has(u, rb"^\* 1 FETCH \(FLAGS \(\\Flagged\) UID 1 MODSEQ") and
+               len(modseqs(u)) == 1, f"SELECT QRESYNC: {u}")
+        # Known UIDs limit both answers; selecting again says [CLOSED].
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d 3:4))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 3" in u and not modseqs(u) and has(u, rb"\[CLOSED\]"), f"known UIDs: {u}")
+        _, u = c.ok(b"EXAMINE INBOX (QRESYNC (%d %d))" % (validity + 1, h0))
+        expect(not has(u, rb"VANISHED") and not modseqs(u), f"wrong UIDVALIDITY: {u}")
+        _, u = c.ok(b"UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % h0)
+        expect(u[0] == b"* VANISHED (EARLIER) 2:3" and len(u) == 2 and has(u, rb"UID 1 .*MODSEQ"),
+               f"UID FETCH VANISHED: {u}")
+        _, u = c.ok(b"UID FETCH 4 (FLAGS) (CHANGEDSINCE %d VANISHED)" % h0)
+        expect(u == [], f"UID FETCH VANISHED outside the set: {u}")
+        st, _ = c.cmd(b"FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)")
+        expect(st.startswith(b"BAD"), f"VANISHED without UID: {st!r}")
+        # Idling under QRESYNC: another session's expunge comes as VANISHED,
+        # its flag change with UID and MODSEQ.
+        c.ok(b"SELECT INBOX")
+        c.send(b"i1 IDLE\r\n")
+        expect(c.item().startswith(b"+"), "no + for IDLE")
+        b.ok(b"STORE 1 -FLAGS.SILENT (\\Flagged)")
+        expect(re.match(rb"^\* 1 FETCH \(FLAGS \(\) UID 1 MODSEQ \(\d+\)\)$", c.item(5)), "flags pushed in IDLE")
+        b.ok(b"UID STORE 4 +FLAGS.SILENT (\\Deleted)")  # b's numbers are stale: by UID
+        b.ok(b"UID EXPUNGE 4")
+        got = [c.item(5)]
+        while got[-1] != b"* VANISHED 4":
+            expect(re.match(rb"^\* 2 FETCH .*UID 4 MODSEQ", got[-1]) and len(got) < 3, f"IDLE under QRESYNC: {got}")
+            got.append(c.item(5))
+        c.send(b"DONE\r\n")
+        st, _ = c.until(b"i1")
+        expect(st.startswith(b"OK"), f"DONE: {st!r}")
+    with Server(env, "qresync-2", maildir=md) as srv:
+        c = srv.login()
+        c.ok(b"ENABLE QRESYNC")
+        _, u = c.ok(b"SELECT INBOX (QRESYNC (%d %d))" % (validity, h0))
+        expect(b"* VANISHED (EARLIER) 2:4" in u, f"tombstones after a restart: {u}")
+
+
+BIN_MSG = (b"Subject: bin\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"Gr=C3=BC=C3=9Fe=\r\n soft\r\n"
+           b"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC/w==\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nplain\r\n--B--\r\n")
+UU_MSG = b"Subject: uu\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n`\r\nend\r\n"
+RAW_MSG = b"Subject: raw\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01\r\n"
+
+
+def binary_fetch(env):
+    with Server(env, "binary") as srv:
+        c = srv.login()
+        append(c, b"INBOX", BIN_MSG)
+        append(c, b"INBOX", UU_MSG)
+        # APPEND with a literal8 holding NUL (RFC 3516 4.4): stored as sent.
+        Imap.n += 1
+        tag = b"t%d" % Imap.n
+        c.send(tag + b" APPEND INBOX ~{%d}\r\n" % len(RAW_MSG))
+        expect(c.item().startswith(b"+"), "no + for a literal8 APPEND")
+        c.send(RAW_MSG + b"\r\n")
+        st, _ = c.until(tag)
+        expect(st.startswith(b"OK [APPENDUID"), f"literal8 APPEND: {st!r}")
+        stored = [open(os.path.join(srv.maildir, "cur", n), "rb").read() for n in os.listdir(os.path.join(srv.maildir, "cur"))]
+        expect(RAW_MSG in stored, f"literal8 APPEND not stored byte for byte: {stored}")
+        c.ok(b"SELECT INBOX")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[2] BINARY.SIZE[2] BINARY.PEEK[1] BINARY.PEEK[3])")
+        expect(len(u) == 1, f"BINARY: {u}")
+        line = u[0]
+        expect(b"BINARY[2] ~{4}\r\n\x00\x01\x02\xff" in line and b"BINARY.SIZE[2] 4" in line and
+               b"BINARY[1] ~{" in line and "Grüße soft".encode() in line and b"BINARY[3] \"plain\"" in line and
+               b"FLAGS" not in line, f"BINARY items: {line!r}")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[2]<1.2>)")
+        expect(u == [b"* 1 FETCH (BINARY[2]<1> ~{2}\r\n\x01\x02)"], f"partial BINARY: {u}")
+        _, u = c.ok(b"FETCH 1 (BINARY.PEEK[])")
+        expect(b"Content-Transfer-Encoding: binary\r\n\r\n\x00\x01\x02\xff\r\n--B" in u[0] and b"base64" not in u[0],
+               f"BINARY[]: {u}")
+        _, u = c.ok(b"FETCH 1 (BINARY[3])")
+        expect(has(u, rb"\\Seen"), f"BINARY without PEEK sets \\Seen: {u}")
+        st, u = c.cmd(b"FETCH 2 (BINARY.PEEK[1])")
+        expect(st.startswith(b"NO [UNKNOWN-CTE]"), f"x-uuencode: {st!r} {u}")
+        st, u = c.cmd(b"UID FETCH 1:* (BINARY.SIZE[1])")
+        expect(st.startswith(b"NO [UNKNOWN-CTE]") and has(u, rb"BINARY.SIZE\[1\] 12") and
+               has(u, rb"BINARY.SIZE\[1\] 4"), f"one message refused, the others answered: {st!r} {u}")
 
 
 def big_body(env):
@@ -714,6 +941,9 @@ def main():
     c("help.bad_values_exit_2", help_bad_values, env)
     c("session.commands", session_commands, env)
     c("session.uids_survive_restart", uids_survive_restart, env)
+    c("condstore.session", condstore_session, env)
+    c("qresync.session", qresync_session, env)
+    c("binary.fetch", binary_fetch, env)
     c("session.big_body", big_body, env)
     c("login.needs_tls", login_needs_tls, env)
     c("login.require_tls", require_tls, env)

@@ -386,7 +386,7 @@ void test_uids_and_flags(imap_store& s) {
   CHECK(v->flags(4, fl).ok());
   CHECK(fl.size() == 2 && fl[0] == imap::flag::system(imap::flag_kind::flagged) &&
         fl[1] == imap::flag::system(imap::flag_kind::seen));
-  CHECK_EQ(read_file(s.root() + "/mailwire-uidlist").substr(0, 2), std::string("1 "));
+  CHECK_EQ(read_file(s.root() + "/mailwire-uidlist").substr(0, 2), std::string("2 "));
 
   // STORE: flags go into the file name, sorted; keywords as letters.
   std::vector<std::uint32_t> changed;
@@ -777,6 +777,264 @@ void test_inbox_rename(imap_store& s) {
   CHECK_EQ(v->exists(), 0u);
 }
 
+
+// A set as text ("1:3,7"), to compare.
+std::string set_text(const imap::sequence_set& set) {
+  std::string out;
+  for (const imap::seq_range& r : set.ranges()) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += ":" + std::to_string(r.last);
+  }
+  return out;
+}
+
+// CONDSTORE/QRESYNC: modseqs per message and folder, kept across restarts
+// (version 2 UID list), version 1 lists still load, UNCHANGEDSINCE, and the
+// expunge tombstones behind VANISHED (EARLIER), bounded.
+void test_condstore(imap_store& s) {
+  std::uint32_t validity = 0, uid = 0;
+  CHECK(s.create("Mod").ok());
+  std::unique_ptr<mailbox_view> v;
+  CHECK(s.select("Mod", false, v).ok());
+  const std::uint64_t h0 = v->highest_modseq();
+  CHECK(h0 >= 1);
+  for (int i = 0; i < 5; ++i) CHECK(s.append("Mod", msg_crlf, {}, nullptr, validity, uid).ok());
+  view_changes ch;
+  CHECK(v->sync(ch).ok());
+  CHECK_EQ(v->exists(), 5u);
+  // Each arrival takes the next modseq; HIGHESTMODSEQ is the last.
+  for (std::uint32_t i = 1; i < 5; ++i) CHECK(v->modseq(i) < v->modseq(i + 1));
+  CHECK(v->modseq(1) > h0);
+  CHECK_EQ(v->highest_modseq(), v->modseq(5));
+  CHECK_EQ(v->modseq(6), std::uint64_t{0});
+  // A flag change takes a new one; storing what is already there does not.
+  std::vector<std::uint32_t> changed, modified;
+  const std::uint64_t before = v->highest_modseq();
+  CHECK(v->store({2}, store_op::add, {imap::flag::system(imap::flag_kind::flagged)}, changed).ok());
+  CHECK_EQ(v->modseq(2), before + 1);
+  CHECK_EQ(v->highest_modseq(), before + 1);
+  CHECK(v->store({2}, store_op::add, {imap::flag::system(imap::flag_kind::flagged)}, changed).ok());
+  CHECK_EQ(v->highest_modseq(), before + 1);
+  mailbox_status st;
+  CHECK(s.status("Mod", st).ok());
+  CHECK_EQ(st.highest_modseq, before + 1);
+  // UNCHANGEDSINCE: messages changed after it are MODIFIED and untouched;
+  // one whose modseq equals it passes (RFC 7162 3.1.3).
+  const std::uint64_t m3 = v->modseq(3);
+  CHECK(v->store_unchanged_since({1, 2, 3, 4}, store_op::add, {imap::flag::system(imap::flag_kind::seen)}, m3,
+                                 changed, modified).ok());
+  CHECK_EQ(modified, (u32s{2, 4}));
+  CHECK_EQ(changed, (u32s{1, 3}));
+  std::vector<imap::flag> fl;
+  CHECK(v->flags(4, fl).ok() && fl.empty());
+  CHECK(v->flags(3, fl).ok() && fl.size() == 1);
+  CHECK(v->store_unchanged_since({1}, store_op::add, {}, 0, changed, modified).ok());  // 0: all modified
+  CHECK_EQ(modified, (u32s{1}));
+  std::unique_ptr<mailbox_view> ro;
+  CHECK(s.select("Mod", true, ro).ok());
+  CHECK_EQ(ro->store_unchanged_since({1}, store_op::add, {}, 99, changed, modified).code, store_code::cannot);
+
+  // Expunges take modseqs and leave tombstones: VANISHED (EARLIER).
+  const std::uint64_t before_expunge = v->highest_modseq();
+  CHECK(v->vanished_since(before_expunge, nullptr).empty());
+  std::vector<std::uint32_t> ex, exu;
+  CHECK(v->store({2, 4}, store_op::add, {imap::flag::system(imap::flag_kind::deleted)}, changed).ok());
+  const std::uint64_t after_store = v->highest_modseq();
+  CHECK(v->expunge(nullptr, ex, exu).ok());
+  CHECK_EQ(exu, (u32s{4, 2}));
+  CHECK_EQ(v->highest_modseq(), after_store + 2);
+  CHECK_EQ(set_text(v->vanished_since(before_expunge, nullptr)), std::string("2,4"));
+  CHECK_EQ(set_text(v->vanished_since(after_store + 1, nullptr)), std::string("2"));  // 4 went first
+  CHECK_EQ(set_text(v->vanished_since(after_store + 2, nullptr)), std::string(""));
+  imap::sequence_set within;
+  CHECK(imap::parse_sequence_set("3:*", within) == errc::ok);
+  CHECK_EQ(set_text(v->vanished_since(before_expunge, &within)), std::string("4"));
+  // The expunging view is not told of its own changes again.
+  CHECK(v->sync(ch).ok());
+  CHECK(ch.flags_changed.empty() && ch.expunged.empty());
+
+  // A restart: modseqs, HIGHESTMODSEQ and tombstones are kept.
+  const std::uint64_t m1 = v->modseq(1), m5 = v->modseq(3), high = v->highest_modseq();
+  {
+    imap_store again;
+    CHECK(again.open(s.root(), s.options()).ok());
+    std::unique_ptr<mailbox_view> w;
+    CHECK(again.select("Mod", false, w).ok());
+    CHECK_EQ(w->exists(), 3u);
+    CHECK_EQ(w->modseq(1), m1);
+    CHECK_EQ(w->modseq(3), m5);
+    CHECK_EQ(w->highest_modseq(), high);
+    CHECK_EQ(set_text(w->vanished_since(before_expunge, nullptr)), std::string("2,4"));
+  }
+  // Flags changed and a file removed while no server ran: new modseqs
+  // above the old HIGHESTMODSEQ for them, the same for the rest. The files
+  // of UIDs 1 and 5 by the list's lines "UID MODSEQ NAME".
+  const std::string dir = s.root() + "/.Mod/cur/";
+  const std::string list = read_file(s.root() + "/.Mod/mailwire-uidlist");
+  std::string base1, base5;
+  for (const std::string& n : files_in(dir)) {
+    if (list.find("\n1 " + std::to_string(m1) + " " + n + "\n") != std::string::npos) base1 = n;
+    if (list.find("\n5 " + std::to_string(m5) + " " + n + "\n") != std::string::npos) base5 = n;
+  }
+  CHECK(!base1.empty() && !base5.empty());
+  CHECK(::rename((dir + base1).c_str(), (dir + base1.substr(0, base1.find(':')) + ":2,R").c_str()) == 0);
+  CHECK(::unlink((dir + base5).c_str()) == 0);
+  imap_store third;
+  std::unique_ptr<mailbox_view> w;
+  CHECK(third.open(s.root(), s.options()).ok());
+  CHECK(third.select("Mod", false, w).ok());
+  CHECK_EQ(w->exists(), 2u);
+  CHECK_EQ(w->uid(1), 1u);
+  CHECK(w->modseq(1) > high);
+  CHECK_EQ(w->uid(2), 3u);
+  CHECK_EQ(w->modseq(2), v->modseq(2));  // UID 3 unchanged
+  CHECK(w->highest_modseq() > w->modseq(1));  // the removal took one too
+  CHECK_EQ(set_text(w->vanished_since(high, nullptr)), std::string("5"));
+  // The old store's view learns the removal as an expunge at its next sync.
+  CHECK(v->sync(ch).ok());
+  CHECK_EQ(ch.expunged_uids, (u32s{5}));
+
+  // A version 1 list (no modseqs) loads: UIDs kept, modseqs assigned, and
+  // a client's modseq from before is answered with the whole range.
+  const std::string old_dir = s.root() + "/.Legacy";
+  CHECK(s.create("Legacy").ok());
+  write_file(old_dir + "/cur/5000.X.host:2,S", msg_crlf, t2020_12_07);
+  write_file(old_dir + "/cur/5001.Y.host:2,", msg_crlf, t2020_12_07 + 1);
+  write_file(old_dir + "/mailwire-uidlist", "1 777 9\n3 5000.X.host\n7 5001.Y.host\n", t2020_12_07);
+  {
+    imap_store fresh;
+    CHECK(fresh.open(s.root(), s.options()).ok());
+    std::unique_ptr<mailbox_view> l;
+    CHECK(fresh.select("Legacy", false, l).ok());
+    CHECK_EQ(l->uidvalidity(), 777u);
+    CHECK_EQ(l->uid(1), 3u);
+    CHECK_EQ(l->uid(2), 7u);
+    CHECK(l->modseq(1) != 0 && l->modseq(2) != 0 && l->modseq(1) != l->modseq(2));
+    CHECK_EQ(set_text(l->vanished_since(0, nullptr)), std::string("1:2,4:6,8"));
+    CHECK(imap::parse_sequence_set("2:5,8:*,1", within) == errc::ok);
+    CHECK_EQ(set_text(l->vanished_since(0, &within)), std::string("1:2,4:5,8"));
+    CHECK_EQ(set_text(l->vanished_since(l->highest_modseq(), nullptr)), std::string(""));
+  }
+  CHECK_EQ(read_file(old_dir + "/mailwire-uidlist").substr(0, 6), std::string("2 777 "));
+
+  // Tombstones are bounded: 4096 kept; one more raises the floor.
+  auto tombstones = [&](std::size_t n) {
+    std::string text = "2 900 20000 30000 0\n";
+    for (std::size_t i = 1; i <= n; ++i) text += "-" + std::to_string(i) + " " + std::to_string(100 + i) + "\n";
+    write_file(old_dir + "/mailwire-uidlist", text, t2020_12_07);
+    imap_store fresh;
+    CHECK(fresh.open(s.root(), s.options()).ok());
+    std::unique_ptr<mailbox_view> l;
+    CHECK(fresh.select("Legacy", false, l).ok());
+    CHECK_EQ(l->uidvalidity(), 900u);
+    return set_text(l->vanished_since(100, nullptr));
+  };
+  // 4096: all known exactly (the two files got UIDs 20000 and 20001).
+  CHECK_EQ(tombstones(4096), std::string("1:4096"));
+  // 4097: the first is dropped, so modseq 100 is below the floor: every
+  // UID not in the folder.
+  CHECK_EQ(tombstones(4097), std::string("1:19999"));
+}
+
+// BINARY (RFC 3516): parts decoded, whole messages and multiparts with
+// their encoded leaves decoded in place (as Dovecot), UNKNOWN-CTE.
+std::string binary(mailbox_view& v, std::uint32_t seq, const std::vector<std::uint32_t>& part, bool* decoded = nullptr,
+                   std::optional<imap::partial_range> partial = std::nullopt, store_code* code = nullptr) {
+  message m;
+  if (!v.open(seq, m).ok()) return "<open failed>";
+  section_bytes b;
+  const store_result r = m.binary(part, partial, b, decoded);
+  if (code != nullptr) *code = r.code;
+  if (!r.ok()) return "<failed>";
+  std::string out;
+  while (b.done < b.size) {
+    const std::size_t before = out.size();
+    if (!m.read(b, out, 5).ok() || out.size() == before) return "<read failed>";
+  }
+  return out;
+}
+
+void test_binary(imap_store& s) {
+  const std::string mixed =
+      "Subject: bin\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"B\"\n"
+      "\n"
+      "--B\n"
+      "Content-Type: text/plain; charset=utf-8\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "Content-Disposition: inline\n"
+      "\n"
+      "Gr=C3=BC=C3=9Fe=\n"
+      " soft, hard\n"
+      "--B\n"
+      "Content-Type: application/octet-stream\n"
+      "content-transfer-encoding:\n"
+      " BASE64\n"
+      "\n"
+      "AAEC/w==\n"
+      "--B\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "plain 7bit\n"
+      "--B--\n";
+  const std::string uu =
+      "Subject: uu\nContent-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n`\nend\n";
+  const std::string single = "Subject: one\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n";
+  CHECK(s.create("Bin").ok());
+  std::uint32_t validity = 0, uid = 0;
+  CHECK(s.append("Bin", mixed, {}, nullptr, validity, uid).ok());
+  CHECK(s.append("Bin", uu, {}, nullptr, validity, uid).ok());
+  CHECK(s.append("Bin", single, {}, nullptr, validity, uid).ok());
+  std::unique_ptr<mailbox_view> v;
+  CHECK(s.select("Bin", true, v).ok());
+  bool decoded = false;
+  // A quoted-printable part: soft break gone, the hard one CRLF (served form).
+  CHECK_EQ(binary(*v, 1, {1}, &decoded), std::string("Gr\xc3\xbc\xc3\x9f" "e soft, hard"));
+  CHECK(decoded);
+  // base64 with NUL and 0xFF; a folded field in another case found.
+  CHECK_EQ(binary(*v, 1, {2}, &decoded), std::string("\0\1\2\xff", 4));
+  CHECK(decoded);
+  CHECK_EQ(binary(*v, 1, {2}, &decoded, imap::partial_range{1, 2}), std::string("\1\2"));
+  CHECK_EQ(binary(*v, 1, {2}, &decoded, imap::partial_range{9, 2}), std::string());
+  // 7bit: as BODY[3], nothing decoded (no literal8).
+  CHECK_EQ(binary(*v, 1, {3}, &decoded), std::string("plain 7bit"));
+  CHECK(!decoded);
+  CHECK_EQ(binary(*v, 1, {9}, &decoded), std::string());  // no such part: as BODY[9]
+  CHECK(!decoded);
+  // The whole message: each encoded leaf decoded, its CTE field (folded
+  // lines too) replaced by "binary" last in its header; the rest as BODY[].
+  const std::string whole = binary(*v, 1, {}, &decoded);
+  CHECK(decoded);
+  CHECK_EQ(whole, crlf("Subject: bin\n"
+                       "MIME-Version: 1.0\n"
+                       "Content-Type: multipart/mixed; boundary=\"B\"\n"
+                       "\n"
+                       "--B\n"
+                       "Content-Type: text/plain; charset=utf-8\n"
+                       "Content-Disposition: inline\n"
+                       "Content-Transfer-Encoding: binary\n"
+                       "\n"
+                       "Gr\xc3\xbc\xc3\x9f" "e soft, hard\n"
+                       "--B\n"
+                       "Content-Type: application/octet-stream\n"
+                       "Content-Transfer-Encoding: binary\n"
+                       "\n") +
+                     std::string("\0\1\2\xff", 4) + crlf("\n--B\nContent-Type: text/plain\n\nplain 7bit\n--B--\n"));
+  CHECK_EQ(binary(*v, 1, {}, &decoded, imap::partial_range{0, 12}), std::string("Subject: bin"));
+  // x-uuencode is no RFC 2045 encoding: UNKNOWN-CTE, for the part and for
+  // a whole message holding it.
+  store_code code = store_code::ok;
+  CHECK_EQ(binary(*v, 2, {1}, &decoded, std::nullopt, &code), std::string("<failed>"));
+  CHECK_EQ(code, store_code::unknown_cte);
+  CHECK_EQ(binary(*v, 2, {}, &decoded, std::nullopt, &code), std::string("<failed>"));
+  CHECK_EQ(code, store_code::unknown_cte);
+  // A single-part message: part 1 is its decoded body; BINARY[] rewrites it.
+  CHECK_EQ(binary(*v, 3, {1}, &decoded), std::string("hello"));
+  CHECK_EQ(binary(*v, 3, {}, &decoded),
+           std::string("Subject: one\r\nContent-Transfer-Encoding: binary\r\n\r\nhello"));
+}
 }  // namespace
 
 int main() {
@@ -798,6 +1056,8 @@ int main() {
   test_append_copy_move_expunge(s);
   test_search(s);
   test_inbox_rename(s);
+  test_condstore(s);
+  test_binary(s);
   if (std::getenv("KEEP") == nullptr) {
     const std::string cmd = "rm -rf '" + std::string(tmpl) + "'";
     if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", tmpl);

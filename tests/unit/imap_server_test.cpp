@@ -420,3 +420,31 @@ TEST_CASE("imap::server UTF-8 text only once UTF8=ACCEPT is enabled (RFC 6855)",
   d.take_output();
   CHECK(d.out == "* LIST () \"/\" \"Entw\xc3\xbcrfe\"\r\nd OK caf\xc3\xa9\r\n");
 }
+
+TEST_CASE("imap::server SEARCH MODSEQ and STATUS (HIGHESTMODSEQ) enable CONDSTORE (RFC 7162 3.1)", "[imap][server]") {
+  imap::server_options o = plain_options();
+  o.extensions.condstore = true;
+  {
+    driver d(o);
+    d.login_select();
+    d.send("c SEARCH SEEN\r\n");  // no MODSEQ key: not enabled
+    REQUIRE(d.s.complete("c", imap::status_kind::ok, "done") == errc::ok);
+    CHECK_FALSE(d.s.enabled().condstore);
+    d.send("d SEARCH OR SEEN NOT (DRAFT MODSEQ 5)\r\n");  // nested
+    CHECK(d.s.enabled().condstore);
+  }
+  {
+    driver d(o);
+    d.send("a LOGIN alice secret\r\nb STATUS INBOX (MESSAGES)\r\n");
+    REQUIRE(d.s.complete("b", imap::status_kind::ok, "done") == errc::ok);
+    CHECK_FALSE(d.s.enabled().condstore);
+    d.send("c STATUS INBOX (MESSAGES highestmodseq)\r\n");
+    CHECK(d.s.enabled().condstore);
+  }
+  {
+    o.extensions.condstore = false;  // not offered: nothing enabled
+    driver d(o);
+    d.send("a LOGIN alice secret\r\nb STATUS INBOX (HIGHESTMODSEQ)\r\n");
+    CHECK_FALSE(d.s.enabled().condstore);
+  }
+}

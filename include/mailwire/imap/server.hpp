@@ -269,7 +269,8 @@ struct append_literal {
 
 /// What the client enabled with ENABLE (RFC 5161), or implied: a CONDSTORE
 /// enabling command (RFC 7162 3.1: SELECT (CONDSTORE), FETCH (CHANGEDSINCE)
-/// or the MODSEQ attribute, STORE (UNCHANGEDSINCE)) sets condstore too.
+/// or the MODSEQ attribute, STORE (UNCHANGEDSINCE), SEARCH with a MODSEQ
+/// key, STATUS (HIGHESTMODSEQ)) sets condstore too, when it is offered.
 struct enabled_extensions {
   bool condstore = false;
   bool qresync = false;      ///< implies condstore
@@ -612,6 +613,16 @@ inline bool numbers_messages(const command& c) noexcept {
 
 inline bool is_expunge(const response& r) noexcept {
   return r.type == response_type::expunge || r.type == response_type::vanished;
+}
+
+// A MODSEQ search key anywhere in k (recursion bounded by the parser's
+// nesting limit).
+inline bool has_modseq(const search_key& k) noexcept {
+  if (k.type == search_key_type::modseq) return true;
+  for (const search_key& c : k.children) {
+    if (has_modseq(c)) return true;
+  }
+  return false;
 }
 
 }  // namespace detail
@@ -1540,6 +1551,14 @@ inline std::optional<server_event> server::dispatch() {
     if (modseq) enabled_.condstore = true;
   } else if (c.type == command_type::store && args<store_args>().unchangedsince) {
     enabled_.condstore = true;
+  } else if (options_.extensions.condstore && (c.type == command_type::search || c.type == command_type::status)) {
+    // RFC 7162 3.1: also SEARCH MODSEQ and STATUS (HIGHESTMODSEQ).
+    if (c.type == command_type::search) {
+      for (const search_key& k : args<search_args>().keys) enabled_.condstore = enabled_.condstore || detail::has_modseq(k);
+    } else {
+      for (const std::string_view item : args<status_args>().items)
+        enabled_.condstore = enabled_.condstore || ascii::iequals(item, "HIGHESTMODSEQ");
+    }
   }
   awaiting_ = awaiting::command;
   flush_held();
