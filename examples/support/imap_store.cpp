@@ -1616,6 +1616,11 @@ store_result mailbox_view::sync(view_changes& out) {
     return {};
   }
   if (!r.ok()) return r;
+  // Every arrival, flag change and expunge takes a modseq: none since this
+  // view's last report means nothing to report, without walking the
+  // folder (a client such as mbsync sends one command per message, and
+  // each is followed by a sync).
+  if (f_->modseq == modseq_ && f_->keywords.size() == keywords_) return {};
   // Expunged: in this view, no longer in the folder. Highest first.
   std::vector<std::uint32_t> kept;
   kept.reserve(uids_.size());
