@@ -118,8 +118,8 @@ enum class fetch_item_kind : std::uint8_t {
 struct fetch_item {
   fetch_item_kind kind = fetch_item_kind::other;
   std::uint64_t number = 0;
-  /// FLAGS (flag-fetch): the flags in the order sent, \Recent included
-  /// (flag_kind::recent, IMAP4rev1); never \* (flag_kind::wildcard), which
+  /// FLAGS (flag-fetch): the flags in the order sent, `\Recent` included
+  /// (flag_kind::recent, IMAP4rev1); never `\*` (flag_kind::wildcard), which
   /// the writer refuses. A keyword's or extension's name views the text.
   std::vector<flag> flags;
   /// INTERNALDATE: the date-time, which must be a value (the writer refuses

@@ -64,10 +64,10 @@ constexpr std::string_view to_string(flag_kind k) noexcept {
   return {};
 }
 
-/// One flag. `name` is the flag as written, "\" included ("\sEEN",
-/// "$Forwarded", "\X-Custom"), a view into the parsed token (or whatever
+/// One flag. `name` is the flag as written, backslash included (`\sEEN`,
+/// `$Forwarded`, `\X-Custom`), a view into the parsed token (or whatever
 /// the caller points it at). For keywords and extensions it is the flag;
-/// for the system flags and \* the kind says it all and `name` is ignored
+/// for the system flags and `\*` the kind says it all and `name` is ignored
 /// by write() and ==.
 struct flag {
   flag_kind kind = flag_kind::keyword;

@@ -296,7 +296,7 @@ struct response {
   /// sent; imap::parse_mailbox_attribute types them), QUOTAROOT roots,
   /// NAMESPACE extension values.
   std::vector<std::string_view> names;
-  /// FLAGS: the mailbox's flags, \Recent included (IMAP4rev1); never \*.
+  /// FLAGS: the mailbox's flags, `\Recent` included (IMAP4rev1); never `\*`.
   std::vector<flag> flags;
   /// LIST, LSUB, STATUS, QUOTAROOT, METADATA: the mailbox; QUOTA: the root.
   std::string_view mailbox;

@@ -166,7 +166,7 @@ class builder {
   errc raw_field(std::string_view name, std::string_view value);
   /// From, To, Cc, Bcc, Reply-To, Sender...: display names as atoms, quoted
   /// strings or encoded-words (UTF-8 as it is with utf8_headers), addresses
-  /// checked (local@domain; a non-ASCII one needs utf8_headers).
+  /// checked (`local@domain`; a non-ASCII one needs utf8_headers).
   errc address_field(std::string_view name, const std::vector<mailbox>& list);
   /// Date (RFC 5322 3.3) from the caller's clock.
   errc date_field(timestamp when);
