@@ -70,7 +70,9 @@ constexpr std::string_view to_string(flag_kind k) noexcept {
 /// for the system flags and `\*` the kind says it all and `name` is ignored
 /// by write() and ==.
 struct flag {
+  /// Which flag: a system flag, the wildcard `\*`, a keyword or an extension.
   flag_kind kind = flag_kind::keyword;
+  /// The flag as written (see above).
   std::string_view name;
 
   /// A system flag or \* (not keyword or extension: use parse_flag()).
