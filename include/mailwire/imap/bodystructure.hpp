@@ -56,7 +56,8 @@ struct body_param {
 /// A body-extension value (future extension data, kept as sent):
 /// nstring / number / "(" body-extension *(SP body-extension) ")".
 struct body_extension {
-  enum class kind_type : std::uint8_t { nil, string, number, list };  ///< what an extension datum is
+  /// What an extension datum is.
+  enum class kind_type : std::uint8_t { nil, string, number, list };
   kind_type kind = kind_type::nil;  ///< which of the members below holds it
   std::string_view string;             ///< kind string
   std::uint64_t number = 0;            ///< kind number (number64)

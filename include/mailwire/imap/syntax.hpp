@@ -589,7 +589,9 @@ class wire_writer {
   /// A writer appending to `w` (which must outlive it) for a peer that supports `p`.
   wire_writer(wire& w, const peer_support& p) noexcept : w_(w), p_(p) {}
 
+  /// The first error met (errc::ok when none).
   errc error() const noexcept { return err_; }
+  /// True while no error was met.
   bool ok() const noexcept { return err_ == errc::ok; }
   /// What the peer supports.
   const peer_support& peer() const noexcept { return p_; }
