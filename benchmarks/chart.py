@@ -102,6 +102,7 @@ def draw(paths, out, only):
     import matplotlib
     matplotlib.use("svg")
     matplotlib.rcParams["svg.hashsalt"] = "mailwire"  # the same SVG for the same figures
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text as text: small, and searchable
     import matplotlib.pyplot as plt
 
     panels = []
