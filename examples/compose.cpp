@@ -26,6 +26,8 @@
 #include <mailwire/mime/builder.hpp>
 #include <mailwire/mime/date.hpp>
 
+#include "support/cli.hpp"
+
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -97,7 +99,7 @@ std::string random_bytes(std::size_t n) {
       "usage: mailwire-compose --from ADDR --to ADDR [--to ADDR]... [--cc ADDR]... --subject TEXT\n"
       "       [--text FILE] [--html FILE] [--attach FILE[:TYPE]]... [--inline FILE:CID[:TYPE]]...\n"
       "       [--date RFC5322-DATE] [--message-id ID] [--7bit] [--flowed]\n"
-      "       mailwire-compose --help\n",
+      "       mailwire-compose --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);
   std::fputs(
@@ -460,6 +462,7 @@ settings parse_args(int argc, char** argv) {
       if (slot) usage(a + " can be given once");
       slot = value();
     };
+    mailwire_example::version_option(argv[i], argv[0]);
     if (a == "--help" || a == "-h") {
       usage({});
     } else if (a == "--from") {

@@ -8,10 +8,13 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include "support/cli.hpp"
 
 namespace {
 
@@ -197,7 +200,24 @@ void smtp_demo() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    mailwire_example::version_option(argv[1], argv[0]);
+    const bool help = argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h");
+    std::fputs("usage: mailwire-demo\n"
+               "       mailwire-demo --help | --version\n",
+               help ? stdout : stderr);
+    if (!help) return 2;
+    std::fputs("\n"
+               "Shows what the library does, with no network and no files: a pipelined burst\n"
+               "with an SMTP smuggling attempt read by the line reader, a base64 attachment\n"
+               "streamed through the decoder 7 bytes at a time, a SASL exchange, and an SMTP\n"
+               "client and server talking to each other in memory.\n"
+               "\n"
+               "Exit status: 0 after the demo; 2 for a usage error (any argument).\n",
+               stdout);
+    return 0;
+  }
   fmt::print("mailwire {} — Sans-I/O email wire formats\n\n", mailwire::version.string);
   lines_demo();
   base64_demo();

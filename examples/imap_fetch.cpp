@@ -69,22 +69,12 @@ namespace imap = mailwire::imap;
 namespace sasl = mailwire::sasl;
 using mailwire::errc;
 
-struct settings {
-  mw::host_port server;
-  bool starttls = false;
-  bool implicit_tls = false;
-  std::string ca_file;
-  bool insecure = false;
-  std::string user;
-  std::string password;
-  std::optional<sasl::mechanism> mechanism;
+// The shared options of the fetchers (support/program.hpp), and this one's own.
+struct settings : mw::fetch_args {
+  settings() : fetch_args("--starttls", "993", ".mailwire-imap-state") {}
   bool login_command = false;  // --login
-  bool allow_plaintext_auth = false;
   std::string mailbox = "INBOX";
   std::string mailbox_wire;  // modified UTF-7
-  std::string maildir;
-  std::string state;
-  std::uint64_t timeout = 60;
 };
 
 // An empty `why`: --help, on stdout, exit 0. Otherwise a usage error: exit 2.
@@ -94,27 +84,19 @@ struct settings {
   std::fputs(
       "usage: mailwire-imap-fetch --server HOST:PORT [--starttls | --implicit-tls] [--ca FILE | --insecure]\n"
       "       --user USER (--pass PASS | --pass-file FILE) [--mech NAME | --login] [--allow-plaintext-auth]\n"
-      "       [--mailbox NAME] --maildir DIR [--state FILE] [--timeout SECONDS]\n"
-      "       mailwire-imap-fetch --help\n",
+      "       [--mailbox NAME] --maildir DIR [--state FILE] [--timeout SECONDS] [--quiet]\n"
+      "       mailwire-imap-fetch --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);
-  std::fputs(
+  const settings s;
+  fmt::print(
       "\n"
       "Downloads every message of an IMAP mailbox not fetched before into a Maildir.\n"
       "\n"
-      "  --server HOST:PORT   the server (a name, an IPv4 address or [IPv6]; PORT 1-65535)\n"
+      "{}"
       "  --starttls           TLS by STARTTLS, required: if the server does not offer it\n"
       "                       (or it was stripped on the way), refuses it, or says PREAUTH\n"
       "                       before TLS, the program stops before logging in\n"
-      "  --implicit-tls       TLS from the first byte (port 993). Neither: plain text\n"
-      "  --ca FILE            trust the CA certificates in FILE (PEM) instead of the\n"
-      "                       system's store (the host name or IP address of --server is\n"
-      "                       checked either way)\n"
-      "  --insecure           accept any certificate (tests only: no protection then)\n"
-      "  --user USER          the user name\n"
-      "  --pass PASS          the password (visible to other users in ps: prefer\n"
-      "                       --pass-file)\n"
-      "  --pass-file FILE     the password is the first line of FILE\n"
       "  --mech NAME          log in by AUTHENTICATE with this SASL mechanism: PLAIN,\n"
       "                       LOGIN, CRAM-MD5, SCRAM-SHA-1 or SCRAM-SHA-256. Default: the\n"
       "                       strongest mechanism the server offers that the rules below\n"
@@ -126,15 +108,10 @@ struct settings {
       "                       path to read. Without this flag the program stops before\n"
       "                       sending it (exit status 1). CRAM-MD5 and SCRAM never send it\n"
       "  --mailbox NAME       the mailbox to download (UTF-8). Default: INBOX\n"
-      "  --maildir DIR        store into this Maildir (DIR, DIR/tmp, DIR/new and DIR/cur\n"
-      "                       are created if missing)\n"
       "  --state FILE         what is stored already: the mailbox's UIDVALIDITY and the\n"
       "                       UIDs fetched, appended and fsynced after each message.\n"
       "                       Default: DIR/.mailwire-imap-state\n"
-      "  --timeout SECONDS    the longest wait for anything: the connection, each\n"
-      "                       response, the TLS handshake, and a message (which must move\n"
-      "                       4 KiB per SECONDS). Default 60; 1 to 86400. Name resolution\n"
-      "                       keeps the system resolver's own timeouts\n"
+      "{}"
       "\n"
       "The mailbox is opened with EXAMINE (read-only: no flag changes on the server).\n"
       "Each message is stored as the server sends its BODY[], byte for byte: written\n"
@@ -144,76 +121,35 @@ struct settings {
       "already stored stay).\n"
       "stdout: a line per message stored, 'stored UID SIZE PATH', then\n"
       "'fetched N, skipped M, gone K' (skipped: stored before; gone: expunged before\n"
-      "its turn). Progress goes to stderr when it is a terminal.\n"
+      "its turn).\n"
       "\n"
       "Exit status: 0 if every message was fetched; 1 if not, or on any failure\n"
       "after the command line was read (the session then ends with LOGOUT where\n"
       "the protocol allows); 2 for a usage error (nothing was sent).\n",
-      stdout);
+      s.help_connection(), s.help_storage());
   std::exit(0);
 }
 
 settings parse_args(int argc, char** argv) {
   settings s;
-  bool have_server = false, have_pass = false;
   mw::arguments args(argc, argv, usage);
   while (args.next()) {
     const std::string& a = args.current();
-    if (a == "--help" || a == "-h") {
-      usage({});
-    } else if (a == "--server") {
-      s.server = args.address(1);
-      have_server = true;
-    } else if (a == "--starttls") {
-      s.starttls = true;
-    } else if (a == "--implicit-tls") {
-      s.implicit_tls = true;
-    } else if (a == "--ca") {
-      s.ca_file = args.value();
-      if (s.ca_file.empty()) usage("--ca needs a file name");
-    } else if (a == "--insecure") {
-      s.insecure = true;
-    } else if (a == "--user") {
-      s.user = args.value();
-    } else if (a == "--pass" || a == "--pass-file") {
-      if (std::exchange(have_pass, true)) usage("one of --pass and --pass-file, once");
-      s.password = a == "--pass" ? args.value() : args.password_file();
-    } else if (a == "--mech") {
-      s.mechanism = args.password_mechanism(false);
+    if (s.take(args)) {
+      continue;
     } else if (a == "--login") {
       s.login_command = true;
-    } else if (a == "--allow-plaintext-auth") {
-      s.allow_plaintext_auth = true;
     } else if (a == "--mailbox") {
       s.mailbox = args.value();
-    } else if (a == "--maildir") {
-      s.maildir = args.value();
-      if (s.maildir.empty()) usage("--maildir needs a directory");
-    } else if (a == "--state") {
-      s.state = args.value();
-      if (s.state.empty()) usage("--state needs a file name");
-    } else if (a == "--timeout") {
-      s.timeout = args.number(1, 86400);
     } else {
       usage("unknown option " + a);
     }
   }
-  if (!have_server) usage("--server is required");
-  if (s.user.empty()) usage("--user is required");
-  if (!have_pass) usage("--pass or --pass-file is required");
-  if (s.maildir.empty()) usage("--maildir is required");
-  if (mw::has_control(s.user)) usage("--user: control characters cannot be sent");
-  if (s.password.empty() || mw::has_control(s.password)) usage("the password must be non-empty, without control characters");
+  s.check(args);
   if (s.mailbox.empty() || mw::has_control(s.mailbox) || imap::mailbox_to_wire(s.mailbox, false, s.mailbox_wire) != errc::ok) {
     usage("--mailbox: not a mailbox name (UTF-8, no control characters)");
   }
-  if (s.starttls && s.implicit_tls) usage("--starttls and --implicit-tls exclude each other");
-  if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
-  if ((s.insecure || !s.ca_file.empty()) && !s.starttls && !s.implicit_tls) {
-    usage("--ca and --insecure are about TLS: give --starttls or --implicit-tls");
-  }
   if (s.login_command && s.mechanism) usage("--login and --mech exclude each other");
-  if (s.state.empty()) s.state = s.maildir + "/.mailwire-imap-state";
   return s;
 }
 
@@ -291,43 +227,6 @@ class state_file {
   std::uint32_t complete_ = 0;
 };
 
-// ----------------------------------------------------------------- progress
-
-// One line on stderr, rewritten in place, when stderr is a terminal; at
-// most ten times a second.
-class progress_line {
- public:
-  progress_line() : on_(::isatty(STDERR_FILENO) == 1) {}
-  ~progress_line() { clear(); }
-
-  void set_total(std::size_t messages, std::uint64_t bytes) {
-    total_messages_ = messages;
-    total_bytes_ = bytes;
-  }
-  void update(std::size_t done, std::uint64_t bytes, bool force = false) {
-    if (!on_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    fmt::print(stderr, "\r{}/{} messages, {:.1f}/{:.1f} MB  ", done, total_messages_, static_cast<double>(bytes) / 1e6,
-               static_cast<double>(total_bytes_) / 1e6);
-    shown_ = true;
-  }
-  // Before any other line on stderr.
-  void clear() {
-    if (!shown_) return;
-    std::fputs("\r\033[K", stderr);
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-  std::size_t total_messages_ = 0;
-  std::uint64_t total_bytes_ = 0;
-  std::chrono::steady_clock::time_point last_{};
-};
-
 // ----------------------------------------------------------------- session
 
 // UIDs per UID FETCH BODY.PEEK[] command, and such commands in flight:
@@ -340,7 +239,7 @@ class fetch_session final : public mw::machine_session<imap::client> {
  public:
   fetch_session(const settings& s, imap::client_options o, SSL_CTX* tls_ctx, mw::maildir& box, state_file& state)
       : machine_session(s.timeout, std::move(o)), settings_(s), tls_ctx_(tls_ctx), message_(box), box_(box),
-        state_(state) {}
+        state_(state), bar_(s.quiet) {}
 
   std::size_t fetched() const noexcept { return fetched_; }
   std::size_t skipped() const noexcept { return skipped_; }
@@ -678,7 +577,7 @@ class fetch_session final : public mw::machine_session<imap::client> {
   mw::delivery message_;  // the body being received
   mw::maildir& box_;
   state_file& state_;
-  progress_line bar_;
+  mw::progress_line bar_;  // on stderr, when it is a terminal
   struct stored_message {
     std::uint32_t uid;
     std::uint64_t size;

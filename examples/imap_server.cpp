@@ -75,7 +75,7 @@ struct config : mw::mailbox_server_args {
       "usage: mailwire-imap-server --listen IP:PORT --maildir DIR --user USER:PASS\n"
       "       [--tls-cert FILE --tls-key FILE] [--implicit-tls] [--require-tls] [--allow-plaintext-auth]\n"
       "       [--max-message-size BYTES] [--max-connections N] [--idle-timeout SECONDS] [--hostname NAME]\n"
-      "       mailwire-imap-server --help\n",
+      "       mailwire-imap-server --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);
   std::fputs(

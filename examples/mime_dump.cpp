@@ -52,6 +52,8 @@
 #include <string>
 #include <vector>
 
+#include "support/cli.hpp"
+
 namespace {
 namespace mime = mailwire::mime;
 
@@ -279,15 +281,26 @@ class dumper {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr,
-                 "usage: mailwire-mime-dump FILE|-\n"
-                 "  prints the message's MIME structure as JSON (one line, UTF-8)\n"
-                 "  per message object, each of from/to/cc keeps its first %zu addresses and at most\n"
-                 "  %zu KiB of JSON (\"to_truncated\": N counts the rest), and the first %zu diagnostics\n"
-                 "  (\"diagnostics_dropped\": N); header fields are cut at 64 KiB, 1000 per entity\n",
-                 max_addresses, max_address_json / 1024, max_diagnostics);
-    return argc == 2 ? 0 : 2;
+  if (argc == 2) mailwire_example::version_option(argv[1], argv[0]);
+  const bool help = argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0);
+  // One FILE or "-": anything else, an unknown option included, is a usage error.
+  if (help || argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0')) {
+    std::FILE* to = help ? stdout : stderr;
+    std::fputs("usage: mailwire-mime-dump FILE|-\n"
+               "       mailwire-mime-dump --help | --version\n",
+               to);
+    if (!help) return 2;
+    std::printf("\n"
+                "Prints the MIME structure of the message in FILE (- reads stdin) as JSON, one\n"
+                "line of UTF-8. Per message object, each of from/to/cc keeps its first %zu\n"
+                "addresses and at most %zu KiB of JSON (\"to_truncated\": N counts the rest), and\n"
+                "the first %zu diagnostics (\"diagnostics_dropped\": N); header fields are cut at\n"
+                "64 KiB, 1000 per entity.\n"
+                "\n"
+                "Exit status: 0 when the message was read (malformed mail is reported in the\n"
+                "JSON, not refused); 1 when FILE cannot be opened or read; 2 for a usage error.\n",
+                max_addresses, max_address_json / 1024, max_diagnostics);
+    return 0;
   }
   std::FILE* in = std::strcmp(argv[1], "-") == 0 ? stdin : std::fopen(argv[1], "rb");
   if (in == nullptr) {

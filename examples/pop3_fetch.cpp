@@ -53,21 +53,11 @@ namespace pop3 = mailwire::pop3;
 namespace sasl = mailwire::sasl;
 using mailwire::errc;
 
-struct settings {
-  mw::host_port server;
-  bool stls = false;
-  bool implicit_tls = false;
-  std::string ca_file;
-  bool insecure = false;
-  std::string user;
-  std::string password;
+// The shared options of the fetchers (support/program.hpp), and this one's own.
+struct settings : mw::fetch_args {
+  settings() : fetch_args("--stls", "995", ".mailwire-pop3-state") {}
   bool apop = false;
-  std::optional<sasl::mechanism> mechanism;
-  bool allow_plaintext_auth = false;
-  std::string maildir;
   bool remove = false;  // --delete
-  std::string state;
-  std::uint64_t timeout = 60;
   bool pipelining = true;
 };
 
@@ -78,25 +68,18 @@ struct settings {
   std::fputs(
       "usage: mailwire-pop3-fetch --server HOST:PORT [--stls | --implicit-tls] [--ca FILE | --insecure]\n"
       "       --user USER (--pass PASS | --pass-file FILE) [--apop | --mech NAME] [--allow-plaintext-auth]\n"
-      "       --maildir DIR [--delete] [--state FILE] [--timeout SECONDS] [--no-pipelining]\n"
-      "       mailwire-pop3-fetch --help\n",
+      "       --maildir DIR [--delete] [--state FILE] [--timeout SECONDS] [--no-pipelining] [--quiet]\n"
+      "       mailwire-pop3-fetch --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
-  std::fputs(
+  const settings s;
+  fmt::print(
       "\n"
       "Downloads every message of a POP3 maildrop not fetched before into a Maildir.\n"
       "\n"
-      "  --server HOST:PORT   the server (a name, an IPv4 address or [IPv6]; PORT 1-65535)\n"
+      "{}"
       "  --stls               TLS by STLS (RFC 2595), required: if the server does not\n"
       "                       offer it, the program stops before logging in\n"
-      "  --implicit-tls       TLS from the first byte (port 995). Neither: plain text\n"
-      "  --ca FILE            trust the CA certificates in FILE (PEM) instead of the\n"
-      "                       system's store (the host name is checked either way)\n"
-      "  --insecure           accept any certificate (tests only: no protection then)\n"
-      "  --user USER          the user name\n"
-      "  --pass PASS          the password (visible to other users in ps: prefer\n"
-      "                       --pass-file)\n"
-      "  --pass-file FILE     the password is the first line of FILE\n"
       "  --apop               log in with APOP (fails if the greeting has no timestamp)\n"
       "  --mech NAME          log in with this SASL mechanism: PLAIN, LOGIN, CRAM-MD5,\n"
       "                       SCRAM-SHA-1 or SCRAM-SHA-256. Default: the strongest SASL\n"
@@ -108,19 +91,14 @@ struct settings {
       "                       send the password as is, for anyone on the path to read.\n"
       "                       Without this flag the program stops before sending it\n"
       "                       (exit status 1). APOP, CRAM-MD5 and SCRAM never send it\n"
-      "  --maildir DIR        store into this Maildir (DIR, DIR/tmp, DIR/new and DIR/cur\n"
-      "                       are created if missing)\n"
       "  --delete             delete each message on the server once it is stored (and\n"
       "                       those fetched before, in the state file); QUIT applies it\n"
       "  --state FILE         the unique-ids already fetched, one a line, appended and\n"
       "                       fsynced after each message stored. Default:\n"
       "                       DIR/.mailwire-pop3-state\n"
-      "  --timeout SECONDS    the longest wait for anything: the connection, each\n"
-      "                       response, the TLS handshake, and a message (which must move\n"
-      "                       4 KiB per SECONDS). Default 60; 1 to 86400. Name resolution\n"
-      "                       keeps the system resolver's own timeouts\n"
       "  --no-pipelining      one command at a time even when the server offers\n"
       "                       PIPELINING (by default up to 16 RETR are in flight)\n"
+      "{}"
       "\n"
       "Each message is stored as the server sends it after dot-unstuffing (CRLF line\n"
       "ends): written to DIR/tmp, fsynced, renamed into DIR/new, and only then recorded\n"
@@ -130,70 +108,29 @@ struct settings {
       "Exit status: 0 if every message was fetched (and deleted, with --delete); 1 if\n"
       "not, or on any failure after the command line was read (the session then ends\n"
       "with QUIT where the protocol allows); 2 for a usage error (nothing was sent).\n",
-      stdout);
+      s.help_connection(), s.help_storage());
   std::exit(0);
 }
 
 settings parse_args(int argc, char** argv) {
   settings s;
-  bool have_server = false, have_pass = false;
   mw::arguments args(argc, argv, usage);
   while (args.next()) {
     const std::string& a = args.current();
-    if (a == "--help" || a == "-h") {
-      usage({});
-    } else if (a == "--server") {
-      s.server = args.address(1);
-      have_server = true;
-    } else if (a == "--stls") {
-      s.stls = true;
-    } else if (a == "--implicit-tls") {
-      s.implicit_tls = true;
-    } else if (a == "--ca") {
-      s.ca_file = args.value();
-      if (s.ca_file.empty()) usage("--ca needs a file name");
-    } else if (a == "--insecure") {
-      s.insecure = true;
-    } else if (a == "--user") {
-      s.user = args.value();
-    } else if (a == "--pass" || a == "--pass-file") {
-      if (std::exchange(have_pass, true)) usage("one of --pass and --pass-file, once");
-      s.password = a == "--pass" ? args.value() : args.password_file();
+    if (s.take(args)) {
+      continue;
     } else if (a == "--apop") {
       s.apop = true;
-    } else if (a == "--mech") {
-      s.mechanism = args.password_mechanism(false);
-    } else if (a == "--allow-plaintext-auth") {
-      s.allow_plaintext_auth = true;
-    } else if (a == "--maildir") {
-      s.maildir = args.value();
-      if (s.maildir.empty()) usage("--maildir needs a directory");
     } else if (a == "--delete") {
       s.remove = true;
-    } else if (a == "--state") {
-      s.state = args.value();
-      if (s.state.empty()) usage("--state needs a file name");
-    } else if (a == "--timeout") {
-      s.timeout = args.number(1, 86400);
     } else if (a == "--no-pipelining") {
       s.pipelining = false;
     } else {
       usage("unknown option " + a);
     }
   }
-  if (!have_server) usage("--server is required");
-  if (s.user.empty()) usage("--user is required");
-  if (!have_pass) usage("--pass or --pass-file is required");
-  if (s.maildir.empty()) usage("--maildir is required");
-  if (mw::has_control(s.user)) usage("--user: control characters cannot be sent");
-  if (s.password.empty() || mw::has_control(s.password)) usage("the password must be non-empty, without control characters");
-  if (s.stls && s.implicit_tls) usage("--stls and --implicit-tls exclude each other");
-  if (s.insecure && !s.ca_file.empty()) usage("--ca and --insecure exclude each other");
-  if ((s.insecure || !s.ca_file.empty()) && !s.stls && !s.implicit_tls) {
-    usage("--ca and --insecure are about TLS: give --stls or --implicit-tls");
-  }
+  s.check(args);
   if (s.apop && s.mechanism) usage("--apop and --mech exclude each other");
-  if (s.state.empty()) s.state = s.maildir + "/.mailwire-pop3-state";
   return s;
 }
 
@@ -232,7 +169,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
  public:
   fetch_session(const settings& s, pop3::client_options o, SSL_CTX* tls_ctx, mw::maildir& box, state_file& state)
       : machine_session(s.timeout, std::move(o)), settings_(s), tls_ctx_(tls_ctx), message_(box), box_(box),
-        state_(state) {}
+        state_(state), bar_(s.quiet) {}
 
   std::size_t fetched() const noexcept { return fetched_; }
   std::size_t skipped() const noexcept { return skipped_; }
@@ -243,6 +180,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
 
   void on_close(mw::connection& c, std::string_view why) override {
     message_.discard();  // a message cut off: nothing of it stays
+    bar_.clear();
     client_session::on_close(c, why);
   }
 
@@ -264,9 +202,14 @@ class fetch_session final : public mw::machine_session<pop3::client> {
         case kind::listing:
           if (e.command == pop3::verb::uidl) listing_.emplace_back(e.message, std::string(e.unique_id));
           break;
-        case kind::chunk: message_.write(e.bytes); break;
+        case kind::chunk:
+          message_.write(e.bytes);
+          body_bytes_ += e.bytes.size();
+          bar_.update(fetched_, done_bytes_ + body_bytes_);
+          break;
         case kind::reply: on_reply(e); break;
         case kind::error:
+          bar_.clear();
           fmt::print(stderr, "error: {}{}\n", explain(e.error), server_text(e));
           ++failures_;
           break;
@@ -309,6 +252,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
   void start() {
     logged_in_ = true;
     if (const errc e = client_.uidl(); e != errc::ok) {
+      bar_.clear();
       fmt::print(stderr, "error: {}\n", explain(e));
       ++failures_;
       (void)client_.quit();
@@ -323,6 +267,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
         if (e.ok) {
           ++deletions_acknowledged_;
         } else {
+          bar_.clear();
           fmt::print(stderr, "DELE {} refused{}\n", e.message, server_text(e));
           ++failures_;
         }
@@ -332,6 +277,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
         if (e.ok) {
           deleted_ = deletions_acknowledged_;  // applied at QUIT, not before
         } else {
+          bar_.clear();
           fmt::print(stderr, "QUIT: the server did not apply the deletions{}\n", server_text(e));
           ++failures_;
         }
@@ -343,6 +289,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
   // UIDL's listing is in: what to fetch, what to skip (and delete).
   void plan(const pop3::client_event& e) {
     if (!e.ok) {
+      bar_.clear();
       fmt::print(stderr, "UIDL refused{}\n", server_text(e));
       ++failures_;
       return finish();
@@ -350,6 +297,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
     std::unordered_set<std::string> ids;
     for (const auto& [n, uid] : listing_) {
       if (!ids.insert(uid).second) {
+        bar_.clear();
         fmt::print(stderr, "message {}: unique-id {} listed twice: not fetched\n", n, uid);
         ++failures_;
         continue;
@@ -363,6 +311,8 @@ class fetch_session final : public mw::machine_session<pop3::client> {
       remove(n);
     }
     listing_.clear();
+    bar_.set_total(wanted_.size(), 0);  // sizes unknown (no LIST): the time left comes from the count
+    bar_.update(0, 0, true);
     fill();
     if (in_flight_ == 0) finish();  // nothing new
   }
@@ -381,27 +331,34 @@ class fetch_session final : public mw::machine_session<pop3::client> {
   // A RETR's reply: its chunks went to tmp/; store, record, delete.
   void stored(const pop3::client_event& e) {
     --in_flight_;
+    body_bytes_ = 0;
     const std::string& uid = uids_[e.message];
     if (!e.ok || e.error != errc::ok) {
       message_.discard();
+      bar_.clear();
       fmt::print(stderr, "message {} ({}): RETR {}{}\n", e.message, uid,
                  e.ok ? fmt::format("content broke a line rule: {}", mailwire::to_string(e.error)) : "refused",
                  server_text(e));
       ++failures_;
     } else if (const std::string name = message_.commit(); name.empty()) {
+      bar_.clear();
       fmt::print(stderr, "message {} ({}): not stored: {}\n", e.message, uid, message_.error());
       message_.discard();
       ++failures_;
     } else if (std::string err; !state_.append(uid, err)) {
       // Stored but not recorded: the next run fetches it again; it must
       // not be deleted meanwhile.
+      bar_.clear();
       fmt::print(stderr, "message {} ({}): stored as {}, but the state file failed: {}\n", e.message, uid,
                  box_.new_path(name), err);
       ++failures_;
     } else {
+      bar_.clear();
       fmt::print("stored {} {} {}\n", uid, e.size, box_.new_path(name));
       std::fflush(stdout);
       ++fetched_;
+      done_bytes_ += e.size;
+      bar_.update(fetched_, done_bytes_, true);
       remove(e.message);
     }
     fill();
@@ -412,6 +369,7 @@ class fetch_session final : public mw::machine_session<pop3::client> {
   void remove(std::uint32_t message) {
     if (!settings_.remove) return;
     if (const errc e = client_.dele(message); e != errc::ok) {
+      bar_.clear();
       fmt::print(stderr, "message {}: cannot send DELE: {}\n", message, mailwire::to_string(e));
       ++failures_;
     }
@@ -426,6 +384,9 @@ class fetch_session final : public mw::machine_session<pop3::client> {
   mw::delivery message_;  // the message being received
   mw::maildir& box_;
   state_file& state_;
+  mw::progress_line bar_;  // on stderr, when it is a terminal
+  std::uint64_t done_bytes_ = 0;  // of the messages stored
+  std::uint64_t body_bytes_ = 0;  // of the message in progress
   std::vector<std::pair<std::uint32_t, std::string>> listing_;  // UIDL, until its end
   std::unordered_map<std::uint32_t, std::string> uids_;
   std::deque<std::uint32_t> wanted_;  // not yet asked for
@@ -442,7 +403,7 @@ int main(int argc, char** argv) {
 
   mw::maildir box;
   mw::tls_context tls;
-  if (!mw::open_fetch_target(s.maildir, s.stls || s.implicit_tls, s.ca_file, s.insecure, box, tls)) return 1;
+  if (!mw::open_fetch_target(s.maildir, s.starttls || s.implicit_tls, s.ca_file, s.insecure, box, tls)) return 1;
   std::string err;
   state_file state;
   if (!state.open(s.state, err)) {
@@ -452,7 +413,7 @@ int main(int argc, char** argv) {
 
   pop3::client_options o;
   o.tls = s.implicit_tls ? mailwire::tls_policy::implicit
-                         : s.stls ? mailwire::tls_policy::required : mailwire::tls_policy::none;
+                         : s.starttls ? mailwire::tls_policy::required : mailwire::tls_policy::none;
   o.username = s.user;
   o.password = s.password;
   o.nonce = mw::random_nonce();

@@ -86,7 +86,7 @@ struct config : mw::mailbox_server_args {
       "usage: mailwire-pop3-server --listen IP:PORT --maildir DIR --user USER:PASS\n"
       "       [--tls-cert FILE --tls-key FILE] [--implicit-tls] [--require-tls] [--allow-plaintext-auth]\n"
       "       [--max-connections N] [--idle-timeout SECONDS] [--hostname NAME]\n"
-      "       mailwire-pop3-server --help\n",
+      "       mailwire-pop3-server --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
   std::fputs(

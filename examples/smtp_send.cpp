@@ -272,7 +272,7 @@ class send_session final : public mailwire_example::client_session {
       "usage: mailwire-smtp-send --server HOST:PORT [--starttls | --implicit-tls] [--ca FILE | --insecure]\n"
       "       [--auth USER:PASS [--mech NAME] [--allow-plaintext-auth]] [--lmtp] [--timeout SECONDS]\n"
       "       --from ADDR --to ADDR [--to ADDR ...] [--] FILE ...\n"
-      "       mailwire-smtp-send --help\n",
+      "       mailwire-smtp-send --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
   std::fputs(

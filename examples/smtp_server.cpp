@@ -81,7 +81,7 @@ struct config {
       "       [--implicit-tls] [--auth USER:PASS] [--auth-cleartext] [--require-auth] [--lmtp]\n"
       "       [--max-size BYTES] [--hostname NAME] [--no-fsync] [--idle-timeout SECONDS]\n"
       "       [--max-connections N]\n"
-      "       mailwire-smtp-server --help\n",
+      "       mailwire-smtp-server --help | --version\n",
       to);
   if (!why.empty()) std::exit(2);  // the synopsis is enough; --help has the rest
   std::fputs(

@@ -14,6 +14,9 @@ what=${1:-test}
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
 if [ "$what" = test ]; then
   packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev libmimetic-dev libvmime-dev libetpan-dev)
+  # Doxygen for the API reference (the docs target, docs.api_reference) and
+  # matplotlib for the benchmark chart (benchmarks/chart.py).
+  packages+=(doxygen python3-matplotlib)
   # Node.js and npm for the interop tests against nodemailer's smtp-server
   # and mailparser (npm modules, installed by the tests into a temp dir).
   # A machine that has node and npm already (from NodeSource, say) keeps them.

@@ -6,6 +6,7 @@
 #include <mailwire/core/utf8.hpp>
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <memory>
 #include <tuple>
+#include <utility>
 
 namespace mailwire_example {
 
@@ -76,6 +78,8 @@ bool printable(std::string_view s, std::string_view also_refused) {
 bool arguments::next() {
   if (++i_ >= argc_) return false;
   current_ = argv_[i_];
+  version_option(argv_[i_], argv_[0]);
+  if (current_ == "--help" || current_ == "-h") usage_({});
   return true;
 }
 
@@ -392,6 +396,160 @@ bool open_fetch_target(const std::string& dir, bool tls, const std::string& ca_f
   ctx = tls_context::client(ca_file, insecure, err);
   if (!ctx) std::fprintf(stderr, "TLS setup: %s\n", err.c_str());
   return static_cast<bool>(ctx);
+}
+
+// ---------------------------------------------------------------- fetchers
+
+bool fetch_args::take(arguments& args) {
+  const std::string& a = args.current();
+  if (a == "--server") {
+    server = args.address(1);
+    have_server_ = true;
+  } else if (a == starttls_flag_) {
+    starttls = true;
+  } else if (a == "--implicit-tls") {
+    implicit_tls = true;
+  } else if (a == "--ca") {
+    ca_file = args.value();
+    if (ca_file.empty()) args.fail("--ca needs a file name");
+  } else if (a == "--insecure") {
+    insecure = true;
+  } else if (a == "--user") {
+    user = args.value();
+  } else if (a == "--pass" || a == "--pass-file") {
+    if (std::exchange(have_pass_, true)) args.fail("one of --pass and --pass-file, once");
+    password = a == "--pass" ? args.value() : args.password_file();
+  } else if (a == "--mech") {
+    mechanism = args.password_mechanism(false);
+  } else if (a == "--allow-plaintext-auth") {
+    allow_plaintext_auth = true;
+  } else if (a == "--maildir") {
+    maildir = args.value();
+    if (maildir.empty()) args.fail("--maildir needs a directory");
+  } else if (a == "--state") {
+    state = args.value();
+    if (state.empty()) args.fail("--state needs a file name");
+  } else if (a == "--timeout") {
+    timeout = args.number(1, 86400);
+  } else if (a == "--quiet") {
+    quiet = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void fetch_args::check(const arguments& args) {
+  const std::string tls = starttls_flag_;
+  if (!have_server_) args.fail("--server is required");
+  if (user.empty()) args.fail("--user is required");
+  if (!have_pass_) args.fail("--pass or --pass-file is required");
+  if (maildir.empty()) args.fail("--maildir is required");
+  if (has_control(user)) args.fail("--user: control characters cannot be sent");
+  if (password.empty() || has_control(password)) args.fail("the password must be non-empty, without control characters");
+  if (starttls && implicit_tls) args.fail(tls + " and --implicit-tls exclude each other");
+  if (insecure && !ca_file.empty()) args.fail("--ca and --insecure exclude each other");
+  if ((insecure || !ca_file.empty()) && !starttls && !implicit_tls) {
+    args.fail("--ca and --insecure are about TLS: give " + tls + " or --implicit-tls");
+  }
+  if (state.empty()) state = maildir + "/" + state_name_;
+}
+
+std::string fetch_args::help_connection() const {
+  return std::string(
+             "  --server HOST:PORT   the server (a name, an IPv4 address or [IPv6]; PORT 1-65535)\n"
+             "  --implicit-tls       TLS from the first byte (port ") +
+         implicit_port_ + ").\n"
+         "                       Neither this nor " + starttls_flag_ + ": plain text\n"
+         "  --ca FILE            trust the CA certificates in FILE (PEM) instead of the\n"
+         "                       system's store (the host name or IP address of --server is\n"
+         "                       checked either way)\n"
+         "  --insecure           accept any certificate (tests only: no protection then)\n"
+         "  --user USER          the user name\n"
+         "  --pass PASS          the password (visible to other users in ps: prefer\n"
+         "                       --pass-file)\n"
+         "  --pass-file FILE     the password is the first line of FILE\n";
+}
+
+std::string fetch_args::help_storage() const {
+  return "  --maildir DIR        store into this Maildir (DIR, DIR/tmp, DIR/new and DIR/cur\n"
+         "                       are created if missing)\n"
+         "  --timeout SECONDS    the longest wait for anything: the connection, each\n"
+         "                       response, the TLS handshake, and a message (which must move\n"
+         "                       4 KiB per SECONDS). Default 60; 1 to 86400. Name resolution\n"
+         "                       keeps the system resolver's own timeouts\n"
+         "  --quiet              no progress display. Default: when stderr is a terminal,\n"
+         "                       one line there shows messages and bytes done, the rate\n"
+         "                       and the time left\n"
+         "  --help               this text\n"
+         "  --version            the program's version (mailwire's)\n";
+}
+
+progress_line::progress_line(bool quiet) : on_(!quiet && ::isatty(STDERR_FILENO) == 1) {}
+
+void progress_line::set_total(std::size_t messages, std::uint64_t bytes) {
+  total_messages_ = messages;
+  total_bytes_ = bytes;
+  start_ = std::chrono::steady_clock::now();
+}
+
+void progress_line::update(std::size_t done, std::uint64_t bytes, bool force) {
+  if (!on_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  const std::string line = text(done, total_messages_, bytes, total_bytes_, seconds);
+  std::fprintf(stderr, "\r%s\033[K", line.c_str());
+  shown_ = true;
+}
+
+void progress_line::clear() {
+  if (!shown_) return;
+  std::fputs("\r\033[K", stderr);
+  shown_ = false;
+}
+
+namespace {
+// "45s", "12m05s", "3h07m".
+std::string duration_text(double seconds) {
+  const auto s = static_cast<std::uint64_t>(seconds + 0.5);
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned long long>(s / 60 % 60));
+  }
+  return buf;
+}
+}  // namespace
+
+std::string progress_line::text(std::size_t done, std::size_t total_messages, std::uint64_t bytes,
+                                std::uint64_t total_bytes, double seconds) {
+  char buf[160];
+  const double mb = static_cast<double>(bytes) / 1e6;
+  int n = total_bytes != 0
+              ? std::snprintf(buf, sizeof buf, "%zu/%zu messages, %.1f/%.1f MB", done, total_messages, mb,
+                              static_cast<double>(total_bytes) / 1e6)
+              : std::snprintf(buf, sizeof buf, "%zu/%zu messages, %.1f MB", done, total_messages, mb);
+  std::string out(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  // The rate once there is something to measure (a quarter of a second).
+  if (seconds < 0.25 || bytes == 0) return out;
+  const double rate = static_cast<double>(bytes) / seconds;
+  n = std::snprintf(buf, sizeof buf, ", %.1f MB/s", rate / 1e6);
+  out.append(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  double left = -1;
+  if (total_bytes != 0) {
+    left = total_bytes > bytes ? static_cast<double>(total_bytes - bytes) / rate : 0;
+  } else if (done != 0 && total_messages >= done) {
+    left = static_cast<double>(total_messages - done) * seconds / static_cast<double>(done);
+  }
+  if (left >= 0 && done < total_messages) out += ", " + duration_text(left) + " left";
+  return out;
 }
 
 }  // namespace mailwire_example

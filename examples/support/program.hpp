@@ -12,6 +12,7 @@
 #include <mailwire/sasl/scram.hpp>
 #include <mailwire/sasl/server.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cli.hpp"
 #include "maildir.hpp"
 #include "transport.hpp"
 
@@ -52,7 +54,10 @@ bool printable(std::string_view s, std::string_view also_refused = {});
 using usage_fn = void (*)(const std::string& why);
 
 /// Walks a command line, one argument at a time; the values of options
-/// are read and checked here, and anything wrong goes to usage().
+/// are read and checked here, and anything wrong goes to usage(). Two
+/// options every program answers the same way are handled here too:
+/// --help (and -h) calls usage({}), --version prints the version and
+/// exits 0 (cli.hpp).
 ///
 ///     mw::arguments args(argc, argv, usage);
 ///     while (args.next()) {
@@ -246,6 +251,87 @@ class machine_session : public client_session {
   virtual void drain(connection& c) = 0;
 
   Machine client_;
+};
+
+// ---------------------------------------------------------------- fetchers
+
+/// The options both fetchers (mailwire-pop3-fetch, mailwire-imap-fetch)
+/// have, read, checked and documented once: --server, the protocol's
+/// STARTTLS flag (--stls, --starttls), --implicit-tls, --ca, --insecure,
+/// --user, --pass, --pass-file, --mech, --allow-plaintext-auth, --maildir,
+/// --state, --timeout and --quiet. Each program adds its own (and its own
+/// help for the STARTTLS flag, --mech, --allow-plaintext-auth and --state,
+/// whose meaning depends on the protocol).
+struct fetch_args {
+  /// `starttls_flag`: "--stls" or "--starttls"; `implicit_port`: the
+  /// protocol's implicit-TLS port (for --help); `state_name`: the state
+  /// file's name in the Maildir, the default of --state.
+  fetch_args(const char* starttls_flag, const char* implicit_port, const char* state_name)
+      : starttls_flag_(starttls_flag), implicit_port_(implicit_port), state_name_(state_name) {}
+
+  host_port server;
+  bool starttls = false;
+  bool implicit_tls = false;
+  std::string ca_file;
+  bool insecure = false;
+  std::string user;
+  std::string password;
+  std::optional<mailwire::sasl::mechanism> mechanism;
+  bool allow_plaintext_auth = false;
+  std::string maildir;
+  std::string state;
+  std::uint64_t timeout = 60;
+  bool quiet = false;  ///< --quiet: no progress display
+
+  /// Reads args.current() and its value when it is one of these options;
+  /// false when it is not (the program's own options come next).
+  bool take(arguments& args);
+  /// What must hold once every argument is read (a usage error otherwise);
+  /// sets the default --state.
+  void check(const arguments& args);
+  /// --help's lines for --server, --implicit-tls, --ca, --insecure,
+  /// --user, --pass and --pass-file.
+  std::string help_connection() const;
+  /// --help's lines for --maildir, --timeout, --quiet, --help and --version.
+  std::string help_storage() const;
+
+ private:
+  const char* starttls_flag_;
+  const char* implicit_port_;
+  const char* state_name_;
+  bool have_server_ = false, have_pass_ = false;
+};
+
+/// A fetch's progress on one line of stderr, rewritten in place: messages
+/// and bytes done of the total, the rate, and the time left. Shown only
+/// when stderr is a terminal and not `quiet`, at most ten times a second;
+/// call clear() before writing any other line to stderr.
+class progress_line {
+ public:
+  explicit progress_line(bool quiet);
+  ~progress_line() { clear(); }
+  progress_line(const progress_line&) = delete;
+  progress_line& operator=(const progress_line&) = delete;
+
+  /// What there is to fetch (`bytes` 0: not known; the time left is then
+  /// estimated from the messages); the clock of the rate starts here.
+  void set_total(std::size_t messages, std::uint64_t bytes);
+  /// `done` messages and `bytes` bytes so far; `force` shows it now.
+  void update(std::size_t done, std::uint64_t bytes, bool force = false);
+  /// Erases the line (before another line on stderr).
+  void clear();
+
+  /// The text shown: "3/10 messages, 1.2/4.0 MB, 2.5 MB/s, 1m12s left" (the
+  /// rate and time left once known; bytes without a total when it is not).
+  static std::string text(std::size_t done, std::size_t total_messages, std::uint64_t bytes,
+                          std::uint64_t total_bytes, double seconds);
+
+ private:
+  bool on_;
+  bool shown_ = false;
+  std::size_t total_messages_ = 0;
+  std::uint64_t total_bytes_ = 0;
+  std::chrono::steady_clock::time_point start_{}, last_{};
 };
 
 /// What a fetcher opens before it connects: the Maildir `dir` (created

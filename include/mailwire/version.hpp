@@ -17,10 +17,10 @@ inline namespace v0 {
 
 /// The version of the headers in use, as numbers and as "major.minor.patch".
 struct version_info {
-  int major;
-  int minor;
-  int patch;
-  const char* string;
+  int major;           ///< MAILWIRE_VERSION_MAJOR: incompatible API changes
+  int minor;           ///< MAILWIRE_VERSION_MINOR: additions
+  int patch;           ///< MAILWIRE_VERSION_PATCH: fixes
+  const char* string;  ///< MAILWIRE_VERSION_STRING, "major.minor.patch"
 };
 
 inline constexpr version_info version{MAILWIRE_VERSION_MAJOR, MAILWIRE_VERSION_MINOR,

@@ -150,7 +150,7 @@ def expect_leaf(leaf, data, **fields):
 # ---------------------------------------------------------------- usage
 
 FLAGS = {"--from", "--to", "--cc", "--subject", "--text", "--html", "--attach", "--inline", "--date",
-         "--message-id", "--7bit", "--flowed", "--help"}
+         "--message-id", "--7bit", "--flowed", "--help", "--version"}
 
 
 def help_lists_every_flag(env):
@@ -163,7 +163,7 @@ def help_lists_every_flag(env):
     if shown != FLAGS:
         raise AssertionError(f"--help shows {sorted(shown - FLAGS)} extra, {sorted(FLAGS - shown)} missing")
     # Each option's paragraph says its default (or that it is required).
-    for flag in FLAGS - {"--help"}:
+    for flag in FLAGS - {"--help", "--version"}:
         m = re.search(r"^  " + re.escape(flag) + r"\b(.*?)(?=^  --|\n\n)", out, re.S | re.M)
         if not m or not re.search(r"[Dd]efault|required", m.group(1)):
             raise AssertionError(f"--help: no default said for {flag}")

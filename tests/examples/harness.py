@@ -130,6 +130,36 @@ class Run(Outcome):
         check_sanitizers(self.out, f"{os.path.basename(env.exe)} {' '.join(args)}")
 
 
+def on_terminal(argv, limit=TIMEOUT):
+    """Runs `argv` with its stderr on a pseudo-terminal (stdout discarded),
+    bounded in time: (exit status, the bytes the terminal showed)."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the program closed its side
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    try:
+        rc = p.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise AssertionError(f"still running after {limit} s: {argv}")
+    return rc, shown
+
+
 class ServerProcess:
     """A server program under test: started with `argv` (which must make it
     listen on 127.0.0.1 port 0), its stderr in `log_path`, its port from

@@ -30,14 +30,13 @@ time. Cases:
                  and a wrong host name: exit 1 before any login
   big_message    20 MB: the fetcher's peak RSS is within 4 MiB of its peak
                  for a tiny message; the file is exact
-  progress.*     progress lines on stderr when it is a terminal (a pty),
+  progress.*     progress lines on stderr when it is a terminal (a pty), none with --quiet,
                  none when it is not
   timeout        a server that never greets: exit 1 after --timeout
 """
 
 import base64
 import os
-import pty
 import re
 import ssl
 import subprocess
@@ -45,7 +44,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Run, ScriptedPeer, finish, start  # noqa: E402
+from harness import TIMEOUT, Run, ScriptedPeer, finish, on_terminal, start  # noqa: E402
 from pop3_harness import make_cert  # noqa: E402
 
 USER, PASS = "alice", "s3cret pass"
@@ -227,7 +226,8 @@ def server_tls(env, name="localhost"):
 # ---------------------------------------------------------------- usage
 
 FLAGS = {"--server", "--starttls", "--implicit-tls", "--ca", "--insecure", "--user", "--pass", "--pass-file",
-         "--mech", "--login", "--allow-plaintext-auth", "--mailbox", "--maildir", "--state", "--timeout", "--help"}
+         "--mech", "--login", "--allow-plaintext-auth", "--mailbox", "--maildir", "--state", "--timeout", "--quiet",
+         "--help", "--version"}
 
 
 def help_lists_every_flag(env):
@@ -467,29 +467,22 @@ def big_message(env):
 
 
 def progress_on_terminal(env):
-    """Progress on stderr when it is a terminal (a pty here), never otherwise."""
+    """Progress on stderr when it is a terminal (a pty here), never otherwise
+    nor with --quiet."""
     md = os.path.join(env.work, "got-progress")
     with Peer(caps=b"IMAP4rev1") as peer:
         r = fetch(env, peer.port, os.path.join(env.work, "got-no-progress"), "--allow-plaintext-auth").expect(0)
         if "\r" in r.out or "messages," in r.out:
             raise AssertionError(f"progress without a terminal: {r.out[-300:]!r}")
-        master, slave = pty.openpty()
-        p = subprocess.Popen([env.exe, "--server", f"127.0.0.1:{peer.port}", "--user", USER, "--pass", PASS,
-                              "--maildir", md, "--allow-plaintext-auth"], stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the program closed its side
-                break
-            if not chunk:
-                break
-            shown += chunk
-        os.close(master)
-        if p.wait(TIMEOUT) != 0:
-            raise AssertionError(f"exit {p.returncode}: {shown!r}")
-    if b"5/5 messages" not in shown or b"\r" not in shown:
+        argv = [env.exe, "--server", f"127.0.0.1:{peer.port}", "--user", USER, "--pass", PASS,
+                "--allow-plaintext-auth"]
+        rc, shown = on_terminal([*argv, "--maildir", md])
+        if rc != 0:
+            raise AssertionError(f"exit {rc}: {shown!r}")
+        rc, quiet = on_terminal([*argv, "--maildir", os.path.join(env.work, "got-quiet"), "--quiet"])
+        if rc != 0 or b"messages," in quiet or b"\r" in quiet:
+            raise AssertionError(f"--quiet: exit {rc}, the terminal showed {quiet!r}")
+    if b"5/5 messages" not in shown or b"\r" not in shown or b"MB" not in shown:
         raise AssertionError(f"no progress on the terminal: {shown!r}")
 
 

@@ -84,7 +84,7 @@ USER, PASS = "alice", "s3cret"
 
 FLAGS = {"--listen", "--maildir", "--user", "--tls-cert", "--tls-key", "--implicit-tls", "--require-tls",
          "--allow-plaintext-auth", "--max-message-size", "--max-connections", "--idle-timeout", "--hostname",
-         "--help"}
+         "--help", "--version"}
 
 
 # Under ASan, freed memory waits in a 256 MB quarantine: the server's

@@ -31,6 +31,8 @@ PID; every run of the fetcher is bounded in time. Cases:
                   message that cannot be stored is neither recorded nor
                   deleted; a maildrop in use exits 1
   timeout         a server that never greets: exit 1 after --timeout
+  progress.*      progress on stderr when it is a terminal (a pty), none
+                  with --quiet, none when it is not
 """
 
 import hashlib
@@ -42,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMEOUT, Run, ScriptedPeer, finish, start  # noqa: E402
+from harness import TIMEOUT, Run, ScriptedPeer, finish, on_terminal, start  # noqa: E402
 from pop3_harness import PASS, USER, Server, make_cert, served  # noqa: E402
 
 MESSAGES = {
@@ -142,7 +144,7 @@ class Peer(ScriptedPeer):
 
 FLAGS = {"--server", "--stls", "--implicit-tls", "--ca", "--insecure", "--user", "--pass", "--pass-file", "--apop",
          "--mech", "--allow-plaintext-auth", "--maildir", "--delete", "--state", "--timeout", "--no-pipelining",
-         "--help"}
+         "--quiet", "--help", "--version"}
 
 
 def help_lists_every_flag(env):
@@ -397,6 +399,22 @@ def timeout(env):
         raise AssertionError(f"gave up after {r.took:.1f} s, --timeout 2")
 
 
+def progress_on_terminal(env):
+    """Progress on stderr when it is a terminal (a pty here): messages, bytes,
+    rate; never when it is not, nor with --quiet."""
+    with Server(env, "progress", plaintext=False, messages=MESSAGES) as srv:
+        r = fetch(env, srv.port, os.path.join(env.work, "got-no-progress")).expect(0)
+        if "\r" in r.out or "messages," in r.out:
+            raise AssertionError(f"progress without a terminal: {r.out[-300:]!r}")
+        argv = [env.exe, "--server", f"127.0.0.1:{srv.port}", "--user", USER, "--pass", PASS]
+        rc, shown = on_terminal([*argv, "--maildir", os.path.join(env.work, "got-progress")])
+        if rc != 0 or f"{len(MESSAGES)}/{len(MESSAGES)} messages".encode() not in shown or b"\r" not in shown:
+            raise AssertionError(f"exit {rc}, no progress on the terminal: {shown!r}")
+        rc, quiet = on_terminal([*argv, "--maildir", os.path.join(env.work, "got-quiet"), "--quiet"])
+        if rc != 0 or b"messages," in quiet or b"\r" in quiet:
+            raise AssertionError(f"--quiet: exit {rc}, the terminal showed {quiet!r}")
+
+
 def main():
     env, suite = start(__doc__, "--fetch", "--server")
     env.work = tempfile.mkdtemp(prefix="mailwire-pop3-fetch-test-")
@@ -422,6 +440,7 @@ def main():
     c("state.not_stored", state_not_stored, env)
     c("state.in_use", state_in_use, env)
     c("timeout", timeout, env)
+    c("progress.only_on_a_terminal", progress_on_terminal, env)
     return finish(suite, env.work)
 
 

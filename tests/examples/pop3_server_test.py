@@ -47,7 +47,8 @@ from pop3_harness import PASS, USER, Pop, Server, make_cert, served, unstuff  # 
 # ---------------------------------------------------------------- help
 
 FLAGS = {"--listen", "--maildir", "--user", "--tls-cert", "--tls-key", "--implicit-tls", "--require-tls",
-         "--allow-plaintext-auth", "--max-connections", "--idle-timeout", "--hostname", "--help"}
+         "--allow-plaintext-auth", "--max-connections", "--idle-timeout", "--hostname", "--help",
+         "--version"}
 
 
 def help_lists_every_flag(env):

@@ -152,7 +152,7 @@ def cleartext_allowed(env, mech):
 # ---------------------------------------------------------------- usage
 
 FLAGS = {"--server", "--starttls", "--implicit-tls", "--ca", "--insecure", "--auth", "--mech",
-         "--allow-plaintext-auth", "--lmtp", "--timeout", "--from", "--to", "--help"}
+         "--allow-plaintext-auth", "--lmtp", "--timeout", "--from", "--to", "--help", "--version"}
 
 
 def help_lists_every_flag(env):

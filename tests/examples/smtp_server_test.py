@@ -80,7 +80,7 @@ def session(srv):
 
 FLAGS = {"--listen", "--maildir", "--tls-cert", "--tls-key", "--implicit-tls", "--auth", "--auth-cleartext",
          "--require-auth", "--lmtp", "--max-size", "--hostname", "--no-fsync", "--sink", "--idle-timeout",
-         "--max-connections", "--help"}
+         "--max-connections", "--help", "--version"}
 
 
 def help_lists_every_flag(env):

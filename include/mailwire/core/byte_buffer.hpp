@@ -27,10 +27,15 @@
 namespace mailwire {
 inline namespace v0 {
 
+/// The one growable byte storage of every buffer and queue: bytes are appended at
+/// the back and consumed from the front, in one allocation that is reused (see the
+/// file comment for how it grows and compacts). Move-only.
 class byte_buffer {
  public:
   byte_buffer() noexcept = default;
+  /// Takes the other buffer's storage; the other is left empty.
   byte_buffer(byte_buffer&&) noexcept = default;
+  /// Takes the other buffer's storage; the other is left empty.
   byte_buffer& operator=(byte_buffer&&) noexcept = default;
   byte_buffer(const byte_buffer&) = delete;
   byte_buffer& operator=(const byte_buffer&) = delete;
@@ -39,7 +44,9 @@ class byte_buffer {
   std::string_view data() const noexcept {
     return {storage_.get() + begin_, end_ - begin_};
   }
+  /// How many live bytes there are.
   std::size_t size() const noexcept { return end_ - begin_; }
+  /// True when there are no live bytes.
   bool empty() const noexcept { return begin_ == end_; }
   /// Bytes of storage held (the high-water mark of live bytes, rounded up).
   std::size_t capacity() const noexcept { return capacity_; }
@@ -60,6 +67,8 @@ class byte_buffer {
   /// most what the last prepare() asked for.
   void commit(std::size_t n) noexcept { end_ += n; }
 
+  /// Copies `bytes` to the back (allocates when they do not fit; views from
+  /// data() are then invalid).
   void append(std::string_view bytes) {
     if (bytes.empty()) return;
     std::memcpy(prepare(bytes.size()), bytes.data(), bytes.size());
@@ -77,6 +86,7 @@ class byte_buffer {
     if (begin_ == end_) begin_ = end_ = 0;  // empty: restart at the front
   }
 
+  /// Consumes every live byte; the storage is kept for reuse.
   void clear() noexcept { consume(size()); }
 
  private:

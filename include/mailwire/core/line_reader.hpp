@@ -35,6 +35,7 @@
 namespace mailwire {
 inline namespace v0 {
 
+/// How a line_reader cuts lines: strict CRLF by default, each leniency named.
 struct line_options {
   /// Longest line accepted, counting its CRLF (or its LF, when bare LF is
   /// allowed). Must be at least 2. Default: RFC 5321's text line.
@@ -58,26 +59,34 @@ struct line_options {
 
 /// What line_reader::next() found.
 struct line_result {
+  /// What was found.
   enum class status : std::uint8_t {
     line,       ///< `text` holds one line, terminator removed
     need_more,  ///< no complete line yet: feed more bytes
     error,      ///< `error` says what; the bad line has been dropped
   };
+  /// What was found: a line, nothing yet, or an error.
   status state = status::need_more;
   /// The line without CRLF; valid until the next non-const call on the
   /// buffer it came from.
   std::string_view text;
   /// Stream offset of the line's first byte, or of the offending byte.
   std::uint64_t offset = 0;
+  /// Why the line was refused (state error): line_too_long, bare_lf or
+  /// bare_cr.
   errc error = errc::ok;
 };
 
+/// Cuts CRLF-terminated lines out of a recv_buffer, resuming its scan where it
+/// stopped (no byte is searched twice), within line_options::max_length.
 class line_reader {
  public:
+  /// A reader with these options (a max_length under 2 is read as 2).
   explicit line_reader(line_options options = {}) noexcept : options_(options) {
     if (options_.max_length < 2) options_.max_length = 2;
   }
 
+  /// The options in use.
   const line_options& options() const noexcept { return options_; }
 
   /// Takes the next line out of `in`, consuming it (and its terminator).

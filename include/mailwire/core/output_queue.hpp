@@ -24,11 +24,16 @@
 namespace mailwire {
 inline namespace v0 {
 
+/// The bytes a machine has queued for the peer, oldest first: what
+/// pending_output() shows and consume_output() removes. Unbounded by itself;
+/// the machines stop taking input past their max_pending_output.
 class output_queue {
  public:
   /// Bytes waiting to be written, oldest first.
   std::string_view pending() const noexcept { return buffer_.data(); }
+  /// True when nothing waits to be written.
   bool empty() const noexcept { return buffer_.empty(); }
+  /// How many bytes wait to be written.
   std::size_t size() const noexcept { return buffer_.size(); }
 
   /// The caller wrote the first `n` bytes of pending() (n <= size()).
@@ -37,8 +42,11 @@ class output_queue {
     written_ += n;
   }
 
+  /// Queues a copy of `bytes` (only through the emit point for protocol lines).
   void append(std::string_view bytes) { buffer_.append(bytes); }
+  /// `n` writable bytes at the back, to fill and then commit().
   char* prepare(std::size_t n) { return buffer_.prepare(n); }
+  /// Queues the first `n` bytes written through prepare().
   void commit(std::size_t n) noexcept { buffer_.commit(n); }
 
   /// Total bytes consumed so far: the session's output byte count.

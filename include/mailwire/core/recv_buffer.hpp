@@ -32,6 +32,8 @@
 namespace mailwire {
 inline namespace v0 {
 
+/// The bytes received and not parsed yet, under a hard limit, with a scan mark
+/// and the stream offset of its first byte (see the file comment).
 class recv_buffer {
  public:
   /// `max_size` bounds the live bytes (default limits::max_buffered, 64 KiB). Memory held is at
@@ -50,10 +52,12 @@ class recv_buffer {
   /// Zero-copy input: a pointer to `n` writable bytes (n <= room()) to read
   /// from the transport into, then commit() what was read.
   char* prepare(std::size_t n) { return buffer_.prepare(n); }
+  /// Makes the first `n` bytes written through prepare() live.
   void commit(std::size_t n) noexcept { buffer_.commit(n); }
 
   /// How many more bytes may be fed before the limit.
   std::size_t room() const noexcept { return max_size_ - buffer_.size(); }
+  /// The limit on live bytes.
   std::size_t max_size() const noexcept { return max_size_; }
   /// Bytes of storage held (see byte_buffer::capacity()): for tests and
   /// memory accounting.
@@ -61,7 +65,9 @@ class recv_buffer {
 
   /// The live bytes, not yet consumed.
   std::string_view data() const noexcept { return buffer_.data(); }
+  /// How many live bytes there are.
   std::size_t size() const noexcept { return buffer_.size(); }
+  /// True when there are no live bytes.
   bool empty() const noexcept { return buffer_.empty(); }
 
   /// Stream offset of data()[0]: how many bytes were consumed before it.
@@ -84,6 +90,7 @@ class recv_buffer {
 
   /// The scan mark: bytes at the front already searched by a scanner.
   std::size_t scanned() const noexcept { return scanned_; }
+  /// Moves the scan mark (n <= size()).
   void set_scanned(std::size_t n) noexcept { scanned_ = n; }
 
  private:

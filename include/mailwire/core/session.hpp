@@ -42,13 +42,16 @@ enum class tls_policy : std::uint8_t {
 /// read as 1 (the first strike closes).
 class strike_counter {
  public:
+  /// A counter that closes at `max` strikes (0 is read as 1).
   explicit strike_counter(std::size_t max) noexcept : max_(max == 0 ? 1 : max) {}
   /// Counts one; true when this one reaches the limit (only once: later
   /// strikes return false, the session being closed already).
   bool add() noexcept { return ++count_ == max_; }
+  /// Strikes so far.
   std::size_t count() const noexcept { return count_; }
   /// Starts the count again (for limits on consecutive strikes).
   void reset() noexcept { count_ = 0; }
+  /// The limit.
   std::size_t max() const noexcept { return max_; }
 
  private:

@@ -45,8 +45,8 @@ enum class body_kind : std::uint8_t {
 
 /// One attribute/value pair of a body-fld-param list.
 struct body_param {
-  std::string_view name;
-  std::string_view value;
+  std::string_view name;  ///< the parameter name as sent
+  std::string_view value;  ///< its value as sent
   friend bool operator==(const body_param& a, const body_param& b) noexcept {
     return a.name == b.name && a.value == b.value;
   }
@@ -56,8 +56,9 @@ struct body_param {
 /// A body-extension value (future extension data, kept as sent):
 /// nstring / number / "(" body-extension *(SP body-extension) ")".
 struct body_extension {
+  /// What an extension datum is.
   enum class kind_type : std::uint8_t { nil, string, number, list };
-  kind_type kind = kind_type::nil;
+  kind_type kind = kind_type::nil;  ///< which of the members below holds it
   std::string_view string;             ///< kind string
   std::uint64_t number = 0;            ///< kind number (number64)
   std::vector<body_extension> list;    ///< kind list: at least one element
@@ -72,7 +73,7 @@ struct body_extension {
 /// `kind`; the writer checks that the value is one the grammar can carry
 /// (see detail::write_body).
 struct body_structure {
-  body_kind kind = body_kind::basic;
+  body_kind kind = body_kind::basic;  ///< basic, text, message or multipart: which fields apply
   std::string_view type;     ///< media type as sent ("TEXT", "image"); empty for multipart
   std::string_view subtype;  ///< media subtype as sent
   /// body-fld-param of a single part, or the body-ext-mpart parameters of a
@@ -92,14 +93,14 @@ struct body_structure {
   // in order and each needs the ones before it: extension_fields counts
   // how many were sent (0 to 4): 1 = md5 (single part) or params
   // (multipart), 2 = + disposition, 3 = + language, 4 = + location.
-  std::uint8_t extension_fields = 0;
+  std::uint8_t extension_fields = 0;  ///< how many of the extension fields were sent, 0 to 4
   nstring md5;                              ///< Content-MD5 (single part)
   nstring disposition;                      ///< disposition type; NIL: no body-fld-dsp
-  std::vector<body_param> disposition_params;
+  std::vector<body_param> disposition_params;  ///< the disposition's parameters
   /// body-fld-lang: NIL (empty, !language_list), one string
   /// (!language_list) or a list of one or more (language_list).
   std::vector<std::string_view> language;
-  bool language_list = false;
+  bool language_list = false;  ///< the languages came as a list
   nstring location;                         ///< Content-Location
   std::vector<body_extension> extensions;   ///< further extension data (extension_fields == 4)
 

@@ -170,7 +170,7 @@ class capability_set {
     }
     return false;
   }
-  /// The SASL mechanisms offered as AUTH=<name> that mailwire implements.
+  /// The SASL mechanisms offered as `AUTH=<name>` that mailwire implements.
   sasl::mechanism_set auth_mechanisms() const noexcept {
     sasl::mechanism_set s;
     for (const std::string& n : names_) {

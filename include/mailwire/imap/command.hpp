@@ -79,13 +79,14 @@ constexpr bool takes_uid(command_type t) noexcept {
 /// An extension parameter (RFC 4466): a name and an optional value kept as
 /// its raw text ("(\\Drafts)" for CREATE's USE, RFC 6154).
 struct ext_param {
-  std::string_view name;
+  std::string_view name;  ///< the parameter name (case-insensitive)
   std::string_view value;  ///< raw tagged-ext-val, empty when absent
   friend bool operator==(const ext_param& a, const ext_param& b) noexcept {
     return ascii::iequals(a.name, b.name) && a.value == b.value;
   }
 };
 
+/// AUTHENTICATE mechanism [initial-response] (RFC 9051 6.2.2, RFC 4959).
 struct authenticate_args {
   std::string_view mechanism;  ///< an atom ("PLAIN", "SCRAM-SHA-256")
   /// SASL-IR initial response (RFC 4959): base64, or "=" for an empty one.
@@ -95,9 +96,10 @@ struct authenticate_args {
   }
 };
 
+/// LOGIN user password.
 struct login_args {
-  std::string_view user;
-  std::string_view password;
+  std::string_view user;  ///< the user name (an astring as parsed)
+  std::string_view password;  ///< the password (an astring as parsed)
   friend bool operator==(const login_args& a, const login_args& b) noexcept {
     return a.user == b.user && a.password == b.password;
   }
@@ -105,7 +107,7 @@ struct login_args {
 
 /// ENABLE's capabilities (atoms).
 struct enable_args {
-  std::vector<std::string_view> capabilities;
+  std::vector<std::string_view> capabilities;  ///< the capabilities to enable, in order
   friend bool operator==(const enable_args& a, const enable_args& b) noexcept {
     return a.capabilities == b.capabilities;
   }
@@ -113,9 +115,9 @@ struct enable_args {
 
 /// QRESYNC parameters of SELECT/EXAMINE (RFC 7162 3.2.5).
 struct qresync_params {
-  std::uint32_t uidvalidity = 0;
-  std::uint64_t modseq = 0;
-  std::optional<sequence_set> known_uids;
+  std::uint32_t uidvalidity = 0;  ///< the UIDVALIDITY the client knows
+  std::uint64_t modseq = 0;  ///< the last MODSEQ the client knows
+  std::optional<sequence_set> known_uids;  ///< the UIDs the client knows, when given
   /// seq-match-data: known sequence numbers and the UIDs they had.
   std::optional<std::pair<sequence_set, sequence_set>> seq_match;
   friend bool operator==(const qresync_params& a, const qresync_params& b) noexcept {
@@ -126,7 +128,7 @@ struct qresync_params {
 
 /// SELECT and EXAMINE.
 struct select_args {
-  std::string_view mailbox;
+  std::string_view mailbox;  ///< the mailbox, as on the wire
   bool condstore = false;                 ///< (CONDSTORE)
   std::optional<qresync_params> qresync;  ///< (QRESYNC (...))
   std::vector<ext_param> other;           ///< parameters mailwire does not know
@@ -138,7 +140,7 @@ struct select_args {
 /// Commands that name one mailbox: CREATE, DELETE, SUBSCRIBE, UNSUBSCRIBE,
 /// GETQUOTAROOT; and RENAME, whose new name is `to`.
 struct mailbox_args {
-  std::string_view mailbox;
+  std::string_view mailbox;  ///< the mailbox, as on the wire
   std::string_view to;            ///< RENAME only
   std::vector<ext_param> params;  ///< CREATE and RENAME parameters (RFC 4466), e.g. USE (RFC 6154)
   friend bool operator==(const mailbox_args& a, const mailbox_args& b) noexcept {
@@ -151,7 +153,7 @@ struct mailbox_args {
 struct list_args {
   std::vector<std::string_view> selection;  ///< list-select-opts atoms (SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE)
   bool has_selection = false;               ///< a selection list was given (possibly empty: "()")
-  std::string_view reference;
+  std::string_view reference;  ///< the reference name (often empty)
   std::vector<std::string_view> patterns;   ///< one, or a parenthesised list (RFC 5258)
   bool has_return = false;                  ///< RETURN (...) was given (possibly empty)
   std::vector<std::string_view> returns;    ///< return options (SUBSCRIBED, CHILDREN, SPECIAL-USE, STATUS, ...)
@@ -166,7 +168,7 @@ struct list_args {
 
 /// STATUS mailbox (items).
 struct status_args {
-  std::string_view mailbox;
+  std::string_view mailbox;  ///< the mailbox, as on the wire
   std::vector<std::string_view> items;  ///< MESSAGES, UIDNEXT, UIDVALIDITY, UNSEEN, DELETED, SIZE, RECENT, HIGHESTMODSEQ, APPENDLIMIT, ...
   friend bool operator==(const status_args& a, const status_args& b) noexcept {
     return a.mailbox == b.mailbox && a.items == b.items;
@@ -176,7 +178,7 @@ struct status_args {
 /// One part of a CATENATE (RFC 4469): an IMAP URL, or text given as a
 /// literal.
 struct catenate_part {
-  bool url = false;
+  bool url = false;  ///< an IMAP URL (else text)
   std::string_view url_text;  ///< when url
   literal_body text;          ///< when !url
   friend bool operator==(const catenate_part& a, const catenate_part& b) noexcept {
@@ -187,15 +189,15 @@ struct catenate_part {
 
 /// One message of an APPEND (several with MULTIAPPEND, RFC 3502).
 struct append_message {
-  std::vector<flag> flags;
+  std::vector<flag> flags;  ///< the flags to set on the message
   bool has_flags = false;                 ///< a flag list was given (possibly empty)
-  std::optional<date_time> internal_date;
+  std::optional<date_time> internal_date;  ///< the INTERNALDATE to set, when given
   /// The message: a literal (literal8 under BINARY), in memory or
   /// streamed. Unused when `catenate` is set.
   literal_body message;
   bool utf8 = false;                      ///< RFC 6855 "UTF8 (" literal8 ")"
   bool catenate = false;                  ///< RFC 4469: the message is made of `parts`
-  std::vector<catenate_part> parts;
+  std::vector<catenate_part> parts;  ///< CATENATE: the parts, in order
   friend bool operator==(const append_message& a, const append_message& b) noexcept {
     return a.flags == b.flags && a.has_flags == b.has_flags && a.internal_date == b.internal_date &&
            a.message.data == b.message.data && a.message.size == b.message.size &&
@@ -204,9 +206,10 @@ struct append_message {
   }
 };
 
+/// APPEND mailbox, one message or more.
 struct append_args {
-  std::string_view mailbox;
-  std::vector<append_message> messages;
+  std::string_view mailbox;  ///< the mailbox, as on the wire (modified UTF-7 unless UTF8=ACCEPT)
+  std::vector<append_message> messages;  ///< one, or several with MULTIAPPEND (RFC 3502)
   friend bool operator==(const append_args& a, const append_args& b) noexcept {
     return a.mailbox == b.mailbox && a.messages == b.messages;
   }
@@ -214,7 +217,7 @@ struct append_args {
 
 /// A SORT criterion (RFC 5256, RFC 5957): [REVERSE] key.
 struct sort_criterion {
-  bool reverse = false;
+  bool reverse = false;  ///< REVERSE was given
   std::string_view key;  ///< ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO, ...
   friend bool operator==(const sort_criterion& a, const sort_criterion& b) noexcept {
     return a.reverse == b.reverse && ascii::iequals(a.key, b.key);
@@ -237,7 +240,7 @@ struct search_args {
 
 /// FETCH and UID FETCH.
 struct fetch_args {
-  sequence_set set;
+  sequence_set set;  ///< the messages
   /// The attributes, or one macro (ALL, FAST, FULL) alone.
   std::vector<fetch_attribute> attributes;
   bool attribute_list = false;                ///< parenthesised (even for one)
@@ -254,11 +257,11 @@ enum class store_mode : std::uint8_t { replace, add, remove };
 
 /// STORE and UID STORE.
 struct store_args {
-  sequence_set set;
+  sequence_set set;  ///< the messages
   std::optional<std::uint64_t> unchangedsince;  ///< (UNCHANGEDSINCE n), RFC 7162
-  store_mode mode = store_mode::replace;
-  bool silent = false;
-  std::vector<flag> flags;
+  store_mode mode = store_mode::replace;  ///< FLAGS (replace), +FLAGS (add) or -FLAGS (remove)
+  bool silent = false;  ///< .SILENT: no untagged FETCH with the new flags
+  std::vector<flag> flags;  ///< the flags
   bool flag_list = true;  ///< flags in parentheses (the other form: flags separated by SP)
   friend bool operator==(const store_args& a, const store_args& b) noexcept {
     return a.set == b.set && a.unchangedsince == b.unchangedsince && a.mode == b.mode && a.silent == b.silent &&
@@ -268,8 +271,8 @@ struct store_args {
 
 /// COPY, MOVE and their UID forms; UID EXPUNGE (no mailbox).
 struct copy_args {
-  sequence_set set;
-  std::string_view mailbox;
+  sequence_set set;  ///< the messages
+  std::string_view mailbox;  ///< the destination (empty for UID EXPUNGE)
   friend bool operator==(const copy_args& a, const copy_args& b) noexcept {
     return a.set == b.set && a.mailbox == b.mailbox;
   }
@@ -277,8 +280,8 @@ struct copy_args {
 
 /// ID (RFC 2971): NIL, or field/value pairs.
 struct id_args {
-  bool nil = true;
-  std::vector<std::pair<std::string_view, nstring>> fields;
+  bool nil = true;  ///< ID NIL (no fields)
+  std::vector<std::pair<std::string_view, nstring>> fields;  ///< field names and values (RFC 2971 3.3), in order
   friend bool operator==(const id_args& a, const id_args& b) noexcept {
     return a.nil == b.nil && a.fields == b.fields;
   }
@@ -286,7 +289,7 @@ struct id_args {
 
 /// COMPRESS (RFC 4978): the algorithm, an atom (DEFLATE).
 struct compress_args {
-  std::string_view algorithm;
+  std::string_view algorithm;  ///< the algorithm, "DEFLATE"
   friend bool operator==(const compress_args& a, const compress_args& b) noexcept {
     return ascii::iequals(a.algorithm, b.algorithm);
   }
@@ -295,7 +298,7 @@ struct compress_args {
 /// A resource limit of SETQUOTA (RFC 9208).
 struct quota_limit {
   std::string_view resource;  ///< STORAGE, MESSAGE, MAILBOX, ANNOTATION-STORAGE, ...
-  std::uint64_t limit = 0;
+  std::uint64_t limit = 0;  ///< the limit, in the resource's unit
   friend bool operator==(const quota_limit& a, const quota_limit& b) noexcept {
     return ascii::iequals(a.resource, b.resource) && a.limit == b.limit;
   }
@@ -303,8 +306,8 @@ struct quota_limit {
 
 /// GETQUOTA (root) and SETQUOTA (root and limits).
 struct quota_args {
-  std::string_view root;
-  std::vector<quota_limit> limits;
+  std::string_view root;  ///< the quota root
+  std::vector<quota_limit> limits;  ///< SETQUOTA: the limits to set (empty: remove them)
   friend bool operator==(const quota_args& a, const quota_args& b) noexcept {
     return a.root == b.root && a.limits == b.limits;
   }
@@ -317,7 +320,7 @@ enum class metadata_depth : std::uint8_t { none, zero, one, infinity };
 struct metadata_args {
   std::string_view mailbox;                ///< "" for server annotations
   std::optional<std::uint64_t> maxsize;    ///< GETMETADATA (MAXSIZE n)
-  metadata_depth depth = metadata_depth::none;
+  metadata_depth depth = metadata_depth::none;  ///< GETMETADATA (DEPTH ...)
   std::vector<std::string_view> entries;   ///< GETMETADATA entries; SETMETADATA entry names
   bool entry_list = false;                 ///< GETMETADATA entries parenthesised
   std::vector<std::optional<literal_body>> values;  ///< SETMETADATA values, NIL to remove
@@ -351,11 +354,11 @@ using command_args = std::variant<no_args, authenticate_args, login_args, enable
 /// One command: tag, type, and the arguments of that type (the variant
 /// alternative named in each *_args comment).
 struct command {
-  std::string_view tag;
-  command_type type = command_type::noop;
+  std::string_view tag;  ///< the client's tag
+  command_type type = command_type::noop;  ///< the command (other: one mailwire does not know)
   bool uid = false;        ///< "UID" prefix (only where takes_uid(type))
   std::string_view name;   ///< the command word as written (any case); for `other`, the only record of it
-  command_args args;
+  command_args args;  ///< the arguments: the alternative that goes with `type`
 
   friend bool operator==(const command& a, const command& b) noexcept {
     return a.tag == b.tag && a.type == b.type && a.uid == b.uid && a.args == b.args &&

@@ -46,9 +46,20 @@ struct address {
 struct envelope {
   nstring date;     ///< the Date header as sent, unparsed
   nstring subject;  ///< the Subject header as sent (encoded-words kept)
+  /// From, Sender, Reply-To, To, Cc, Bcc: the addresses (empty for NIL).
   std::vector<address> from, sender, reply_to, to, cc, bcc;
-  nstring in_reply_to;
-  nstring message_id;
+  /// \var sender
+  /// Sender (see from).
+  /// \var reply_to
+  /// Reply-To (see from).
+  /// \var to
+  /// To (see from).
+  /// \var cc
+  /// Cc (see from).
+  /// \var bcc
+  /// Bcc (see from).
+  nstring in_reply_to;  ///< the In-Reply-To header as sent
+  nstring message_id;  ///< the Message-ID header as sent
 
   /// Back to NIL everywhere; the vectors keep their capacity.
   void clear() noexcept {

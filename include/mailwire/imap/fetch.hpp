@@ -70,7 +70,7 @@ enum class fetch_attribute_kind : std::uint8_t {
 
 /// One attribute of a FETCH request.
 struct fetch_attribute {
-  fetch_attribute_kind kind = fetch_attribute_kind::uid;
+  fetch_attribute_kind kind = fetch_attribute_kind::uid;  ///< which attribute
   bool peek = false;                     ///< BODY.PEEK / BINARY.PEEK
   section sect;                          ///< body_section, binary, binary_size
   std::optional<partial_range> partial;  ///< body_section, binary
@@ -116,23 +116,23 @@ enum class fetch_item_kind : std::uint8_t {
 /// One item of a FETCH response. Only the fields its kind names carry
 /// meaning; the others stay at their defaults (a parse resets them).
 struct fetch_item {
-  fetch_item_kind kind = fetch_item_kind::other;
-  std::uint64_t number = 0;
-  /// FLAGS (flag-fetch): the flags in the order sent, \Recent included
-  /// (flag_kind::recent, IMAP4rev1); never \* (flag_kind::wildcard), which
+  fetch_item_kind kind = fetch_item_kind::other;  ///< which item, and so which fields carry meaning
+  std::uint64_t number = 0;  ///< UID, RFC822.SIZE, BINARY.SIZE, MODSEQ: the number
+  /// FLAGS (flag-fetch): the flags in the order sent, `\Recent` included
+  /// (flag_kind::recent, IMAP4rev1); never `\*` (flag_kind::wildcard), which
   /// the writer refuses. A keyword's or extension's name views the text.
   std::vector<flag> flags;
   /// INTERNALDATE: the date-time, which must be a value (the writer refuses
   /// an empty one). SAVEDATE (RFC 8514): the date-time, or no value for NIL.
   std::optional<date_time> date;
-  nstring text;
-  section sect;
+  nstring text;  ///< EMAILID, THREADID, PREVIEW: the string, or NIL
+  section sect;  ///< BODY[section], BINARY[part], BINARY.SIZE[part]: the section
   std::optional<std::uint32_t> origin;  ///< "<origin>" of BODY[]/BINARY[] when partial
   /// BODY[]/BINARY[]/RFC822*: no value for NIL; a quoted string or a literal
   /// in memory (`data`), or a streamed literal (only `size`).
   std::optional<literal_body> content;
-  envelope env;
-  body_structure body;
+  envelope env;  ///< ENVELOPE
+  body_structure body;  ///< BODY, BODYSTRUCTURE
   std::string_view name;  ///< other: the item name
   std::string_view raw;   ///< other: the value exactly as sent (atom, string, literal or list)
 

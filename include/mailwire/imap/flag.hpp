@@ -64,13 +64,15 @@ constexpr std::string_view to_string(flag_kind k) noexcept {
   return {};
 }
 
-/// One flag. `name` is the flag as written, "\" included ("\sEEN",
-/// "$Forwarded", "\X-Custom"), a view into the parsed token (or whatever
+/// One flag. `name` is the flag as written, backslash included (`\sEEN`,
+/// `$Forwarded`, `\X-Custom`), a view into the parsed token (or whatever
 /// the caller points it at). For keywords and extensions it is the flag;
-/// for the system flags and \* the kind says it all and `name` is ignored
+/// for the system flags and `\*` the kind says it all and `name` is ignored
 /// by write() and ==.
 struct flag {
+  /// Which flag: a system flag, the wildcard `\*`, a keyword or an extension.
   flag_kind kind = flag_kind::keyword;
+  /// The flag as written (see above).
   std::string_view name;
 
   /// A system flag or \* (not keyword or extension: use parse_flag()).

@@ -146,8 +146,9 @@ constexpr bool is_binary(literal_kind k) noexcept {
   return k == literal_kind::binary || k == literal_kind::binary_non_synchronizing;
 }
 
+/// How a frame_reader cuts a stream: which side it reads, and its limits.
 struct frame_options {
-  frame_side side = frame_side::server;
+  frame_side side = frame_side::server;  ///< server: reads commands; client: reads responses
   /// One line, CRLF included; literal bodies are not counted (each stretch
   /// of a message between two bodies is a line of its own).
   std::size_t max_line = limits::imap_line;
@@ -184,7 +185,7 @@ enum class frame_event_type : std::uint8_t {
 /// One event from frame_reader::next(); views are valid until the next
 /// non-const call on the reader.
 struct frame_event {
-  frame_event_type type = frame_event_type::need_more;
+  frame_event_type type = frame_event_type::need_more;  ///< what happened (see frame_event_type)
   /// message: the message without its final CRLF; literal: the message so
   /// far, up to and including the announcement (no CRLF); literal_chunk:
   /// body bytes.
@@ -203,12 +204,16 @@ struct frame_event {
   std::uint64_t offset = 0;
 };
 
+/// Cuts an IMAP stream into messages (commands or responses) before any
+/// grammar, with every literal announcement an event the application answers
+/// (see the top of this file and docs/design.md, IMAP framing).
 class frame_reader {
  public:
   /// A max_line or max_message under 2 (no room for a CRLF) counts as 2.
   explicit frame_reader(frame_options o = {})
       : o_(at_least_crlf(o)), in_(o_.max_buffered > o_.max_line ? o_.max_buffered : o_.max_line) {}
 
+  /// The options in use (max_line and max_message at least 2).
   const frame_options& options() const noexcept { return o_; }
 
   /// Takes as much of `bytes` as fits in the receive buffer and returns how

@@ -61,10 +61,12 @@ namespace imap {
 /// invalidates those views; reuse it for the next message.
 class mime_text_store {
  public:
+  /// Keeps `s`; returns a view of it, valid until clear().
   std::string_view keep(std::string s) {
     strings_.push_back(std::move(s));
     return strings_.back();
   }
+  /// Drops every string kept (their views become invalid).
   void clear() noexcept { strings_.clear(); }
 
  private:

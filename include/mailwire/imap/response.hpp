@@ -163,7 +163,7 @@ enum class code_kind : std::uint8_t {
 
 /// A response code ("[UIDNEXT 4392]").
 struct resp_code {
-  code_kind kind = code_kind::none;
+  code_kind kind = code_kind::none;  ///< which code (none: no code; other: one mailwire does not type)
   /// The code's atom: for known codes the canonical upper-case name
   /// ("METADATA" for the four METADATA codes), for `other` as sent.
   std::string_view name;
@@ -196,8 +196,8 @@ struct resp_code {
 /// extended-item): its tag and its value as on the wire (tagged-ext-val,
 /// validated: written back unchanged).
 struct extended_item {
-  std::string_view tag;
-  std::string_view value;
+  std::string_view tag;  ///< the item's tag
+  std::string_view value;  ///< its value as on the wire
 };
 
 /// The STATUS items mailwire knows (RFC 9051 7.2.4, RFC 7162, RFC 7889,
@@ -213,9 +213,9 @@ enum class status_attr : std::uint8_t {
 /// unknown items may be NIL (no value); an unknown item may instead have a
 /// parenthesised value, kept in `raw` as on the wire (MAILBOXID (id)).
 struct status_item {
-  status_attr attr = status_attr::other;
+  status_attr attr = status_attr::other;  ///< which item (other: one mailwire does not know)
   std::string_view name;  ///< canonical upper-case for known items, as sent for other
-  std::optional<std::uint64_t> value;
+  std::optional<std::uint64_t> value;  ///< its number; nullopt for NIL or a parenthesised value
   std::string_view raw;   ///< other only: a parenthesised value as on the wire
 };
 
@@ -227,9 +227,9 @@ enum class esearch_kind : std::uint8_t { min, max, count, all, modseq, other };
 /// "$"); another item's tagged-ext-val as on the wire in `value` (PARTIAL
 /// of RFC 9394 is one, read as scanner::raw_value reads a value).
 struct esearch_item {
-  esearch_kind kind = esearch_kind::other;
+  esearch_kind kind = esearch_kind::other;  ///< which item (other: one mailwire does not type)
   std::string_view name;  ///< canonical for known items, as sent for other
-  std::uint64_t number = 0;
+  std::uint64_t number = 0;  ///< min, max, count, modseq: the number
   std::string_view value;  ///< other only
   sequence_set set;        ///< all only
 };
@@ -240,63 +240,63 @@ struct esearch_item {
 /// children; so has a message whose only child would be a missing parent.
 /// "(3 6 (4 23)(44 7 96))" is {3,1} {6,2} {4,1} {23,0} {44,1} {7,1} {96,0}.
 struct thread_node {
-  std::uint32_t message = 0;
-  std::uint32_t children = 0;
+  std::uint32_t message = 0;  ///< the message number or UID; 0 for a missing parent
+  std::uint32_t children = 0;  ///< how many direct children follow
 };
 
 /// One NAMESPACE descriptor (RFC 2342 5, RFC 9051 7.3.5). group: 0
 /// personal, 1 other users', 2 shared. Its extensions are namespace_exts
 /// [ext_first, ext_first + ext_count).
 struct namespace_descr {
-  std::uint8_t group = 0;
-  std::string_view prefix;
-  nstring delimiter;
-  std::uint32_t ext_first = 0;
-  std::uint32_t ext_count = 0;
+  std::uint8_t group = 0;  ///< 0 personal, 1 other users', 2 shared
+  std::string_view prefix;  ///< the prefix, as on the wire ("" or "INBOX.")
+  nstring delimiter;  ///< the hierarchy delimiter; NIL when there is none
+  std::uint32_t ext_first = 0;  ///< its first extension in namespace_exts
+  std::uint32_t ext_count = 0;  ///< how many extensions it has
 };
 
 /// A namespace extension: its name and its values, response::names
 /// [value_first, value_first + value_count) (at least one).
 struct namespace_ext {
-  std::string_view name;
-  std::uint32_t value_first = 0;
-  std::uint32_t value_count = 0;
+  std::string_view name;  ///< the extension's name
+  std::uint32_t value_first = 0;  ///< its first value in response::names
+  std::uint32_t value_count = 0;  ///< how many values it has
 };
 
 /// One QUOTA resource (RFC 9208 5.1): name, usage, limit (63-bit).
 struct quota_resource {
-  std::string_view name;
-  std::uint64_t usage = 0;
-  std::uint64_t limit = 0;
+  std::string_view name;  ///< STORAGE, MESSAGE, MAILBOX...
+  std::uint64_t usage = 0;  ///< the usage, in the resource's unit
+  std::uint64_t limit = 0;  ///< the limit, in the resource's unit
 };
 
 /// A name and an nstring value: ID fields, METADATA entries.
 struct string_pair {
-  std::string_view name;
-  nstring value;
+  std::string_view name;  ///< the field or entry name
+  nstring value;  ///< its value, or NIL
 };
 
 /// Any IMAP response. `type` says which members hold data (see
 /// response_type); the others are empty. Reuse one object across calls.
 struct response {
-  response_type type = response_type::status;
+  response_type type = response_type::status;  ///< which response, and so which members hold data
   /// The tag of a tagged status response (valid per is_tag); empty for an
   /// untagged one.
   std::string_view tag;
-  status_kind status = status_kind::ok;
-  resp_code code;
+  status_kind status = status_kind::ok;  ///< a status response: OK, NO, BAD, PREAUTH or BYE
+  resp_code code;  ///< a status response's code ("[UIDNEXT 4392]"), kind none when absent
   /// Human text of a status response or continuation (may be empty; under
   /// RFC 3501 it may not, so a server should give one).
   std::string_view text;
   /// EXISTS, RECENT, EXPUNGE: the number; other: the number before its
   /// name, when has_number.
   std::uint32_t number = 0;
-  bool has_number = false;
+  bool has_number = false;  ///< `number` was given
   /// CAPABILITY/ENABLED capabilities, LIST/LSUB attributes ("\" atom, as
   /// sent; imap::parse_mailbox_attribute types them), QUOTAROOT roots,
   /// NAMESPACE extension values.
   std::vector<std::string_view> names;
-  /// FLAGS: the mailbox's flags, \Recent included (IMAP4rev1); never \*.
+  /// FLAGS: the mailbox's flags, `\Recent` included (IMAP4rev1); never `\*`.
   std::vector<flag> flags;
   /// LIST, LSUB, STATUS, QUOTAROOT, METADATA: the mailbox; QUOTA: the root.
   std::string_view mailbox;
@@ -314,7 +314,7 @@ struct response {
   sequence_set set;                         ///< VANISHED uids (a uid-set: no "*", no "$")
   std::vector<thread_node> thread;          ///< THREAD
   std::vector<namespace_descr> namespaces;  ///< NAMESPACE, by group
-  std::vector<namespace_ext> namespace_exts;
+  std::vector<namespace_ext> namespace_exts;  ///< NAMESPACE: the descriptors' extensions
   std::vector<quota_resource> quota;        ///< QUOTA
   std::vector<string_pair> pairs;           ///< ID fields, METADATA entries
   bool id_nil = false;                      ///< "ID NIL"

@@ -65,15 +65,15 @@ enum class modseq_entry : std::uint8_t { none, priv, shared, all };
 /// the others stay default. Strings are views (into the parsed message or
 /// the caller's data).
 struct search_key {
-  search_key_type type = search_key_type::all;
+  search_key_type type = search_key_type::all;  ///< the key, and so which fields are used
   std::string_view text;   ///< string argument (astring)
   std::string_view field;  ///< HEADER field name; MODSEQ entry name ("/flags/\\draft")
   flag keyword;            ///< KEYWORD, UNKEYWORD
   date day;                ///< BEFORE, ON, SINCE, SENT*, SAVED*
-  std::uint64_t number = 0;
-  modseq_entry entry = modseq_entry::none;
+  std::uint64_t number = 0;  ///< LARGER, SMALLER, OLDER, YOUNGER, MODSEQ: the number
+  modseq_entry entry = modseq_entry::none;  ///< MODSEQ: the entry type
   imap::sequence_set set;  ///< UID and bare sequence sets
-  std::vector<search_key> children;
+  std::vector<search_key> children;  ///< NOT (one), OR (two), a parenthesised list (any)
 
   friend bool operator==(const search_key& a, const search_key& b) noexcept {
     return a.type == b.type && a.text == b.text && ascii::iequals(a.field, b.field) && a.keyword == b.keyword &&

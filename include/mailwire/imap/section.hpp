@@ -45,9 +45,10 @@ enum class section_text : std::uint8_t {
 /// numbers only (text == none).
 struct section {
   std::vector<std::uint32_t> part;       ///< "1.2.3": {1, 2, 3}; empty: the message itself
-  section_text text = section_text::none;
+  section_text text = section_text::none;  ///< HEADER, HEADER.FIELDS[.NOT], TEXT, MIME, or none
   std::vector<std::string_view> fields;  ///< header field names (astrings), as sent
 
+  /// Back to the whole message (keeps the vectors' capacity).
   void clear() noexcept {
     part.clear();
     text = section_text::none;
@@ -62,8 +63,8 @@ struct section {
 /// A partial range of a request: "<origin.count>", count not zero
 /// (RFC 9051 9: partial = "<" number64 "." nz-number64 ">").
 struct partial_range {
-  std::uint64_t origin = 0;
-  std::uint64_t count = 1;
+  std::uint64_t origin = 0;  ///< the first octet
+  std::uint64_t count = 1;  ///< how many octets, at least 1
   friend bool operator==(const partial_range& a, const partial_range& b) noexcept {
     return a.origin == b.origin && a.count == b.count;
   }

@@ -33,7 +33,9 @@ namespace imap {
 /// 4294967295, or 0 for "*" (the largest number in use). A single number
 /// has first == last; "5:2" is kept as {5, 2} and means 2 to 5.
 struct seq_range {
+  /// The first number as written (0 stands for "*", the largest in use).
   std::uint32_t first = 0;
+  /// The last number as written (may be below `first`; 0 stands for "*").
   std::uint32_t last = 0;
 
   friend constexpr bool operator==(const seq_range& a, const seq_range& b) noexcept {

@@ -189,7 +189,9 @@ class scanner {
   }
 
   // -- state ----------------------------------------------------------------
+  /// True while no error was met.
   bool ok() const noexcept { return err_ == errc::ok; }
+  /// The first error met (errc::ok when none).
   errc error() const noexcept { return err_; }
   std::size_t error_at() const noexcept { return err_at_; }
   std::size_t pos() const noexcept { return i_; }
@@ -569,8 +571,9 @@ struct wire_break {
 /// A serialised command or response: bytes, and the pauses in them in
 /// order. With no breaks, `bytes` goes out in one piece.
 struct wire {
-  std::string bytes;
-  std::vector<wire_break> breaks;
+  std::string bytes;  ///< the serialised text, literals held in memory included
+  std::vector<wire_break> breaks;  ///< where the sender must pause, in order
+  /// Empties it, keeping capacity.
   void clear() noexcept {
     bytes.clear();
     breaks.clear();
@@ -583,16 +586,25 @@ struct wire {
 /// trusted grammar text (keywords, parentheses) unchecked.
 class wire_writer {
  public:
+  /// A writer appending to `w` (which must outlive it) for a peer that supports `p`.
   wire_writer(wire& w, const peer_support& p) noexcept : w_(w), p_(p) {}
 
+  /// The first error met (errc::ok when none).
   errc error() const noexcept { return err_; }
+  /// True while no error was met.
   bool ok() const noexcept { return err_ == errc::ok; }
+  /// What the peer supports.
   const peer_support& peer() const noexcept { return p_; }
+  /// The bytes written so far.
   std::string& bytes() noexcept { return w_.bytes; }
 
+  /// Trusted grammar text, unchecked.
   void raw(std::string_view s) { w_.bytes.append(s); }
+  /// One trusted grammar character, unchecked.
   void raw(char c) { w_.bytes.push_back(c); }
+  /// One SP.
   void sp() { w_.bytes.push_back(' '); }
+  /// A number, in decimal.
   void number(std::uint64_t v) {
     char buf[20];
     std::size_t n = 0;
@@ -602,6 +614,7 @@ class wire_writer {
     } while (v != 0);
     while (n > 0) w_.bytes.push_back(buf[--n]);
   }
+  /// NIL.
   void nil() { raw("NIL"); }
 
   /// An atom; anything else is errc::invalid_argument.
@@ -624,6 +637,7 @@ class wire_writer {
     else
       string(s);
   }
+  /// NIL for no value, else string().
   void nstring(const imap::nstring& s) {
     if (s)
       string(*s);
@@ -670,6 +684,8 @@ class wire_writer {
   bool quotable(std::string_view s) const noexcept {
     return s.size() <= p_.max_quoted && quotable_content(s);
   }
+  /// True when every byte of `s` may go in a quoted string for this peer
+  /// (whatever its length).
   bool quotable_content(std::string_view s) const noexcept {
     const std::size_t plain = detail::span(s, 0, detail::text_char);
     if (plain == s.size()) return true;
@@ -683,6 +699,7 @@ class wire_writer {
     return utf8::valid(s.substr(plain));
   }
 
+  /// Records `e` as the error, unless one is recorded already.
   void fail(errc e) noexcept {
     if (err_ == errc::ok) err_ = e;
   }

@@ -40,7 +40,9 @@ enum class boundary_status : std::uint8_t {
   close,      ///< "--" boundary "--", padding, line break
 };
 
+/// A line compared with a multipart's boundary.
 struct boundary_match {
+  /// Not a boundary line, a delimiter, or the close delimiter.
   boundary_status status = boundary_status::no;
   /// delimiter and close: the bytes of the line with its line break (CRLF,
   /// LF, or a lone CR at the end of input), or up to the end of input.

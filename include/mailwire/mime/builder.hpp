@@ -81,6 +81,7 @@ struct transport {
 
 /// A point in time as the caller's clock gives it.
 struct timestamp {
+  /// Seconds since 1970-01-01T00:00:00Z.
   std::int64_t unix_seconds = 0;
   int offset_minutes = 0;  ///< the zone: local time minus UTC
 };
@@ -98,6 +99,7 @@ struct part_header {
   /// More Content-Type parameters (name, value): values that are not
   /// tokens are quoted, non-ASCII or long ones written in RFC 2231 form.
   std::vector<std::pair<std::string, std::string>> parameters;
+  /// inline or attachment (none: no Content-Disposition, unless `filename`).
   disposition how = disposition::none;
   /// The file name, UTF-8: Content-Disposition filename (RFC 2231 when not
   /// plain ASCII or long), and Content-Type name (see
@@ -106,11 +108,14 @@ struct part_header {
   std::string filename;
   /// Content-Disposition parameters (RFC 2183 2.4-2.7).
   std::optional<std::uint64_t> size;
+  /// creation-date (RFC 2183 2.4).
   std::optional<timestamp> created;
+  /// modification-date (RFC 2183 2.5).
   std::optional<timestamp> modified;
   /// Content-ID without angle brackets ("part1@example.org"), for
   /// multipart/related.
   std::string content_id;
+  /// Content-Description: UTF-8 text, RFC 2047-encoded where needed.
   std::string description;
   /// The transfer encoding; nullopt chooses it (see builder::part() and
   /// builder::begin_part()). uuencode and unknown cannot be written.
@@ -118,12 +123,16 @@ struct part_header {
   /// text/plain: format=flowed (RFC 3676), with DelSp=yes when `delsp`.
   /// Only for content given whole (part()).
   bool flowed = false;
+  /// With `flowed`: DelSp=yes (spaces added at soft breaks are removed on reading).
   bool delsp = false;
   /// More header fields (name, unstructured UTF-8 value).
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+/// How a builder writes: what the transport carries, folding, depth.
 struct builder_options {
+  /// What the transport carries (the server's 8BITMIME, BINARYMIME, SMTPUTF8):
+  /// the encodings are chosen to fit it.
   mime::transport transport;
   /// Also write the file name as an RFC 2047 encoded-word in Content-Type's
   /// name parameter (what Outlook and older readers show; RFC 2231 does not
@@ -139,8 +148,13 @@ struct builder_options {
   std::size_t max_depth = limits::mime_depth;
 };
 
+/// Writes a MIME message as a stream, into its own output queue (take it with
+/// pending_output() and consume_output()); see the file comment and
+/// docs/sending-mail.md. Every call validates first and writes nothing when it
+/// refuses.
 class builder {
  public:
+  /// A builder at the start of the message's header.
   explicit builder(builder_options o = {});
 
   // -- output -------------------------------------------------------------------
@@ -148,6 +162,7 @@ class builder {
   /// Bytes written so far and not consumed; valid until the next non-const
   /// call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
+  /// The caller took the first `n` bytes of pending_output().
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
   /// True once the last end() completed the message.
   bool done() const noexcept { return done_; }
@@ -166,7 +181,7 @@ class builder {
   errc raw_field(std::string_view name, std::string_view value);
   /// From, To, Cc, Bcc, Reply-To, Sender...: display names as atoms, quoted
   /// strings or encoded-words (UTF-8 as it is with utf8_headers), addresses
-  /// checked (local@domain; a non-ASCII one needs utf8_headers).
+  /// checked (`local@domain`; a non-ASCII one needs utf8_headers).
   errc address_field(std::string_view name, const std::vector<mailbox>& list);
   /// Date (RFC 5322 3.3) from the caller's clock.
   errc date_field(timestamp when);

@@ -279,7 +279,9 @@ class charset_converter {
 /// every decoder that uses the hook; each converter lives as long as the
 /// charset_decoder that owns it and is destroyed by it.
 struct charset_hook {
+  /// The factory: a new converter for `name`, or null.
   std::unique_ptr<charset_converter> (*open)(std::string_view name, void* user) = nullptr;
+  /// Passed to `open` as it is (the caller's context).
   void* user = nullptr;
 };
 

@@ -32,6 +32,7 @@ namespace mime {
 
 /// A date and time as written, with its zone offset.
 struct date_time {
+  /// The year, in full (two- and three-digit years read as the file comment says).
   int year = 0;
   int month = 0;   ///< 1-12
   int day = 0;     ///< 1-31

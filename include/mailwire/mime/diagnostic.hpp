@@ -21,7 +21,9 @@ namespace mime {
 
 /// One problem found in the input: what, and where (byte offset).
 struct diagnostic {
+  /// What was found (a mime_*, charset_* or header errc).
   errc code = errc::ok;
+  /// Where: the byte offset in the message.
   std::uint64_t offset = 0;
 
   friend bool operator==(const diagnostic& a, const diagnostic& b) noexcept {

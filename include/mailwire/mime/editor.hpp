@@ -46,6 +46,8 @@ namespace mailwire {
 inline namespace v0 {
 namespace mime {
 
+/// Records changes to a parsed message and writes it with everything else
+/// copied byte for byte (see the file comment).
 class editor {
  public:
   /// Edits of `t` (which, with its message, must outlive the editor).

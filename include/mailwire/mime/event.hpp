@@ -47,12 +47,15 @@ enum class part_kind : std::uint8_t {
 
 /// The typed view of one entity. Offsets are into the whole input.
 struct part {
+  /// No entity: the parent of the message itself.
   static constexpr std::uint32_t none = 0xFFFFFFFFu;
   std::uint32_t index = 0;         ///< order of appearance; 0 is the message
   std::uint32_t parent = none;     ///< the enclosing entity's index
   std::uint32_t depth = 0;         ///< 0 for the message itself
   std::uint32_t fields = 0;        ///< header fields seen
+  /// How the body is read: a leaf, a multipart or a nested message.
   part_kind kind = part_kind::leaf;
+  /// Content-Transfer-Encoding (seven_bit when absent; unknown, read as binary).
   transfer_encoding encoding = transfer_encoding::seven_bit;
   std::uint64_t offset = 0;        ///< first byte of the header block
   std::uint64_t body_offset = 0;   ///< first byte of the body (part_begin on)
@@ -79,7 +82,9 @@ struct part {
 /// syntax functions (content_type.hpp, address.hpp...) take it as is.
 struct header_field {
   std::string_view raw;            ///< the whole field, final line break excluded
+  /// The field name as written.
   std::string_view name;
+  /// Everything after the colon, folding kept (see above).
   std::string_view value;
   std::uint64_t offset = 0;        ///< first byte of the name
   std::uint64_t value_offset = 0;  ///< first byte after the colon
@@ -88,6 +93,7 @@ struct header_field {
 
 /// One thing the parser reports; which members are set depends on `type`.
 struct event {
+  /// What happened (see event_type).
   event_type type = event_type::need_more;
   /// The entity the event belongs to (all but need_more, end, and
   /// diagnostics raised outside any entity). At `header` it is not typed yet.

@@ -50,6 +50,7 @@ enum class token_kind : std::uint8_t {
 /// One token of a header value; `raw` points into the value given to the
 /// lexer and lives as long as it.
 struct token {
+  /// What the token is (see token_kind).
   token_kind kind = token_kind::end;
   char special = 0;          ///< the character, for token_kind::special
   bool space_before = false; ///< whitespace (FWS) directly before the token
@@ -146,6 +147,8 @@ inline std::string token_content(const token& t) {
 /// start). Diagnostics go to `d` (may be null), offsets from the value start.
 class header_lexer {
  public:
+  /// A lexer over a field's `value` (a view, which must outlive the lexer);
+  /// diagnostics go to `d` when not null.
   header_lexer(std::string_view value, lex_mode mode, diagnostics* d = nullptr) noexcept
       : in_(value), mode_(mode), diag_(d) {}
 

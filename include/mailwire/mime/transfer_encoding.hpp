@@ -117,9 +117,12 @@ inline transfer_encoding parse_transfer_encoding(std::string_view value) noexcep
 ///    errc::base64_truncated at its end; its whole bytes are kept.
 class body_decoder {
  public:
+  /// A decoder for encoding `e`; `base_offset`: the message offset of the body's
+  /// first byte, for the diagnostics' offsets.
   explicit body_decoder(transfer_encoding e, std::uint64_t base_offset = 0) noexcept
       : enc_(e), base_(base_offset), qp_(base_offset), uu_(base_offset) {}
 
+  /// The encoding it undoes.
   transfer_encoding encoding() const noexcept { return enc_; }
 
   /// Decodes the next bytes of the body, appending to `out`.

@@ -47,13 +47,16 @@ namespace mime {
 struct field {
   std::string_view name;   ///< as written (obsolete white space before ':' removed)
   std::string_view value;  ///< raw, after the colon, folding kept
+  /// First byte of the field (its name).
   std::uint64_t offset = 0;
   std::uint64_t end = 0;   ///< one past its final line break
 };
 
 /// A file uuencoded inside a text part ("begin 644 name" ... "end").
 struct uuencoded_file {
+  /// The file name of the begin line, as written (see mime::safe_filename()).
   std::string name;
+  /// The permission bits of the begin line (its octal number: "644" is 0644).
   std::uint32_t mode = 0;
   std::string data;             ///< decoded
   std::uint64_t offset = 0;     ///< of its begin line (of the part's body
@@ -63,8 +66,11 @@ struct uuencoded_file {
 /// One entity of the tree: the typed view the parser gave at part_end, its
 /// fields and its children (indices into tree::nodes).
 struct node {
+  /// The typed view of the entity (type, disposition, encoding, offsets).
   part info;
+  /// Its header fields, in order.
   std::vector<field> fields;
+  /// Its child entities, indices into tree::nodes.
   std::vector<std::uint32_t> children;
 
   /// The first field named `name` (case-insensitive), or null.
@@ -92,6 +98,7 @@ struct node {
   std::string safe_filename(std::string_view fallback = "attachment") const {
     return mime::safe_filename(filename(), fallback);
   }
+  /// True when Content-Disposition says attachment.
   bool is_attachment_disposition() const noexcept { return info.disposition.type == "attachment"; }
 
   // -- decoded header fields, for a message's node (the root, or the entity a
@@ -109,18 +116,23 @@ struct node {
   std::vector<mailbox> from(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("From", d, cs);
   }
+  /// To (see from()).
   std::vector<mailbox> to(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("To", d, cs);
   }
+  /// Cc (see from()).
   std::vector<mailbox> cc(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("Cc", d, cs);
   }
+  /// Bcc (see from()).
   std::vector<mailbox> bcc(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("Bcc", d, cs);
   }
+  /// Reply-To (see from()).
   std::vector<mailbox> reply_to(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("Reply-To", d, cs);
   }
+  /// Sender (see from()).
   std::vector<mailbox> sender(diagnostics* d = nullptr, const charset_options& cs = {}) const {
     return addresses("Sender", d, cs);
   }
@@ -137,6 +149,7 @@ struct node {
   }
   /// In-Reply-To and References: the message ids, in order.
   std::vector<std::string> in_reply_to(diagnostics* d = nullptr) const { return ids_of("In-Reply-To", d); }
+  /// References: the message ids, without angle brackets.
   std::vector<std::string> references(diagnostics* d = nullptr) const { return ids_of("References", d); }
   /// Any unstructured field (Comments, Keywords' text, X-Mailer...) decoded.
   std::string text_field(std::string_view name, diagnostics* d = nullptr, const charset_options& cs = {}) const {
@@ -160,6 +173,8 @@ struct node {
   }
 };
 
+/// A whole message parsed in memory (parse_tree()): every entity with its
+/// fields and offsets, views into the message, which must outlive the tree.
 class tree {
  public:
   /// The message the tree views.
@@ -170,6 +185,7 @@ class tree {
   /// Everything the parser reported, in order.
   std::vector<diagnostic> diags;
 
+  /// The message itself (nodes[0]).
   const node& root() const noexcept { return nodes.front(); }
 
   /// The entity's bytes, header and body: the line break before a

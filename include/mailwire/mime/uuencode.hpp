@@ -89,6 +89,7 @@ class uudecoder {
   bool ended() const noexcept { return state_ == state::done; }
   /// The name and mode of the "begin" line (empty and 0 before it).
   const std::string& name() const noexcept { return name_; }
+  /// The mode of the "begin" line (its octal digits; 0 before it).
   std::uint32_t mode() const noexcept { return mode_; }
 
   /// Decodes `in`, appending to `out`; diagnostics go to `d` (may be null).

@@ -75,15 +75,24 @@ enum class login : std::uint8_t {
   sasl,       ///< AUTH (`mechanism`, or the strongest offered)
 };
 
+/// How a POP3 client session is set up: TLS policy, credentials, login method
+/// and limits. Every field has a default.
 struct client_options {
+  /// STLS when offered (opportunistic), always (required: nothing is sent in
+  /// clear after CAPA), never, or TLS from the first byte (implicit, port 995).
   tls_policy tls = tls_policy::opportunistic;
   /// Credentials, copied; the nonce (for SCRAM) comes from the caller's
   /// random source. `username` must not be empty.
   std::string username;
+  /// The password (USER/PASS, APOP, and the SASL mechanisms that use one).
   std::string password;
+  /// SASL: act as this identity; empty: as `username`.
   std::string authzid;
+  /// An OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2).
   std::string token;
+  /// Fresh random printable ASCII without ',' (SCRAM's client nonce).
   std::string nonce;
+  /// How to log in (see login).
   login method = login::automatic;
   /// SASL: use this mechanism instead of choosing (it must be offered;
   /// the policy still applies).
@@ -91,6 +100,7 @@ struct client_options {
   /// Which mechanisms may be used; `tls` is filled in by the machine.
   /// allow_cleartext_password also allows USER/PASS before TLS.
   sasl::client_policy auth_policy;
+  /// The SASL engine's limits (SCRAM iterations a server may ask for...).
   sasl::client_options auth_limits;
   /// Pipeline commands when the server offers PIPELINING.
   bool use_pipelining = true;
@@ -106,9 +116,13 @@ struct client_options {
   /// here would never be fetched). Strict rules give an error in the
   /// reply event (the content is still read to its end).
   dot_options message = lenient_message();
+  /// Bytes buffered from the server before parsing.
   std::size_t max_buffered = limits::max_buffered;
+  /// Commands waiting to be written past which next() says write_output
+  /// before reading further responses.
   std::size_t max_pending_output = limits::max_pending_output;
 
+  /// The default of `message`: bare CR/LF repaired, NUL passed.
   static dot_options lenient_message() noexcept {
     dot_options d;
     d.bare_line_ends = line_end_policy::normalize;
@@ -131,14 +145,18 @@ enum class client_event_type : std::uint8_t {
 
 /// One event from client::next().
 struct client_event {
+  /// What happened (see client_event_type).
   client_event_type type = client_event_type::need_more;
   /// listing, chunk, reply: the command answered (for an error about the
   /// login: the login command).
   verb command = verb::unknown;
   /// reply: +OK (true) or -ERR.
   bool ok = false;
+  /// reply: the RFC 2449/3206 response code ("[IN-USE]"...), when there is one.
   response_code code = response_code::none;
+  /// reply: the response code as sent, between its brackets.
   std::string_view code_text;
+  /// reply: the human-readable text after +OK or -ERR (and the code).
   std::string_view text;
   /// The command's message number (listing: the line's).
   std::uint32_t message = 0;
@@ -149,13 +167,18 @@ struct client_event {
   std::uint64_t size = 0;
   std::string_view unique_id;  ///< listing (UIDL), reply to UIDL n
   std::string_view bytes;      ///< chunk
+  /// error: what went wrong; reply to RETR/TOP: a line rule the content broke
+  /// (the content was still read to its end).
   errc error = errc::ok;
   /// Stream offset in the server's bytes of the response or the offending byte.
   std::uint64_t offset = 0;
 };
 
+/// The POP3 client session machine (RFC 1939, RFC 2449): one per connection;
+/// the drive loop of docs/drive-loop.md.
 class client {
  public:
+  /// A session waiting for the server's greeting.
   explicit client(client_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -166,10 +189,13 @@ class client {
   /// The server closed its side: after what was fed, if a response was
   /// awaited or cut off, an error event (errc::truncated), then closed.
   void finish() noexcept { input_.finish(); }
+  /// Bytes to write to the server, oldest first; valid until the next
+  /// non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
   /// The caller wrote the first `n` bytes of pending_output(). Responses
   /// are accepted only for commands written in full.
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
+  /// True once the session is over: write what is pending, then close.
   bool closed() const noexcept { return state_ == state::closed; }
   /// At the TLS switch: sets `out` to the bytes after the server's +OK to
   /// STLS. There are none (any was an injection and ended the session).
@@ -181,12 +207,14 @@ class client {
   const capabilities& server_capabilities() const noexcept { return caps_; }
   /// The greeting's APOP timestamp (empty when none).
   std::string_view apop_timestamp() const noexcept { return timestamp_; }
+  /// True once the connection is in TLS.
   bool tls() const noexcept { return tls_; }
   /// The SASL mechanism used, once logged in by SASL.
   std::optional<sasl::mechanism> auth_mechanism() const noexcept { return used_mechanism_; }
 
   // -- events ---------------------------------------------------------------
 
+  /// The next event; need_more only when nothing is pending to write.
   client_event next();
 
   // -- actions ------------------------------------------------------------
@@ -200,12 +228,19 @@ class client {
   /// errc::invalid_argument); TOP and UIDL need the capability when CAPA
   /// was answered (errc::extension_missing).
   errc stat();
+  /// LIST: sizes, as listing events (one message's in the reply with `message`).
   errc list(std::optional<std::uint32_t> message = std::nullopt);
+  /// UIDL: unique-ids, as listing events (one message's in the reply with `message`).
   errc uidl(std::optional<std::uint32_t> message = std::nullopt);
+  /// RETR: the message, as chunk events (unstuffed), then the reply.
   errc retr(std::uint32_t message);
+  /// TOP: the header and the first `lines` lines of the body, as chunk events.
   errc top(std::uint32_t message, std::uint64_t lines);
+  /// DELE: marks the message; the server deletes it at QUIT only.
   errc dele(std::uint32_t message);
+  /// NOOP.
   errc noop();
+  /// RSET: unmarks every message marked by DELE.
   errc rset();
   /// Ends the session (in TRANSACTION the server applies the deletions);
   /// a reply, then closed. Allowed at any time before close.

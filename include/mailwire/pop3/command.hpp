@@ -45,6 +45,7 @@ constexpr std::string_view to_string(verb v) noexcept {
 /// A command line, read. Views point into the line given to
 /// parse_command().
 struct command {
+  /// The command (unknown for a keyword mailwire does not know).
   verb what = verb::unknown;
   std::string_view keyword;  ///< as sent
   /// USER, PASS, APOP: the name (PASS: the password, rest of the line);
@@ -55,6 +56,7 @@ struct command {
   std::string_view argument;
   /// LIST, UIDL (when `has_message`), RETR, DELE, TOP: the message number.
   std::uint32_t message = 0;
+  /// LIST, UIDL: a message number was given.
   bool has_message = false;
   /// TOP: lines of body.
   std::uint64_t lines = 0;

@@ -66,6 +66,7 @@ constexpr std::string_view to_string(response_code c) noexcept {
 /// A status line, read.
 struct status_line {
   bool ok = false;                       ///< "+OK" (true) or "-ERR"
+  /// The response code in brackets after the status, when known (RFC 2449 8).
   response_code code = response_code::none;
   std::string_view code_text;            ///< what was inside the brackets ("SYS/TEMP/DISK")
   std::string_view text;                 ///< the text after the status and the code
@@ -210,6 +211,7 @@ constexpr std::optional<listing_line> parse_drop_listing(std::string_view text) 
 /// `other`, at most max_other of them (a server's capability list is small;
 /// a hostile one cannot grow this without bound).
 struct capabilities {
+  /// The most lines kept in `other`.
   static constexpr std::size_t max_other = 64;
 
   bool top = false;         ///< TOP
@@ -224,14 +226,18 @@ struct capabilities {
   bool lang = false;        ///< LANG (RFC 6856)
   /// SASL mechanisms mailwire implements; `sasl_names` keeps the list as sent.
   sasl::mechanism_set sasl;
+  /// The SASL line's mechanism names, as sent.
   std::string sasl_names;
   /// LOGIN-DELAY seconds (RFC 2449 6.5); per user when `login_delay_user`.
   std::optional<std::uint64_t> login_delay;
+  /// LOGIN-DELAY is per user ("USER" after it).
   bool login_delay_user = false;
   /// EXPIRE (RFC 2449 6.7): days messages are kept, or never (nullopt with
   /// `expire` true).
   bool expire = false;
+  /// EXPIRE's days (nullopt for NEVER).
   std::optional<std::uint64_t> expire_days;
+  /// EXPIRE is per user ("USER" after it).
   bool expire_user = false;
   /// IMPLEMENTATION's text.
   std::string implementation;

@@ -103,6 +103,8 @@ struct language {
   std::string description;  ///< free text, "English"
 };
 
+/// What a POP3 server machine offers and enforces; every field has its default
+/// from limits.hpp.
 struct server_options {
   /// The server's name, in the CRAM-MD5 challenge ("<nonce@hostname>").
   std::string hostname = "localhost";
@@ -129,11 +131,14 @@ struct server_options {
   bool require_tls = false;
   /// Capabilities to offer (each also enables its command).
   bool top = true;
+  /// UIDL (unique-ids).
   bool uidl = true;
+  /// PIPELINING (RFC 2449): commands of a batch answered in order.
   bool pipelining = true;
   /// RFC 6856 UTF8: the client may switch to UTF-8 (user names, passwords
   /// and LANG texts); `utf8_user` adds "USER": UTF-8 in USER/PASS too.
   bool utf8 = false;
+  /// With `utf8`: "UTF8 USER", UTF-8 in USER and PASS too.
   bool utf8_user = false;
   /// RFC 6856 LANG: the languages offered, first the default. Empty: no
   /// LANG. The machine answers LANG itself; language() says which is in
@@ -144,6 +149,7 @@ struct server_options {
   /// LOGIN-DELAY and EXPIRE to announce (RFC 2449 6.5, 6.7): seconds, and
   /// days or "NEVER". Announced only; enforcing them is the caller's.
   std::optional<std::uint64_t> login_delay;
+  /// EXPIRE's argument: days, or "NEVER" (empty: not announced).
   std::string expire;
   /// Consecutive errors (-ERR to bad commands) before the session is
   /// closed; a command that succeeds starts the count again. The last one
@@ -187,8 +193,11 @@ enum class login_method : std::uint8_t { user_pass, apop, sasl };
 /// One event from server::next(); views and pointers in it are valid until
 /// the next non-const call on the server.
 struct server_event {
+  /// What happened (see server_event_type).
   server_event_type type = server_event_type::need_more;
+  /// error: what went wrong (answered already).
   errc error = errc::ok;
+  /// Stream offset of the client's bytes the event is about.
   std::uint64_t offset = 0;
   std::string_view user;      ///< login, apop, open_maildrop
   std::string_view password;  ///< login
@@ -202,8 +211,10 @@ struct server_event {
   std::uint64_t lines = 0;    ///< retrieve: TOP's line count
 };
 
+/// The POP3 server session machine: one per connection (see the file comment).
 class server {
  public:
+  /// A session that has queued its +OK greeting already.
   explicit server(server_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -304,8 +315,11 @@ class server {
   std::string_view language() const noexcept { return language_; }
   /// True after a UTF8 command (RFC 6856).
   bool utf8() const noexcept { return utf8_; }
+  /// True once the connection is in TLS.
   bool tls() const noexcept { return tls_; }
+  /// Failed logins in this session so far (see max_auth_failures).
   std::size_t auth_failures() const noexcept { return auth_failures_.count(); }
+  /// Consecutive errors so far (see max_errors).
   std::size_t errors() const noexcept { return errors_.count(); }
 
  private:

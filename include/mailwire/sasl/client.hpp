@@ -43,6 +43,7 @@ namespace sasl {
 struct client_credentials {
   std::string_view authzid;   ///< authorization identity; empty: the same as username
   std::string_view username;  ///< authentication identity
+  /// The password (PLAIN, LOGIN, CRAM-MD5, SCRAM).
   std::string_view password;
   std::string_view token;  ///< OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2)
   std::string_view host;   ///< OAUTHBEARER: the server's host name (optional)
@@ -60,6 +61,7 @@ struct client_credentials {
   channel_binding binding;
 };
 
+/// Limits on what a server may make the client do.
 struct client_options {
   /// Highest SCRAM iteration count accepted from a server: each iteration
   /// is an HMAC the client computes, so a hostile server could stall it.
@@ -71,19 +73,27 @@ struct client_options {
 
 /// One step of the client.
 struct client_step {
+  /// What to do next.
   enum class status : std::uint8_t {
     respond,  ///< send `response` (possibly empty)
     wait,     ///< nothing to send: wait for the server's challenge
     done,     ///< authenticated, and the server proved itself where it can
     failed,   ///< `error` says why; abandon the exchange (send "*" if it is open)
   };
+  /// What to do next.
   status state = status::wait;
+  /// respond: the bytes to send (decoded: the framing base64-encodes them);
+  /// valid until the next call on the client.
   std::string_view response;
+  /// failed: why.
   errc error = errc::ok;
 };
 
+/// The client side of one SASL exchange, any mechanism mailwire implements:
+/// start(), then one step per server challenge, until done or failed.
 class client {
  public:
+  /// An exchange of mechanism `m` with these credentials (the views are copied).
   client(mechanism m, const client_credentials& c, client_options o = {})
       : mech_(m),
         options_(o),
@@ -98,6 +108,7 @@ class client {
         binding_kind_(c.binding.kind),
         binding_data_(c.binding.data) {}
 
+  /// The mechanism of this exchange.
   mechanism mech() const noexcept { return mech_; }
 
   /// Begins the exchange. For a client-first mechanism with
@@ -197,6 +208,7 @@ class client {
   /// The error text the server sent inside the mechanism (the OAuth JSON
   /// error, SCRAM's "e=" value), for logs; empty when none.
   std::string_view server_error() const noexcept { return server_error_; }
+  /// True once authenticated (and the server proved itself, for SCRAM).
   bool done() const noexcept { return state_ == state::done; }
 
  private:

@@ -51,6 +51,7 @@ namespace sasl {
 
 /// One step of a server_exchange: what the protocol machine does next.
 struct exchange_step {
+  /// What happened, and what to do next.
   enum class status : std::uint8_t {
     challenge,    ///< send `data` as a challenge line, then pass the client's next line to line()
     check,        ///< the application must answer request() (accept(), reject_token(), provide_*())
@@ -63,6 +64,7 @@ struct exchange_step {
     malformed,    ///< the engine refused the message, `error` says why (never sasl_auth_failed
                   ///< or sasl_cancelled); over
   };
+  /// What happened, and what to do next.
   status state = status::malformed;
   /// challenge: the decoded challenge (may be empty), valid until the next
   /// non-const call.
@@ -84,6 +86,7 @@ class server_exchange {
       : mech_(m),
         initial_(initial_response ? std::optional<std::string>(std::string(*initial_response)) : std::nullopt) {}
 
+  /// The mechanism of this exchange.
   mechanism mech() const noexcept { return mech_; }
 
   /// Makes the engine with `nonce` (fresh random, for CRAM-MD5 and SCRAM),
@@ -146,12 +149,15 @@ class server_exchange {
 
   /// The application's answers to a check step (see sasl::server).
   exchange_step accept() { return engine_ ? step(engine_->accept()) : out_of_order(); }
+  /// CRAM-MD5: the user's shared secret.
   exchange_step provide_secret(std::string_view secret) {
     return engine_ ? step(engine_->provide_secret(secret)) : out_of_order();
   }
+  /// SCRAM: the user's stored keys (decoy keys for an unknown user).
   exchange_step provide_scram(const scram_keys& keys) {
     return engine_ ? step(engine_->provide_scram(keys)) : out_of_order();
   }
+  /// A bearer token refused, with its JSON error (RFC 7628 3.2.2).
   exchange_step reject_token(std::string_view error_json) {
     return engine_ ? step(engine_->reject(error_json)) : out_of_order();
   }

@@ -63,12 +63,15 @@ inline errc write_cancel(output_queue& out) {
 
 /// What read_response() found in a client's line.
 struct response_line {
+  /// What the line was.
   enum class status : std::uint8_t {
     message,    ///< `message` holds the decoded bytes
     cancel,     ///< the client sent "*"
     malformed,  ///< not canonical base64
   };
+  /// What the line was.
   status state = status::malformed;
+  /// message: the decoded bytes.
   std::string message;
 };
 

@@ -25,16 +25,22 @@ namespace sasl {
 /// The credentials and choices of one client login, and its engine once
 /// started.
 struct client_login {
+  /// The authentication identity.
   std::string username;
+  /// The password, for the mechanisms that use one.
   std::string password;
+  /// Act as this identity; empty: as `username`.
   std::string authzid;
   std::string token;  ///< OAuth 2.0 bearer token
   std::string nonce;  ///< SCRAM's client nonce, from the caller's random source
+  /// This connection's channel binding data (SCRAM-*-PLUS), once TLS is up.
   std::string binding_data;
+  /// Which channel binding `binding_data` is.
   channel_binding::type binding_kind = channel_binding::type::none;
   /// Which mechanisms may be used; policy_for() fills in what the login
   /// holds and whether the connection has TLS.
   client_policy policy;
+  /// The SASL engine's limits (SCRAM iterations, challenge size).
   client_options limits;
   /// A mechanism the caller named: only it is considered (still under the
   /// policy: naming PLAIN does not send a password in clear).

@@ -79,6 +79,7 @@ constexpr bool is_scram(mechanism m) noexcept {
 class mechanism_set {
  public:
   constexpr mechanism_set() noexcept = default;
+  /// The set of these mechanisms: {mechanism::plain, mechanism::scram_sha_256}.
   constexpr mechanism_set(std::initializer_list<mechanism> ms) noexcept {
     for (mechanism m : ms) insert(m);
   }
@@ -104,9 +105,13 @@ class mechanism_set {
     return s;
   }
 
+  /// Adds `m`.
   constexpr void insert(mechanism m) noexcept { bits_ = static_cast<std::uint16_t>(bits_ | bit(m)); }
+  /// Removes `m`.
   constexpr void erase(mechanism m) noexcept { bits_ = static_cast<std::uint16_t>(bits_ & ~bit(m)); }
+  /// True when `m` is in the set.
   constexpr bool contains(mechanism m) const noexcept { return (bits_ & bit(m)) != 0; }
+  /// True when the set has no mechanism.
   constexpr bool empty() const noexcept { return bits_ == 0; }
   constexpr bool operator==(const mechanism_set& o) const noexcept { return bits_ == o.bits_; }
   constexpr bool operator!=(const mechanism_set& o) const noexcept { return bits_ != o.bits_; }
@@ -148,6 +153,7 @@ struct client_policy {
   /// Only these mechanisms are considered (default: all).
   mechanism_set allowed = all();
 
+  /// Every mechanism mailwire implements (the default of `allowed`).
   static constexpr mechanism_set all() noexcept {
     mechanism_set s;
     for (std::size_t i = 0; i < mechanism_count; ++i) s.insert(static_cast<mechanism>(i));

@@ -118,6 +118,7 @@ struct saslprep_result {
   errc error = errc::ok;
   /// On error, the byte offset in the input of the offending character.
   std::size_t offset = 0;
+  /// True when the string was prepared.
   explicit operator bool() const noexcept { return error == errc::ok; }
 };
 

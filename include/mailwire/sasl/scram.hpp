@@ -28,8 +28,11 @@ namespace sasl {
 /// no context, 32 bytes, for tls-exporter; the hash of the server
 /// certificate for tls-server-end-point).
 struct channel_binding {
+  /// The channel binding types of RFC 5929 and RFC 9266 (tls-exporter for TLS 1.3).
   enum class type : std::uint8_t { none, tls_exporter, tls_server_end_point, tls_unique };
+  /// Which binding `data` is; none: no channel binding.
   type kind = type::none;
+  /// The binding data the TLS library gives for this connection.
   std::string_view data;
 };
 
@@ -48,7 +51,9 @@ constexpr std::string_view to_string(channel_binding::type t) noexcept {
 /// 3): all raw bytes. Knowing these does not let anyone log in elsewhere
 /// with the same password, though it does let them impersonate this server.
 struct scram_keys {
+  /// The salt (raw bytes), random per user.
   std::string salt;
+  /// The PBKDF2 iteration count (RFC 7677: at least 4096).
   std::uint32_t iterations = 0;
   std::string stored_key;  ///< H(ClientKey)
   std::string server_key;  ///< HMAC(SaltedPassword, "Server Key")

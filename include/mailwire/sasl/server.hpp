@@ -44,6 +44,7 @@ namespace mailwire {
 inline namespace v0 {
 namespace sasl {
 
+/// What the server side of an exchange needs from the application.
 struct server_options {
   /// Fresh random printable ASCII (no ',') from the caller, for the SCRAM
   /// server nonce and the CRAM-MD5 challenge; 18+ characters recommended.
@@ -75,7 +76,10 @@ enum class request_type : std::uint8_t {
   anonymous,    ///< ANONYMOUS: allow a guest (`trace` is its self-description)?
 };
 
+/// What the application must decide at a check step (see request_type);
+/// views valid until the next call on the server.
 struct server_request {
+  /// What is asked (see request_type).
   request_type type = request_type::none;
   std::string_view authzid;   ///< requested authorization identity; empty: none
   std::string_view username;  ///< authentication identity (SCRAM: after SASLprep)
@@ -84,20 +88,31 @@ struct server_request {
   std::string_view trace;     ///< ANONYMOUS
 };
 
+/// One step of the server side: what to send, or what the application must
+/// decide, or the outcome.
 struct server_step {
+  /// What to do next.
   enum class status : std::uint8_t {
     challenge,  ///< send `data` to the client and pass its answer to respond()
     check,      ///< the application must answer request()
     success,    ///< authenticated; `data` is additional data for the success reply (may be empty)
     failure,    ///< `error` says why; `data` may hold a mechanism error (SCRAM "e=...")
   };
+  /// What to do next.
   status state = status::failure;
+  /// challenge: the bytes to send (decoded); success: additional data;
+  /// failure: a mechanism error to send, if any.
   std::string_view data;
+  /// failure: why (sasl_auth_failed, sasl_malformed...).
   errc error = errc::ok;
 };
 
+/// The server side of one SASL exchange, any mechanism mailwire implements:
+/// start() with the client's initial response, respond() to each answer, and
+/// the application's decisions at check steps.
 class server {
  public:
+  /// An exchange of mechanism `m` (the options' views are copied).
   server(mechanism m, const server_options& o)
       : mech_(m),
         nonce_(o.nonce),
@@ -107,6 +122,7 @@ class server {
         plus_advertised_(o.plus_advertised),
         max_response_(o.max_response) {}
 
+  /// The mechanism of this exchange.
   mechanism mech() const noexcept { return mech_; }
 
   /// Begins with the client's initial response, if the AUTH command had one
@@ -188,6 +204,8 @@ class server {
   /// OAUTHBEARER the authzid, for ANONYMOUS empty) and the authorization
   /// identity the application accepted (empty: the same).
   std::string_view username() const noexcept { return username_; }
+  /// After success: the authorization identity accepted (empty: the same as
+  /// username()).
   std::string_view authzid() const noexcept { return authzid_; }
 
   /// Yes to a password, token, EXTERNAL or ANONYMOUS request.

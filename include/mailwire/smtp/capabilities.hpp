@@ -41,6 +41,7 @@ namespace smtp {
 /// known one whose parameters do not follow its syntax), or one unknown
 /// LIMITS entry (name and value).
 struct ehlo_keyword {
+  /// The keyword as sent.
   std::string keyword;
   std::string params;  ///< everything after the keyword's SP (or '='), may be empty
   bool operator==(const ehlo_keyword& o) const { return keyword == o.keyword && params == o.params; }
@@ -53,6 +54,7 @@ struct capabilities {
   /// First line: the server's domain (or address literal) and the rest of
   /// the line ("ESMTP ready"), possibly empty.
   std::string domain;
+  /// The rest of the first line, after the domain.
   std::string greeting;
 
   bool pipelining = false;          ///< PIPELINING, RFC 2920
@@ -73,6 +75,7 @@ struct capabilities {
   /// 1*20DIGIT and must fit a uint64; otherwise the line is kept in
   /// `unknown` and SIZE counts as not advertised.
   bool size = false;
+  /// SIZE's number, when one came (0: no fixed maximum).
   std::optional<std::uint64_t> size_limit;
 
   /// AUTH mech..., RFC 4954 (also the pre-standard "AUTH=mech..." form some
@@ -80,26 +83,34 @@ struct capabilities {
   /// mailwire implements go to `auth_mechanisms`; other names, upper-cased
   /// as RFC 4422 spells them, to `auth_other`, without duplicates.
   bool auth = false;
+  /// The offered mechanisms mailwire implements.
   sasl::mechanism_set auth_mechanisms;
+  /// The offered mechanisms it does not, upper-cased, once each.
   std::vector<std::string> auth_other;
 
   /// DELIVERBY [min-by-time], RFC 2852: the minimum by-time in seconds when
   /// given (1*9DIGIT).
   bool deliverby = false;
+  /// DELIVERBY's minimum by-time in seconds, when given.
   std::optional<std::uint32_t> deliverby_min;
 
   /// MT-PRIORITY [profile], RFC 6710: "MIXER", "STANAG4406", "NSEP"... as
   /// sent; empty when none is named.
   bool mt_priority = false;
+  /// MT-PRIORITY's profile as sent (empty: none named).
   std::string mt_priority_profile;
 
   /// LIMITS name=value..., RFC 9422: the three limits RFC 9422 defines as
   /// numbers (each 1*DIGIT fitting a uint64), any other limit kept in
   /// `other_limits` as {name, value}.
   bool limits = false;
+  /// LIMITS RCPTMAX: recipients per transaction.
   std::optional<std::uint64_t> rcptmax;
+  /// LIMITS MAILMAX: transactions per session.
   std::optional<std::uint64_t> mailmax;
+  /// LIMITS RCPTDOMAINMAX: recipient domains per transaction.
   std::optional<std::uint64_t> rcptdomainmax;
+  /// The other LIMITS, as {name, value}.
   std::vector<ehlo_keyword> other_limits;
 
   /// Every other line, in order: keyword as sent, params as sent.

@@ -65,18 +65,27 @@ namespace smtp {
 /// How the client uses TLS (core/session.hpp; the same for every protocol).
 using mailwire::tls_policy;
 
+/// How an SMTP/LMTP client session is set up: its name, TLS policy,
+/// credentials and limits. Every field has a default.
 struct client_options {
   /// Our name, sent in EHLO/LHLO (a domain or an address literal).
   std::string hostname = "localhost";
   /// LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
   bool lmtp = false;
+  /// STARTTLS when offered (opportunistic), always (required: no credential or
+  /// message goes out in clear), never, or TLS from the first byte (implicit).
   tls_policy tls = tls_policy::opportunistic;
   /// AUTH: used when username (or token) is set. Copied; the nonce (for
   /// SCRAM) comes from the caller's random source.
   std::string username;
+  /// The password, for the mechanisms that use one.
   std::string password;
+  /// Act as this identity (SASL authzid); empty: as `username`.
   std::string authzid;
+  /// An OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2) instead of a password.
   std::string token;
+  /// Fresh random printable ASCII without ',' (SCRAM's client nonce): without
+  /// it no SCRAM mechanism is chosen.
   std::string nonce;
   /// Which mechanisms may be used; `tls` is filled in by the machine. For
   /// SCRAM-*-PLUS give the binding with set_channel_binding() after TLS.
@@ -90,11 +99,13 @@ struct client_options {
   std::optional<sasl::mechanism> mechanism;
   /// Use PIPELINING and CHUNKING when the server offers them.
   bool use_pipelining = true;
+  /// Use CHUNKING (BDAT) when the server offers it.
   bool use_chunking = true;
   /// Bare CR and LF in the body: repaired by default.
   line_end_policy bare_line_ends = line_end_policy::normalize;
   /// Limits on what the server sends.
   reply_options replies;
+  /// Bytes buffered from the server before parsing.
   std::size_t max_buffered = limits::max_buffered;
   /// Output (commands, body) waiting to be written past which next() says
   /// write_output before reading further replies.
@@ -118,11 +129,16 @@ enum class client_event_type : std::uint8_t {
 
 /// One event from client::next().
 struct client_event {
+  /// What happened (see client_event_type).
   client_event_type type = client_event_type::need_more;
   std::uint16_t code = 0;  ///< the reply code, when the event is a reply
+  /// The reply's enhanced status code (RFC 3463), when it has one.
   std::optional<enhanced_status> status;
   std::string_view text;  ///< the reply's first line of text
+  /// rcpt: which RCPT (0 for the first); message under LMTP: which accepted
+  /// recipient.
   std::size_t index = 0;
+  /// error: what went wrong.
   errc error = errc::ok;
   /// Stream offset in the server's bytes of the reply or the offending byte.
   std::uint64_t offset = 0;
@@ -130,8 +146,12 @@ struct client_event {
   bool ok() const noexcept { return code >= 200 && code < 400; }
 };
 
+/// The SMTP/LMTP client session machine: one per connection (see the file
+/// comment, docs/sending-mail.md and docs/drive-loop.md).
 class client {
  public:
+  /// A session waiting for the server's greeting (under tls_policy::implicit,
+  /// received through the caller's TLS from the first byte).
   explicit client(client_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -163,6 +183,7 @@ class client {
 
   /// What the server offered in its last EHLO (empty after HELO).
   const capabilities& server_capabilities() const noexcept { return caps_; }
+  /// True once the connection is in TLS.
   bool tls() const noexcept { return tls_; }
   /// The SASL mechanism used, once authenticated.
   std::optional<sasl::mechanism> auth_mechanism() const noexcept { return used_mechanism_; }

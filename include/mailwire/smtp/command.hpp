@@ -77,16 +77,26 @@ constexpr std::string_view to_string(verb v) noexcept { return detail::verb_name
 ///
 /// Other fields stay at their defaults, so commands compare with ==.
 struct command {
+  /// The command.
   verb kind = verb::noop;
+  /// The argument as sent (see the table above), a view into the line.
   std::string_view argument;
+  /// MAIL: the reverse path; RCPT: the forward path (views into the line).
   path address;
+  /// MAIL: its ESMTP parameters, typed.
   mail_parameters mail;
+  /// RCPT: its ESMTP parameters, typed.
   rcpt_parameters rcpt;
   /// Unknown MAIL/RCPT parameters, in order, verbatim.
   std::vector<esmtp_parameter> extra;
+  /// BDAT: the chunk's size in bytes.
   std::uint64_t chunk_size = 0;
+  /// BDAT, BURL: LAST was given (the end of the message).
   bool last = false;
+  /// AUTH: the mechanism, when mailwire implements it (the argument has the
+  /// name as sent either way).
   std::optional<sasl::mechanism> mechanism;
+  /// AUTH: the initial response (RFC 4954 4), base64 as sent; empty for "=".
   std::optional<std::string_view> initial_response;
 
   bool operator==(const command& o) const noexcept {
@@ -126,6 +136,7 @@ struct command_options {
 
 /// What parse_command() found wrong, with the reply a server should send.
 struct command_result {
+  /// errc::ok, or what is wrong (see parse_command()).
   errc error = errc::ok;
   /// The suggested reply code: 500 unknown command, 501 syntax (bad path,
   /// bad parameter syntax, bad xtext), 504 a parameter value that is not
@@ -140,6 +151,7 @@ struct command_result {
   /// Offset in the line of the offending byte (0 on success).
   std::size_t offset = 0;
 
+  /// True when the line parsed.
   constexpr bool ok() const noexcept { return error == errc::ok; }
 };
 

@@ -56,7 +56,9 @@ enum notify_flags : std::uint8_t {
 /// esmtp-keyword ["=" esmtp-value] (RFC 5321 4.1.2). `value` is empty when
 /// there is no "=" (an empty value is not valid syntax).
 struct esmtp_parameter {
+  /// The keyword as sent ("X-FOO").
   std::string_view keyword;
+  /// The value after '=', as sent; empty when there is none.
   std::string_view value;
   constexpr bool operator==(const esmtp_parameter& o) const noexcept {
     return keyword == o.keyword && value == o.value;
@@ -100,6 +102,7 @@ struct mail_parameters {
 /// ORCPT= (RFC 3461 4.2): addr-type ";" xtext, as "rfc822;user@example.org".
 struct original_recipient {
   std::string_view addr_type;  ///< an atom such as "rfc822", compared as is
+  /// The original address, xtext (RFC 3461 4.2).
   xtext address;
   constexpr bool operator==(const original_recipient& o) const noexcept {
     return addr_type == o.addr_type && address == o.address;

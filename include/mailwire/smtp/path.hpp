@@ -249,6 +249,7 @@ enum class path_kind : std::uint8_t {
 /// The source route of an old-style path ("<@a,@b:user@c>") is dropped, as
 /// RFC 5321 4.1.1.3 and C tell receivers to do.
 struct path {
+  /// A mailbox, the null path "<>" or "<postmaster>".
   path_kind kind = path_kind::mailbox;
   /// The local part. Unquoted (quoted == false): its characters, which the
   /// writer quotes if they are not a Dot-string. Quoted (quoted == true):
@@ -256,17 +257,23 @@ struct path {
   /// ("\x") still escaped; the writer sends it back inside quotes, as is.
   /// For postmaster: the word as sent ("Postmaster"); for null: empty.
   std::string_view local_part;
+  /// The local part is a quoted string (see local_part).
   bool quoted = false;
   /// Domain, or address-literal with its brackets ("[192.0.2.1]"); empty
   /// for null and postmaster.
   std::string_view domain;
 
+  /// The null reverse-path "<>" (bounces).
   static constexpr path null_path() noexcept { return {path_kind::null, {}, false, {}}; }
+  /// The forward-path "<postmaster>", without a domain.
   static constexpr path postmaster() noexcept { return {path_kind::postmaster, "postmaster", false, {}}; }
+  /// `local@domain`, both views into the caller's strings (written quoted when
+  /// `local` is not a Dot-string).
   static constexpr path mailbox(std::string_view local, std::string_view domain_part) noexcept {
     return {path_kind::mailbox, local, false, domain_part};
   }
 
+  /// True when the domain is an address literal ("[192.0.2.1]", "[IPv6:...]").
   constexpr bool is_address_literal() const noexcept { return !domain.empty() && domain.front() == '['; }
 
   /// The local part with quoting removed (allocates when it holds a
@@ -501,7 +508,9 @@ constexpr path_result parse_path(std::string_view in, path_role role, bool utf8,
 /// parse_command() returns it (validated). encoded == false: `text` is the
 /// plain value, as a caller sets it; the writer encodes it.
 struct xtext {
+  /// The value: the wire form when `encoded`, else the plain value.
   std::string_view text;
+  /// True when `text` is the wire form, "+XX" escapes and all.
   bool encoded = false;
 
   /// The plain value (allocates). For an encoded text that is not valid
@@ -599,8 +608,11 @@ class address {
     return a;
   }
 
+  /// A copy with its own text (the path views the copy).
   address(const address& o) : text_(o.text_), path_(o.path_) { rebase(o.text_.data()); }
+  /// Takes the other's text; the path views it here.
   address(address&& o) noexcept : path_(o.path_) { take(std::move(o)); }
+  /// Copies the text; the path views this object's copy.
   address& operator=(const address& o) {
     if (this != &o) {
       text_ = o.text_;
@@ -609,6 +621,7 @@ class address {
     }
     return *this;
   }
+  /// Takes the other's text; the path views it here.
   address& operator=(address&& o) noexcept {
     if (this != &o) {
       path_ = o.path_;
@@ -620,6 +633,7 @@ class address {
 
   /// The path, viewing this object's text (valid while it lives unchanged).
   const path& get() const noexcept { return path_; }
+  /// The path (as get()), so an address goes wherever a path is taken.
   operator const path&() const noexcept { return path_; }
   /// As written on the wire, brackets included: "<user@example.org>".
   std::string_view text() const noexcept { return text_; }

@@ -42,8 +42,11 @@ namespace smtp {
 /// A value built by the caller is checked by the writers (smtp/writer.hpp),
 /// which refuse anything out of range.
 struct enhanced_status {
+  /// The class: 2 success, 4 persistent transient failure, 5 permanent failure.
   std::uint8_t cls = 0;
+  /// The subject (RFC 3463 3: 1 addressing, 2 mailbox, 3 mail system...).
   std::uint16_t subject = 0;
+  /// The detail, within the subject.
   std::uint16_t detail = 0;
 
   constexpr bool operator==(const enhanced_status& o) const noexcept {
@@ -59,6 +62,7 @@ struct enhanced_status {
 
 /// What parse_enhanced_status() found.
 struct enhanced_status_match {
+  /// The code found (meaningful when `length` is not 0).
   enhanced_status value;
   /// Bytes the status code took from the front of the text, including the
   /// single SP after it when there is one; 0 when the text does not start
@@ -177,8 +181,11 @@ struct reply_options {
 /// Where one line's text sits in a reply's buffer: [begin, end), and where
 /// the text after its enhanced status code starts.
 struct reply_line_span {
+  /// Where the line's text starts (after "code-" or "code SP").
   std::uint32_t begin = 0;
+  /// Where the text after the enhanced status code (and its SP) starts.
   std::uint32_t text_begin = 0;
+  /// One past the line's last byte (CRLF excluded).
   std::uint32_t end = 0;
 };
 
@@ -188,6 +195,8 @@ struct reply_line_span {
 class reply {
  public:
   constexpr reply() noexcept = default;
+  /// A reply over `data` with `count` lines at `lines` (what reply_assembler and
+  /// owned_reply build; the spans must lie inside `data`).
   constexpr reply(std::uint16_t code, std::optional<enhanced_status> status, std::string_view data,
                   const reply_line_span* lines, std::size_t count) noexcept
       : code_(code), status_(status), data_(data), lines_(lines), count_(count) {}
@@ -214,12 +223,16 @@ class reply {
 
   /// RFC 5321 4.2.1: the first digit says how the command fared.
   constexpr bool positive_completion() const noexcept { return code_ / 100 == 2; }
+  /// 3yz: go on (354 after DATA, 334 in AUTH).
   constexpr bool positive_intermediate() const noexcept { return code_ / 100 == 3; }
+  /// 4yz: failed for now; the same command may succeed later.
   constexpr bool transient_negative() const noexcept { return code_ / 100 == 4; }
+  /// 5yz: failed; do not repeat it as it is.
   constexpr bool permanent_negative() const noexcept { return code_ / 100 == 5; }
 
   /// The bytes and spans behind the views, for owned_reply.
   constexpr std::string_view data() const noexcept { return data_; }
+  /// The spans of the lines, size() of them.
   constexpr const reply_line_span* spans() const noexcept { return lines_; }
 
  private:
@@ -235,14 +248,21 @@ class reply {
 class owned_reply {
  public:
   owned_reply() = default;
+  /// Copies `r`'s bytes and spans.
   explicit owned_reply(const reply& r)
       : code_(r.code()), status_(r.status()), data_(r.data()), lines_(r.spans(), r.spans() + r.size()) {}
 
+  /// The reply, viewing this object (valid while it lives unmodified).
   reply view() const noexcept { return {code_, status_, data_, lines_.data(), lines_.size()}; }
+  /// As reply::code().
   std::uint16_t code() const noexcept { return code_; }
+  /// As reply::status().
   std::optional<enhanced_status> status() const noexcept { return status_; }
+  /// As reply::size().
   std::size_t size() const noexcept { return lines_.size(); }
+  /// As reply::text().
   std::string_view text(std::size_t i) const noexcept { return view().text(i); }
+  /// As reply::raw_text().
   std::string_view raw_text(std::size_t i) const noexcept { return view().raw_text(i); }
 
  private:
@@ -254,12 +274,15 @@ class owned_reply {
 
 /// What reply_assembler::feed_line() did with a line.
 struct reply_result {
+  /// What happened to the line.
   enum class status : std::uint8_t {
     need_more,  ///< the line was taken; the reply goes on
     complete,   ///< the line ended a reply: reply_assembler::get() holds it
     error,      ///< `error` says what (see reply_assembler)
   };
+  /// What happened to the line.
   status state = status::need_more;
+  /// error: why the line or the reply was refused.
   errc error = errc::ok;
 };
 
@@ -289,6 +312,7 @@ class reply_assembler {
     if (options_.max_bytes > UINT32_MAX) options_.max_bytes = UINT32_MAX;
   }
 
+  /// The limits in use.
   const reply_options& options() const noexcept { return options_; }
 
   /// Takes one line (without its CRLF).

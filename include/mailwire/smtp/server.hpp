@@ -72,6 +72,8 @@ namespace mailwire {
 inline namespace v0 {
 namespace smtp {
 
+/// What an SMTP/LMTP server machine offers and enforces; every field has its
+/// default from limits.hpp (name only what you change).
 struct server_options {
   /// The server's name in the greeting and EHLO reply.
   std::string hostname = "localhost";
@@ -128,9 +130,13 @@ struct server_options {
   bool allow_bdat_without_ehlo = false;
   /// Extensions to offer.
   bool pipelining = true;
+  /// 8BITMIME (RFC 6152): BODY=8BITMIME accepted.
   bool eightbitmime = true;
+  /// SMTPUTF8 (RFC 6531): UTF-8 addresses in transactions that ask for it.
   bool smtputf8 = true;
+  /// CHUNKING (RFC 3030): BDAT, and BINARYMIME with it.
   bool chunking = true;
+  /// ENHANCEDSTATUSCODES (RFC 2034): "2.1.0" and such in replies.
   bool enhancedstatuscodes = true;
 };
 
@@ -155,21 +161,34 @@ enum class server_event_type : std::uint8_t {
 /// One event from server::next(); views and pointers in it are valid until
 /// the next non-const call on the server.
 struct server_event {
+  /// What happened (see server_event_type).
   server_event_type type = server_event_type::need_more;
+  /// hello, mail, rcpt: the command as parsed (path, parameters).
   const command* cmd = nullptr;
+  /// data_chunk: the next bytes of the message, unstuffed.
   std::string_view bytes;
+  /// data_chunk, message: bytes of the message so far.
   std::uint64_t size = 0;
+  /// error: what went wrong; message: why it was refused (ok: awaiting
+  /// accept() or reject()).
   errc error = errc::ok;
+  /// Stream offset of the client's bytes the event is about.
   std::uint64_t offset = 0;
   /// message: accepted recipients (LMTP: replies the caller must give).
   std::size_t recipients = 0;
+  /// auth_start: the mechanism the client asked for.
   sasl::mechanism mechanism = sasl::mechanism::plain;
+  /// auth_check: what the SASL exchange needs decided (user, password...).
   const sasl::server_request* auth = nullptr;
+  /// authenticated: the authentication identity.
   std::string_view auth_user;
 };
 
+/// The SMTP/LMTP server session machine: one per connection (see the file
+/// comment and docs/server.md).
 class server {
  public:
+  /// A session that has queued its 220 greeting already.
   explicit server(server_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -232,6 +251,7 @@ class server {
   /// Answers auth_check for CRAM-MD5 (the user's shared secret) or SCRAM
   /// (the user's stored keys; for an unknown user give decoy keys).
   errc auth_provide_secret(std::string_view secret);
+  /// For SCRAM: the user's stored keys (decoy keys for an unknown user).
   errc auth_provide_scram(const sasl::scram_keys& keys);
   /// Answers auth_check for a bearer token with its JSON error (RFC 7628
   /// 3.2.2): sent as a challenge, then the exchange fails.
@@ -256,6 +276,7 @@ class server {
   std::size_t auth_failures() const noexcept { return auth_failures_.count(); }
   /// Errors (bad commands, malformed lines) so far (see max_errors).
   std::size_t errors() const noexcept { return errors_.count(); }
+  /// True once the connection is in TLS (tls_active, or after tls_established()).
   bool tls() const noexcept { return tls_; }
 
  private:
