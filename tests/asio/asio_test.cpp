@@ -1,0 +1,376 @@
+// The Asio layer (include/mailwire/asio.hpp) over loopback TCP on
+// 127.0.0.1: mailwire's own server machine on one end (async_serve), the
+// client machine on the other (async_send). Compiled four times: standalone
+// Asio and Boost.Asio (MAILWIRE_ASIO_BOOST), C++17 (callbacks, use_future)
+// and C++20 (coroutines too).
+#include <chrono>
+#include <cstddef>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catch.hpp"
+
+#if defined(MAILWIRE_ASIO_BOOST)
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#define MAILWIRE_TEST_COROUTINES 1
+#endif
+#define MAILWIRE_TEST_FLAVOUR "[boost]"
+#else
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/use_future.hpp>
+#include <asio/write.hpp>
+#if defined(ASIO_HAS_CO_AWAIT)
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#define MAILWIRE_TEST_COROUTINES 1
+#endif
+#define MAILWIRE_TEST_FLAVOUR "[standalone]"
+#endif
+
+#include "mailwire/asio.hpp"
+
+namespace {
+
+using namespace mailwire;
+namespace mwa = mailwire::asio;
+namespace net = mailwire::asio::net;
+using tcp = net::ip::tcp;
+
+// A connected pair of sockets on 127.0.0.1.
+struct loopback {
+  net::io_context io;
+  tcp::socket client{io};
+  tcp::socket server{io};
+  loopback() {
+    tcp::acceptor acc(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    client.connect(acc.local_endpoint());
+    acc.accept(server);
+  }
+};
+
+// What the server side saw, and its policy.
+struct inbox {
+  std::vector<std::string> messages;
+  std::string current;
+  std::string refuse_rcpt;  // RCPT of this local part gets 550
+  mwa::error_code done;
+  bool finished = false;
+};
+
+auto policy(inbox& box) {
+  return [&box](smtp::server& s, const smtp::server_event& e) {
+    using kind = smtp::server_event_type;
+    switch (e.type) {
+      case kind::mail: s.accept(); break;
+      case kind::rcpt:
+        if (!box.refuse_rcpt.empty() && e.cmd->address.local_part == box.refuse_rcpt) {
+          s.reject(550, smtp::enhanced_status{5, 1, 1}, "No such user");
+        } else {
+          s.accept();
+        }
+        break;
+      case kind::data_chunk: box.current.append(e.bytes); break;
+      case kind::message:
+        if (e.error == errc::ok) s.accept();
+        box.messages.push_back(std::move(box.current));
+        box.current.clear();
+        break;
+      default: break;
+    }
+  };
+}
+
+smtp::client_options plain_client() {
+  smtp::client_options o;
+  o.hostname = "client.test";
+  o.tls = tls_policy::none;
+  return o;
+}
+
+mwa::outgoing message(std::string body, std::vector<std::string> to = {"bob@example.org"}) {
+  mwa::outgoing m;
+  m.from = "alice@example.org";
+  m.to = std::move(to);
+  m.body = mwa::body_of(std::move(body));
+  return m;
+}
+
+// Both ends: the server machine run by async_serve with policy(), the
+// client machine for async_send with `msgs`; each completion recorded.
+struct exchange : loopback {
+  smtp::server srv;
+  inbox box;
+  smtp::client c;
+  std::vector<mwa::outgoing> msgs;
+  mwa::error_code result = mwa::to_error_code(errc::invalid_state);
+  bool called = false;
+
+  explicit exchange(smtp::server_options so = {}, smtp::client_options co = plain_client())
+      : srv(std::move(so)), c(std::move(co)) {}
+  void serve(const mwa::session_options& o = {}) {
+    mwa::async_serve(server, srv, policy(box), o, [this](mwa::error_code ec) {
+      box.done = ec;
+      box.finished = true;
+    });
+  }
+  void send(const mwa::session_options& o = {}) {
+    mwa::async_send(client, c, msgs, o, [this](mwa::error_code ec) {
+      result = ec;
+      called = true;
+    });
+  }
+};
+
+mwa::session_options with_timer(net::steady_timer& timer) {
+  mwa::session_options o;
+  o.timer = &timer;
+  o.limits.read = std::chrono::milliseconds(50);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("asio: async_send delivers two messages to async_serve (callbacks)", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  x.serve();
+  x.msgs.push_back(message("Subject: one\r\n\r\nfirst\r\n"));
+  x.msgs.push_back(message("Subject: two\r\n\r\n.leading dot\r\nsecond\r\n", {"bob@example.org", "carol@example.org"}));
+  x.send();
+  x.io.run();
+  REQUIRE(x.called);
+  CHECK_FALSE(x.result);
+  CHECK(x.box.finished);
+  CHECK_FALSE(x.box.done);
+  REQUIRE(x.box.messages.size() == 2);
+  CHECK(x.box.messages[0] == "Subject: one\r\n\r\nfirst\r\n");
+  CHECK(x.box.messages[1] == "Subject: two\r\n\r\n.leading dot\r\nsecond\r\n");
+  CHECK(x.msgs[0].sent());
+  CHECK(x.msgs[1].sent());
+  CHECK(x.msgs[1].rcpt.size() == 2);
+  CHECK(x.msgs[1].rcpt[1].code == 250);
+  CHECK(x.msgs[0].message.size() == 1);
+  CHECK(x.msgs[0].message[0].code == 250);
+  CHECK(x.srv.closed());
+  CHECK(x.c.closed());
+}
+
+TEST_CASE("asio: a refused recipient and a bad address are reported per message", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  x.box.refuse_rcpt = "nobody";
+  x.serve();
+  x.msgs.push_back(message("x\r\n", {"nobody@example.org", "bob@example.org"}));
+  x.msgs.push_back(message("y\r\n", {"not an address"}));
+  x.msgs.push_back(message("z\r\n", {"nobody@example.org"}));
+  x.msgs.push_back(message("w\r\n"));
+  x.send();
+  x.io.run();
+  CHECK_FALSE(x.result);
+  CHECK(x.msgs[0].rcpt[0].code == 550);
+  CHECK(x.msgs[0].rcpt[1].code == 250);
+  CHECK(x.msgs[0].sent());  // delivered to the one accepted
+  CHECK(x.msgs[1].error == errc::smtp_bad_path);
+  CHECK_FALSE(x.msgs[1].sent());
+  CHECK(x.msgs[2].rcpt[0].code == 550);
+  CHECK_FALSE(x.msgs[2].sent());  // no recipient: DATA/BDAT refused
+  REQUIRE_FALSE(x.msgs[2].message.empty());
+  CHECK(x.msgs[2].message[0].code >= 500);
+  CHECK(x.msgs[3].sent());
+  REQUIRE(x.box.messages.size() == 2);
+  CHECK(x.box.messages[0] == "x\r\n");
+  CHECK(x.box.messages[1] == "w\r\n");
+}
+
+TEST_CASE("asio: a large body is pulled piece by piece, not held whole", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.chunking = GENERATE(true, false);  // BDAT and DATA
+  // A 16 KiB read does not fit: feed() takes part, the rest is fed next.
+  so.max_buffered = 2048;
+  exchange x(so);
+  x.serve();
+  // 4 MiB in 4 KiB pieces; the source counts how far ahead of the server
+  // it was asked to go.
+  const std::string piece = std::string(4094, 'a') + "\r\n";
+  const std::size_t pieces = 1024;
+  std::size_t given = 0;
+  std::size_t max_ahead = 0;
+  x.msgs.resize(1);
+  x.msgs[0].from = "<>";
+  x.msgs[0].to = {"bob@example.org"};
+  x.msgs[0].body = [&]() -> std::string_view {
+    if (given == pieces) return {};
+    const std::size_t ahead = (given + 1) * piece.size() - x.box.current.size();
+    if (ahead > max_ahead) max_ahead = ahead;
+    ++given;
+    return piece;
+  };
+  x.send();
+  x.io.run();
+  CHECK_FALSE(x.result);
+  REQUIRE(x.box.messages.size() == 1);
+  CHECK(x.box.messages[0].size() == pieces * piece.size());
+  CHECK(x.msgs[0].sent());
+  // At most the low-water mark, a piece, and what the kernel buffers hold
+  // ahead: never the whole 4 MiB.
+  CHECK(max_ahead < pieces * piece.size());
+}
+
+TEST_CASE("asio: a silent server times out with the caller's timer", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;  // nobody serves: no greeting ever comes
+  net::steady_timer timer(x.io);
+  x.msgs.push_back(message("x\r\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  x.send(with_timer(timer));
+  x.io.run();
+  CHECK(x.result == mwa::error_code(net::error::timed_out));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  CHECK(x.msgs[0].message.empty());
+}
+
+TEST_CASE("asio: an idle client times out on the server side", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  net::steady_timer timer(x.io);
+  x.serve(with_timer(timer));
+  x.io.run();
+  CHECK(x.box.finished);
+  CHECK(x.box.done == mwa::error_code(net::error::timed_out));
+  // The greeting was written before the wait began.
+  char buf[64];
+  mwa::error_code ec;
+  const std::size_t n = x.client.read_some(net::buffer(buf), ec);
+  CHECK(std::string(buf, n).rfind("220 ", 0) == 0);
+}
+
+TEST_CASE("asio: closing the socket cancels the operation", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;  // no greeting: the client waits
+  x.msgs.push_back(message("x\r\n"));
+  x.send();
+  net::post(x.io, [&] { x.client.close(); });
+  x.io.run();
+  CHECK(x.called);
+  CHECK(x.result == mwa::error_code(net::error::operation_aborted));
+}
+
+TEST_CASE("asio: the server closing mid-session is errc::truncated", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  const std::string greeting = "220 hi\r\n";
+  net::write(x.server, net::buffer(greeting));
+  x.server.shutdown(tcp::socket::shutdown_send);  // EOF after the greeting
+  x.msgs.push_back(message("x\r\n"));
+  x.send();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::truncated));
+}
+
+TEST_CASE("asio: a plain stream cannot do STARTTLS", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.offer_starttls = true;
+  smtp::client_options co = plain_client();
+  co.tls = tls_policy::required;
+  exchange x(so, co);
+  x.serve();
+  x.msgs.push_back(message("x\r\n"));
+  x.send();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::tls_unavailable));
+  CHECK(x.box.messages.empty());
+}
+
+TEST_CASE("asio: LMTP gets one reply per accepted recipient", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.lmtp = true;
+  smtp::client_options co = plain_client();
+  co.lmtp = true;
+  exchange x(so, co);
+  inbox& box = x.box;
+  mwa::async_serve(x.server, x.srv,
+                   [&box](smtp::server& s, const smtp::server_event& e) {
+                     using kind = smtp::server_event_type;
+                     if (e.type == kind::message) {
+                       for (std::size_t i = 0; i < e.recipients; ++i) {
+                         if (i == 0) {
+                           s.reply_recipient(250, smtp::enhanced_status{2, 0, 0}, "ok");
+                         } else {
+                           s.reply_recipient(452, smtp::enhanced_status{4, 2, 2}, "full");
+                         }
+                       }
+                       box.messages.push_back(std::move(box.current));
+                       return;
+                     }
+                     if (e.type == kind::mail || e.type == kind::rcpt) s.accept();
+                     if (e.type == kind::data_chunk) box.current.append(e.bytes);
+                   },
+                   mwa::session_options{}, [&box](mwa::error_code ec) { box.done = ec; });
+  x.msgs.push_back(message("one\r\n", {"bob@example.org", "carol@example.org"}));
+  x.msgs.push_back(message("two\r\n"));
+  mwa::session_options o;
+  o.lmtp = true;
+  x.send(o);
+  x.io.run();
+  CHECK_FALSE(x.result);
+  REQUIRE(x.msgs[0].message.size() == 2);
+  CHECK(x.msgs[0].message[0].code == 250);
+  CHECK(x.msgs[0].message[1].code == 452);
+  CHECK_FALSE(x.msgs[0].sent());
+  CHECK(x.msgs[1].sent());
+  CHECK(box.messages.size() == 2);
+}
+
+TEST_CASE("asio: use_future", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  x.serve();
+  x.msgs.push_back(message("f\r\n"));
+  auto f = mwa::async_send(x.client, x.c, x.msgs, net::use_future);
+  std::thread t([&] { x.io.run(); });
+  // The future throws the error_code if there is one; none comes.
+  f.get();
+  t.join();
+  CHECK(x.msgs[0].sent());
+  CHECK(x.box.messages.size() == 1);
+}
+
+#if defined(MAILWIRE_TEST_COROUTINES)
+TEST_CASE("asio: C++20 coroutines", "[asio][coroutines]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  x.msgs.push_back(message("co\r\n"));
+  x.msgs.push_back(message("await\r\n"));
+  net::co_spawn(
+      x.io,
+      [&]() -> net::awaitable<void> {
+        mwa::error_code ec;
+        co_await mwa::async_serve(x.server, x.srv, policy(x.box), mwa::session_options{},
+                                  net::redirect_error(net::use_awaitable, ec));
+        x.box.done = ec;
+        x.box.finished = true;
+      },
+      net::detached);
+  net::co_spawn(
+      x.io,
+      [&]() -> net::awaitable<void> {
+        mwa::error_code ec;
+        co_await mwa::async_send(x.client, x.c, x.msgs, net::redirect_error(net::use_awaitable, ec));
+        x.result = ec;
+      },
+      net::detached);
+  x.io.run();
+  CHECK_FALSE(x.result);
+  CHECK(x.box.finished);
+  CHECK_FALSE(x.box.done);
+  REQUIRE(x.box.messages.size() == 2);
+  CHECK(x.box.messages[1] == "await\r\n");
+}
+#endif
