@@ -7,10 +7,10 @@
 //
 //   asio::ip::tcp::socket sock(io);           // connected by the caller
 //   smtp::client client(opts);                // opts.tls = tls_policy::none
-//   std::vector<mailwire::asio::outgoing> msgs(1);
+//   std::vector<mailwire::asio_layer::outgoing> msgs(1);
 //   msgs[0].from = "a@example.org"; msgs[0].to = {"b@example.org"};
-//   msgs[0].body = mailwire::asio::body_of(text);
-//   mailwire::asio::async_send(sock, client, msgs, token);   // void(error_code)
+//   msgs[0].body = mailwire::asio_layer::body_of(text);
+//   mailwire::asio_layer::async_send(sock, client, msgs, token);   // void(error_code)
 //
 // It owns nothing mailwire does not: the caller brings the io_context, the
 // stream (a tcp::socket, or an ssl::stream for STARTTLS and implicit TLS),
@@ -69,7 +69,7 @@
 
 namespace mailwire {
 inline namespace v0 {
-namespace asio {
+namespace asio_layer {
 
 #if defined(MAILWIRE_ASIO_BOOST)
 /// The Asio in use: ::boost::asio (MAILWIRE_ASIO_BOOST) or ::asio.
@@ -263,9 +263,11 @@ class drive_op {
       case state::step::handshake:
         if (ec) return finish(self, ec);
         st.tls_on = true;
-        st.switching = false;
         st.handshake_bytes.clear();
         st.handshake_bytes.shrink_to_fit();
+        // Implicit TLS: the machine was made knowing (no switch point).
+        if (!st.switching) break;
+        st.switching = false;
         if (const errc e = st.m.tls_established(); e != errc::ok) return finish(self, to_error_code(e));
         break;
     }
@@ -606,7 +608,7 @@ auto async_serve(Stream& stream, smtp::server& server, Handler handler, const se
                        std::forward<Token>(token));
 }
 
-}  // namespace asio
+}  // namespace asio_layer
 }  // namespace v0
 }  // namespace mailwire
 

@@ -47,8 +47,8 @@
 namespace {
 
 using namespace mailwire;
-namespace mwa = mailwire::asio;
-namespace net = mailwire::asio::net;
+namespace mwa = mailwire::asio_layer;
+namespace net = mailwire::asio_layer::net;
 using tcp = net::ip::tcp;
 
 // A connected pair of sockets on 127.0.0.1.
@@ -372,5 +372,139 @@ TEST_CASE("asio: C++20 coroutines", "[asio][coroutines]" MAILWIRE_TEST_FLAVOUR) 
   CHECK_FALSE(x.box.done);
   REQUIRE(x.box.messages.size() == 2);
   CHECK(x.box.messages[1] == "await\r\n");
+}
+#endif
+
+#if defined(MAILWIRE_TEST_TLS_PEM)
+#if defined(MAILWIRE_ASIO_BOOST)
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/streambuf.hpp>
+#else
+#include <asio/read_until.hpp>
+#include <asio/ssl.hpp>
+#include <asio/streambuf.hpp>
+#endif
+
+namespace {
+
+// The server's key and certificate and the client's trust in it, from one
+// self-signed PEM (CN=localhost). Set before the streams are made: an SSL
+// object takes its certificate from the context when it is created.
+struct tls_contexts {
+  net::ssl::context server_ctx{net::ssl::context::tls_server};
+  net::ssl::context client_ctx{net::ssl::context::tls_client};
+  explicit tls_contexts(bool trusted) {
+    server_ctx.use_certificate_chain_file(MAILWIRE_TEST_TLS_PEM);
+    server_ctx.use_private_key_file(MAILWIRE_TEST_TLS_PEM, net::ssl::context::pem);
+    if (trusted) client_ctx.load_verify_file(MAILWIRE_TEST_TLS_PEM);
+    client_ctx.set_verify_mode(net::ssl::verify_peer);
+  }
+};
+
+// Both ends over ssl::stream.
+struct tls_exchange : loopback, tls_contexts {
+  net::ssl::stream<tcp::socket&> server_tls{server, server_ctx};
+  net::ssl::stream<tcp::socket&> client_tls{client, client_ctx};
+  smtp::server srv;
+  inbox box;
+  smtp::client c;
+  std::vector<mwa::outgoing> msgs;
+  mwa::error_code result = mwa::to_error_code(errc::invalid_state);
+
+  tls_exchange(smtp::server_options so, smtp::client_options co, bool trusted = true)
+      : tls_contexts(trusted), srv(std::move(so)), c(std::move(co)) {}
+  void run(const mwa::session_options& so = {}, const mwa::session_options& co = {}) {
+    mwa::async_serve(server_tls, srv, policy(box), so, [this](mwa::error_code ec) {
+      box.done = ec;
+      box.finished = true;
+    });
+    mwa::async_send(client_tls, c, msgs, co, [this](mwa::error_code ec) { result = ec; });
+    io.run();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("asio: STARTTLS through ssl::stream", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.offer_starttls = true;
+  smtp::client_options co = plain_client();
+  co.tls = tls_policy::required;
+  auto x = std::make_unique<tls_exchange>(so, co);
+  x->msgs.push_back(message("secret\r\n"));
+  x->run();
+  CHECK_FALSE(x->result);
+  CHECK_FALSE(x->box.done);
+  CHECK(x->srv.tls());
+  CHECK(x->c.tls());
+  REQUIRE(x->box.messages.size() == 1);
+  CHECK(x->box.messages[0] == "secret\r\n");
+  CHECK(x->msgs[0].sent());
+}
+
+TEST_CASE("asio: implicit TLS (port 465)", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.tls_active = true;
+  smtp::client_options co = plain_client();
+  co.tls = tls_policy::implicit;
+  auto x = std::make_unique<tls_exchange>(so, co);
+  x->msgs.push_back(message("implicit\r\n"));
+  mwa::session_options o;
+  o.implicit_tls = true;
+  x->run(o, o);
+  CHECK_FALSE(x->result);
+  CHECK(x->srv.tls());
+  REQUIRE(x->box.messages.size() == 1);
+  CHECK(x->msgs[0].sent());
+}
+
+TEST_CASE("asio: a certificate the client does not trust fails the handshake", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.offer_starttls = true;
+  smtp::client_options co = plain_client();
+  co.tls = tls_policy::required;
+  auto x = std::make_unique<tls_exchange>(so, co, false);  // no trust anchor
+  x->msgs.push_back(message("never\r\n"));
+  x->run();
+  CHECK(x->result);
+  CHECK(x->result.category() != mwa::to_error_code(errc::ok).category());
+  CHECK(x->box.messages.empty());
+}
+
+TEST_CASE("asio: plain text injected after the 220 to STARTTLS ends the session", "[asio][tls]"
+          MAILWIRE_TEST_FLAVOUR) {
+  smtp::client_options co = plain_client();
+  co.tls = tls_policy::required;
+  auto x = std::make_unique<tls_exchange>(smtp::server_options{}, co);
+  // A fake server on its own thread: EHLO offers STARTTLS, the 220 comes
+  // with a line the attacker appended. Sent together or a moment apart,
+  // the client must not parse it.
+  const bool apart = GENERATE(false, true);
+  std::thread peer([&x, apart] {
+    net::streambuf in;
+    mwa::error_code ec;
+    net::write(x->server, net::buffer(std::string("220 fake\r\n")), ec);
+    net::read_until(x->server, in, "\r\n", ec);
+    net::write(x->server, net::buffer(std::string("250-fake\r\n250 STARTTLS\r\n")), ec);
+    in.consume(in.size());
+    net::read_until(x->server, in, "\r\n", ec);
+    if (!apart) {
+      net::write(x->server, net::buffer(std::string("220 go\r\n250 injected\r\n")), ec);
+    } else {
+      net::write(x->server, net::buffer(std::string("220 go\r\n")), ec);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      net::write(x->server, net::buffer(std::string("250 injected\r\n")), ec);
+    }
+  });
+  x->msgs.push_back(message("never\r\n"));
+  mwa::async_send(x->client_tls, x->c, x->msgs, [&x](mwa::error_code ec) { x->result = ec; });
+  x->io.run();
+  peer.join();
+  // Apart, the handshake reads the line as a TLS record and fails; either
+  // way the session ends and nothing is sent in plain text.
+  if (!apart) CHECK(x->result == mwa::to_error_code(errc::data_after_starttls));
+  CHECK(x->result);
+  CHECK(x->msgs[0].mail.code == 0);
 }
 #endif
