@@ -14,6 +14,10 @@ what=${1:-test}
 packages=(g++ cmake ninja-build pkg-config libfmt-dev libssl-dev)
 if [ "$what" = test ]; then
   packages+=(catch2 clang libclang-rt-dev libgmime-3.0-dev libmimetic-dev libvmime-dev libetpan-dev)
+  # The optional Asio layer's tests and examples, with both Asios: standalone
+  # and Boost's (header-only, Boost.System too since 1.69: no
+  # libboost-system-dev).
+  packages+=(libasio-dev libboost-dev)
   # Node.js and npm for the interop tests against nodemailer's smtp-server
   # and mailparser (npm modules, installed by the tests into a temp dir).
   # A machine that has node and npm already (from NodeSource, say) keeps them.

@@ -424,14 +424,19 @@ struct tls_exchange : loopback, tls_contexts {
   }
 };
 
-}  // namespace
-
-TEST_CASE("asio: STARTTLS through ssl::stream", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
+// A server offering STARTTLS, a client requiring it.
+std::unique_ptr<tls_exchange> starttls_pair(bool trusted = true) {
   smtp::server_options so;
   so.offer_starttls = true;
   smtp::client_options co = plain_client();
   co.tls = tls_policy::required;
-  auto x = std::make_unique<tls_exchange>(so, co);
+  return std::make_unique<tls_exchange>(so, co, trusted);
+}
+
+}  // namespace
+
+TEST_CASE("asio: STARTTLS through ssl::stream", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
+  auto x = starttls_pair();
   x->msgs.push_back(message("secret\r\n"));
   x->run();
   CHECK_FALSE(x->result);
@@ -460,11 +465,7 @@ TEST_CASE("asio: implicit TLS (port 465)", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) 
 }
 
 TEST_CASE("asio: a certificate the client does not trust fails the handshake", "[asio][tls]" MAILWIRE_TEST_FLAVOUR) {
-  smtp::server_options so;
-  so.offer_starttls = true;
-  smtp::client_options co = plain_client();
-  co.tls = tls_policy::required;
-  auto x = std::make_unique<tls_exchange>(so, co, false);  // no trust anchor
+  auto x = starttls_pair(false);  // no trust anchor
   x->msgs.push_back(message("never\r\n"));
   x->run();
   CHECK(x->result);
