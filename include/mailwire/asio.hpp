@@ -506,28 +506,30 @@ class send_hooks {
   // Queues MAIL, RCPT..., DATA; false when nothing went out (the message's
   // error says why).
   bool start(smtp::client& c, outgoing& m) {
-    errc e = errc::ok;
-    const std::optional<smtp::address> from = smtp::address::parse(m.from, smtp::path_role::reverse, true, &e);
-    if (!from) return m.error = e, false;
+    m.error = errc::ok;
+    const std::optional<smtp::address> from = smtp::address::parse(m.from, smtp::path_role::reverse, true, &m.error);
     std::vector<smtp::address> to;
-    for (const std::string& t : m.to) {
-      std::optional<smtp::address> a = smtp::address::parse(t, smtp::path_role::forward, true, &e);
-      if (!a) return m.error = e, false;
+    for (std::size_t i = 0; from && i < m.to.size(); ++i) {
+      std::optional<smtp::address> a = smtp::address::parse(m.to[i], smtp::path_role::forward, true, &m.error);
+      if (!a) return false;
       to.push_back(std::move(*a));
     }
-    if (to.empty()) return m.error = errc::invalid_argument, false;
+    if (!from) return false;
+    if (to.empty()) {
+      m.error = errc::invalid_argument;
+      return false;
+    }
     m.rcpt.assign(to.size(), reply_info{});
     m.message.clear();
-    if (e = c.mail(*from, m.params); e != errc::ok) return m.error = e, false;
-    bool ok = true;
-    for (const smtp::address& a : to) {
-      if (ok && (e = c.rcpt(a)) != errc::ok) ok = false;
-    }
-    if (ok && (e = c.data()) != errc::ok) ok = false;
-    if (!ok) {
-      // MAIL went out: end the transaction (the reset event moves on).
-      m.error = e;
-      if (c.rset() != errc::ok) error_ = e, (void)c.quit();
+    m.error = c.mail(*from, m.params);
+    if (m.error != errc::ok) return false;
+    for (std::size_t i = 0; m.error == errc::ok && i < to.size(); ++i) m.error = c.rcpt(to[i]);
+    if (m.error == errc::ok) m.error = c.data();
+    // MAIL went out but the rest could not: RSET ends the transaction, and
+    // its reset event moves on to the next message.
+    if (m.error != errc::ok && c.rset() != errc::ok) {
+      error_ = m.error;
+      (void)c.quit();
     }
     return true;
   }

@@ -29,6 +29,8 @@
 #else
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
@@ -263,6 +265,37 @@ TEST_CASE("asio: closing the socket cancels the operation", "[asio]" MAILWIRE_TE
   x.io.run();
   CHECK(x.called);
   CHECK(x.result == mwa::error_code(net::error::operation_aborted));
+}
+
+#if !defined(MAILWIRE_ASIO_BOOST)  // Boost 1.74 has no cancellation slots
+TEST_CASE("asio: a cancellation slot bound to the token stops the operation", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;  // no greeting: the client waits
+  x.msgs.push_back(message("x\r\n"));
+  net::cancellation_signal stop;
+  mwa::async_send(x.client, x.c, x.msgs, net::bind_cancellation_slot(stop.slot(), [&x](mwa::error_code ec) {
+                    x.result = ec;
+                    x.called = true;
+                  }));
+  net::post(x.io, [&stop] { stop.emit(net::cancellation_type::terminal); });
+  x.io.run();
+  CHECK(x.called);
+  CHECK(x.result == mwa::error_code(net::error::operation_aborted));
+  CHECK(x.client.is_open());  // the stream is still the caller's
+}
+#endif
+
+TEST_CASE("asio: a server event the handler leaves unanswered ends async_serve", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  exchange x;
+  mwa::async_serve(x.server, x.srv, [](smtp::server&, const smtp::server_event&) {}, mwa::session_options{},
+                   [&x](mwa::error_code ec) {
+                     x.box.done = ec;
+                     x.server.close();  // the client then sees EOF
+                   });
+  x.msgs.push_back(message("x\r\n"));
+  x.send();
+  x.io.run();
+  CHECK(x.box.done == mwa::to_error_code(errc::invalid_state));
+  CHECK(x.result);
 }
 
 TEST_CASE("asio: the server closing mid-session is errc::truncated", "[asio]" MAILWIRE_TEST_FLAVOUR) {
