@@ -408,6 +408,81 @@ TEST_CASE("asio: C++20 coroutines", "[asio][coroutines]" MAILWIRE_TEST_FLAVOUR) 
 }
 #endif
 
+namespace {
+
+// A stand-in for ssl::stream with the shape the layer detects (handshake_type,
+// next_layer()), whose "TLS" is the identity: it records what the handshake
+// was given, so the switch point can be checked byte for byte.
+class fake_tls_stream {
+ public:
+  enum handshake_type { client, server };
+  using executor_type = tcp::socket::executor_type;
+  explicit fake_tls_stream(tcp::socket& s) : s_(s) {}
+  executor_type get_executor() { return s_.get_executor(); }
+  tcp::socket& next_layer() { return s_; }
+  tcp::socket& lowest_layer() { return s_; }
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& b, Handler&& h) {
+    s_.async_read_some(b, std::forward<Handler>(h));
+  }
+  template <class Buffers, class Handler>
+  void async_write_some(const Buffers& b, Handler&& h) {
+    s_.async_write_some(b, std::forward<Handler>(h));
+  }
+  template <class Buffers, class Handler>
+  void async_handshake(handshake_type, const Buffers& b, Handler&& h) {
+    given.assign(static_cast<const char*>(b.data()), b.size());
+    handshakes++;
+    net::post(s_.get_executor(), [h = std::forward<Handler>(h), n = b.size()]() mutable { h(mwa::error_code(), n); });
+  }
+  template <class Handler>
+  void async_handshake(handshake_type, Handler&& h) {
+    handshakes++;
+    net::post(s_.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(mwa::error_code()); });
+  }
+  std::string given;
+  int handshakes = 0;
+
+ private:
+  tcp::socket& s_;
+};
+
+}  // namespace
+
+TEST_CASE("asio: the server hands the bytes after STARTTLS to the handshake", "[asio]" MAILWIRE_TEST_FLAVOUR) {
+  smtp::server_options so;
+  so.offer_starttls = true;
+  exchange x(so);
+  fake_tls_stream tls(x.server);
+  mwa::async_serve(tls, x.srv, policy(x.box), mwa::session_options{}, [&x](mwa::error_code ec) {
+    x.box.done = ec;
+    x.server.close();  // the peer's last read ends
+  });
+  // The client pipelines its first TLS bytes behind STARTTLS (one write),
+  // then, "inside TLS" (the identity here), sends a message.
+  const std::string hello = "\x16\x03\x01 not SMTP: MAIL FROM:<evil@example.org>\r\n";
+  const std::string script = "EHLO c\r\nSTARTTLS\r\n" + hello;
+  const std::string after = "EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+                            "tls\r\n.\r\nQUIT\r\n";
+  net::write(x.client, net::buffer(script));
+  std::string seen;
+  std::thread peer([&x, &seen, &after] {
+    char buf[4096];
+    mwa::error_code ec;
+    while (seen.find("220 2.0.0") == std::string::npos && !ec) seen.append(buf, x.client.read_some(net::buffer(buf), ec));
+    net::write(x.client, net::buffer(after), ec);
+    while (!ec) seen.append(buf, x.client.read_some(net::buffer(buf), ec));
+  });
+  x.io.run();
+  peer.join();
+  CHECK_FALSE(x.box.done);
+  CHECK(tls.handshakes == 1);
+  CHECK(tls.given == hello);  // never parsed as SMTP
+  CHECK(x.srv.tls());
+  REQUIRE(x.box.messages.size() == 1);
+  CHECK(x.box.messages[0] == "tls\r\n");
+}
+
 #if defined(MAILWIRE_TEST_TLS_PEM)
 #if defined(MAILWIRE_ASIO_BOOST)
 #include <boost/asio/read_until.hpp>
