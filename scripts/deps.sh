@@ -17,6 +17,10 @@ if [ "$what" = test ]; then
   # Doxygen for the API reference (the docs target, docs.api_reference) and
   # matplotlib for the benchmark chart (benchmarks/chart.py).
   packages+=(doxygen python3-matplotlib)
+  # The optional Asio layer's tests and examples, with both Asios: standalone
+  # and Boost's (header-only, Boost.System too since 1.69: no
+  # libboost-system-dev).
+  packages+=(libasio-dev libboost-dev)
   # Node.js and npm for the interop tests against nodemailer's smtp-server
   # and mailparser (npm modules, installed by the tests into a temp dir).
   # A machine that has node and npm already (from NodeSource, say) keeps them.
