@@ -16,11 +16,11 @@ int main(int argc, char** argv) {
   if (argc != 8) return std::cerr << "usage: mailwire-asio-send HOST PORT CA-FILE USER PASSWORD FROM TO\n", 2;
   net::io_context io;
   net::ssl::context tls(net::ssl::context::tls_client);
-  tls.load_verify_file(argv[3]);
+  mw::error_code ec;  // a CA file that cannot be read is an error, not an exception
+  if (tls.load_verify_file(argv[3], ec), ec) return std::cerr << argv[3] << ": " << ec.message() << '\n', 1;
   tls.set_verify_mode(net::ssl::verify_peer);
   net::ssl::stream<net::ip::tcp::socket> stream(io, tls);
   stream.set_verify_callback(net::ssl::host_name_verification(argv[1]));
-  mw::error_code ec;
   const auto endpoints = net::ip::tcp::resolver(io).resolve(argv[1], argv[2], ec);
   if (!ec) net::connect(stream.next_layer(), endpoints, ec);
   mailwire::smtp::client_options opts;

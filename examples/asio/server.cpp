@@ -2,6 +2,8 @@
 // for one domain only, up to 10 MB, with STARTTLS when given a certificate,
 // and prints one line per message; an idle client is dropped after 5 min.
 //   mailwire-asio-server PORT DOMAIN [CERT-AND-KEY.pem]    (on 127.0.0.1)
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -47,7 +49,11 @@ struct session {  // one connection and what its policy remembers
 
 void accept_next(tcp::acceptor& acc, net::ssl::context& tls, const smtp::server_options& o, const std::string& d) {
   acc.async_accept([&acc, &tls, &o, d](mw::error_code ec, tcp::socket sock) {
-    if (ec) return;
+    if (ec == net::error::operation_aborted) return;
+    if (ec) {  // out of descriptors, say: try again in 100 ms, without spinning
+      auto t = std::make_shared<net::steady_timer>(acc.get_executor(), std::chrono::milliseconds(100));
+      return t->async_wait([&acc, &tls, &o, d, t](mw::error_code) { accept_next(acc, tls, o, d); });
+    }
     auto s = std::make_shared<session>(std::move(sock), tls, o, d);
     mw::async_serve(s->stream, s->server, std::ref(*s), {&s->timer, mw::smtp_server_timeouts()},
                     [s](mw::error_code) { s->stream.lowest_layer().close(); });  // s lives until here
@@ -56,16 +62,20 @@ void accept_next(tcp::acceptor& acc, net::ssl::context& tls, const smtp::server_
 }
 
 int main(int argc, char** argv) {
-  if (argc < 3 || argc > 4) return std::cerr << "usage: mailwire-asio-server PORT DOMAIN [CERT-AND-KEY.pem]\n", 2;
+  char* end = nullptr;  // PORT 0: any free port (printed)
+  const unsigned long port = argc >= 3 ? std::strtoul(argv[1], &end, 10) : 0;
+  if (argc < 3 || argc > 4 || end == argv[1] || *end != '\0' || port > 65535)
+    return std::cerr << "usage: mailwire-asio-server PORT DOMAIN [CERT-AND-KEY.pem]\n", 2;
   net::io_context io;
   net::ssl::context tls(net::ssl::context::tls_server);
   smtp::server_options opts;
   opts.max_message_size = 10'000'000;
   opts.offer_starttls = argc == 4;
-  if (opts.offer_starttls) tls.use_certificate_chain_file(argv[3]);
-  if (opts.offer_starttls) tls.use_private_key_file(argv[3], net::ssl::context::pem);
-  const auto port = static_cast<unsigned short>(std::stoi(argv[1]));
-  tcp::acceptor acc(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  mw::error_code ec;  // a certificate that cannot be read is an error, not an exception
+  if (opts.offer_starttls) tls.use_certificate_chain_file(argv[3], ec);
+  if (opts.offer_starttls && !ec) tls.use_private_key_file(argv[3], net::ssl::context::pem, ec);
+  if (ec) return std::cerr << argv[3] << ": " << ec.message() << '\n', 1;
+  tcp::acceptor acc(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   std::cout << "listening on 127.0.0.1:" << acc.local_endpoint().port() << std::endl;
   accept_next(acc, tls, opts, argv[2]);
   io.run();
