@@ -1,0 +1,117 @@
+// The shared byte scan (core/scan.hpp): every kernel level the CPU has,
+// against a byte-at-a-time reading of the set, at every length up to a few
+// vectors and with the first hit at every position, for the sets the
+// library uses; the copying form writes the run and nothing past its room.
+#include <mailwire/core/scan.hpp>
+
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace cpu = mailwire::cpu;
+using mailwire::detail::byte_set;
+using mailwire::detail::make_byte_set;
+using mailwire::detail::scan_level;
+
+namespace {
+
+// Every level this CPU can run (tested even when dispatch is forced scalar).
+std::vector<scan_level> levels() {
+  std::vector<scan_level> v{scan_level::scalar};
+#if defined(MAILWIRE_SIMD_X86)
+  if ((cpu::detected() & cpu::sse42) != 0) v.push_back(scan_level::sse42);
+  if ((cpu::detected() & cpu::avx2) != 0) v.push_back(scan_level::avx2);
+  if ((cpu::detected() & cpu::avx512) != 0) v.push_back(scan_level::avx512);
+#endif
+  return v;
+}
+
+std::size_t naive(std::string_view s, const byte_set& set) {
+  std::size_t i = 0;
+  while (i < s.size() && !set.contains(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+// Checks scan and scan_copy on `s` (at an offset inside a larger buffer, so
+// unaligned starts are covered) at every level.
+void check_all(const std::string& s, const byte_set& set) {
+  const std::size_t want = naive(s, set);
+  for (const scan_level l : levels()) {
+    const char* b = s.data();
+    REQUIRE(static_cast<std::size_t>(mailwire::detail::scan(l, b, b + s.size(), set) - b) == want);
+    std::string out(s.size() + 16, '#');
+    char* o = &out[0];
+    const char* hit = mailwire::detail::scan_copy(l, b, b + s.size(), set, o);
+    REQUIRE(static_cast<std::size_t>(hit - b) == want);
+    REQUIRE(static_cast<std::size_t>(o - out.data()) == want);
+    REQUIRE(out.compare(0, want, s, 0, want) == 0);
+    REQUIRE(out.substr(s.size()) == std::string(16, '#'));  // nothing past the room
+  }
+}
+
+}  // namespace
+
+TEST_CASE("scan: every level finds the first byte of the set at every position and length", "[scan]") {
+  const byte_set sets[] = {make_byte_set("=\r\n"), make_byte_set("\r\n"), make_byte_set("\r\n", true),
+                           make_byte_set(std::string_view("\r\n\0", 3)), make_byte_set(""),
+                           make_byte_set("\x80\xff"), make_byte_set(".")};
+  for (const byte_set& set : sets) {
+    for (std::size_t n = 0; n <= 140; ++n) {  // two AVX-512 vectors and a tail
+      for (std::size_t off = 0; off < 2; ++off) {
+        std::string buf(off, 'x');
+        buf.append(n, 'a');
+        const std::string s = buf.substr(off);
+        check_all(s, set);  // no hit
+        for (std::size_t at = 0; at < n; ++at) {
+          for (std::size_t k = 0; k < 4; ++k) {
+            const unsigned char c = set.b[k];
+            if (k != 0 && c == set.b[0]) continue;  // a repeated slot
+            std::string t = s;
+            t[at] = static_cast<char>(c);
+            check_all(t, set);
+            if (at + 1 < n) {
+              t[at + 1] = '\r';  // a later hit must not win
+              check_all(t, set);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("scan: bytes next to the set's values are not hits", "[scan]") {
+  // Neighbours of each value (±1, the high bit flipped) through every lane.
+  const byte_set set = make_byte_set("=\r\n.");
+  for (std::size_t n : {15u, 16u, 17u, 31u, 32u, 33u, 63u, 64u, 65u, 130u}) {
+    for (const int c : {'=' - 1, '=' + 1, '\r' - 1, '\r' + 1, '\n' - 1, '\n' + 1, '.' + 0x80, '=' + 0x80, 0x00, 0xFF}) {
+      check_all(std::string(n, static_cast<char>(c)), set);
+    }
+  }
+  check_all(std::string(100, '\x7f'), make_byte_set("", true));
+  check_all(std::string(100, '\x80'), make_byte_set("", true));
+}
+
+TEST_CASE("scan: random bytes, every level agrees with the reading byte by byte", "[scan]") {
+  std::mt19937 rng(15);
+  const byte_set sets[] = {make_byte_set("=\r\n"), make_byte_set(std::string_view("\r\n\0", 3)),
+                           make_byte_set("", true), make_byte_set("\r\n.", true)};
+  for (int round = 0; round < 1000; ++round) {
+    std::string s(rng() % 300, '\0');
+    const auto spread = 1u + static_cast<unsigned>(rng() % 255u);  // how often a byte may be in the set
+    for (char& c : s) c = static_cast<char>(rng() % spread == 0 ? rng() : 'a' + rng() % 26);
+    for (const byte_set& set : sets) check_all(s, set);
+  }
+}
+
+TEST_CASE("scan: the dispatched level follows cpu::force_scalar", "[scan]") {
+  const bool was = cpu::scalar_forced();
+  cpu::force_scalar(true);
+  CHECK(mailwire::detail::scan_level_now() == scan_level::scalar);
+  cpu::force_scalar(false);
+  CHECK(mailwire::detail::scan_level_now() == levels().back());
+  cpu::force_scalar(was);
+}
