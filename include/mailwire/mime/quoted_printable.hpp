@@ -2,11 +2,12 @@
 //
 // The decoder is the per-part hot path of the MIME parser: it takes input in
 // any chunking and gives the same bytes and the same diagnostics (absolute
-// stream offsets) however the input is split. Lines are found with memchr
-// and copied sixteen bytes at a time between escapes, their CRLF or soft
-// break handled in the same loop; only unusual line ends (trailing
-// whitespace, a cut escape) and the bytes held across a chunk boundary go
-// through a byte-at-a-time state machine, which defines the behaviour.
+// stream offsets) however the input is split. Literal runs are found and
+// copied by the shared vector scan (core/scan.hpp, up to the next "=", CR
+// or LF), escapes, CRLF and soft breaks are handled in the same loop; only
+// unusual line ends (trailing whitespace, a cut escape) and the bytes held
+// across a chunk boundary go through a byte-at-a-time state machine, which
+// defines the behaviour.
 //
 // Decoding rules (lenient, as real mail needs; what is wrong is reported):
 //  - "=" HEX HEX is the byte; hex digits are accepted in either case
@@ -40,6 +41,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/scan.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 
 namespace mailwire {
@@ -112,9 +114,10 @@ class qp_decoder {
     const char* const end = p + in.size();
     char* o = out;
     const std::uint64_t base = offset_;  // of in[0]
+    const auto level = mailwire::detail::scan_level_now();
     while (p != end) {
       if (held_n_ == 0 && !cr_) {
-        p = decode_lines(p, end, o, in.data(), base, d);
+        p = decode_lines(p, end, o, in.data(), base, d, level);
         if (p == end) break;
       }
       o = step(static_cast<unsigned char>(*p), base + static_cast<std::uint64_t>(p - in.data()), o, d);
@@ -156,103 +159,61 @@ class qp_decoder {
     eq_hex,  // held_: "=" and one hex digit
   };
 
-  // The fast path, in the clean state: decodes line after line, each up to
-  // its trailing SP/HTAB/CR (or up to an escape that runs into them), and
-  // its line break too when it is a plain CRLF or LF with or without a
-  // soft-break "=" before it. Returns where step() must take over.
+  // The fast path, in the clean state: copies literal runs with the shared
+  // scan (core/scan.hpp: the first "=", CR or LF, copied as it is found),
+  // decodes "=XX" runs, soft breaks ("=" CRLF, "=" LF) and hard breaks
+  // (CRLF, LF) itself, and returns where step() must take over: SP/HTAB
+  // right before a CR, an LF or the end of the input (trailing whitespace,
+  // given back to step() from its first byte, which then sees exactly what
+  // it would have seen byte by byte), a CR not followed by LF, an "=" that
+  // is neither an escape nor a plain soft break, or one cut by the end.
   const char* decode_lines(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
-                           diagnostics* d) {
+                           diagnostics* d, mailwire::detail::scan_level level) {
+    static constexpr mailwire::detail::byte_set specials = mailwire::detail::make_byte_set("=\r\n");
+    const char* run = p;  // start of the literal run being copied
     for (;;) {
-      const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-      const char* ce = nl != nullptr ? nl : end;  // content end
-      if (ce != p && ce[-1] == '\r') --ce;
-      const char* we = ce;  // start of the trailing whitespace
-      while (we != p && detail::is_qp_space(static_cast<unsigned char>(we[-1]))) --we;
-      const char* e;
-      for (;;) {
-        e = find_eq(p, we, end, o);
-        if (e == we || we - e < 3) break;
-        const int hi = detail::hex_values[static_cast<unsigned char>(e[1])];
-        const int lo = detail::hex_values[static_cast<unsigned char>(e[2])];
-        if ((hi | lo) >= 0) {
-          *o++ = static_cast<char>((hi << 4) | lo);
-          p = e + 3;
-          // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
-          while (we - p >= 3 && p[0] == '=') {
-            const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
-            const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
-            if ((h | l) < 0) break;
-            *o++ = static_cast<char>((h << 4) | l);
-            p += 3;
-          }
-        } else {
-          // Kept literally; what follows the "=" is read again as text, as
-          // step() does.
-          report(d, errc::qp_invalid_escape, base + static_cast<std::uint64_t>(e - origin));
-          *o++ = '=';
-          p = e + 1;
+      const char* q = mailwire::detail::scan_copy(level, p, end, specials, o);
+      if (q == end || *q != '=') {
+        // Trailing SP/HTAB were copied as literals: take them back.
+        const char* ws = q;
+        while (ws != run && detail::is_qp_space(static_cast<unsigned char>(ws[-1]))) --ws;
+        if (ws != q || q == end) {
+          o -= q - ws;
+          return ws;
         }
-      }
-      if (nl == nullptr || we != ce || (e != we && we - e != 1)) return e;
-      if (e == we) {  // a hard line break, kept as it came
-        if (ce != nl) *o++ = '\r';
+        const char* lf = q;
+        if (*q == '\r') {
+          if (end - q < 2 || q[1] != '\n') return q;
+          *o++ = '\r';
+          ++lf;
+        }
         *o++ = '\n';
+        end_line(base + static_cast<std::uint64_t>(lf - origin), lf != q, d);
+        p = run = lf + 1;
+        continue;
       }
-      end_line(base + static_cast<std::uint64_t>(nl - origin), ce != nl, d);
-      p = nl + 1;
-      if (p == end) return p;
-    }
-  }
-
-  // Copies [p, stop) to o up to the first '=', advancing o; returns the '='
-  // (or stop). Sixteen bytes at a time, reading up to `limit` (the end of
-  // the input): each block is stored whole before it is searched (SWAR),
-  // which is why decoded_size_max() has slack; escapes are too dense in
-  // real text for a memchr and a memcpy per run to pay.
-  static const char* find_eq(const char* p, const char* stop, const char* limit, char*& o) noexcept {
-    while (limit - p >= 16) {
-      std::uint64_t w[2];
-      std::memcpy(w, p, 16);
-      std::memcpy(o, w, 16);
-      const std::uint64_t m0 = eq_bytes(w[0]);
-      const std::uint64_t m1 = eq_bytes(w[1]);
-      std::size_t k = 16;
-      if ((m0 | m1) != 0) k = m0 != 0 ? first_eq(p, m0) : 8 + first_eq(p + 8, m1);
-      const auto room = static_cast<std::size_t>(stop - p);
-      if (k >= room) {
-        o += room;
-        return stop;
+      if (end - q < 3) return q;
+      const int hi = detail::hex_values[static_cast<unsigned char>(q[1])];
+      const int lo = detail::hex_values[static_cast<unsigned char>(q[2])];
+      if ((hi | lo) >= 0) {
+        *o++ = static_cast<char>((hi << 4) | lo);
+        p = q + 3;
+        // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
+        while (end - p >= 3 && p[0] == '=') {
+          const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
+          const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
+          if ((h | l) < 0) break;
+          *o++ = static_cast<char>((h << 4) | l);
+          p += 3;
+        }
+        run = p;
+        continue;
       }
-      p += k;
-      o += k;
-      if (k != 16) return p;
+      const char* lf = q[1] == '\r' ? q + 2 : q + 1;  // a soft line break: "=" [CR] LF
+      if (*lf != '\n') return q;                       // (q[2] exists: end - q >= 3)
+      end_line(base + static_cast<std::uint64_t>(lf - origin), lf != q + 1, d);
+      p = run = lf + 1;
     }
-    while (p != stop && *p != '=') *o++ = *p++;
-    return p;
-  }
-
-  // 0x80 in the bytes of `w` that are '=' (and maybe in some above the
-  // lowest of them, through borrows), 0 when there is none.
-  static constexpr std::uint64_t eq_bytes(std::uint64_t w) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101u;
-    const std::uint64_t x = w ^ (ones * '=');
-    return (x - ones) & ~x & (ones * 0x80u);
-  }
-
-  // Index of the first '=' in the block at p, given the marks of its first
-  // word. Borrows run towards the higher bytes of a word, so the lowest
-  // mark is exact; on a big-endian target that is not the first in memory,
-  // and the bytes are scanned instead.
-  static std::size_t first_eq(const char* p, std::uint64_t m) noexcept {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)p;
-    return static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
-#else
-    (void)m;
-    std::size_t k = 0;
-    while (p[k] != '=') ++k;
-    return k;
-#endif
   }
 
   // One byte through the state machine; `off` is its stream offset.
