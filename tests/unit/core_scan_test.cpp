@@ -2,7 +2,11 @@
 // against a byte-at-a-time reading of the set, at every length up to a few
 // vectors and with the first hit at every position, for the sets the
 // library uses; the copying form writes the run and nothing past its room.
+// Then the users of the scan (dot-stuffing, the DATA line rules, UTF-8)
+// dispatched against forced scalar, with an offence at every position.
+#include <mailwire/core/dot_stuffing.hpp>
 #include <mailwire/core/scan.hpp>
+#include <mailwire/core/utf8.hpp>
 
 #include <random>
 #include <string>
@@ -27,6 +31,63 @@ std::vector<scan_level> levels() {
   if ((cpu::detected() & cpu::avx512) != 0) v.push_back(scan_level::avx512);
 #endif
   return v;
+}
+
+// Sets cpu::force_scalar for a scope and restores what was there before.
+class scalar_scope {
+ public:
+  explicit scalar_scope(bool on) noexcept : was_(cpu::scalar_forced()) { cpu::force_scalar(on); }
+  ~scalar_scope() { cpu::force_scalar(was_); }
+  scalar_scope(const scalar_scope&) = delete;
+  scalar_scope& operator=(const scalar_scope&) = delete;
+
+ private:
+  bool was_;
+};
+
+// Everything the DATA paths say about `in` cut at `cut`: the line rules
+// under each policy, the writer's output or refusal under each policy, and
+// the reader's chunks and end (when the data ends in it).
+std::string data_paths(std::string_view in, std::size_t cut, bool scalar) {
+  const scalar_scope scope(scalar);
+  const std::string_view a = in.substr(0, cut);
+  const std::string_view b = in.substr(cut);
+  std::string log;
+  for (const bool nul : {false, true}) {
+    for (const auto policy : {mailwire::line_end_policy::reject, mailwire::line_end_policy::normalize}) {
+      mailwire::dot_options o;
+      o.allow_nul = nul;
+      o.bare_line_ends = policy;
+      mailwire::line_rules_checker c(o);
+      (void)c.check(a, 0);
+      (void)c.check(b, a.size());
+      log += std::to_string(static_cast<int>(c.finish())) + "@" + std::to_string(c.error_offset()) + ";";
+      mailwire::recv_buffer rb;
+      mailwire::dot_reader r(o);
+      for (const std::string_view piece : {a, b}) {
+        REQUIRE(rb.feed(piece) == piece.size());
+        for (mailwire::dot_event e = r.next(rb); e.type != mailwire::dot_event_type::need_more; e = r.next(rb)) {
+          log += e.type == mailwire::dot_event_type::chunk ? "[" + std::string(e.bytes) + "]"
+                                                           : "end " + std::to_string(static_cast<int>(e.error)) + "@" +
+                                                                 std::to_string(e.error_offset) + ";";
+        }
+      }
+    }
+  }
+  for (const auto policy : {mailwire::line_end_policy::reject, mailwire::line_end_policy::normalize}) {
+    mailwire::output_queue out;
+    mailwire::dot_writer w(policy);
+    log += std::to_string(static_cast<int>(w.write(a, out))) + std::to_string(static_cast<int>(w.write(b, out)));
+    w.finish(out);
+    log += std::string(out.pending()) + ";";
+  }
+  log += std::to_string(mailwire::utf8::invalid_at(in));
+  return log;
+}
+
+// At each split (chunk boundaries depend on it, the rest does not).
+void check_data_paths(std::string_view in, std::size_t step) {
+  for (std::size_t i = 0; i <= in.size(); i += step) REQUIRE(data_paths(in, i, false) == data_paths(in, i, true));
 }
 
 std::size_t naive(std::string_view s, const byte_set& set) {
@@ -114,4 +175,36 @@ TEST_CASE("scan: the dispatched level follows cpu::force_scalar", "[scan]") {
   cpu::force_scalar(false);
   CHECK(mailwire::detail::scan_level_now() == levels().back());
   cpu::force_scalar(was);
+}
+
+TEST_CASE("scan users: DATA reader, writer and line rules agree dispatched and scalar", "[scan][dot]") {
+  // Mail-like lines long enough for several vectors, then one troublesome
+  // byte at every position.
+  std::string text;
+  for (int i = 0; i < 3; ++i) {
+    text += ".Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod te\r\n";
+    text += "caf\xC3\xA9 d\xC3\xA9j\xC3\xA0 \xE2\x82\xAC at the end of a line that runs past one vector\r\n";
+  }
+  const std::string body = text + ".\r\n";
+  check_data_paths(body, 1);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    for (const char c : {'\r', '\n', '\0', '.', '\x80', '\xC3'}) {
+      std::string t = text;
+      t[i] = c;
+      check_data_paths(t + ".\r\n", 29);
+    }
+  }
+  std::mt19937 rng(5321);
+  static const char* const pieces[] = {"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz", "\r\n", "\r\n.",
+                                       "\r", "\n", ".", std::string_view("\0", 1).data(), "\xC3\xA9", "\xED\xA0\x80"};
+  for (int round = 0; round < 300; ++round) {
+    std::string s;
+    const std::size_t n = rng() % 300;
+    while (s.size() < n) {
+      const std::size_t k = rng() % (sizeof pieces / sizeof *pieces);
+      const char* p = pieces[k];
+      s += k == 0 ? std::string(p, rng() % 64) : k == 6 ? std::string(1, '\0') : std::string(p);
+    }
+    check_data_paths(s + "\r\n.\r\n", 5);
+  }
 }
