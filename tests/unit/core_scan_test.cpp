@@ -14,11 +14,14 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "scalar_scope.hpp"
 
 namespace cpu = mailwire::cpu;
 using mailwire::detail::byte_set;
 using mailwire::detail::make_byte_set;
 using mailwire::detail::scan_level;
+
+using mailwire_test::scalar_scope;
 
 namespace {
 
@@ -32,18 +35,6 @@ std::vector<scan_level> levels() {
 #endif
   return v;
 }
-
-// Sets cpu::force_scalar for a scope and restores what was there before.
-class scalar_scope {
- public:
-  explicit scalar_scope(bool on) noexcept : was_(cpu::scalar_forced()) { cpu::force_scalar(on); }
-  ~scalar_scope() { cpu::force_scalar(was_); }
-  scalar_scope(const scalar_scope&) = delete;
-  scalar_scope& operator=(const scalar_scope&) = delete;
-
- private:
-  bool was_;
-};
 
 // Everything the DATA paths say about `in` cut at `cut`: the line rules
 // under each policy, the writer's output or refusal under each policy, and
@@ -206,5 +197,54 @@ TEST_CASE("scan users: DATA reader, writer and line rules agree dispatched and s
       s += k == 0 ? std::string(p, rng() % 64) : k == 6 ? std::string(1, '\0') : std::string(p);
     }
     check_data_paths(s + "\r\n.\r\n", 5);
+  }
+}
+
+namespace {
+// utf8::invalid_at's answer read character by character with decode().
+std::size_t invalid_at_reference(std::string_view in) {
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const std::size_t n = mailwire::utf8::decode(in, i).length;
+    if (n == 0) return i;
+    i += n;
+  }
+  return in.size();
+}
+
+void check_utf8(std::string_view in) {
+  const std::size_t want = invalid_at_reference(in);
+  REQUIRE(mailwire::utf8::invalid_at(in) == want);
+  const scalar_scope scope(true);
+  REQUIRE(mailwire::utf8::invalid_at(in) == want);
+}
+}  // namespace
+
+TEST_CASE("scan users: utf8::invalid_at, dispatched and scalar, against decode() at every position", "[scan][utf8]") {
+  // ASCII runs around every kind of character and malformation.
+  static const char* const chars[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",
+                                      "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE0\x9F\xBF",
+                                      "\x80",     "\xFF",         "\xC3",             "\xF0\x9F\x98"};
+  for (const char* c : chars) {
+    for (std::size_t before = 0; before < 140; before += 3) {
+      for (std::size_t after : {0u, 1u, 15u, 64u, 70u}) {
+        check_utf8(std::string(before, 'a') + c + std::string(after, 'b'));
+        check_utf8(std::string(before, 'a') + "\xC3\xA9" + c + "\xE2\x82\xAC" + std::string(after, 'b'));
+      }
+    }
+  }
+  std::mt19937 rng(3629);
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const std::size_t n = rng() % 300;
+    while (s.size() < n) {
+      const auto k = rng() % 16;
+      s += k < 12 ? std::string(chars[k % 4]) : std::string(rng() % 80, 'x');  // valid text
+    }
+    check_utf8(s);
+    if (!s.empty()) {
+      s[rng() % s.size()] = static_cast<char>(rng());  // one byte anywhere, maybe breaking it
+      check_utf8(s);
+    }
   }
 }

@@ -15,24 +15,15 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "scalar_scope.hpp"
 #include "quote.hpp"
 
 namespace cpu = mailwire::cpu;
 namespace mime = mailwire::mime;
 
+using mailwire_test::scalar_scope;
+
 namespace {
-
-// Sets cpu::force_scalar for a scope and restores what was there before.
-class scalar_scope {
- public:
-  explicit scalar_scope(bool on) noexcept : was_(cpu::scalar_forced()) { cpu::force_scalar(on); }
-  ~scalar_scope() { cpu::force_scalar(was_); }
-  scalar_scope(const scalar_scope&) = delete;
-  scalar_scope& operator=(const scalar_scope&) = delete;
-
- private:
-  bool was_;
-};
 
 // Output and diagnostics of decoding `in` cut at `cuts` (increasing), into a
 // buffer guarded past decoded_size_max so an overrun shows.
