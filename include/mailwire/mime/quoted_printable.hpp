@@ -117,7 +117,7 @@ class qp_decoder {
     const auto level = mailwire::detail::scan_level_now();
     while (p != end) {
       if (held_n_ == 0 && !cr_) {
-        p = decode_lines(p, end, o, in.data(), base, d, level);
+        p = decode_lines_at(p, end, o, in.data(), base, d, level);
         if (p == end) break;
       }
       o = step(static_cast<unsigned char>(*p), base + static_cast<std::uint64_t>(p - in.data()), o, d);
@@ -215,6 +215,29 @@ class qp_decoder {
       p = run = lf + 1;
     }
   }
+
+  // decode_lines() with the scan of `level` compiled into it: a copy of the
+  // loop per instruction set (flatten inlines the kernel and hoists its
+  // constants), so a literal run costs no call.
+  const char* decode_lines_at(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
+                              diagnostics* d, mailwire::detail::scan_level level) {
+#if defined(MAILWIRE_SIMD_X86)
+    if (level == mailwire::detail::scan_level::avx512) return decode_lines_avx512(p, end, o, origin, base, d);
+    if (level == mailwire::detail::scan_level::avx2) return decode_lines_avx2(p, end, o, origin, base, d);
+#endif
+    return decode_lines(p, end, o, origin, base, d, level);
+  }
+
+#if defined(MAILWIRE_SIMD_X86)
+  MAILWIRE_TARGET_AVX512 __attribute__((flatten)) const char* decode_lines_avx512(
+      const char* p, const char* end, char*& o, const char* origin, std::uint64_t base, diagnostics* d) {
+    return decode_lines(p, end, o, origin, base, d, mailwire::detail::scan_level::avx512);
+  }
+  MAILWIRE_TARGET_AVX2 __attribute__((flatten)) const char* decode_lines_avx2(
+      const char* p, const char* end, char*& o, const char* origin, std::uint64_t base, diagnostics* d) {
+    return decode_lines(p, end, o, origin, base, d, mailwire::detail::scan_level::avx2);
+  }
+#endif
 
   // One byte through the state machine; `off` is its stream offset.
   char* step(unsigned char c, std::uint64_t off, char* o, diagnostics* d) {
