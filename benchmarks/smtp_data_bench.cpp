@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
       }
     }
   };
-  // Dispatched (the vector scans of core/scan.hpp), then forced scalar, in
-  // the same run.
+  // Dispatched, then forced scalar, in the same run (the DATA paths search
+  // with memchr either way; utf8::invalid_at uses the vector scan).
   const double t_write = bench::best_seconds(reps, write_all);
   const double t_read = bench::best_seconds(reps, read_all);
   std::size_t valid_to = 0;

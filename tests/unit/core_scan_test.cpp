@@ -2,8 +2,9 @@
 // against a byte-at-a-time reading of the set, at every length up to a few
 // vectors and with the first hit at every position, for the sets the
 // library uses; the copying form writes the run and nothing past its room.
-// Then the users of the scan (dot-stuffing, the DATA line rules, UTF-8)
-// dispatched against forced scalar, with an offence at every position.
+// Then UTF-8 (a user of the scan) and the DATA paths (reader, writer, line
+// rules) dispatched against forced scalar, with an offence at every
+// position: they guard any vector path there.
 #include <mailwire/core/dot_stuffing.hpp>
 #include <mailwire/core/scan.hpp>
 #include <mailwire/core/utf8.hpp>

@@ -32,8 +32,7 @@
 //
 // Memory: the reader holds back at most 2 bytes (a possible ".\r") and
 // never copies. Time is linear in the input: each byte is searched a
-// bounded number of times (memchr, or the shared vector scan of
-// core/scan.hpp for CR/LF/NUL), including when the reader stops at
+// bounded number of times (memchr), including when the reader stops at
 // every byte of a run of bare CRs to repair it. Views in events are valid
 // until the next non-const call on the buffer.
 #ifndef MAILWIRE_CORE_DOT_STUFFING_HPP
@@ -46,7 +45,6 @@
 
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
-#include "mailwire/core/scan.hpp"
 #include "mailwire/error.hpp"
 
 namespace mailwire {
@@ -100,36 +98,41 @@ inline constexpr std::size_t no_break = static_cast<std::size_t>(-1);
 /// follows a CR and is not an LF (a bare CR, at the index before, which is
 /// the byte before `s` when the index is 0). `cr_before`: the byte before
 /// `s` was a CR. A CR that ends `s` is not judged (the next byte will be).
-/// With `nul`, a NUL that comes first is returned too (at its index; a NUL
-/// right after a CR is that CR's witness). Returns no_break when nothing
-/// breaks.
+/// Returns no_break when nothing breaks.
 ///
-/// The shared vector scan (core/scan.hpp) finds the next CR or LF (or NUL):
-/// a caller that stops at every break (a reader repairing a run of bare
-/// CRs) pays for the distance to the break, never for the rest of a line.
-inline std::size_t find_unpaired(std::string_view s, bool cr_before, bool nul = false,
-                                 scan_level level = scan_level_now()) noexcept {
-  static constexpr byte_set line_ends = make_byte_set("\r\n");
-  static constexpr byte_set line_ends_nul = make_byte_set(std::string_view("\r\n\0", 3));
+/// Lines are searched with memchr, LF first then CR up to that LF, in
+/// windows that start at 256 bytes and double: a caller that stops at every
+/// break (a reader repairing a run of bare CRs) pays for the distance to
+/// the break plus at most one window, never for the rest of a long line.
+inline std::size_t find_unpaired(std::string_view s, bool cr_before) noexcept {
   const char* const p = s.data();
-  const char* const end = p + s.size();
-  const char* q = p;
+  const std::size_t n = s.size();
+  std::size_t i = 0;
   if (cr_before) {
-    if (q == end) return no_break;
-    if (*q != '\n') return 0;
-    ++q;
+    if (n == 0) return no_break;
+    if (p[0] != '\n') return 0;
+    i = 1;
   }
-  for (;;) {
-    q = scan(level, q, end, nul ? line_ends_nul : line_ends);
-    if (q == end) return no_break;
-    if (*q == '\r') {
-      if (q + 1 == end) return no_break;                              // decided by the byte after s
-      if (q[1] != '\n') return static_cast<std::size_t>(q + 1 - p);  // a bare CR
-      q += 2;                                                         // CRLF
+  std::size_t window = 256;
+  while (i < n) {
+    // The byte before i is never an undecided CR here.
+    const std::size_t stop = n - i > window ? i + window : n;
+    const void* lf_hit = std::memchr(p + i, '\n', stop - i);
+    const std::size_t lf = lf_hit != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf_hit) - p) : stop;
+    const void* cr_hit = std::memchr(p + i, '\r', lf - i);
+    if (cr_hit != nullptr) {
+      const auto cr = static_cast<std::size_t>(static_cast<const char*>(cr_hit) - p);
+      if (cr + 1 == n) return no_break;       // decided by the byte after s
+      if (p[cr + 1] != '\n') return cr + 1;  // a bare CR
+      i = cr + 2;                            // CRLF (its LF is lf, or just past the window)
+    } else if (lf_hit != nullptr) {
+      return lf;  // an LF with no CR before it
     } else {
-      return static_cast<std::size_t>(q - p);  // an LF with no CR before it, or a NUL
+      i = stop;
+      window *= 2;
     }
   }
+  return no_break;
 }
 
 }  // namespace detail
@@ -172,27 +175,25 @@ class line_rules_checker {
     if (chunk.empty()) return errc::ok;
     errc e = errc::ok;
     std::uint64_t at = 0;
+    std::size_t clean = chunk.size();  // bytes before the first line-end offence
     if (bare_line_ends_ == line_end_policy::reject) {
-      // RFC 5321 2.3.8: CR and LF only together, as CRLF; NUL found by the
-      // same scan, so whichever comes first is the offence.
-      const std::size_t w = detail::find_unpaired(chunk, cr_pending_, !allow_nul_);
-      if (w != detail::no_break) {
-        const bool after_cr = w == 0 ? cr_pending_ : chunk[w - 1] == '\r';
-        if (chunk[w] == '\n') {
-          e = errc::bare_lf;
-          at = offset + w;
-        } else if (after_cr) {
-          // the CR before the witness: in this chunk, or the one that ended
-          // the last
-          e = errc::bare_cr;
-          at = w == 0 ? checked_ - 1 : offset + w - 1;
-        } else {
-          e = errc::nul_byte;
-          at = offset + w;
-        }
+      // RFC 5321 2.3.8: CR and LF only together, as CRLF
+      const std::size_t w = detail::find_unpaired(chunk, cr_pending_);
+      if (w != detail::no_break && chunk[w] == '\n') {
+        e = errc::bare_lf;
+        at = offset + w;
+        clean = w;
+      } else if (w != detail::no_break) {
+        // the CR before the witness: in this chunk, or the one that ended
+        // the last
+        e = errc::bare_cr;
+        at = w == 0 ? checked_ - 1 : offset + w - 1;
+        clean = w == 0 ? 0 : w - 1;
       }
-    } else if (!allow_nul_) {
-      if (const void* z = std::memchr(chunk.data(), '\0', chunk.size())) {
+    }
+    if (!allow_nul_ && clean != 0) {
+      // A NUL before the line-end offence comes first.
+      if (const void* z = std::memchr(chunk.data(), '\0', clean)) {
         e = errc::nul_byte;
         at = offset + static_cast<std::size_t>(static_cast<const char*>(z) - chunk.data());
       }
@@ -422,8 +423,6 @@ class dot_writer {
       const std::size_t w = detail::find_unpaired(chunk, cr_pending_);
       if (w != detail::no_break) return chunk[w] == '\n' ? errc::bare_lf : errc::bare_cr;
     }
-    static constexpr detail::byte_set line_ends = detail::make_byte_set("\r\n");
-    const auto level = detail::scan_level_now();
     // Worst case: every byte a bare LF (2 bytes) or a stuffed dot line.
     char* const begin = out.prepare(2 * chunk.size() + 2);
     char* o = begin;
@@ -441,9 +440,12 @@ class dot_writer {
       }
       if (bol_ && stuffing_ && *p == '.') *o++ = '.';  // RFC 5321 4.5.2
       bol_ = false;
-      // Copy up to the next CR or LF in bulk (found by the shared vector
-      // scan; memcpy copies a line faster than storing as it searches).
-      const char* stop = detail::scan(level, p, end, line_ends);
+      // Copy up to the next CR or LF (memchr: the text between line ends
+      // is copied in bulk).
+      const void* lf = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+      const char* line_end = lf != nullptr ? static_cast<const char*>(lf) : end;
+      const void* cr = std::memchr(p, '\r', static_cast<std::size_t>(line_end - p));
+      const char* stop = cr != nullptr ? static_cast<const char*>(cr) : line_end;
       std::memcpy(o, p, static_cast<std::size_t>(stop - p));
       o += stop - p;
       p = stop;

@@ -1,6 +1,6 @@
 // mailwire: "find the first byte of a small set", the one byte scan the hot
-// paths share (quoted-printable decoding, dot-stuffing, the DATA line rules,
-// UTF-8's ASCII runs).
+// paths share (quoted-printable decoding, UTF-8's ASCII runs). A search for
+// one byte value is better left to memchr, which every libc vectorises.
 //
 // A set is up to four byte values, optionally with every byte >= 0x80. The
 // scan is compiled four times: a scalar reference (eight bytes at a time,
@@ -51,6 +51,10 @@ inline scan_level scan_level_now() noexcept {
 struct byte_set {
   unsigned char b[4];
   bool non_ascii;
+  /// The values the scalar loop tests: each once, none >= 0x80 when
+  /// non_ascii covers them.
+  unsigned char distinct[4];
+  std::uint8_t n_distinct;
 
   constexpr bool contains(unsigned char c) const noexcept {
     return c == b[0] || c == b[1] || c == b[2] || c == b[3] || (non_ascii && c >= 0x80);
@@ -61,23 +65,27 @@ struct byte_set {
 /// `non_ascii`, of every byte >= 0x80. With `s` empty, the set is the
 /// non-ASCII bytes (whatever `non_ascii` says).
 constexpr byte_set make_byte_set(std::string_view s, bool non_ascii = false) noexcept {
-  byte_set r{{0x80, 0x80, 0x80, 0x80}, non_ascii || s.empty()};
+  byte_set r{{0x80, 0x80, 0x80, 0x80}, non_ascii || s.empty(), {0, 0, 0, 0}, 0};
   for (std::size_t i = 0; i < 4; ++i) {
     if (!s.empty()) r.b[i] = static_cast<unsigned char>(s[i < s.size() ? i : 0]);
+    bool seen = r.non_ascii && r.b[i] >= 0x80;
+    for (std::size_t k = 0; k < r.n_distinct; ++k) seen = seen || r.distinct[k] == r.b[i];
+    if (!seen) r.distinct[r.n_distinct++] = r.b[i];
   }
   return r;
 }
 
-/// The scalar reference: first byte of [p, end) in `s`, or end. When `o` is
-/// not null, [p, hit) is copied to o (and bytes after the hit may be
-/// written, never past o + (end - p)). Eight bytes at a time: in each word
-/// the lowest byte flagged by the has-zero test is exact (borrows run only
-/// upwards), so the first flag is the first member of the set.
-inline const char* scan_scalar(const char* p, const char* end, const byte_set& s, char* o) noexcept {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/// The scalar word loop for `N` distinct values `v` (and the non-ASCII bytes
+/// when `high` is all 0x80s): first member at or after p, stopping where
+/// fewer than eight bytes are left (returns that place). In each word the
+/// lowest byte flagged by the has-zero test is exact (borrows run only
+/// upwards), so the first flag is the first member of the set.
+template <int N>
+inline const char* scan_words(const char* p, const char* end, const unsigned char* v, std::uint64_t high,
+                              char*& o) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u;
   constexpr std::uint64_t highs = 0x8080808080808080u;
-  const std::uint64_t high_mask = s.non_ascii ? highs : 0;
   while (end - p >= 8) {
     std::uint64_t w = 0;
     std::memcpy(&w, p, 8);
@@ -85,14 +93,39 @@ inline const char* scan_scalar(const char* p, const char* end, const byte_set& s
       std::memcpy(o, &w, 8);
       o += 8;
     }
-    std::uint64_t m = w & high_mask;
-    for (const unsigned char c : s.b) {
-      const std::uint64_t x = w ^ (ones * c);
+    std::uint64_t m = w & high;
+    for (int k = 0; k < N; ++k) {
+      const std::uint64_t x = w ^ (ones * v[k]);
       m |= (x - ones) & ~x & highs;
     }
-    if (m != 0) return p + __builtin_ctzll(m) / 8;
+    if (m != 0) {
+      const int at = __builtin_ctzll(m) / 8;
+      if (o != nullptr) o -= 8 - at;
+      return p + at;
+    }
     p += 8;
   }
+  return p;
+}
+#endif
+
+/// The scalar reference: first byte of [p, end) in `s`, or end. When `o` is
+/// not null, [p, hit) is copied to o (and bytes after the hit may be
+/// written, never past o + (end - p)). Eight bytes at a time, testing each
+/// distinct value once (values >= 0x80 add nothing when the non-ASCII bytes
+/// are in the set: UTF-8's ASCII runs cost one AND per word).
+inline const char* scan_scalar(const char* p, const char* end, const byte_set& s, char* o) noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const unsigned char* v = s.distinct;
+  const std::uint64_t high = s.non_ascii ? 0x8080808080808080u : 0;
+  switch (s.n_distinct) {
+    case 0: p = scan_words<0>(p, end, v, high, o); break;
+    case 1: p = scan_words<1>(p, end, v, high, o); break;
+    case 2: p = scan_words<2>(p, end, v, high, o); break;
+    case 3: p = scan_words<3>(p, end, v, high, o); break;
+    default: p = scan_words<4>(p, end, v, high, o); break;
+  }
+  if (end - p >= 8) return p;  // a hit in the word loop
 #endif
   while (p != end && !s.contains(static_cast<unsigned char>(*p))) {
     if (o != nullptr) *o++ = *p;
