@@ -4,7 +4,8 @@
 // any chunking and gives the same bytes and the same diagnostics (absolute
 // stream offsets) however the input is split. Literal runs are found and
 // copied by the shared vector scan (core/scan.hpp, up to the next "=", CR
-// or LF), escapes, CRLF and soft breaks are handled in the same loop; only
+// or LF; without vector kernels, lines by memchr and sixteen bytes at a
+// time by SWAR), escapes, CRLF and soft breaks are handled in the same loop; only
 // unusual line ends (trailing whitespace, a cut escape) and the bytes held
 // across a chunk boundary go through a byte-at-a-time state machine, which
 // defines the behaviour.
@@ -216,16 +217,120 @@ class qp_decoder {
     }
   }
 
+  // The fast path without vector kernels (forced scalar, MAILWIRE_NO_SIMD,
+  // other CPUs), in the clean state: decodes line after line, each found
+  // with memchr (which every libc vectorises) up to its trailing SP/HTAB/CR
+  // (or up to an escape that runs into them), and its line break too when
+  // it is a plain CRLF or LF with or without a soft-break "=" before it.
+  // Returns where step() must take over. Same contract as decode_lines().
+  const char* decode_lines_memchr(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
+                           diagnostics* d) {
+    for (;;) {
+      const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      const char* ce = nl != nullptr ? nl : end;  // content end
+      if (ce != p && ce[-1] == '\r') --ce;
+      const char* we = ce;  // start of the trailing whitespace
+      while (we != p && detail::is_qp_space(static_cast<unsigned char>(we[-1]))) --we;
+      const char* e;
+      for (;;) {
+        e = find_eq(p, we, end, o);
+        if (e == we || we - e < 3) break;
+        const int hi = detail::hex_values[static_cast<unsigned char>(e[1])];
+        const int lo = detail::hex_values[static_cast<unsigned char>(e[2])];
+        if ((hi | lo) >= 0) {
+          *o++ = static_cast<char>((hi << 4) | lo);
+          p = e + 3;
+          // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
+          while (we - p >= 3 && p[0] == '=') {
+            const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
+            const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
+            if ((h | l) < 0) break;
+            *o++ = static_cast<char>((h << 4) | l);
+            p += 3;
+          }
+        } else {
+          // Kept literally; what follows the "=" is read again as text, as
+          // step() does.
+          report(d, errc::qp_invalid_escape, base + static_cast<std::uint64_t>(e - origin));
+          *o++ = '=';
+          p = e + 1;
+        }
+      }
+      if (nl == nullptr || we != ce || (e != we && we - e != 1)) return e;
+      if (e == we) {  // a hard line break, kept as it came
+        if (ce != nl) *o++ = '\r';
+        *o++ = '\n';
+      }
+      end_line(base + static_cast<std::uint64_t>(nl - origin), ce != nl, d);
+      p = nl + 1;
+      if (p == end) return p;
+    }
+  }
+
+  // Copies [p, stop) to o up to the first '=', advancing o; returns the '='
+  // (or stop). Sixteen bytes at a time, reading up to `limit` (the end of
+  // the input): each block is stored whole before it is searched (SWAR),
+  // which is why decoded_size_max() has slack; escapes are too dense in
+  // real text for a memchr and a memcpy per run to pay.
+  static const char* find_eq(const char* p, const char* stop, const char* limit, char*& o) noexcept {
+    while (limit - p >= 16) {
+      std::uint64_t w[2];
+      std::memcpy(w, p, 16);
+      std::memcpy(o, w, 16);
+      const std::uint64_t m0 = eq_bytes(w[0]);
+      const std::uint64_t m1 = eq_bytes(w[1]);
+      std::size_t k = 16;
+      if ((m0 | m1) != 0) k = m0 != 0 ? first_eq(p, m0) : 8 + first_eq(p + 8, m1);
+      const auto room = static_cast<std::size_t>(stop - p);
+      if (k >= room) {
+        o += room;
+        return stop;
+      }
+      p += k;
+      o += k;
+      if (k != 16) return p;
+    }
+    while (p != stop && *p != '=') *o++ = *p++;
+    return p;
+  }
+
+  // 0x80 in the bytes of `w` that are '=' (and maybe in some above the
+  // lowest of them, through borrows), 0 when there is none.
+  static constexpr std::uint64_t eq_bytes(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101u;
+    const std::uint64_t x = w ^ (ones * '=');
+    return (x - ones) & ~x & (ones * 0x80u);
+  }
+
+  // Index of the first '=' in the block at p, given the marks of its first
+  // word. Borrows run towards the higher bytes of a word, so the lowest
+  // mark is exact; on a big-endian target that is not the first in memory,
+  // and the bytes are scanned instead.
+  static std::size_t first_eq(const char* p, std::uint64_t m) noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)p;
+    return static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
+#else
+    (void)m;
+    std::size_t k = 0;
+    while (p[k] != '=') ++k;
+    return k;
+#endif
+  }
+
   // decode_lines() with the scan of `level` compiled into it: a copy of the
   // loop per instruction set (flatten inlines the kernel and hoists its
-  // constants), so a literal run costs no call.
+  // constants), so a literal run costs no call. Without kernels, the
+  // memchr-and-SWAR loop, faster than the scan's scalar form here.
   const char* decode_lines_at(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
                               diagnostics* d, mailwire::detail::scan_level level) {
 #if defined(MAILWIRE_SIMD_X86)
     if (level == mailwire::detail::scan_level::avx512) return decode_lines_avx512(p, end, o, origin, base, d);
     if (level == mailwire::detail::scan_level::avx2) return decode_lines_avx2(p, end, o, origin, base, d);
+    if (level != mailwire::detail::scan_level::scalar) return decode_lines(p, end, o, origin, base, d, level);
 #endif
-    return decode_lines(p, end, o, origin, base, d, level);
+    (void)level;
+    return decode_lines_memchr(p, end, o, origin, base, d);
   }
 
 #if defined(MAILWIRE_SIMD_X86)
