@@ -194,20 +194,8 @@ class qp_decoder {
         continue;
       }
       if (end - q < 3) return q;
-      const int hi = detail::hex_values[static_cast<unsigned char>(q[1])];
-      const int lo = detail::hex_values[static_cast<unsigned char>(q[2])];
-      if ((hi | lo) >= 0) {
-        *o++ = static_cast<char>((hi << 4) | lo);
-        p = q + 3;
-        // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
-        while (end - p >= 3 && p[0] == '=') {
-          const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
-          const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
-          if ((h | l) < 0) break;
-          *o++ = static_cast<char>((h << 4) | l);
-          p += 3;
-        }
-        run = p;
+      if (const char* after = escapes(q, end, o)) {
+        p = run = after;
         continue;
       }
       const char* lf = q[1] == '\r' ? q + 2 : q + 1;  // a soft line break: "=" [CR] LF
@@ -235,19 +223,8 @@ class qp_decoder {
       for (;;) {
         e = find_eq(p, we, end, o);
         if (e == we || we - e < 3) break;
-        const int hi = detail::hex_values[static_cast<unsigned char>(e[1])];
-        const int lo = detail::hex_values[static_cast<unsigned char>(e[2])];
-        if ((hi | lo) >= 0) {
-          *o++ = static_cast<char>((hi << 4) | lo);
-          p = e + 3;
-          // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
-          while (we - p >= 3 && p[0] == '=') {
-            const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
-            const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
-            if ((h | l) < 0) break;
-            *o++ = static_cast<char>((h << 4) | l);
-            p += 3;
-          }
+        if (const char* after = escapes(e, we, o)) {
+          p = after;
         } else {
           // Kept literally; what follows the "=" is read again as text, as
           // step() does.
@@ -316,6 +293,21 @@ class qp_decoder {
     while (p[k] != '=') ++k;
     return k;
 #endif
+  }
+
+  // Decodes the "=XX" at q (q + 3 <= stop) and the ones right after it
+  // (UTF-8 text has escapes in runs: "=C3=A9") up to `stop`; returns the
+  // byte after the last, or null (nothing written) when q is no escape.
+  static const char* escapes(const char* q, const char* stop, char*& o) noexcept {
+    const char* p = q;
+    while (stop - p >= 3 && p[0] == '=') {
+      const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
+      const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
+      if ((h | l) < 0) break;
+      *o++ = static_cast<char>((h << 4) | l);
+      p += 3;
+    }
+    return p == q ? nullptr : p;
   }
 
   // decode_lines() with the scan of `level` compiled into it: a copy of the
