@@ -253,12 +253,6 @@ inline const char* scan_copy(scan_level level, const char* p, const char* end, c
   return hit;
 }
 
-/// Index of the first byte of `in` in `s`, or in.size().
-inline std::size_t find_first_in(std::string_view in, const byte_set& s,
-                                 scan_level level = scan_level_now()) noexcept {
-  return static_cast<std::size_t>(scan(level, in.data(), in.data() + in.size(), s) - in.data());
-}
-
 }  // namespace detail
 }  // namespace v0
 }  // namespace mailwire
