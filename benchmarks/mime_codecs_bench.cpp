@@ -5,6 +5,7 @@
 //
 //   mailwire-bench-mime-codecs [--size MiB] [--smoke]
 #include <mailwire/core/base64.hpp>
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/mime/transfer_encoding.hpp>
 
 #include "bench_util.hpp"
@@ -95,11 +96,20 @@ int main(int argc, char** argv) {
     q.push_back({"mailwire body_decoder, 64 KiB chunks", bench::measure(qp.size(), reps, [&] {
                    return decode_body_chunked(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
-    q.push_back({"mailwire qp_decoder (char* out)", bench::measure(qp.size(), reps, [&] {
-                   mime::qp_decoder dec;
-                   const std::size_t n = dec.decode(qp, &raw_out[0], nullptr);
-                   return n + dec.finish(&raw_out[n], nullptr);
+    const auto qp_raw = [&] {
+      mime::qp_decoder dec;
+      const std::size_t n = dec.decode(qp, &raw_out[0], nullptr);
+      return n + dec.finish(&raw_out[n], nullptr);
+    };
+    q.push_back({std::string("mailwire qp_decoder (char* out), ") + mailwire::cpu::best_name(),
+                 bench::measure(qp.size(), reps, qp_raw)});
+    // The same decoder on the scalar path, in the same run.
+    mailwire::cpu::force_scalar(true);
+    q.push_back({"mailwire qp_decoder (char* out), scalar", bench::measure(qp.size(), reps, qp_raw)});
+    q.push_back({"mailwire body_decoder, 64 KiB chunks, scalar", bench::measure(qp.size(), reps, [&] {
+                   return decode_body_chunked(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
+    mailwire::cpu::force_scalar(false);
 #if MAILWIRE_BENCH_GMIME
     q.push_back({"GMime g_mime_encoding_quoted_decode_step", bench::measure(qp.size(), reps, [&] {
                    return peers::gmime_qp_decode(qp.data(), qp.size(), reinterpret_cast<unsigned char*>(&raw_out[0]));

@@ -5,7 +5,9 @@
 // would.
 //
 //   mailwire-bench-smtp-data [--size MB] [--smoke]
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/core/dot_stuffing.hpp>
+#include <mailwire/core/utf8.hpp>
 
 #include "bench_util.hpp"
 
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
   // Client direction: the writer stuffs into an output queue the session
   // drains as it goes (64 KiB pieces in, everything consumed after each).
   std::string wire;
-  const double t_write = bench::best_seconds(reps, [&] {
+  const auto write_all = [&] {
     mailwire::output_queue out;
     mailwire::dot_writer w;
     wire.clear();
@@ -45,11 +47,11 @@ int main(int argc, char** argv) {
     }
     w.finish(out);
     wire.append(out.pending());
-  });
+  };
 
   // Server direction: 64 KiB reads into the receive buffer, chunks out.
   std::uint64_t delivered = 0;
-  const double t_read = bench::best_seconds(reps, [&] {
+  const auto read_all = [&] {
     mailwire::recv_buffer in(256 * 1024);
     mailwire::dot_reader r;
     delivered = 0;
@@ -64,8 +66,19 @@ int main(int argc, char** argv) {
         if (e.type == mailwire::dot_event_type::end) done = true;
       }
     }
-  });
-  if (delivered != body.size()) {
+  };
+  // Dispatched, then forced scalar, in the same run (the DATA paths search
+  // with memchr either way; utf8::invalid_at uses the vector scan).
+  const double t_write = bench::best_seconds(reps, write_all);
+  const double t_read = bench::best_seconds(reps, read_all);
+  std::size_t valid_to = 0;
+  const double t_utf8 = bench::best_seconds(reps, [&] { valid_to = mailwire::utf8::invalid_at(body); });
+  mailwire::cpu::force_scalar(true);
+  const double t_write_scalar = bench::best_seconds(reps, write_all);
+  const double t_read_scalar = bench::best_seconds(reps, read_all);
+  const double t_utf8_scalar = bench::best_seconds(reps, [&] { valid_to = mailwire::utf8::invalid_at(body); });
+  mailwire::cpu::force_scalar(false);
+  if (delivered != body.size() || valid_to != body.size()) {
     fmt::print(stderr, "self-check failed: {} of {} bytes\n", delivered, body.size());
     return 1;
   }
@@ -75,9 +88,14 @@ int main(int argc, char** argv) {
 
   const double bytes = static_cast<double>(body.size());
   fmt::print("SMTP DATA path, {:.0f} MB body (1 line in 8 dot-stuffed), best of {}\n", bytes / 1e6, reps);
+  const std::string level = mailwire::cpu::best_name();
   bench::print_rows({{"memcpy (same bytes)", bytes / t_copy / 1e6},
-                     {"client: dot_writer (stuff, repair line ends)", bytes / t_write / 1e6},
-                     {"server: dot_reader (unstuff, smuggling checks)", bytes / t_read / 1e6}},
+                     {"client: dot_writer, " + level, bytes / t_write / 1e6},
+                     {"client: dot_writer, scalar", bytes / t_write_scalar / 1e6},
+                     {"server: dot_reader, " + level, bytes / t_read / 1e6},
+                     {"server: dot_reader, scalar", bytes / t_read_scalar / 1e6},
+                     {"utf8::invalid_at (8BITMIME check), " + level, bytes / t_utf8 / 1e6},
+                     {"utf8::invalid_at, scalar", bytes / t_utf8_scalar / 1e6}},
                     44, "stage");
   return 0;
 }

@@ -5,9 +5,10 @@
 #define MAILWIRE_CORE_UTF8_HPP
 
 #include <cstddef>
-#include <cstring>
 #include <string>
 #include <string_view>
+
+#include "mailwire/core/scan.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -58,26 +59,25 @@ constexpr decoded decode(std::string_view in, std::size_t i) noexcept {
 
 /// Offset of the first byte of `in` that does not start a well-formed
 /// character, or in.size() when all of `in` is UTF-8. ASCII runs are
-/// skipped eight bytes at a time.
+/// skipped by the shared vector scan (core/scan.hpp: the next byte >= 0x80);
+/// non-ASCII characters are decoded one by one, a run of them without going
+/// back to the scan.
 inline std::size_t invalid_at(std::string_view in) noexcept {
-  std::size_t i = 0;
-  while (i < in.size()) {
-    while (in.size() - i >= 8) {
-      unsigned long long w = 0;
-      std::memcpy(&w, in.data() + i, 8);
-      if ((w & 0x8080808080808080ull) != 0) break;
-      i += 8;
+  static constexpr detail::byte_set non_ascii = detail::make_byte_set("", true);
+  const detail::scan_level level = detail::scan_level_now();
+  const char* const begin = in.data();
+  const char* const end = begin + in.size();
+  const char* p = begin;
+  for (;;) {
+    p = detail::scan(level, p, end, non_ascii);
+    while (p != end && static_cast<unsigned char>(*p) >= 0x80) {
+      const auto i = static_cast<std::size_t>(p - begin);
+      const std::size_t n = decode(in, i).length;
+      if (n == 0) return i;
+      p += n;
     }
-    if (i == in.size()) break;
-    if (static_cast<unsigned char>(in[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t n = decode(in, i).length;
-    if (n == 0) return i;
-    i += n;
+    if (p == end) return in.size();
   }
-  return in.size();
 }
 
 /// True when all of `in` is well-formed UTF-8.

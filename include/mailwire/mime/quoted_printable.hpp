@@ -2,11 +2,13 @@
 //
 // The decoder is the per-part hot path of the MIME parser: it takes input in
 // any chunking and gives the same bytes and the same diagnostics (absolute
-// stream offsets) however the input is split. Lines are found with memchr
-// and copied sixteen bytes at a time between escapes, their CRLF or soft
-// break handled in the same loop; only unusual line ends (trailing
-// whitespace, a cut escape) and the bytes held across a chunk boundary go
-// through a byte-at-a-time state machine, which defines the behaviour.
+// stream offsets) however the input is split. Literal runs are found and
+// copied by the shared vector scan (core/scan.hpp, up to the next "=", CR
+// or LF; without vector kernels, lines by memchr and sixteen bytes at a
+// time by SWAR), escapes, CRLF and soft breaks are handled in the same loop; only
+// unusual line ends (trailing whitespace, a cut escape) and the bytes held
+// across a chunk boundary go through a byte-at-a-time state machine, which
+// defines the behaviour.
 //
 // Decoding rules (lenient, as real mail needs; what is wrong is reported):
 //  - "=" HEX HEX is the byte; hex digits are accepted in either case
@@ -40,6 +42,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/scan.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 
 namespace mailwire {
@@ -112,9 +115,10 @@ class qp_decoder {
     const char* const end = p + in.size();
     char* o = out;
     const std::uint64_t base = offset_;  // of in[0]
+    const auto level = mailwire::detail::scan_level_now();
     while (p != end) {
       if (held_n_ == 0 && !cr_) {
-        p = decode_lines(p, end, o, in.data(), base, d);
+        p = decode_lines_at(p, end, o, in.data(), base, d, level);
         if (p == end) break;
       }
       o = step(static_cast<unsigned char>(*p), base + static_cast<std::uint64_t>(p - in.data()), o, d);
@@ -156,11 +160,58 @@ class qp_decoder {
     eq_hex,  // held_: "=" and one hex digit
   };
 
-  // The fast path, in the clean state: decodes line after line, each up to
-  // its trailing SP/HTAB/CR (or up to an escape that runs into them), and
-  // its line break too when it is a plain CRLF or LF with or without a
-  // soft-break "=" before it. Returns where step() must take over.
+  // The fast path, in the clean state: copies literal runs with the shared
+  // scan (core/scan.hpp: the first "=", CR or LF, copied as it is found),
+  // decodes "=XX" runs, soft breaks ("=" CRLF, "=" LF) and hard breaks
+  // (CRLF, LF) itself, and returns where step() must take over: SP/HTAB
+  // right before a CR, an LF or the end of the input (trailing whitespace,
+  // given back to step() from its first byte, which then sees exactly what
+  // it would have seen byte by byte), a CR not followed by LF, an "=" that
+  // is neither an escape nor a plain soft break, or one cut by the end.
   const char* decode_lines(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
+                           diagnostics* d, mailwire::detail::scan_level level) {
+    static constexpr mailwire::detail::byte_set specials = mailwire::detail::make_byte_set("=\r\n");
+    const char* run = p;  // start of the literal run being copied
+    for (;;) {
+      const char* q = mailwire::detail::scan_copy(level, p, end, specials, o);
+      if (q == end || *q != '=') {
+        // Trailing SP/HTAB were copied as literals: take them back.
+        const char* ws = q;
+        while (ws != run && detail::is_qp_space(static_cast<unsigned char>(ws[-1]))) --ws;
+        if (ws != q || q == end) {
+          o -= q - ws;
+          return ws;
+        }
+        const char* lf = q;
+        if (*q == '\r') {
+          if (end - q < 2 || q[1] != '\n') return q;
+          *o++ = '\r';
+          ++lf;
+        }
+        *o++ = '\n';
+        end_line(base + static_cast<std::uint64_t>(lf - origin), lf != q, d);
+        p = run = lf + 1;
+        continue;
+      }
+      if (end - q < 3) return q;
+      if (const char* after = escapes(q, end, o)) {
+        p = run = after;
+        continue;
+      }
+      const char* lf = q[1] == '\r' ? q + 2 : q + 1;  // a soft line break: "=" [CR] LF
+      if (*lf != '\n') return q;                       // (q[2] exists: end - q >= 3)
+      end_line(base + static_cast<std::uint64_t>(lf - origin), lf != q + 1, d);
+      p = run = lf + 1;
+    }
+  }
+
+  // The fast path without vector kernels (forced scalar, MAILWIRE_NO_SIMD,
+  // other CPUs), in the clean state: decodes line after line, each found
+  // with memchr (which every libc vectorises) up to its trailing SP/HTAB/CR
+  // (or up to an escape that runs into them), and its line break too when
+  // it is a plain CRLF or LF with or without a soft-break "=" before it.
+  // Returns where step() must take over. Same contract as decode_lines().
+  const char* decode_lines_memchr(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
                            diagnostics* d) {
     for (;;) {
       const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
@@ -172,19 +223,8 @@ class qp_decoder {
       for (;;) {
         e = find_eq(p, we, end, o);
         if (e == we || we - e < 3) break;
-        const int hi = detail::hex_values[static_cast<unsigned char>(e[1])];
-        const int lo = detail::hex_values[static_cast<unsigned char>(e[2])];
-        if ((hi | lo) >= 0) {
-          *o++ = static_cast<char>((hi << 4) | lo);
-          p = e + 3;
-          // UTF-8 text has escapes in runs ("=C3=A9"): take the next here.
-          while (we - p >= 3 && p[0] == '=') {
-            const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
-            const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
-            if ((h | l) < 0) break;
-            *o++ = static_cast<char>((h << 4) | l);
-            p += 3;
-          }
+        if (const char* after = escapes(e, we, o)) {
+          p = after;
         } else {
           // Kept literally; what follows the "=" is read again as text, as
           // step() does.
@@ -254,6 +294,47 @@ class qp_decoder {
     return k;
 #endif
   }
+
+  // Decodes the "=XX" at q (q + 3 <= stop) and the ones right after it
+  // (UTF-8 text has escapes in runs: "=C3=A9") up to `stop`; returns the
+  // byte after the last, or null (nothing written) when q is no escape.
+  static const char* escapes(const char* q, const char* stop, char*& o) noexcept {
+    const char* p = q;
+    while (stop - p >= 3 && p[0] == '=') {
+      const int h = detail::hex_values[static_cast<unsigned char>(p[1])];
+      const int l = detail::hex_values[static_cast<unsigned char>(p[2])];
+      if ((h | l) < 0) break;
+      *o++ = static_cast<char>((h << 4) | l);
+      p += 3;
+    }
+    return p == q ? nullptr : p;
+  }
+
+  // decode_lines() with the scan of `level` compiled into it: a copy of the
+  // loop per instruction set (flatten inlines the kernel and hoists its
+  // constants), so a literal run costs no call. Without kernels, the
+  // memchr-and-SWAR loop, faster than the scan's scalar form here.
+  const char* decode_lines_at(const char* p, const char* end, char*& o, const char* origin, std::uint64_t base,
+                              diagnostics* d, mailwire::detail::scan_level level) {
+#if defined(MAILWIRE_SIMD_X86)
+    if (level == mailwire::detail::scan_level::avx512) return decode_lines_avx512(p, end, o, origin, base, d);
+    if (level == mailwire::detail::scan_level::avx2) return decode_lines_avx2(p, end, o, origin, base, d);
+    if (level != mailwire::detail::scan_level::scalar) return decode_lines(p, end, o, origin, base, d, level);
+#endif
+    (void)level;
+    return decode_lines_memchr(p, end, o, origin, base, d);
+  }
+
+#if defined(MAILWIRE_SIMD_X86)
+  MAILWIRE_TARGET_AVX512 __attribute__((flatten)) const char* decode_lines_avx512(
+      const char* p, const char* end, char*& o, const char* origin, std::uint64_t base, diagnostics* d) {
+    return decode_lines(p, end, o, origin, base, d, mailwire::detail::scan_level::avx512);
+  }
+  MAILWIRE_TARGET_AVX2 __attribute__((flatten)) const char* decode_lines_avx2(
+      const char* p, const char* end, char*& o, const char* origin, std::uint64_t base, diagnostics* d) {
+    return decode_lines(p, end, o, origin, base, d, mailwire::detail::scan_level::avx2);
+  }
+#endif
 
   // One byte through the state machine; `off` is its stream offset.
   char* step(unsigned char c, std::uint64_t off, char* o, diagnostics* d) {

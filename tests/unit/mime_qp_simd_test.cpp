@@ -1,0 +1,149 @@
+// Quoted-printable decoding with the vector scan (dispatched) against the
+// same decoder forced onto the scalar path (cpu::force_scalar): the same
+// bytes and the same diagnostics (codes and offsets), on the codec vectors,
+// the differential cases, random QP-like text and text with an error at
+// every position, whole, at every split point and byte by byte.
+#include <mailwire/core/cpu.hpp>
+#include <mailwire/mime/quoted_printable.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catch.hpp"
+#include "scalar_scope.hpp"
+#include "quote.hpp"
+
+namespace cpu = mailwire::cpu;
+namespace mime = mailwire::mime;
+
+using mailwire_test::scalar_scope;
+
+namespace {
+
+// Output and diagnostics of decoding `in` cut at `cuts` (increasing), into a
+// buffer guarded past decoded_size_max so an overrun shows.
+std::string decode(std::string_view in, const std::vector<std::size_t>& cuts, bool scalar) {
+  const scalar_scope s(scalar);
+  mime::qp_decoder dec(7);
+  mime::diagnostics d;
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i <= cuts.size(); ++i) {
+    const std::size_t to = i < cuts.size() ? cuts[i] : in.size();
+    const std::string_view piece = in.substr(at, to - at);
+    std::string buf(mime::qp_decoder::decoded_size_max(piece.size()) + 64, '#');
+    const std::size_t n = dec.decode(piece, &buf[0], &d);
+    REQUIRE(buf.substr(buf.size() - 64) == std::string(64, '#'));
+    out.append(buf, 0, n);
+    at = to;
+  }
+  dec.finish(out, &d);
+  std::string log = mailwire_test::quote(out);
+  for (const mime::diagnostic& x : d) log += " " + std::string(mailwire::to_name(x.code)) + "@" + std::to_string(x.offset);
+  return log;
+}
+
+// Dispatched and scalar agree whole, at every split point (every `step`-th
+// for long inputs) and byte by byte (short inputs).
+void check_same(std::string_view in, std::size_t step = 1) {
+  const std::string want = decode(in, {}, true);
+  REQUIRE(decode(in, {}, false) == want);
+  for (std::size_t i = 0; i <= in.size(); i += step) {
+    REQUIRE(decode(in, {i}, false) == want);
+    REQUIRE(decode(in, {i}, true) == want);
+  }
+  if (in.size() <= 300) {
+    std::vector<std::size_t> bytes;
+    for (std::size_t i = 1; i < in.size(); ++i) bytes.push_back(i);
+    REQUIRE(decode(in, bytes, false) == want);
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  REQUIRE(f);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+std::string unhex(std::string_view h) {
+  std::string r;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
+    r.push_back(static_cast<char>(mailwire::ascii::hex_value(h[i]) * 16 + mailwire::ascii::hex_value(h[i + 1])));
+  }
+  return r;
+}
+
+// QP-like text: literal runs, escapes (some broken), soft and hard breaks,
+// trailing whitespace, bare CRs.
+std::string random_qp(std::mt19937& rng, std::size_t n) {
+  static const char* const pieces[] = {"abcdefghijklmnopqrstuvwxyz", "=C3=A9", "=\r\n", "=\n", "\r\n", "\n", " ",
+                                       "\t",  "  \r\n", "=4", "=G1", "= \r\n", "\r", "=", "=3D", "==41", "x",
+                                       "\xC3\xA9"};
+  std::string s;
+  while (s.size() < n) {
+    const char* p = pieces[rng() % (sizeof pieces / sizeof *pieces)];
+    s += p[0] == 'a' ? std::string(p, rng() % 27) : std::string(p);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("qp simd: the codec vectors decode the same dispatched and scalar", "[qp][simd]") {
+  const std::string dir = MAILWIRE_VECTORS_DIR "/mime/codecs/";
+  check_same(slurp(dir + "wikipedia.qp"));
+  check_same(slurp(dir + "wikipedia.txt"));
+  // Every qp case of the differential file.
+  std::istringstream lines(slurp(dir + "differential.txt"));
+  std::string line;
+  int cases = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("qp", 0) != 0) continue;
+    const std::size_t a = line.find(' ');
+    const std::size_t b = line.find(' ', a + 1);
+    check_same(unhex(std::string_view(line).substr(a + 1, b - a - 1)), 7);
+    ++cases;
+  }
+  CHECK(cases > 100);
+}
+
+TEST_CASE("qp simd: random QP-like text decodes the same dispatched and scalar", "[qp][simd]") {
+  std::mt19937 rng(2045);
+  for (int round = 0; round < 300; ++round) check_same(random_qp(rng, rng() % 400), 3);
+}
+
+TEST_CASE("qp simd: a stray byte at every position of encoded prose", "[qp][simd]") {
+  // 76-column lines with soft breaks, escapes, a hard break; long enough
+  // for several vectors per line. Each position gets each troublesome byte.
+  std::string text;
+  for (int i = 0; i < 3; ++i) {
+    text += "Le caf=C3=A9 de la gare est ferm=C3=A9 le dimanche, d=C3=A9j=C3=A0 depuis longt=\r\n";
+    text += "emps; on y servait un th=C3=A9 tr=C3=A8s na=C3=AFf, et l=E2=80=99hiver =C3=A9tait\r\n";
+    text += std::string(70, 'x') + "\n";
+  }
+  check_same(text);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    for (const char c : {' ', '\t', '=', '\r', '\n', 'G', '\0'}) {
+      std::string t = text;
+      t[i] = c;
+      check_same(t, 17);
+    }
+  }
+}
+
+TEST_CASE("qp simd: long whitespace runs and lines at the length limit", "[qp][simd]") {
+  for (std::size_t n : {60u, 127u, 128u, 129u, 200u, 300u}) {
+    check_same(std::string(n, ' ') + "\r\nx");
+    check_same("a" + std::string(n, '\t') + "b\r\n");
+    check_same("=" + std::string(n, ' ') + "\r\nx");
+    check_same(std::string(n, ' '));
+  }
+  for (std::size_t n = 70; n < 82; ++n) {
+    check_same(std::string(n, 'y') + "\r\n" + std::string(n, 'z') + "=\r\n" + std::string(n, 'w') + "=\n");
+  }
+}
