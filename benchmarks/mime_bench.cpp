@@ -50,6 +50,7 @@ constexpr std::size_t chunk_size = 64 * 1024;
 // the peers do when they build their message objects).
 void mailwire_parse(std::string_view message, peers::mime_work& w, std::uint64_t& touch) {
   mime::parser p;
+  std::string text;
   const auto on = [&](const mime::event& e) {
     if (e.type == mime::event_type::body) {
       if (!e.data.empty()) touch += static_cast<unsigned char>(e.data.back());
@@ -58,7 +59,9 @@ void mailwire_parse(std::string_view message, peers::mime_work& w, std::uint64_t
       if (e.entity->kind == mime::part_kind::leaf) ++w.leaves;
     } else if (e.type == mime::event_type::header) {
       if (mailwire::ascii::iequals(e.field.name, "subject")) {
-        w.header_text += mime::decode_unstructured(e.field.value).size();
+        text.clear();  // one buffer for every value: the appending form allocates nothing then
+        mime::decode_unstructured(e.field.value, text);
+        w.header_text += text.size();
       } else if (mailwire::ascii::iequals(e.field.name, "from")) {
         for (const mime::mailbox& m : mime::parse_address_list(e.field.value)) w.header_text += m.name.size();
       }
