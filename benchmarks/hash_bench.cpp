@@ -1,12 +1,13 @@
 // Hash throughput: mailwire's MD5, SHA-1 and SHA-256 against memcpy (the
 // ceiling) and, when built with it, OpenSSL's EVP digests, all in the same
 // run on the same buffer; then PBKDF2-HMAC (SCRAM's Hi) in iterations per
-// second against OpenSSL's PKCS5_PBKDF2_HMAC. OpenSSL may use SHA
-// instructions (SHA-NI, ARMv8 SHA) where mailwire is portable scalar code;
-// the table says what this machine does, not what is possible. Every
-// mailwire result is checked against OpenSSL's before it is timed.
+// second against OpenSSL's PKCS5_PBKDF2_HMAC. SHA-1 and SHA-256 are
+// measured twice: dispatched (SHA-NI where the CPU has it, as OpenSSL does)
+// and with the scalar path forced (cpu::force_scalar). Every mailwire
+// result is checked against OpenSSL's before it is timed.
 //
 //   mailwire-bench-hash [--size MiB] [--smoke]
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/core/hash.hpp>
 #include <mailwire/core/hmac.hpp>
 
@@ -137,8 +138,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  fmt::print("hashes, {} MiB of random bytes, best of {}{}\n", mib, reps,
-             MAILWIRE_BENCH_OPENSSL ? "" : " (built without OpenSSL)");
+  fmt::print("hashes, {} MiB of random bytes, best of {}{}; dispatch: {}, SHA-NI {}\n", mib, reps,
+             MAILWIRE_BENCH_OPENSSL ? "" : " (built without OpenSSL)", mailwire::cpu::best_name(),
+             mailwire::cpu::has(mailwire::cpu::sha) ? "used" : "absent");
+  // `fn` with the scalar path forced, for the "(scalar)" rows.
+  const auto scalar = [](bench_fn fn) -> bench_fn {
+    return [fn] {
+      mailwire::cpu::force_scalar(true);
+      const std::size_t r = fn();
+      mailwire::cpu::force_scalar(false);
+      return r;
+    };
+  };
   const auto mb_per_s = [&](const bench_fn& fn) {
     return static_cast<double>(data.size()) / bench::best_seconds(reps, fn) / 1e6;
   };
@@ -158,12 +169,20 @@ int main(int argc, char** argv) {
     rows.push_back(r);
     rows.push_back({fmt::format("OpenSSL EVP_Digest {}", name), r.openssl});
   };
+  // Ours with the scalar path forced, next to the OpenSSL row it compares to.
+  const auto add_scalar_digest = [&](const char* name, const bench_fn& ours) {
+    result r{fmt::format("mailwire {} (scalar)", name), mb_per_s(scalar(ours))};
+    if (MAILWIRE_BENCH_OPENSSL) r.openssl = rows.back().value;
+    rows.push_back(r);
+  };
   add_digest("md5", [&] { return std::size_t{hash::md5::hash(data)[0]}; },
              openssl_digest_fn<hash::md5>("MD5", data, hash::md5::hash(data)));
-  add_digest("sha1", [&] { return std::size_t{hash::sha1::hash(data)[0]}; },
-             openssl_digest_fn<hash::sha1>("SHA1", data, hash::sha1::hash(data)));
-  add_digest("sha256", [&] { return std::size_t{hash::sha256::hash(data)[0]}; },
-             openssl_digest_fn<hash::sha256>("SHA256", data, hash::sha256::hash(data)));
+  const bench_fn sha1_fn = [&] { return std::size_t{hash::sha1::hash(data)[0]}; };
+  add_digest("sha1", sha1_fn, openssl_digest_fn<hash::sha1>("SHA1", data, hash::sha1::hash(data)));
+  add_scalar_digest("sha1", sha1_fn);
+  const bench_fn sha256_fn = [&] { return std::size_t{hash::sha256::hash(data)[0]}; };
+  add_digest("sha256", sha256_fn, openssl_digest_fn<hash::sha256>("SHA256", data, hash::sha256::hash(data)));
+  add_scalar_digest("sha256", sha256_fn);
   table("digest, one call over the whole buffer", "MB/s", "vs memcpy", rows);
 
   const auto iterations_per_s = [&](const bench_fn& fn) {
@@ -172,13 +191,11 @@ int main(int argc, char** argv) {
   std::vector<result> kdf;
   const auto add_kdf = [&](const char* name, const bench_fn& ours, const bench_fn& theirs) {
     result r{fmt::format("mailwire pbkdf2_hmac<{}>", name), iterations_per_s(ours)};
-    if (!theirs) {
-      kdf.push_back(r);
-      return;
-    }
-    r.openssl = iterations_per_s(theirs);
+    result sr{fmt::format("mailwire pbkdf2_hmac<{}> (scalar)", name), iterations_per_s(scalar(ours))};
+    if (theirs) sr.openssl = r.openssl = iterations_per_s(theirs);
     kdf.push_back(r);
-    kdf.push_back({fmt::format("OpenSSL PKCS5_PBKDF2_HMAC {}", name), r.openssl});
+    if (theirs) kdf.push_back({fmt::format("OpenSSL PKCS5_PBKDF2_HMAC {}", name), r.openssl});
+    kdf.push_back(sr);
   };
   using hash::pbkdf2_hmac;
   add_kdf("sha256", [&] { return std::size_t{pbkdf2_hmac<hash::sha256>(password, salt, iterations)[0]}; },

@@ -99,12 +99,17 @@ class corpus_writer {
     std::vector<std::string> out;
     while (stats.bytes < bytes || out.empty()) {
       const std::size_t roll = r_.below(100);
-      const int kind = roll < 25 ? 0 : roll < 55 ? 1 : roll < 80 ? 2 : roll < 90 ? 3 : 4;
-      ++stats.kinds[kind];
-      out.push_back(message(kind, max_attachment_, 0));
-      stats.bytes += out.back().size();
-      if (out.back().size() > stats.largest_message) stats.largest_message = out.back().size();
+      add(out, roll < 25 ? 0 : roll < 55 ? 1 : roll < 80 ? 2 : roll < 90 ? 3 : 4);
     }
+    return out;
+  }
+
+  // `count` messages, `mixed_percent` of them multipart/mixed with base64
+  // attachments and the rest plain or alternative: a mailbox whose bytes
+  // are mostly attachments (issue 15's realistic corpus).
+  std::vector<std::string> generate_messages(std::size_t count, unsigned mixed_percent) {
+    std::vector<std::string> out;
+    while (out.size() < count) add(out, r_.chance(mixed_percent) ? 2 : static_cast<int>(r_.below(2)));
     return out;
   }
 
@@ -424,6 +429,13 @@ class corpus_writer {
     m += mailwire::base64::encode(r_.bytes(size), 76);
     m += "\r\n";
     ++stats.attachments;
+  }
+
+  void add(std::vector<std::string>& out, int kind) {
+    ++stats.kinds[kind];
+    out.push_back(message(kind, max_attachment_, 0));
+    stats.bytes += out.back().size();
+    if (out.back().size() > stats.largest_message) stats.largest_message = out.back().size();
   }
 
   // A whole message of `kind` at `depth` (0: delivered, with trace fields).

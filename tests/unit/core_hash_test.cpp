@@ -1,7 +1,9 @@
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/core/hash.hpp>
 #include <mailwire/core/hmac.hpp>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -425,4 +427,144 @@ TEST_CASE("constant_time_equal") {
   CHECK(constant_time_equal(std::string_view(), ""));
   CHECK(constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0b", 3)));
   CHECK_FALSE(constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+}
+
+// ------------------------------------------------------------ SHA-NI (issue 15)
+namespace {
+
+// Forces the scalar path for its lifetime, then restores what was there.
+class scalar_forced {
+ public:
+  scalar_forced() noexcept : before_(mailwire::cpu::scalar_forced()) { mailwire::cpu::force_scalar(true); }
+  ~scalar_forced() { mailwire::cpu::force_scalar(before_); }
+  scalar_forced(const scalar_forced&) = delete;
+  scalar_forced& operator=(const scalar_forced&) = delete;
+
+ private:
+  bool before_;
+};
+
+std::string random_string(std::mt19937& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng() & 0xFFu);
+  return s;
+}
+
+// The digest of `m` fed in pieces of the lengths `rng` draws (1..max).
+template <class Hash>
+typename Hash::digest digest_in_pieces(std::string_view m, std::mt19937& rng, std::size_t max) {
+  Hash h;
+  while (!m.empty()) {
+    const std::size_t n = 1 + rng() % max;
+    h.update(m.substr(0, n));
+    m.remove_prefix(m.size() < n ? m.size() : n);
+  }
+  return h.finish();
+}
+
+// PBKDF2 straight from RFC 8018 5.2 over hmac::mac, to check the fast loop.
+template <class Hash>
+typename Hash::digest pbkdf2_by_the_book(std::string_view password, std::string_view salt, std::uint32_t c) {
+  std::string s1(salt);
+  s1 += std::string("\0\0\0\1", 4);
+  typename Hash::digest u = hmac<Hash>::mac(password, s1);
+  typename Hash::digest t = u;
+  for (std::uint32_t j = 1; j < c; ++j) {
+    u = hmac<Hash>::mac(password, as_view(u));
+    for (std::size_t k = 0; k < t.size(); ++k) t[k] = static_cast<std::uint8_t>(t[k] ^ u[k]);
+  }
+  return t;
+}
+
+template <class Hash>
+void check_dispatch_matches_scalar(const char* name) {
+  INFO(name << ", dispatched path: " << (mailwire::cpu::has(mailwire::cpu::sha) ? "SHA-NI" : "scalar"));
+  std::mt19937 rng(20261207);
+  for (std::size_t n = 0; n <= 300; ++n) {
+    const std::string m = random_string(rng, n);
+    typename Hash::digest scalar;
+    {
+      scalar_forced guard;
+      scalar = Hash::hash(m);
+    }
+    const typename Hash::digest dispatched = Hash::hash(m);
+    const std::size_t piece_max = 1 + n % 70;
+    const typename Hash::digest pieces = digest_in_pieces<Hash>(m, rng, piece_max);
+    if (dispatched != scalar || pieces != scalar) {
+      INFO("length " << n << ", pieces up to " << piece_max);
+      CHECK(to_hex(dispatched) == to_hex(scalar));
+      CHECK(to_hex(pieces) == to_hex(scalar));
+    }
+  }
+  for (int i = 0; i < 40; ++i) {
+    const std::string m = random_string(rng, rng() % 20000);
+    typename Hash::digest scalar;
+    {
+      scalar_forced guard;
+      scalar = Hash::hash(m);
+    }
+    INFO("random message of " << m.size() << " bytes");
+    CHECK(to_hex(Hash::hash(m)) == to_hex(scalar));
+    CHECK(to_hex(digest_in_pieces<Hash>(m, rng, 300)) == to_hex(scalar));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SHA-1 and SHA-256: dispatched digests equal the scalar ones, any length, any split", "[simd]") {
+  check_dispatch_matches_scalar<sha1>("sha1");
+  check_dispatch_matches_scalar<sha256>("sha256");
+}
+
+TEST_CASE("forcing the scalar path keeps the FIPS 180-4 digests", "[simd]") {
+  scalar_forced guard;
+  CHECK(!mailwire::cpu::has(mailwire::cpu::sha));
+  CHECK(to_hex(sha1::hash(m896)) == "a49b2446a02c645bf419f995b67091253a04a259");
+  CHECK(to_hex(sha256::hash(m896)) == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+}
+
+#if defined(MAILWIRE_SIMD_X86)
+// The kernels themselves against the scalar compression functions, on the
+// same chaining states and blocks: 1 to 9 blocks from random states.
+TEST_CASE("the SHA-NI compression kernels equal the scalar ones block for block", "[simd]") {
+  if (!mailwire::cpu::has(mailwire::cpu::sha)) {
+    WARN("this CPU has no SHA-NI (or the scalar path is forced): kernels not run");
+    return;
+  }
+  std::mt19937 rng(15);
+  for (std::size_t blocks = 1; blocks <= 9; ++blocks) {
+    for (int round = 0; round < 50; ++round) {
+      const std::string data = random_string(rng, 64 * blocks);
+      const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+      std::array<std::uint32_t, 5> s1{};
+      for (auto& w : s1) w = static_cast<std::uint32_t>(rng());
+      std::array<std::uint32_t, 5> k1 = s1;
+      mailwire::detail::sha1_traits::compress_scalar(s1.data(), p, blocks);
+      mailwire::detail::sha1_compress_shani(k1.data(), p, blocks);
+      CHECK(k1 == s1);
+      std::array<std::uint32_t, 8> s2{};
+      for (auto& w : s2) w = static_cast<std::uint32_t>(rng());
+      std::array<std::uint32_t, 8> k2 = s2;
+      mailwire::detail::sha256_traits::compress_scalar(s2.data(), p, blocks);
+      mailwire::detail::sha256_compress_shani(k2.data(), p, blocks);
+      CHECK(k2 == s2);
+    }
+  }
+}
+#endif
+
+TEST_CASE("PBKDF2's one-block loop equals PBKDF2 by the book over HMAC", "[simd]") {
+  std::mt19937 rng(5802);
+  for (std::uint32_t c = 1; c <= 12; ++c) {
+    for (const std::size_t key_len : {std::size_t{0}, std::size_t{6}, std::size_t{64}, std::size_t{65}}) {
+      const std::string password = random_string(rng, key_len);
+      const std::string salt = random_string(rng, rng() % 80);
+      INFO("c = " << c << ", key " << key_len << " bytes, salt " << salt.size());
+      CHECK(pbkdf2_hmac<md5>(password, salt, c) == pbkdf2_by_the_book<md5>(password, salt, c));
+      CHECK(pbkdf2_hmac<sha1>(password, salt, c) == pbkdf2_by_the_book<sha1>(password, salt, c));
+      CHECK(pbkdf2_hmac<sha256>(password, salt, c) == pbkdf2_by_the_book<sha256>(password, salt, c));
+      scalar_forced guard;
+      CHECK(pbkdf2_hmac<sha256>(password, salt, c) == pbkdf2_by_the_book<sha256>(password, salt, c));
+    }
+  }
 }

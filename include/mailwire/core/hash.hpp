@@ -8,9 +8,13 @@
 // benchmarks and examples use them for checksums. Applications that need a
 // hash should use a crypto library.
 //
-// They are plain, portable, scalar code: correct whatever the host's byte
-// order (words are assembled with shifts, never by copying memory into
-// integers), no allocation, no exceptions, no I/O. They are not hardened
+// The reference code is plain, portable and scalar: correct whatever the
+// host's byte order (words are assembled with shifts, never by copying
+// memory into integers), no allocation, no exceptions, no I/O. On x86 CPUs
+// with the SHA extensions (SHA-NI), SHA-1 and SHA-256 compress whole blocks
+// with them instead, chosen at run time through core/cpu.hpp (no compiler
+// flag needed; cpu::force_scalar(true) or MAILWIRE_NO_SIMD keep the scalar
+// code); both paths give the same digests, which the tests check. They are not hardened
 // against side channels beyond being branch-free on the data, and they do
 // not wipe their state; MD5 and SHA-1 are here only because the SASL
 // mechanisms that use them still exist.
@@ -32,6 +36,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include "mailwire/core/cpu.hpp"
 
 namespace mailwire {
 inline namespace v0 {
@@ -69,6 +75,11 @@ class md_hasher {
   static constexpr std::size_t block_size = 64;
   /// A digest: digest_size bytes.
   using digest = std::array<std::uint8_t, digest_size>;
+  /// The algorithm: its compression function, initial state and byte order
+  /// (PBKDF2 drives the compression function directly).
+  using traits_type = Traits;
+  /// The chaining state: Traits::state_words words.
+  using chaining_state = std::array<std::uint32_t, Traits::state_words>;
 
   /// Ready for a new message.
   md_hasher() noexcept = default;
@@ -137,8 +148,13 @@ class md_hasher {
     return h.finish();
   }
 
+  /// The chaining state after the whole blocks given so far: the HMAC
+  /// midstate after a key block. Only meaningful when the bytes given since
+  /// the last finish() are a whole number of blocks.
+  const chaining_state& state() const noexcept { return state_; }
+
  private:
-  std::array<std::uint32_t, Traits::state_words> state_ = Traits::initial_state;
+  chaining_state state_ = Traits::initial_state;
   std::array<unsigned char, block_size> block_{};
   std::uint64_t length_ = 0;  // message bytes so far, modulo 2^64
 };
@@ -258,6 +274,84 @@ inline std::uint32_t sha1_extend(std::uint32_t* w, unsigned t) noexcept {
   return w[t & 15];
 }
 
+#if defined(MAILWIRE_SIMD_X86)
+// SHA-1 through the SHA extensions (Intel SHA-NI). The registers hold the
+// state A..D with A in the top lane, E alone in the top lane of another; a
+// message register holds four schedule words, the first in the top lane, so
+// each block's bytes are reversed as a whole on load (which also makes the
+// words big-endian). sha1rnds4 does four steps; sha1nexte adds the rotated
+// E that four steps leave behind to the next four words; sha1msg1/sha1msg2
+// with one xor extend the schedule by four words from the previous sixteen.
+
+// The 64 bytes at p as four registers of words, bytes permuted by `order`
+// (shared with SHA-256 below).
+MAILWIRE_TARGET_SHA inline void shani_load_block(const unsigned char* p, __m128i order, __m128i& m0, __m128i& m1,
+                                                 __m128i& m2, __m128i& m3) noexcept {
+  const auto* v = reinterpret_cast<const __m128i*>(p);
+  m0 = _mm_shuffle_epi8(_mm_loadu_si128(v), order);
+  m1 = _mm_shuffle_epi8(_mm_loadu_si128(v + 1), order);
+  m2 = _mm_shuffle_epi8(_mm_loadu_si128(v + 2), order);
+  m3 = _mm_shuffle_epi8(_mm_loadu_si128(v + 3), order);
+}
+
+// Four steps with the schedule words `m` (W_4g..W_4g+3); Fn is the round
+// function's number, g / 5. `e` carries E (group 0: the state's E; later:
+// the A..D value from before the previous four steps).
+template <int Fn>
+MAILWIRE_TARGET_SHA inline void sha1ni_four(__m128i& abcd, __m128i& e, __m128i m, bool first) noexcept {
+  const __m128i e_in = first ? _mm_add_epi32(e, m) : _mm_sha1nexte_epu32(e, m);
+  e = abcd;
+  abcd = _mm_sha1rnds4_epu32(abcd, e_in, Fn);
+}
+
+// W_4g+16..W_4g+19 from a = W_4g.., b = W_4g+4.., c = W_4g+8.., d = W_4g+12..
+// (FIPS 180-4 6.1.2 step 1, four words at a time).
+MAILWIRE_TARGET_SHA inline __m128i sha1ni_next(__m128i a, __m128i b, __m128i c, __m128i d) noexcept {
+  return _mm_sha1msg2_epu32(_mm_xor_si128(_mm_sha1msg1_epu32(a, b), c), d);
+}
+
+MAILWIRE_TARGET_SHA inline void sha1_compress_shani(std::uint32_t* state, const unsigned char* p,
+                                                    std::size_t blocks) noexcept {
+  const __m128i reverse = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
+  __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0x1B);
+  __m128i e0 = _mm_set_epi32(static_cast<int>(state[4]), 0, 0, 0);
+  for (; blocks != 0; --blocks, p += 64) {
+    const __m128i abcd_saved = abcd;
+    const __m128i e_saved = e0;
+    __m128i m0, m1, m2, m3;
+    shani_load_block(p, reverse, m0, m1, m2, m3);
+    __m128i e = e0;
+    // Twenty groups of four steps; m0..m3 are a ring of the last sixteen
+    // words, each replaced by the words sixteen later once it is used.
+    sha1ni_four<0>(abcd, e, m0, true), m0 = sha1ni_next(m0, m1, m2, m3);
+    sha1ni_four<0>(abcd, e, m1, false), m1 = sha1ni_next(m1, m2, m3, m0);
+    sha1ni_four<0>(abcd, e, m2, false), m2 = sha1ni_next(m2, m3, m0, m1);
+    sha1ni_four<0>(abcd, e, m3, false), m3 = sha1ni_next(m3, m0, m1, m2);
+    sha1ni_four<0>(abcd, e, m0, false), m0 = sha1ni_next(m0, m1, m2, m3);
+    sha1ni_four<1>(abcd, e, m1, false), m1 = sha1ni_next(m1, m2, m3, m0);
+    sha1ni_four<1>(abcd, e, m2, false), m2 = sha1ni_next(m2, m3, m0, m1);
+    sha1ni_four<1>(abcd, e, m3, false), m3 = sha1ni_next(m3, m0, m1, m2);
+    sha1ni_four<1>(abcd, e, m0, false), m0 = sha1ni_next(m0, m1, m2, m3);
+    sha1ni_four<1>(abcd, e, m1, false), m1 = sha1ni_next(m1, m2, m3, m0);
+    sha1ni_four<2>(abcd, e, m2, false), m2 = sha1ni_next(m2, m3, m0, m1);
+    sha1ni_four<2>(abcd, e, m3, false), m3 = sha1ni_next(m3, m0, m1, m2);
+    sha1ni_four<2>(abcd, e, m0, false), m0 = sha1ni_next(m0, m1, m2, m3);
+    sha1ni_four<2>(abcd, e, m1, false), m1 = sha1ni_next(m1, m2, m3, m0);
+    sha1ni_four<2>(abcd, e, m2, false), m2 = sha1ni_next(m2, m3, m0, m1);
+    sha1ni_four<3>(abcd, e, m3, false), m3 = sha1ni_next(m3, m0, m1, m2);
+    sha1ni_four<3>(abcd, e, m0, false);
+    sha1ni_four<3>(abcd, e, m1, false);
+    sha1ni_four<3>(abcd, e, m2, false);
+    sha1ni_four<3>(abcd, e, m3, false);
+    // E after the 80 steps is the rotated A of step 76: sha1nexte's rotate.
+    e0 = _mm_sha1nexte_epu32(e, e_saved);
+    abcd = _mm_add_epi32(abcd, abcd_saved);
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_shuffle_epi32(abcd, 0x1B));
+  state[4] = static_cast<std::uint32_t>(_mm_extract_epi32(e0, 3));
+}
+#endif
+
 struct sha1_traits {
   static constexpr std::size_t state_words = 5;
   static constexpr std::size_t digest_size = 20;
@@ -265,7 +359,9 @@ struct sha1_traits {
   static constexpr std::array<std::uint32_t, 5> initial_state = {0x67452301, 0xefcdab89, 0x98badcfe,
                                                                   0x10325476, 0xc3d2e1f0};
 
-  static void compress(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
+  // The portable compression function: the reference every kernel is
+  // tested against, and what runs where SHA-NI is absent or forced off.
+  static void compress_scalar(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
     for (; blocks != 0; --blocks, p += 64) {
       std::uint32_t w[16];
       for (unsigned t = 0; t < 16; ++t) w[t] = load_be32(p + 4 * t);
@@ -314,6 +410,15 @@ struct sha1_traits {
       state[4] += e;
     }
   }
+
+  // Whole blocks through SHA-NI when the CPU has it (decided per call, not
+  // per block), else the scalar code.
+  static void compress(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
+#if defined(MAILWIRE_SIMD_X86)
+    if (cpu::has(cpu::sha)) return sha1_compress_shani(state, p, blocks);
+#endif
+    compress_scalar(state, p, blocks);
+  }
 };
 
 // ------------------------------------------------------------ SHA-256
@@ -339,6 +444,61 @@ inline void sha256_step(std::uint32_t a, std::uint32_t b, std::uint32_t c, std::
   h = t1 + t2;
 }
 
+#if defined(MAILWIRE_SIMD_X86)
+// SHA-256 through the SHA extensions. sha256rnds2 does two steps on the
+// state split as ABEF and CDGH (A, E in the top lanes) with two K+W words
+// from the low lanes of its third operand; sha256msg1/sha256msg2 with one
+// add extend the schedule by four words from the previous sixteen.
+
+// Four steps with the schedule words `m` (W_4g..W_4g+3, W_4g in lane 0).
+MAILWIRE_TARGET_SHA inline void sha256ni_four(__m128i& abef, __m128i& cdgh, __m128i m, unsigned g) noexcept {
+  const __m128i kw = _mm_add_epi32(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(sha256_k + 4 * g)));
+  cdgh = _mm_sha256rnds2_epu32(cdgh, abef, kw);
+  abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(kw, 0x0E));
+}
+
+// W_4g+16..W_4g+19 from a = W_4g.., b = W_4g+4.., c = W_4g+8.., d = W_4g+12..
+// (FIPS 180-4 6.2.2 step 1, four words at a time; c supplies W_t-7 with d).
+MAILWIRE_TARGET_SHA inline __m128i sha256ni_next(__m128i a, __m128i b, __m128i c, __m128i d) noexcept {
+  return _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(a, b), _mm_alignr_epi8(d, c, 4)), d);
+}
+
+MAILWIRE_TARGET_SHA inline void sha256_compress_shani(std::uint32_t* state, const unsigned char* p,
+                                                      std::size_t blocks) noexcept {
+  const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);  // per-word byte swap
+  const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));  // A in lane 0
+  const __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (; blocks != 0; --blocks, p += 64) {
+    const __m128i abef_saved = abef;
+    const __m128i cdgh_saved = cdgh;
+    __m128i m0, m1, m2, m3;
+    shani_load_block(p, swap, m0, m1, m2, m3);
+    // Sixteen groups of four steps; m0..m3 are a ring of the last sixteen
+    // words, each replaced by the words sixteen later once it is used.
+    for (unsigned g = 0; g < 12; g += 4) {
+      sha256ni_four(abef, cdgh, m0, g), m0 = sha256ni_next(m0, m1, m2, m3);
+      sha256ni_four(abef, cdgh, m1, g + 1), m1 = sha256ni_next(m1, m2, m3, m0);
+      sha256ni_four(abef, cdgh, m2, g + 2), m2 = sha256ni_next(m2, m3, m0, m1);
+      sha256ni_four(abef, cdgh, m3, g + 3), m3 = sha256ni_next(m3, m0, m1, m2);
+    }
+    sha256ni_four(abef, cdgh, m0, 12);
+    sha256ni_four(abef, cdgh, m1, 13);
+    sha256ni_four(abef, cdgh, m2, 14);
+    sha256ni_four(abef, cdgh, m3, 15);
+    abef = _mm_add_epi32(abef, abef_saved);
+    cdgh = _mm_add_epi32(cdgh, cdgh_saved);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
 struct sha256_traits {
   static constexpr std::size_t state_words = 8;
   static constexpr std::size_t digest_size = 32;
@@ -346,7 +506,8 @@ struct sha256_traits {
   static constexpr std::array<std::uint32_t, 8> initial_state = {
       0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
-  static void compress(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
+  // The portable compression function (see sha1_traits::compress_scalar).
+  static void compress_scalar(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
     for (; blocks != 0; --blocks, p += 64) {
       std::uint32_t w[64];  // the message schedule, FIPS 180-4 6.2.2 step 1
       for (unsigned t = 0; t < 16; ++t) w[t] = load_be32(p + 4 * t);
@@ -376,6 +537,15 @@ struct sha256_traits {
       state[6] += g;
       state[7] += h;
     }
+  }
+
+  // Whole blocks through SHA-NI when the CPU has it (decided per call, not
+  // per block), else the scalar code.
+  static void compress(std::uint32_t* state, const unsigned char* p, std::size_t blocks) noexcept {
+#if defined(MAILWIRE_SIMD_X86)
+    if (cpu::has(cpu::sha)) return sha256_compress_shani(state, p, blocks);
+#endif
+    compress_scalar(state, p, blocks);
   }
 };
 

@@ -68,6 +68,11 @@ class hmac {
     return outer.finish();
   }
 
+  /// The hash state after the key block xor ipad (inner) and xor opad
+  /// (outer): where every MAC under this key starts.
+  const Hash& inner() const noexcept { return inner_; }
+  const Hash& outer() const noexcept { return outer_; }
+
   /// The MAC of `message` under `key`, in one call.
   static digest mac(std::string_view key, std::string_view message) noexcept {
     hmac h(key);
@@ -80,6 +85,63 @@ class hmac {
   Hash outer_;    // H state after (K xor opad)
   Hash message_;  // inner_ plus the message so far
 };
+
+/// A 32-bit word to or from bytes in `Traits`' byte order.
+template <class Traits>
+inline std::uint32_t load_word(const unsigned char* p) noexcept {
+  return Traits::order == byte_order::big ? load_be32(p) : load_le32(p);
+}
+template <class Traits>
+inline void store_word(unsigned char* p, std::uint32_t w) noexcept {
+  for (unsigned i = 0; i < 4; ++i) {
+    const unsigned shift = Traits::order == byte_order::big ? 24 - 8 * i : 8 * i;
+    p[i] = static_cast<unsigned char>(w >> shift);
+  }
+}
+
+// U_2 .. U_c of one PBKDF2 block from U_1, xored together with U_1 (RFC 8018
+// 5.2 step 3). Every U_j after the first is the MAC of a digest-sized
+// message, so each of its two hashes is exactly one block after the keyed
+// midstate, always padded the same way: the loop keeps that one padded block
+// and calls the compression function on it twice per iteration, from copies
+// of the two midstates, rather than going through update() and finish(),
+// which copy, buffer and pad afresh every time.
+template <class Hash>
+typename Hash::digest pbkdf2_rest(const hmac<Hash>& prf, const typename Hash::digest& u1,
+                                  std::uint32_t iterations) noexcept {
+  using traits = typename Hash::traits_type;
+  constexpr std::size_t h_len = Hash::digest_size;
+  constexpr std::size_t words = h_len / 4;
+  static_assert(h_len % 4 == 0 && h_len + 9 <= Hash::block_size, "a digest and its padding fit one block");
+  // The block: U (or the inner digest), 0x80, zeros, the bit length of key
+  // block plus digest.
+  unsigned char block[Hash::block_size] = {};
+  std::memcpy(block, u1.data(), h_len);
+  block[h_len] = 0x80;
+  const std::uint64_t bits = (Hash::block_size + h_len) * 8;
+  for (unsigned i = 0; i < 8; ++i) {
+    const unsigned shift = traits::order == byte_order::big ? 56 - 8 * i : 8 * i;
+    block[Hash::block_size - 8 + i] = static_cast<unsigned char>(bits >> shift);
+  }
+  const typename Hash::chaining_state inner = prf.inner().state();
+  const typename Hash::chaining_state outer = prf.outer().state();
+  std::uint32_t t[words];
+  for (std::size_t k = 0; k < words; ++k) t[k] = load_word<traits>(u1.data() + 4 * k);
+  for (std::uint32_t j = 1; j < iterations; ++j) {
+    typename Hash::chaining_state s = inner;
+    traits::compress(s.data(), block, 1);
+    for (std::size_t k = 0; k < words; ++k) store_word<traits>(block + 4 * k, s[k]);
+    s = outer;
+    traits::compress(s.data(), block, 1);
+    for (std::size_t k = 0; k < words; ++k) {
+      store_word<traits>(block + 4 * k, s[k]);
+      t[k] ^= s[k];
+    }
+  }
+  typename Hash::digest out{};
+  for (std::size_t k = 0; k < words; ++k) store_word<traits>(out.data() + 4 * k, t[k]);
+  return out;
+}
 
 /// PBKDF2 (RFC 8018 5.2) with HMAC-Hash as the PRF: fills out[0, out_len)
 /// with the key derived from `password` and `salt` in `iterations` rounds.
@@ -102,13 +164,8 @@ void pbkdf2_hmac(std::string_view password, std::string_view salt, std::uint32_t
                                     static_cast<unsigned char>(block >> 8), static_cast<unsigned char>(block)};
     prf.update(salt);
     prf.update(std::string_view(reinterpret_cast<const char*>(index), sizeof index));
-    typename Hash::digest u = prf.finish();
-    typename Hash::digest t = u;
-    for (std::uint32_t j = 1; j < iterations; ++j) {
-      prf.update(as_view(u));
-      u = prf.finish();
-      for (std::size_t k = 0; k < h_len; ++k) t[k] = static_cast<std::uint8_t>(t[k] ^ u[k]);
-    }
+    const typename Hash::digest u1 = prf.finish();
+    const typename Hash::digest t = pbkdf2_rest(prf, u1, iterations);
     const std::size_t n = out_len < h_len ? out_len : h_len;
     std::memcpy(out, t.data(), n);
     out += n;

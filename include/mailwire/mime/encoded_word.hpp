@@ -232,6 +232,16 @@ class text_builder {
   bool last_ew_ = false;
 };
 
+// Whether `s` may hold an encoded-word ("=?") or a line break; without
+// either, decoding it as text only trims it and reads its bytes.
+inline bool has_word_or_fold(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\r' || c == '\n' || (c == '=' && i + 1 < s.size() && s[i + 1] == '?')) return true;
+  }
+  return false;
+}
+
 // How decode_words treats text around encoded-words.
 struct words_options {
   bool glue_space = true;   // keep a glued word's boundary as a space
@@ -327,14 +337,41 @@ inline void decode_words(text_builder& b, std::string_view s, std::size_t base, 
 ///
 /// `cs` converts the encoded-words' charsets (its hook is asked for the
 /// ones not built in); it must outlive the call.
-inline std::string decode_unstructured(std::string_view value, diagnostics* d = nullptr,
-                                       const charset_options& cs = {}) {
-  detail::check_8bit(value, d);
+///
+/// This form appends the text to `out` (nothing else in `out` changes) and
+/// allocates nothing beyond `out`'s growth when the value has neither
+/// encoded-words ("=?") nor folds: the common case, whose text is the value
+/// itself, trimmed (and read as windows-1252 where it is not UTF-8).
+inline void decode_unstructured(std::string_view value, std::string& out, diagnostics* d = nullptr,
+                                const charset_options& cs = {}) {
+  const std::size_t bad = utf8::invalid_at(value);
+  if (bad != value.size()) detail::report(d, errc::mime_8bit_header, bad);
   std::size_t start = 0;
   while (start < value.size() && detail::is_fws(value[start])) ++start;
+  const std::string_view rest = value.substr(start);
+  if (!detail::has_word_or_fold(rest)) {
+    // What decode_words would build: literal runs and the white space
+    // between them as they are, the trailing white space dropped.
+    std::size_t end = rest.size();
+    while (end > 0 && detail::is_fws(rest[end - 1])) --end;
+    if (bad == value.size()) {
+      out.append(rest.data(), end);
+    } else {
+      detail::append_text(out, rest.substr(0, end));
+    }
+    return;
+  }
   detail::text_builder b(d, cs);
-  detail::decode_words(b, value.substr(start), start, true, {}, d);
-  return b.finish(true);
+  detail::decode_words(b, rest, start, true, {}, d);
+  out += b.finish(true);
+}
+
+/// The same, returning the text.
+inline std::string decode_unstructured(std::string_view value, diagnostics* d = nullptr,
+                                       const charset_options& cs = {}) {
+  std::string out;
+  decode_unstructured(value, out, d, cs);
+  return out;
 }
 
 namespace detail {

@@ -91,21 +91,16 @@ inline constexpr char16_t cp1252_high[32] = {
 /// Appends `in` as UTF-8: well-formed UTF-8 sequences as they are, any other
 /// byte read as windows-1252.
 inline void append_text(std::string& out, std::string_view in) {
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const auto b = static_cast<unsigned char>(in[i]);
-    if (b < 0x80) {
-      out.push_back(in[i++]);
-      continue;
-    }
-    const std::size_t n = utf8::decode(in, i).length;
-    if (n != 0) {
-      out.append(in.substr(i, n));
-      i += n;
-      continue;
-    }
+  // Whole well-formed runs at once (utf8::invalid_at finds their end, a
+  // vector scan where the CPU has one): the common case, ASCII or UTF-8
+  // text, is one append.
+  while (!in.empty()) {
+    const std::size_t run = utf8::invalid_at(in);
+    out.append(in.data(), run);
+    if (run == in.size()) return;
+    const auto b = static_cast<unsigned char>(in[run]);
     utf8::append(b < 0xA0 ? static_cast<char32_t>(cp1252_high[b - 0x80]) : static_cast<char32_t>(b), out);
-    ++i;
+    in.remove_prefix(run + 1);
   }
 }
 
