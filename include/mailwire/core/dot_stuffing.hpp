@@ -77,7 +77,7 @@ enum class dot_event_type : std::uint8_t {
 
 /// One event from dot_reader::next().
 struct dot_event {
-  dot_event_type type = dot_event_type::need_more;
+  dot_event_type type = dot_event_type::need_more;  ///< what happened
   /// At chunk: a view into the buffer given to next(), valid until its
   /// next non-const call.
   std::string_view bytes;
@@ -221,6 +221,7 @@ class line_rules_checker {
   /// The first offence so far (errc::ok when none) and the stream offset
   /// of its offending byte.
   errc error() const noexcept { return error_; }
+  /// The stream offset of the first offence's byte (0 when none).
   std::uint64_t error_offset() const noexcept { return error_offset_; }
 
   /// Forgets the stream (for the next message); keeps the options.
@@ -243,8 +244,11 @@ class line_rules_checker {
 /// Reads dot-stuffed data (see the file comment) from a recv_buffer.
 class dot_reader {
  public:
+  /// A reader for one message at a time under `o` (its limits and line
+  /// rules); reset() starts the next.
   explicit dot_reader(dot_options o = {}) noexcept : options_(o), rules_(o), line_ends_(line_ends_only()) {}
 
+  /// The options it reads under.
   const dot_options& options() const noexcept { return options_; }
 
   /// Reads from `in` (positioned at the first byte of data: after SMTP's
@@ -412,6 +416,8 @@ class dot_reader {
 /// dot_stuffing false).
 class dot_writer {
  public:
+  /// A writer that treats bare CR and LF by `bare`, and stuffs leading dots
+  /// unless `dot_stuffing` is false (BDAT).
   explicit dot_writer(line_end_policy bare = line_end_policy::normalize, bool dot_stuffing = true) noexcept
       : policy_(bare), stuffing_(dot_stuffing) {}
 

@@ -16,8 +16,8 @@ namespace utf8 {
 
 /// One decoded code point; `length` 0 means the bytes are not well-formed.
 struct decoded {
-  char32_t cp = 0;
-  std::size_t length = 0;
+  char32_t cp = 0;         ///< the code point (0 when not well-formed)
+  std::size_t length = 0;  ///< bytes it takes, 1 to 4; 0: not well-formed
 };
 
 /// Decodes the character at `in[i]` (i < in.size()). A truncated sequence

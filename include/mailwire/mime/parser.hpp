@@ -196,6 +196,8 @@ class borrowing_input {
 /// parser_options), never a body.
 class parser {
  public:
+  /// A parser for one message under `options` (limits and leniencies,
+  /// copied).
   explicit parser(const parser_options& options = {});
 
   /// Hands over input; returns how many bytes were taken (all of them

@@ -460,6 +460,8 @@ struct qp_encode_options {
 /// one SP/HTAB and one CR are held between calls.
 class qp_encoder {
  public:
+  /// An encoder writing lines of at most o.line_length characters (clamped
+  /// to 4..76, RFC 2045 6.7 (5)).
   explicit qp_encoder(const qp_encode_options& o = {}) noexcept
       : opts_(o), max_content_((o.line_length < 4 ? 4 : o.line_length > 76 ? 76 : o.line_length) - 1) {}
 
