@@ -72,3 +72,19 @@ TEST_CASE("cpu: the test run's setting follows MAILWIRE_FORCE_SCALAR", "[cpu]") 
   // catch_main.cpp reads the variable before any test; unit.scalar sets it.
   CHECK(cpu::scalar_forced() == (std::getenv("MAILWIRE_FORCE_SCALAR") != nullptr));
 }
+
+TEST_CASE("cpu: disable() turns off only the features named", "[cpu]") {
+  const scalar_guard guard;
+  const std::uint32_t was = cpu::disabled();
+  const std::uint32_t found = cpu::detected();
+  cpu::force_scalar(false);
+  cpu::disable(cpu::avx512);
+  CHECK(cpu::disabled() == cpu::avx512);
+  CHECK_FALSE(cpu::has(cpu::avx512));
+  CHECK(cpu::has(cpu::avx2) == ((cpu::detected() & cpu::avx2) != 0));
+  CHECK(std::string(cpu::best_name()) != "avx512");
+  CHECK(cpu::detected() == found);  // detection itself unchanged
+  cpu::disable(0);
+  for (std::uint32_t f = 1; f <= cpu::neon; f <<= 1) CHECK(cpu::has(f) == ((cpu::detected() & f) == f));
+  cpu::disable(was);
+}
