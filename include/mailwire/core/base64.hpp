@@ -187,15 +187,47 @@ MAILWIRE_TARGET_AVX512 inline __m512i sextets512(__m512i in, __m512i lut_lo, __m
   return s;
 }
 
+MAILWIRE_TARGET_AVX512 inline void put48(unsigned char* o, __m512i s, std::size_t n) noexcept {
+  const __m512i pairs16 = _mm512_set1_epi32(0x01400140);  // a * 64 + b
+  const __m512i pairs32 = _mm512_set1_epi32(0x00011000);  // ab * 4096 + cd
+  __m512i v = _mm512_madd_epi16(_mm512_maddubs_epi16(s, pairs16), pairs32);
+  // (maskz: GCC 12 warns about the unmasked form's undefined source)
+  v = _mm512_maskz_permutexvar_epi8(~__mmask64{0}, _mm512_loadu_si512(pack_index.data()), v);
+  _mm512_mask_storeu_epi8(o, (std::uint64_t{1} << n) - 1, v);
+}
+
+/// Lines of `line` characters (a multiple of 4, 64 to 128) each followed by
+/// CRLF, from `p` at the start of one: a line is two blocks, at 0 and at
+/// line - 64 (overlapping), and the next line is always line + 2 further on,
+/// so no load waits for the one before (the block loop below must find each
+/// line break before it knows where its next block starts). Stops at the
+/// first line that is not exactly that.
+MAILWIRE_TARGET_AVX512 inline const unsigned char* decode_lines_avx512(const unsigned char* p, const unsigned char* end,
+                                                                       unsigned char*& out, std::size_t line,
+                                                                       __m512i lut_lo, __m512i lut_hi) noexcept {
+  const std::size_t second = line - 64;
+  unsigned char* o = out;
+  while (static_cast<std::size_t>(end - p) >= line + 2) {
+    std::uint64_t outside1 = 0;
+    std::uint64_t outside2 = 0;
+    const __m512i s1 = sextets512(_mm512_loadu_si512(p), lut_lo, lut_hi, outside1);
+    const __m512i s2 = sextets512(_mm512_loadu_si512(p + second), lut_lo, lut_hi, outside2);
+    if ((outside1 | outside2) != 0 || p[line] != '\r' || p[line + 1] != '\n') break;
+    put48(o, s1, 48);
+    put48(o + second / 4 * 3, s2, 48);
+    o += line / 4 * 3;
+    p += line + 2;
+  }
+  out = o;
+  return p;
+}
+
 /// Decodes whole quanta from `p` (a quantum boundary) while at least 66
 /// bytes are left; returns where it stopped and advances `out`.
 MAILWIRE_TARGET_AVX512 inline const unsigned char* decode_avx512(const unsigned char* p, const unsigned char* end,
                                                                  unsigned char*& out, bool mime) noexcept {
   const __m512i lut_lo = _mm512_loadu_si512(sextet_table.data());
   const __m512i lut_hi = _mm512_loadu_si512(sextet_table.data() + 64);
-  const __m512i pack = _mm512_loadu_si512(pack_index.data());
-  const __m512i pairs16 = _mm512_set1_epi32(0x01400140);  // a * 64 + b
-  const __m512i pairs32 = _mm512_set1_epi32(0x00011000);  // ab * 4096 + cd
   unsigned char* o = out;
   // 64 bytes of block, plus up to 2 of whitespace dropped inside it.
   while (end - p >= 66) {
@@ -210,6 +242,20 @@ MAILWIRE_TARGET_AVX512 inline const unsigned char* decode_avx512(const unsigned 
       // anything else ends the block there.
       gap_at = low_bit(outside);
       gap = gap_length(p + gap_at, mime);
+      if (gap == 2 && p[gap_at] == '\r' && p[gap_at + 1] == '\n' && gap_at % 4 == 0 && end - p >= 200) {
+        // A CRLF after whole quanta: a line starts after it. If the next
+        // line break is 64 to 128 characters on, try whole lines.
+        put48(o, s, gap_at / 4 * 3);
+        o += gap_at / 4 * 3;
+        p += gap_at + 2;
+        std::uint64_t outside1 = 0;
+        std::uint64_t outside2 = 0;
+        sextets512(_mm512_loadu_si512(p), lut_lo, lut_hi, outside1);
+        sextets512(_mm512_loadu_si512(p + 64), lut_lo, lut_hi, outside2);
+        const std::size_t line = outside2 == 0 ? 128 : 64 + low_bit(outside2);
+        if (outside1 == 0 && line % 4 == 0) p = decode_lines_avx512(p, end, o, line, lut_lo, lut_hi);
+        continue;
+      }
       if (gap == 0) {
         chars = gap_at;
       } else {
@@ -223,12 +269,8 @@ MAILWIRE_TARGET_AVX512 inline const unsigned char* decode_avx512(const unsigned 
     }
     chars &= ~std::size_t{3};
     if (chars == 0) break;
-    __m512i v = _mm512_maddubs_epi16(s, pairs16);
-    v = _mm512_madd_epi16(v, pairs32);
-    // (maskz: GCC 12 warns about the unmasked form's undefined source)
-    v = _mm512_maskz_permutexvar_epi8(~__mmask64{0}, pack, v);
     const std::size_t n = chars / 4 * 3;
-    _mm512_mask_storeu_epi8(o, (std::uint64_t{1} << n) - 1, v);
+    put48(o, s, n);
     o += n;
     p += chars + (chars > gap_at ? gap : 0);
   }
