@@ -129,17 +129,23 @@ int main(int argc, char** argv) {
   }
   fmt::print("\nbase64: {} bytes, 76-column CRLF-wrapped; best of {}\n", b64.size(), reps);
   std::vector<bench::result> b{bench::memcpy_row(b64, raw_out, reps)};
-  b.push_back({"mailwire body_decoder (std::string out)", bench::measure(b64.size(), reps, [&] {
-                 return decode_body(mime::transfer_encoding::base64, b64, out);
-               })});
-  b.push_back({"mailwire body_decoder, 64 KiB chunks", bench::measure(b64.size(), reps, [&] {
-                 return decode_body_chunked(mime::transfer_encoding::base64, b64, out);
-               })});
+  // With the base64 kernel the CPU has, then forced scalar.
+  for (const bool scalar : {false, true}) {
+    mailwire::cpu::force_scalar(scalar);
+    const std::string path = std::string(" [") + mailwire::cpu::best_name() + "]";
+    b.push_back({"mailwire body_decoder (std::string out)" + path, bench::measure(b64.size(), reps, [&] {
+                   return decode_body(mime::transfer_encoding::base64, b64, out);
+                 })});
+    b.push_back({"mailwire body_decoder, 64 KiB chunks" + path, bench::measure(b64.size(), reps, [&] {
+                   return decode_body_chunked(mime::transfer_encoding::base64, b64, out);
+                 })});
+  }
+  mailwire::cpu::force_scalar(false);
 #if MAILWIRE_BENCH_GMIME
   b.push_back({"GMime g_mime_encoding_base64_decode_step", bench::measure(b64.size(), reps, [&] {
                  return peers::gmime_base64_decode(b64.data(), b64.size(), reinterpret_cast<unsigned char*>(&raw_out[0]));
                })});
 #endif
-  bench::table("base64 decode", b, 44);
+  bench::table("base64 decode", b, 52);
   return 0;
 }

@@ -102,6 +102,11 @@ inline std::atomic<bool>& forced_scalar() noexcept {
   return forced;
 }
 
+inline std::atomic<std::uint32_t>& disabled() noexcept {
+  static std::atomic<std::uint32_t> off{0};
+  return off;
+}
+
 }  // namespace detail
 
 /// What this CPU has (all `feature` bits found), whatever force_scalar says.
@@ -121,9 +126,20 @@ inline bool scalar_forced() noexcept {
   return detail::forced_scalar().load(std::memory_order_relaxed);
 }
 
+/// Makes has() answer false for the `features` given (an OR of `feature`
+/// bits; 0 turns none off), so the narrower kernels can be tested on a CPU
+/// that has the wider ones: disable(avx512) runs the AVX2 kernels. Safe from
+/// any thread; for tests and benchmarks.
+inline void disable(std::uint32_t features) noexcept {
+  detail::disabled().store(features, std::memory_order_relaxed);
+}
+
+/// The features disable() turned off.
+inline std::uint32_t disabled() noexcept { return detail::disabled().load(std::memory_order_relaxed); }
+
 /// Whether every feature in `wanted` (an OR of `feature` bits) may be used.
 inline bool has(std::uint32_t wanted) noexcept {
-  return !scalar_forced() && (detected() & wanted) == wanted;
+  return !scalar_forced() && (detected() & ~disabled() & wanted) == wanted;
 }
 
 /// Name of the widest x86/ARM kernel family has() allows, for benchmark and
