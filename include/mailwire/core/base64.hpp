@@ -60,6 +60,7 @@ struct decode_result {
   std::size_t written = 0;   ///< output bytes produced
   errc error = errc::ok;     ///< errc::ok, or what stopped the decoder
   std::uint64_t error_offset = 0;  ///< stream offset of the offending byte
+  /// True when nothing went wrong.
   explicit operator bool() const noexcept { return error == errc::ok; }
 };
 
@@ -490,6 +491,8 @@ MAILWIRE_TARGET_AVX2 inline const unsigned char* encode_avx2(const unsigned char
 /// RFC 2045 6.8 forbids more); it is rounded down to a multiple of 4.
 class encoder {
  public:
+  /// An encoder breaking lines after `line_length` characters (rounded
+  /// down to a multiple of 4; 0: one line).
   explicit encoder(std::size_t line_length = 0) noexcept : line_length_(line_length / 4 * 4) {}
 
   /// Most bytes update() can write for `n` input bytes.
@@ -591,8 +594,10 @@ class encoder {
 /// Streaming decoder; see the top of this file for the two modes.
 class decoder {
  public:
+  /// A decoder in mode `m` (strict for SASL, mime for bodies).
   explicit decoder(base64::mode m = base64::mode::strict) noexcept : mode_(m) {}
 
+  /// The mode it decodes in.
   base64::mode mode() const noexcept { return mode_; }
   /// Stream offset of the next byte update() will read.
   std::uint64_t offset() const noexcept { return offset_; }
