@@ -395,3 +395,54 @@ TEST_CASE("imap client: credentials are dropped once logged in or failed", "[ima
   CHECK(d.c.authenticated());
   CHECK(d.c.auth_mechanism() == mailwire::sasl::mechanism::plain);
 }
+
+TEST_CASE("imap client: max_queued_commands just under and just over", "[imap][client][limits]") {
+  imap::client_options o = plain_options();
+  o.max_queued_commands = 3;
+  driver d(o);
+  d.login();
+  imap::command select;
+  select.type = imap::command_type::select;
+  select.args = imap::select_args{"INBOX", false, std::nullopt, {}};
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A2, written at once
+  CHECK(d.c.queued() == 0);
+  REQUIRE(d.c.submit(select) == errc::ok);  // A3 waits for A2 (SELECT goes alone)
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A4 waits behind it
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A5: 3 queued, the bound
+  CHECK(d.c.queued() == 3);
+  const std::string before(d.c.pending_output());
+  CHECK(before == "A2 NOOP\r\n");
+  // Past the bound: refused, nothing queued, no tag used; LOGOUT is taken.
+  std::string tag = "unset";
+  CHECK(d.c.submit(noop(), &tag) == errc::message_too_big);
+  CHECK(tag == "unset");
+  CHECK(d.c.idle() == errc::message_too_big);
+  CHECK(d.c.compress() == errc::message_too_big);
+  CHECK(d.c.queued() == 3);
+  CHECK(d.c.in_progress() == 4);
+  CHECK(d.c.pending_output() == before);
+  REQUIRE(d.c.logout(&tag) == errc::ok);
+  CHECK(tag == "A6");
+  CHECK(d.c.queued() == 4);
+  // A2's answer lets the rest go: the queue empties.
+  d.feed("A2 OK done\r\n");
+  CHECK(d.written == "A2 NOOP\r\nA3 SELECT INBOX\r\nA4 NOOP\r\nA5 NOOP\r\nA6 LOGOUT\r\n");
+  CHECK(d.c.queued() == 0);
+}
+
+TEST_CASE("imap client: submit() refuses while pending output is at max_pending_output", "[imap][client][limits]") {
+  imap::client_options o = plain_options();
+  o.max_pending_output = 18;  // two "An NOOP\r\n" (9 bytes each)
+  driver d(o);
+  d.login();
+  REQUIRE(d.c.submit(noop()) == errc::ok);
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // 9 pending: under the bound
+  CHECK(d.c.pending_output().size() == 18);
+  CHECK(d.c.submit(noop()) == errc::message_too_big);  // at the bound
+  CHECK(d.c.pending_output().size() == 18);
+  d.c.consume_output(1);  // just under again
+  std::string tag;
+  REQUIRE(d.c.submit(noop(), &tag) == errc::ok);
+  CHECK(tag == "A4");
+  CHECK(d.c.in_progress() == 3);
+}

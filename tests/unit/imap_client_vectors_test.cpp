@@ -342,7 +342,14 @@ class session {
     INFO(c_.where() << ": command " << cmd);
     REQUIRE(e == errc::ok);
     // The command is serialised by submit(): its views need not outlive it.
-    act(cmd, client_.submit(std::move(c)));
+    // Refused while the output is at max_pending_output: write, as an
+    // application does, and submit again.
+    errc r = client_.submit(c);
+    while (r == errc::message_too_big && !client_.pending_output().empty()) {
+      write(false);
+      r = client_.submit(c);
+    }
+    act(cmd, r);
   }
 
   const mailwire_test::transcript_case& c_;

@@ -51,8 +51,10 @@
 //    the server's "+" (and the rest of that command), nor while an APPEND
 //    body is being streamed.
 // Commands that must wait are held by the machine in order, already
-// serialised; they count toward no limit (the application decides how
-// many it submits).
+// serialised. They are bounded: at client_options::max_queued_commands
+// commands not yet queued in full for writing, or with pending_output()
+// at max_pending_output, submit() refuses (errc::message_too_big) until
+// the application has written output and read answers.
 //
 // Literals written (imap::write chooses: atom, quoted or literal). A
 // synchronising literal stops the command: the machine writes up to it,
@@ -292,6 +294,11 @@ struct client_options {
   /// example; reopens nothing).
   parse_options parse = default_parse();
   std::size_t max_pending_output = limits::max_pending_output;
+  /// Commands submitted and not yet queued in full for writing (held by
+  /// the pipelining rules, an IDLE, a synchronising literal's "+", a body
+  /// being streamed) past which submit(), idle() and compress() refuse
+  /// with errc::message_too_big (0 counts as 1). LOGOUT is always taken.
+  std::size_t max_queued_commands = limits::imap_queued_commands;
   /// Tags are this prefix and a counter ("A1", "A2", ...). It must be made
   /// of tag characters (is_tag); otherwise the session fails at once
   /// (errc::invalid_argument).
@@ -409,6 +416,9 @@ class client {
   bool compressed() const noexcept { return compressed_; }
   /// Commands submitted and not completed yet (held ones included).
   std::size_t in_progress() const noexcept { return commands_.size(); }
+  /// Commands submitted and not yet queued in full for writing (at most
+  /// client_options::max_queued_commands, and one LOGOUT).
+  std::size_t queued() const noexcept { return commands_.size() - unsent_; }
 
   // -- events -----------------------------------------------------------------
 
@@ -441,7 +451,10 @@ class client {
   ///  - errc::extension_missing: a command of an extension the server
   ///    does not offer (MOVE, UNSELECT, NAMESPACE, ID, ENABLE, SORT,
   ///    THREAD, QUOTA, METADATA, UID EXPUNGE without UIDPLUS, MULTIAPPEND,
-  ///    CATENATE), IMAP4rev2 counting for what it includes.
+  ///    CATENATE), IMAP4rev2 counting for what it includes;
+  ///  - errc::message_too_big: max_queued_commands are queued() already,
+  ///    or pending_output() is at max_pending_output: write output and
+  ///    read answers (next()), then submit again. Never for LOGOUT.
   /// A command submitted while idling waits for the IDLE to end.
   errc submit(command c, std::string* tag = nullptr);
   /// body_wanted: the next bytes of the message (at most what is left of
@@ -588,6 +601,7 @@ class client {
   std::uint64_t here_ = 0;
   std::uint64_t offset_shift_ = 0;  // bytes taken at the COMPRESS switch
   std::size_t max_pending_output_;
+  std::size_t max_queued_;
   std::size_t inline_body_max_;
   tls_policy tls_policy_;
   state state_ = state::greeting;
@@ -671,6 +685,7 @@ inline client::client(client_options o)
       parse_(o.parse),
       tag_prefix_(std::move(o.tag_prefix)),
       max_pending_output_(o.max_pending_output),
+      max_queued_(o.max_queued_commands == 0 ? 1 : o.max_queued_commands),
       inline_body_max_(o.inline_body_max),
       tls_policy_(o.tls) {
   tls_ = o.tls == tls_policy::implicit;
@@ -952,6 +967,12 @@ inline std::string client::make_tag() const { return tag_prefix_ + std::to_strin
 // Serialises a command now (for what the server offers now) and hands it
 // to pump(), which writes it when the rules allow.
 inline errc client::enqueue(step what, command c, std::string* tag) {
+  // The application's commands are bounded; the machine's own (setup,
+  // and LOGOUT, which ends the queue) are one at a time.
+  if (what == step::user && c.type != command_type::logout &&
+      (queued() >= max_queued_ || out_.size() >= max_pending_output_)) {
+    return errc::message_too_big;
+  }
   record r;
   r.tag = make_tag();
   c.tag = r.tag;
