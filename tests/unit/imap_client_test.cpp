@@ -446,3 +446,41 @@ TEST_CASE("imap client: submit() refuses while pending output is at max_pending_
   CHECK(tag == "A4");
   CHECK(d.c.in_progress() == 3);
 }
+
+TEST_CASE("imap client: what one large response needed is given back once idle", "[imap][client][limits]") {
+  driver d;
+  d.login();
+  std::string search = "* SEARCH";
+  for (int i = 1; i <= 10000; ++i) search += " " + std::to_string(i);
+  search += "\r\n";
+  imap::command c;
+  std::string scratch;
+  REQUIRE(imap::parse_command("t UID SEARCH ALL", c, scratch) == errc::ok);
+  const std::size_t numbers = 10000 * sizeof(std::uint32_t);
+  for (const bool other_in_flight : {false, true}) {
+    INFO("another command in flight: " << other_in_flight);
+    std::string tag;
+    REQUIRE(d.c.submit(c, &tag) == errc::ok);
+    std::string other;
+    if (other_in_flight) REQUIRE(d.c.submit(noop(), &other) == errc::ok);
+    // The SEARCH result while its event is out: 10,000 numbers are held.
+    REQUIRE(d.c.feed(search) == search.size());
+    const imap::client_event e = d.c.next();
+    REQUIRE(e.type == kind::untagged);
+    CHECK(e.resp->numbers.size() == 10000);
+    const std::size_t during = d.c.memory_used();
+    // All input handled: the numbers are given back (the receive buffer
+    // keeps the size the line needed), and with nothing in flight the
+    // response itself.
+    CHECK(d.feed(tag + " OK done\r\n") == std::vector<kind>{kind::completed});
+    const std::size_t after = d.c.memory_used();
+    CHECK(after + numbers <= during);
+    if (other_in_flight) {
+      CHECK(d.feed(other + " OK done\r\n") == std::vector<kind>{kind::completed});
+      CHECK(d.c.memory_used() + sizeof(imap::response) <= after);
+    } else {
+      CHECK(after + numbers + sizeof(imap::response) <= during);
+    }
+    CHECK(d.c.in_progress() == 0);
+  }
+}
