@@ -25,6 +25,7 @@
 #include "imap_stream.hpp"
 
 #include <mailwire/imap/client.hpp>
+#include <mailwire/imap/server.hpp>
 
 #include <fmt/format.h>
 
@@ -256,6 +257,38 @@ void idle_sessions(const recorded& r) {
   delete c;
 }
 
+// The server machine's idle session, measured the same way: logged in,
+// INBOX selected, then in IDLE (the state thousands of sessions wait in).
+void idle_server() {
+  const long long buffers = bench::two_buffers("a NOOP\r\n", "* OK ready\r\n");
+  imap::server_options o;
+  o.tls_active = true;
+  o.extensions.idle = true;
+  const long long base = bench::heap::live.load();
+  auto* s = new imap::server(o);
+  const long long constructed = bench::heap_since(base);
+  const auto drive = [s](std::string_view in) {
+    using sk = imap::server_event_type;
+    while (!in.empty()) {
+      in.remove_prefix(s->feed(in));
+      for (auto e = s->next(); e.type != sk::need_more && e.type != sk::paused; e = s->next()) {
+        if (e.type == sk::write_output) s->consume_output(s->pending_output().size());
+        if (e.type == sk::login) (void)s->accept_login();
+        if (e.type == sk::command) (void)s->complete(e.tag, imap::status_kind::ok, "done");
+      }
+      s->consume_output(s->pending_output().size());
+    }
+  };
+  drive("a LOGIN alice secret\r\nb SELECT INBOX\r\nc IDLE\r\n");
+  const long long idling = bench::heap_since(base);
+  if (s->state() != imap::session_state::selected) std::fprintf(stderr, "idle server session: SELECT failed\n");
+  fmt::print("idle server session in IDLE (INBOX selected): {} bytes (object {} + heap {}); beyond its two buffers "
+             "({}): {}; heap at construction {}\n",
+             idling, sizeof(imap::server), idling - static_cast<long long>(sizeof(imap::server)), buffers,
+             idling - buffers, constructed - static_cast<long long>(sizeof(imap::server)));
+  delete s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -306,6 +339,7 @@ int main(int argc, char** argv) {
 
   bench::heap::counting = true;
   idle_sessions(r);
+  idle_server();
   bench::heap::counting = false;
   if (failures != 0) {
     fmt::print("{} rows did not see the session whole\n", failures);
