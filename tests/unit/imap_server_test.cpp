@@ -460,3 +460,20 @@ TEST_CASE("imap::server held updates are bounded: EXISTS coalesced, past the bou
   d.take_output();
   CHECK(d.out == "* 100 EXISTS\r\nn OK done\r\n");
 }
+
+TEST_CASE("imap::server a burst of held updates is not kept once sent", "[imap][server][limits]") {
+  driver d;
+  d.login_select();
+  d.send("f FETCH 1 FLAGS\r\n");
+  const std::size_t before = d.s.memory_used();
+  for (int i = 0; i < 3000; ++i) REQUIRE(d.s.notify_expunge(1) == errc::ok);
+  CHECK(d.s.held_updates() == 3000 * std::string("* 1 EXPUNGE\r\n").size());
+  const std::size_t holding = d.s.memory_used();
+  CHECK(holding >= before + d.s.held_updates());
+  REQUIRE(d.s.complete("f", imap::status_kind::ok, "done") == errc::ok);
+  d.pump();
+  d.take_output();
+  d.send("n NOOP\r\n");  // sends them
+  CHECK(d.s.held_updates() == 0);
+  CHECK(d.s.memory_used() + 3000 * std::string("* 1 EXPUNGE\r\n").size() <= holding);
+}

@@ -1114,7 +1114,13 @@ inline void server::flush_held() {
 }
 
 inline void server::drop_held() noexcept {
-  held_.clear();
+  // A burst held while a long FETCH ran is not kept for the rest of the
+  // session; a few lines' worth is, so the usual case allocates nothing.
+  if (held_.capacity() > 512) {
+    std::string().swap(held_);
+  } else {
+    held_.clear();
+  }
   held_exists_ = std::string::npos;
   held_expunge_ = false;
 }
