@@ -258,21 +258,24 @@ void idle_sessions(const recorded& r) {
   feed(*c, r, logged_in, r.meta_at, 1 << 14, t);
   const long long selected = bench::heap_since(base);
   if (t.errors != 0 || t.completed != 1 || !c->mailbox().selected) std::fprintf(stderr, "idle session: SELECT failed\n");
+  // The client was made with new: the heap counted holds the object too.
   fmt::print("\nidle client session logged in (credentials dropped, SELECT awaiting its answer): {} bytes "
              "(object {} + heap {}); beyond its two buffers ({}): {}\n",
-             ready + object, object, ready, buffers, ready + object - buffers);
+             ready, object, ready - object, buffers, ready - buffers);
   fmt::print("idle client session with INBOX selected ({} EXISTS, FLAGS, PERMANENTFLAGS kept): {} bytes "
              "(object {} + heap {}); beyond its two buffers: {}\n",
-             r.messages, selected + object, object, selected, selected + object - buffers);
+             r.messages, selected, object, selected - object, selected - buffers);
   fmt::print("  heap: at construction {} (credentials and the SASL state until the login, the command deque's "
              "first node), greeting with its capabilities {}, login {}, SELECT's answer {}\n",
-             constructed, greeted - constructed, ready - greeted, selected - ready);
-  fmt::print("  object: frame_reader {}, output_queue {}, response {}, capability_set {} (x2), selected_mailbox {} "
-             "(x2), the rest {}\n",
-             sizeof(imap::frame_reader), sizeof(mailwire::output_queue), sizeof(imap::response),
-             sizeof(imap::capability_set), sizeof(imap::selected_mailbox),
+             constructed - object, greeted - constructed, ready - greeted, selected - ready);
+  fmt::print("  object: frame_reader {}, output_queue {}, capability_set {} (x2), selected_mailbox {} (x2), the rest "
+             "{}; the response being read ({}) is on the heap while responses come, released when nothing is in "
+             "flight\n",
+             sizeof(imap::frame_reader), sizeof(mailwire::output_queue), sizeof(imap::capability_set),
+             sizeof(imap::selected_mailbox),
              sizeof(imap::client) - sizeof(imap::frame_reader) - sizeof(mailwire::output_queue) -
-                 sizeof(imap::response) - 2 * sizeof(imap::capability_set) - 2 * sizeof(imap::selected_mailbox));
+                 2 * sizeof(imap::capability_set) - 2 * sizeof(imap::selected_mailbox),
+             sizeof(imap::response));
   delete c;
 }
 
@@ -585,14 +588,15 @@ void idle_server_sessions(const recorded& r, const server_input& in) {
   if (run.errors != 0 || !run.logged_in || s->state() != imap::session_state::selected) {
     std::fprintf(stderr, "idle server session: login or SELECT failed\n");
   }
+  // The server was made with new: the heap counted holds the object too.
   fmt::print(
-      "\nidle server session logged in (greeting and OK written): {} bytes (object {} + heap {}); beyond "
+      "\nidle server session logged in (greeting and OK written): {} bytes (object {} of it); beyond "
       "its two buffers ({}): {}\n",
-      ready + object, object, ready, buffers, ready + object - buffers);
+      ready, object, buffers, ready - buffers);
   fmt::print(
-      "idle server session with INBOX selected (answers written): {} bytes (object {} + heap {}); beyond "
+      "idle server session with INBOX selected (answers written): {} bytes (object {} of it); beyond "
       "its two buffers: {}\n",
-      selected + object, object, selected, selected + object - buffers);
+      selected, object, selected - buffers);
   fmt::print("  heap: greeting written {}, login {}, SELECT {}; the machine reports memory_used() {}\n", greeted,
              ready - greeted, selected - ready, s->memory_used());
   delete s;

@@ -1150,7 +1150,10 @@ std::string to_crlf(std::string_view s, char prev) {
 // The header fields of `header` (raw, folded lines kept, each with its line
 // end) whose names are (or, with `invert`, are not) in `names`, then a
 // blank line: BODY[HEADER.FIELDS (...)] (RFC 9051 6.4.5). Fields split as
-// Dovecot splits them (imap::detail::for_each_field's rule).
+// Dovecot splits them (imap::detail::for_each_field's rule). As Dovecot:
+// HEADER.FIELDS always ends with the blank line (it adds a missing one),
+// HEADER.FIELDS.NOT only when the header has one (a message that is only
+// a header ends without).
 std::string header_fields(std::string_view header, const std::vector<std::string_view>& names, bool invert) {
   std::string out;
   std::size_t at = 0;
@@ -1175,7 +1178,10 @@ std::string header_fields(std::string_view header, const std::vector<std::string
     if (out.back() != '\n') out.append("\r\n");
   }
   out = to_crlf(out, '\0');
-  out.append("\r\n");
+  const bool blank_line = header.empty() || header == "\n" || header == "\r\n" ||
+                          (header.size() >= 2 && header.substr(header.size() - 2) == "\n\n") ||
+                          (header.size() >= 3 && header.substr(header.size() - 3) == "\n\r\n");
+  if (!invert || blank_line) out.append("\r\n");
   return out;
 }
 
@@ -2063,9 +2069,14 @@ struct search_context {
     const mime::tree* t = content();
     if (t == nullptr) return false;
     const std::string f = fold(needle);
+    // TEXT searches every header, as Dovecot does: the message's, and
+    // those inside it (an attached message/rfc822's, the parts' MIME
+    // headers), which Dovecot's search reads as it walks the parts.
     if (with_header) {
-      for (const mime::field& x : t->root().fields) {
-        if (contains(std::string(x.name) + ": " + mime::decode_unstructured(x.value), f)) return true;
+      for (const mime::node& n : t->nodes) {
+        for (const mime::field& x : n.fields) {
+          if (contains(std::string(x.name) + ": " + mime::decode_unstructured(x.value), f)) return true;
+        }
       }
     }
     for (const mime::node& n : t->nodes) {
@@ -2073,6 +2084,11 @@ struct search_context {
       if (contains(t->text(n), f)) return true;
     }
     return false;
+  }
+
+  // INTERNALDATE's day, in the server's zone at that time.
+  bool internal_day(imap::date& d) const {
+    return imap::from_unix_seconds(rec->mtime, v.store_.zone_at(rec->mtime), d) == errc::ok;
   }
 
   static int compare(const imap::date& a, const imap::date& b) {
@@ -2125,18 +2141,20 @@ struct search_context {
       case T::on:
       case T::since: {
         imap::date d;
-        if (imap::from_unix_seconds(rec->mtime, v.store_.zone_at(rec->mtime), d) != errc::ok) return false;
+        if (!internal_day(d)) return false;
         const int c = compare(d, k.day);
         return k.type == T::before ? c < 0 : k.type == T::on ? c == 0 : c >= 0;
       }
       case T::sentbefore:
       case T::senton:
       case T::sentsince: {
+        // The Date field's own day; without a valid one, INTERNALDATE's
+        // (RFC 9051 6.4.4 leaves it open; Dovecot falls back so).
         const mime::tree* t = content();
-        if (t == nullptr) return false;
-        const mime::date_time dt = t->root().date();
-        if (!dt.valid) return false;
-        const int c = compare(imap::date{dt.year, dt.month, dt.day}, k.day);
+        const mime::date_time dt = t != nullptr ? t->root().date() : mime::date_time{};
+        imap::date d{dt.year, dt.month, dt.day};
+        if (!dt.valid && !internal_day(d)) return false;
+        const int c = compare(d, k.day);
         return k.type == T::sentbefore ? c < 0 : k.type == T::senton ? c == 0 : c >= 0;
       }
       case T::savedbefore:

@@ -123,6 +123,18 @@ inline constexpr std::size_t imap_depth = 64;
 /// Output back-pressure (max_pending_output) counts bytes; this counts
 /// commands, whose answers are often a few bytes each.
 inline constexpr std::size_t imap_pipelined = 128;
+/// Bytes of untagged updates (EXPUNGE, EXISTS, FETCH flags...) an IMAP
+/// server session holds back while they may not be sent (RFC 9051 7.5.1:
+/// no EXPUNGE while a FETCH, STORE or SEARCH by number is answered).
+/// Consecutive EXISTS are coalesced into the newest, as Dovecot sends only
+/// the mailbox's current view at the next point it may; past this bound
+/// notify() refuses the update, so nothing is lost silently. 64 KiB holds
+/// some 4,000 EXPUNGE lines (VANISHED ranges hold far more).
+inline constexpr std::size_t imap_held_updates = 64 * 1024;
+/// Commands an IMAP client machine holds submitted but not yet queued in
+/// full for writing (waiting for the pipelining rules, a "+", or a body):
+/// at this many submit() is refused until some are written.
+inline constexpr std::size_t imap_queued_commands = 128;
 
 // -- session policies every protocol machine shares -------------------------
 

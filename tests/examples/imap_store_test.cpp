@@ -541,6 +541,21 @@ void test_sections(imap_store& s) {
   }
   CHECK(got == crlf(big));
   CHECK(largest <= 4096);
+
+  // A message that is only a header (no blank line, no body), as Dovecot
+  // serves it: HEADER as stored, HEADER.FIELDS with the blank line added,
+  // HEADER.FIELDS.NOT without one.
+  const std::string header_only = "Subject: only a header\nX-Note: nothing follows\n";
+  CHECK(s.append("Sent", header_only, {}, nullptr, validity, uid).ok());
+  view_changes seen;
+  CHECK(sent->sync(seen).ok());
+  const std::uint32_t ho = sent->seq(uid);
+  CHECK_EQ(fetch(*sent, ho, "HEADER"), crlf(header_only));
+  CHECK_EQ(fetch(*sent, ho, "HEADER.FIELDS (Subject)"), std::string("Subject: only a header\r\n\r\n"));
+  CHECK_EQ(fetch(*sent, ho, "HEADER.FIELDS.NOT (Subject)"), std::string("X-Note: nothing follows\r\n"));
+  CHECK_EQ(fetch(*sent, ho, "HEADER.FIELDS.NOT (X-None)"), crlf(header_only));
+  // With the blank line, .NOT keeps it.
+  CHECK_EQ(fetch(*v, 1, "HEADER.FIELDS.NOT (X-None)"), crlf(msg_plain.substr(0, msg_plain.find("\n\n") + 2)));
 }
 
 void test_append_copy_move_expunge(imap_store& s) {
@@ -723,7 +738,9 @@ void test_search(imap_store& s) {
   CHECK_EQ(search(*v, "ON 10-Dec-2020"), (u32s{3, 5}));
   CHECK_EQ(search(*v, "SENTON 8-Dec-2020"), (u32s{2}));  // 23:30 -0500 is the 8th as written
   CHECK_EQ(search(*v, "SENTBEFORE 8-Dec-2020"), (u32s{1, 4}));
-  CHECK_EQ(search(*v, "SENTSINCE 9-Dec-2020"), (u32s{5}));
+  // 3 has no Date field: its INTERNALDATE's day counts, as in Dovecot.
+  CHECK_EQ(search(*v, "SENTSINCE 9-Dec-2020"), (u32s{3, 5}));
+  CHECK_EQ(search(*v, "SENTON 10-Dec-2020"), (u32s{3}));
   // Sets.
   CHECK_EQ(search(*v, "2:3"), (u32s{2, 3}));
   CHECK_EQ(search(*v, "4:*"), (u32s{4, 5}));
@@ -746,6 +763,11 @@ void test_search(imap_store& s) {
   CHECK_EQ(search(*v, "BODY \"html alternative\""), (u32s{2}));  // inside the message/rfc822 part
   CHECK_EQ(search(*v, "BODY lunch"), u32s{});                    // the subject is not the body
   CHECK_EQ(search(*v, "TEXT lunch"), (u32s{1, 4}));
+  // TEXT reads the headers inside the message too (the attached
+  // message's, as Dovecot does); BODY no header at all.
+  CHECK_EQ(search(*v, "TEXT carol"), (u32s{2}));
+  CHECK_EQ(search(*v, "TEXT \"Inner message\""), (u32s{2}));
+  CHECK_EQ(search(*v, "BODY carol"), u32s{});
   CHECK_EQ(search(*v, "TEXT \"already crlf\""), (u32s{3}));
   // NOT, OR, groups.
   CHECK_EQ(search(*v, "NOT SEEN"), (u32s{2, 4, 5}));

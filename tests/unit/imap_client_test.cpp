@@ -395,3 +395,92 @@ TEST_CASE("imap client: credentials are dropped once logged in or failed", "[ima
   CHECK(d.c.authenticated());
   CHECK(d.c.auth_mechanism() == mailwire::sasl::mechanism::plain);
 }
+
+TEST_CASE("imap client: max_queued_commands just under and just over", "[imap][client][limits]") {
+  imap::client_options o = plain_options();
+  o.max_queued_commands = 3;
+  driver d(o);
+  d.login();
+  imap::command select;
+  select.type = imap::command_type::select;
+  select.args = imap::select_args{"INBOX", false, std::nullopt, {}};
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A2, written at once
+  CHECK(d.c.queued() == 0);
+  REQUIRE(d.c.submit(select) == errc::ok);  // A3 waits for A2 (SELECT goes alone)
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A4 waits behind it
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // A5: 3 queued, the bound
+  CHECK(d.c.queued() == 3);
+  const std::string before(d.c.pending_output());
+  CHECK(before == "A2 NOOP\r\n");
+  // Past the bound: refused, nothing queued, no tag used; LOGOUT is taken.
+  std::string tag = "unset";
+  CHECK(d.c.submit(noop(), &tag) == errc::message_too_big);
+  CHECK(tag == "unset");
+  CHECK(d.c.idle() == errc::message_too_big);
+  CHECK(d.c.compress() == errc::message_too_big);
+  CHECK(d.c.queued() == 3);
+  CHECK(d.c.in_progress() == 4);
+  CHECK(d.c.pending_output() == before);
+  REQUIRE(d.c.logout(&tag) == errc::ok);
+  CHECK(tag == "A6");
+  CHECK(d.c.queued() == 4);
+  // A2's answer lets the rest go: the queue empties.
+  d.feed("A2 OK done\r\n");
+  CHECK(d.written == "A2 NOOP\r\nA3 SELECT INBOX\r\nA4 NOOP\r\nA5 NOOP\r\nA6 LOGOUT\r\n");
+  CHECK(d.c.queued() == 0);
+}
+
+TEST_CASE("imap client: submit() refuses while pending output is at max_pending_output", "[imap][client][limits]") {
+  imap::client_options o = plain_options();
+  o.max_pending_output = 18;  // two "An NOOP\r\n" (9 bytes each)
+  driver d(o);
+  d.login();
+  REQUIRE(d.c.submit(noop()) == errc::ok);
+  REQUIRE(d.c.submit(noop()) == errc::ok);  // 9 pending: under the bound
+  CHECK(d.c.pending_output().size() == 18);
+  CHECK(d.c.submit(noop()) == errc::message_too_big);  // at the bound
+  CHECK(d.c.pending_output().size() == 18);
+  d.c.consume_output(1);  // just under again
+  std::string tag;
+  REQUIRE(d.c.submit(noop(), &tag) == errc::ok);
+  CHECK(tag == "A4");
+  CHECK(d.c.in_progress() == 3);
+}
+
+TEST_CASE("imap client: what one large response needed is given back once idle", "[imap][client][limits]") {
+  driver d;
+  d.login();
+  std::string search = "* SEARCH";
+  for (int i = 1; i <= 10000; ++i) search += " " + std::to_string(i);
+  search += "\r\n";
+  imap::command c;
+  std::string scratch;
+  REQUIRE(imap::parse_command("t UID SEARCH ALL", c, scratch) == errc::ok);
+  const std::size_t numbers = 10000 * sizeof(std::uint32_t);
+  for (const bool other_in_flight : {false, true}) {
+    INFO("another command in flight: " << other_in_flight);
+    std::string tag;
+    REQUIRE(d.c.submit(c, &tag) == errc::ok);
+    std::string other;
+    if (other_in_flight) REQUIRE(d.c.submit(noop(), &other) == errc::ok);
+    // The SEARCH result while its event is out: 10,000 numbers are held.
+    REQUIRE(d.c.feed(search) == search.size());
+    const imap::client_event e = d.c.next();
+    REQUIRE(e.type == kind::untagged);
+    CHECK(e.resp->numbers.size() == 10000);
+    const std::size_t during = d.c.memory_used();
+    // All input handled: the numbers are given back (the receive buffer
+    // keeps the size the line needed), and with nothing in flight the
+    // response itself.
+    CHECK(d.feed(tag + " OK done\r\n") == std::vector<kind>{kind::completed});
+    const std::size_t after = d.c.memory_used();
+    CHECK(after + numbers <= during);
+    if (other_in_flight) {
+      CHECK(d.feed(other + " OK done\r\n") == std::vector<kind>{kind::completed});
+      CHECK(d.c.memory_used() + sizeof(imap::response) <= after);
+    } else {
+      CHECK(after + numbers + sizeof(imap::response) <= during);
+    }
+    CHECK(d.c.in_progress() == 0);
+  }
+}

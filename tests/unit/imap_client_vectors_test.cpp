@@ -306,7 +306,14 @@ class session : public mailwire_test::client_harness<session, imap::client> {
     INFO(c_.where() << ": command " << cmd);
     REQUIRE(e == errc::ok);
     // The command is serialised by submit(): its views need not outlive it.
-    act(cmd, client_.submit(std::move(c)));
+    // Refused while the output is at max_pending_output: write, as an
+    // application does, and submit again.
+    errc r = client_.submit(c);
+    while (r == errc::message_too_big && !client_.pending_output().empty()) {
+      write(false);
+      r = client_.submit(c);
+    }
+    act(cmd, r);
   }
 
   std::string content_;  // a streamed body so far

@@ -448,3 +448,60 @@ TEST_CASE("imap::server SEARCH MODSEQ and STATUS (HIGHESTMODSEQ) enable CONDSTOR
     CHECK_FALSE(d.s.enabled().condstore);
   }
 }
+
+TEST_CASE("imap::server held updates are bounded: EXISTS coalesced, past the bound refused", "[imap][server][limits]") {
+  const std::string line = "* 1 EXPUNGE\r\n";  // 13 bytes, as "* 99 EXISTS\r\n"
+  imap::server_options o = plain_options();
+  o.max_held_updates = 4 * line.size();  // 52
+  driver d(o);
+  d.login_select();
+  d.send("f FETCH 1 FLAGS\r\n");
+  REQUIRE(d.s.notify_expunge(1) == errc::ok);  // held: a FETCH by number is answered
+  // Consecutive EXISTS: only the newest is kept.
+  for (std::uint32_t n = 5; n < 100; ++n) REQUIRE(d.s.notify_exists(n) == errc::ok);
+  CHECK(d.s.held_updates() == 2 * line.size());
+  REQUIRE(d.s.notify_expunge(1) == errc::ok);  // 39
+  CHECK(d.s.notify_exists(9) == errc::ok);     // 51
+  // An EXISTS after the EXPUNGE replaces the last EXISTS only.
+  CHECK(d.s.notify_exists(8) == errc::ok);  // 51
+  CHECK(d.s.held_updates() == 3 * line.size() + 12);
+  // Up to the bound: 52 bytes exactly.
+  CHECK(d.s.notify_exists(10) == errc::ok);
+  CHECK(d.s.held_updates() == 4 * line.size());
+  // Just over: refused, nothing changes, nothing is written.
+  CHECK(d.s.notify_exists(100) == errc::message_too_big);  // 53 bytes
+  CHECK(d.s.notify_expunge(1) == errc::message_too_big);
+  CHECK(d.s.held_updates() == 4 * line.size());
+  CHECK(d.s.pending_output().empty());
+  REQUIRE(d.s.complete("f", imap::status_kind::ok, "done") == errc::ok);
+  d.pump();
+  d.take_output();
+  CHECK(d.out == "f OK done\r\n");
+  // The next command that allows EXPUNGE writes them in order, and the
+  // application, told of the refusal, notifies again.
+  CHECK(d.send("n UID FETCH 1 FLAGS\r\n") == "* 1 EXPUNGE\r\n* 99 EXISTS\r\n* 1 EXPUNGE\r\n* 10 EXISTS\r\n");
+  CHECK(d.s.held_updates() == 0);
+  CHECK(d.s.notify_exists(100) == errc::ok);
+  REQUIRE(d.s.complete("n", imap::status_kind::ok, "done") == errc::ok);
+  d.out.clear();
+  d.pump();
+  d.take_output();
+  CHECK(d.out == "* 100 EXISTS\r\nn OK done\r\n");
+}
+
+TEST_CASE("imap::server a burst of held updates is not kept once sent", "[imap][server][limits]") {
+  driver d;
+  d.login_select();
+  d.send("f FETCH 1 FLAGS\r\n");
+  const std::size_t before = d.s.memory_used();
+  for (int i = 0; i < 3000; ++i) REQUIRE(d.s.notify_expunge(1) == errc::ok);
+  CHECK(d.s.held_updates() == 3000 * std::string("* 1 EXPUNGE\r\n").size());
+  const std::size_t holding = d.s.memory_used();
+  CHECK(holding >= before + d.s.held_updates());
+  REQUIRE(d.s.complete("f", imap::status_kind::ok, "done") == errc::ok);
+  d.pump();
+  d.take_output();
+  d.send("n NOOP\r\n");  // sends them
+  CHECK(d.s.held_updates() == 0);
+  CHECK(d.s.memory_used() + 3000 * std::string("* 1 EXPUNGE\r\n").size() <= holding);
+}

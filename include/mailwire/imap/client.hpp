@@ -51,8 +51,10 @@
 //    the server's "+" (and the rest of that command), nor while an APPEND
 //    body is being streamed.
 // Commands that must wait are held by the machine in order, already
-// serialised; they count toward no limit (the application decides how
-// many it submits).
+// serialised. They are bounded: at client_options::max_queued_commands
+// commands not yet queued in full for writing, or with pending_output()
+// at max_pending_output, submit() refuses (errc::message_too_big) until
+// the application has written output and read answers.
 //
 // Literals written (imap::write chooses: atom, quoted or literal). A
 // synchronising literal stops the command: the machine writes up to it,
@@ -115,6 +117,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -292,6 +295,11 @@ struct client_options {
   /// example; reopens nothing).
   parse_options parse = default_parse();
   std::size_t max_pending_output = limits::max_pending_output;
+  /// Commands submitted and not yet queued in full for writing (held by
+  /// the pipelining rules, an IDLE, a synchronising literal's "+", a body
+  /// being streamed) past which submit(), idle() and compress() refuse
+  /// with errc::message_too_big (0 counts as 1). LOGOUT is always taken.
+  std::size_t max_queued_commands = limits::imap_queued_commands;
   /// Tags are this prefix and a counter ("A1", "A2", ...). It must be made
   /// of tag characters (is_tag); otherwise the session fails at once
   /// (errc::invalid_argument).
@@ -409,6 +417,15 @@ class client {
   bool compressed() const noexcept { return compressed_; }
   /// Commands submitted and not completed yet (held ones included).
   std::size_t in_progress() const noexcept { return commands_.size(); }
+  /// Bytes of storage the session holds beyond its own size (input,
+  /// output, the response being read and what it holds, the parser's
+  /// scratch, a streamed body's state). What one large response needed is
+  /// given back once all input is handled (next() says need_more or
+  /// write_output); the response itself while nothing is in flight.
+  std::size_t memory_used() const noexcept;
+  /// Commands submitted and not yet queued in full for writing (at most
+  /// client_options::max_queued_commands, and one LOGOUT).
+  std::size_t queued() const noexcept { return commands_.size() - unsent_; }
 
   // -- events -----------------------------------------------------------------
 
@@ -441,7 +458,10 @@ class client {
   ///  - errc::extension_missing: a command of an extension the server
   ///    does not offer (MOVE, UNSELECT, NAMESPACE, ID, ENABLE, SORT,
   ///    THREAD, QUOTA, METADATA, UID EXPUNGE without UIDPLUS, MULTIAPPEND,
-  ///    CATENATE), IMAP4rev2 counting for what it includes.
+  ///    CATENATE), IMAP4rev2 counting for what it includes;
+  ///  - errc::message_too_big: max_queued_commands are queued() already,
+  ///    or pending_output() is at max_pending_output: write output and
+  ///    read answers (next()), then submit again. Never for LOGOUT.
   /// A command submitted while idling waits for the IDLE to end.
   errc submit(command c, std::string* tag = nullptr);
   /// body_wanted: the next bytes of the message (at most what is left of
@@ -569,7 +589,9 @@ class client {
   std::size_t started_ = 0;      // records written at least in part
   std::size_t risky_ = 0;        // of those, not expunge_safe
   std::size_t blockers_ = 0;     // of those, blocking
-  response resp_;
+  // The response being handled; made at the first, released while the
+  // session idles (starved()) so an idle session holds none.
+  std::unique_ptr<response> resp_;
   std::string scratch_;
   parse_options parse_;
   std::unique_ptr<body_stream> body_;  // made at the first streamed body
@@ -588,6 +610,7 @@ class client {
   std::uint64_t here_ = 0;
   std::uint64_t offset_shift_ = 0;  // bytes taken at the COMPRESS switch
   std::size_t max_pending_output_;
+  std::size_t max_queued_;
   std::size_t inline_body_max_;
   tls_policy tls_policy_;
   state state_ = state::greeting;
@@ -664,6 +687,27 @@ inline bool is_body_item(fetch_item_kind k) noexcept {
          k == fetch_item_kind::rfc822_header || k == fetch_item_kind::rfc822_text;
 }
 
+// Calls f(container, rare) for the response's top-level containers that
+// can grow large: `rare` for those only occasional responses fill
+// (capability lists, FLAGS, SEARCH, THREAD, ID/METADATA, NAMESPACE), not
+// for those every FETCH, LIST or STATUS of a burst refills.
+template <class R, class F>
+void response_containers(R& r, F f) {
+  f(r.code.list, true);
+  f(r.code.flags, true);
+  f(r.flags, true);
+  f(r.numbers, true);
+  f(r.esearch, true);
+  f(r.thread, true);
+  f(r.pairs, true);
+  f(r.namespaces, true);
+  f(r.names, false);
+  f(r.extended, false);
+  f(r.status_items, false);
+  f(r.fetch.items, false);
+  f(r.spare_fetch_items, false);
+}
+
 }  // namespace detail
 
 inline client::client(client_options o)
@@ -671,6 +715,7 @@ inline client::client(client_options o)
       parse_(o.parse),
       tag_prefix_(std::move(o.tag_prefix)),
       max_pending_output_(o.max_pending_output),
+      max_queued_(o.max_queued_commands == 0 ? 1 : o.max_queued_commands),
       inline_body_max_(o.inline_body_max),
       tls_policy_(o.tls) {
   tls_ = o.tls == tls_policy::implicit;
@@ -720,6 +765,40 @@ inline errc client::take_unconsumed(std::string_view& out) noexcept {
   return e;
 }
 
+// All input is handled: the views of the last event have expired, so this
+// is where an idle session gives back what responses left behind. With
+// nothing in flight (or only an IDLE), the response and the parser's
+// scratch go: they are
+// made again by the next response, once per exchange, not per response of
+// a burst. Otherwise what only rare responses fill (capability lists,
+// FLAGS, SEARCH and THREAD results, ID and METADATA pairs) is released,
+// and the containers every FETCH or LIST refills are kept up to a few
+// hundred bytes, so a busy session allocates nothing more.
+inline client_event client::starved() {
+  if (resp_ && (commands_.empty() || idling_)) {
+    resp_.reset();
+    std::string().swap(scratch_);  // only parsing uses it
+  } else if (resp_) {
+    detail::response_containers(*resp_, [](auto& v, bool rare) {
+      using vec = std::remove_reference_t<decltype(v)>;
+      if (rare ? v.capacity() != 0 : v.capacity() * sizeof(v[0]) > 512) vec().swap(v);
+    });
+  }
+  if (scratch_.capacity() > 512) std::string().swap(scratch_);
+  if (body_ && !streaming_) body_.reset();
+  return input_.wait<client_event>(out_);
+}
+
+inline std::size_t client::memory_used() const noexcept {
+  std::size_t n = frame_.memory_used() + out_.pending().size() + scratch_.capacity();
+  if (resp_) {
+    n += sizeof(response);
+    detail::response_containers(*resp_, [&n](const auto& v, bool) { n += v.capacity() * sizeof(v[0]); });
+  }
+  if (body_) n += sizeof(body_stream) + body_->text.capacity() + body_->scratch.capacity();
+  return n;
+}
+
 inline client_event client::next() {
   for (;;) {
     if (!events_.empty()) {
@@ -741,7 +820,7 @@ inline client_event client::next() {
     }
     const frame_event f = frame_.next();
     switch (f.type) {
-      case frame_event_type::need_more: return input_.wait<client_event>(out_);
+      case frame_event_type::need_more: return starved();
       case frame_event_type::end:
         // Harmless only when nothing was awaited, or the server said BYE.
         if (!bye_ && (state_ == state::greeting || !commands_.empty())) {
@@ -952,6 +1031,12 @@ inline std::string client::make_tag() const { return tag_prefix_ + std::to_strin
 // Serialises a command now (for what the server offers now) and hands it
 // to pump(), which writes it when the rules allow.
 inline errc client::enqueue(step what, command c, std::string* tag) {
+  // The application's commands are bounded; the machine's own (setup,
+  // and LOGOUT, which ends the queue) are one at a time.
+  if (what == step::user && c.type != command_type::logout &&
+      (queued() >= max_queued_ || out_.size() >= max_pending_output_)) {
+    return errc::message_too_big;
+  }
   record r;
   r.tag = make_tag();
   c.tag = r.tag;
@@ -1156,32 +1241,33 @@ inline void client::on_frame_error(const frame_event& f) {
 inline void client::on_message(const frame_event& f) {
   here_ = f.offset;
   const std::vector<std::size_t>& streamed = frame_.streamed_literals();
-  const errc e = parse_response(f.text, resp_, scratch_, parse_, &streamed);
+  if (!resp_) resp_ = std::make_unique<response>();
+  const errc e = parse_response(f.text, *resp_, scratch_, parse_, &streamed);
   if (e != errc::ok) {
     const errc code = e == errc::syntax_error ? errc::malformed_reply : e;
     // Past a streamed body, a position in the text is not one in the stream.
-    const std::uint64_t at = streamed.empty() ? f.offset + resp_.error_at : f.offset;
+    const std::uint64_t at = streamed.empty() ? f.offset + resp_->error_at : f.offset;
     if (f.tag == "*" && state_ != state::greeting) return push_error(code, at);
     return fatal(code, at);
   }
   if (state_ == state::greeting) return on_greeting(f);
-  if (resp_.type == response_type::continuation) return on_plus(f);
-  if (resp_.type == response_type::status && !resp_.tag.empty()) return on_tagged(f);
+  if (resp_->type == response_type::continuation) return on_plus(f);
+  if (resp_->type == response_type::status && !resp_->tag.empty()) return on_tagged(f);
   on_untagged(f);
 }
 
 // RFC 9051 7.1.1, 7.1.4, 7.1.5: OK, PREAUTH or BYE, untagged, first.
 inline void client::on_greeting(const frame_event& f) {
-  if (resp_.type == response_type::continuation) return fatal(errc::imap_unexpected_continuation, f.offset);
-  if (resp_.type != response_type::status) return fatal(errc::unexpected_reply, f.offset, &resp_);
-  if (!resp_.tag.empty()) return fatal(errc::imap_unknown_tag, f.offset);
+  if (resp_->type == response_type::continuation) return fatal(errc::imap_unexpected_continuation, f.offset);
+  if (resp_->type != response_type::status) return fatal(errc::unexpected_reply, f.offset, resp_.get());
+  if (!resp_->tag.empty()) return fatal(errc::imap_unknown_tag, f.offset);
   client_event u = event(client_event_type::untagged);
-  u.resp = &resp_;
+  u.resp = resp_.get();
   u.offset = f.offset;
-  switch (resp_.status) {
+  switch (resp_->status) {
     case status_kind::ok:
       push(u);
-      apply_code(resp_.code);
+      apply_code(resp_->code);
       state_ = state::setup;
       return setup();
     case status_kind::preauth:
@@ -1189,8 +1275,8 @@ inline void client::on_greeting(const frame_event& f) {
       // Authenticated in clear: no STARTTLS is possible any more (RFC
       // 9051 6.2.1 is for the not-authenticated state), and a client that
       // requires TLS must not go on (RFC 9051 11.1).
-      if (!tls_ && tls_policy_ == tls_policy::required) return fatal(errc::tls_unavailable, f.offset, &resp_);
-      apply_code(resp_.code);
+      if (!tls_ && tls_policy_ == tls_policy::required) return fatal(errc::tls_unavailable, f.offset, resp_.get());
+      apply_code(resp_->code);
       authenticated_ = true;
       caps_after_auth_ = true;
       auth_.reset();
@@ -1199,8 +1285,8 @@ inline void client::on_greeting(const frame_event& f) {
     case status_kind::bye:
       push(u);
       bye_ = true;
-      return fatal(errc::unexpected_reply, f.offset, &resp_);
-    default: return fatal(errc::unexpected_reply, f.offset, &resp_);
+      return fatal(errc::unexpected_reply, f.offset, resp_.get());
+    default: return fatal(errc::unexpected_reply, f.offset, resp_.get());
   }
 }
 
@@ -1226,7 +1312,7 @@ inline void client::on_plus(const frame_event& f) {
     return pump();
   }
   if (r->at != phase::sent) return fatal(errc::imap_unexpected_continuation, f.offset);
-  if (r->what == step::authenticate) return auth_challenge(*r, resp_.text);
+  if (r->what == step::authenticate) return auth_challenge(*r, resp_->text);
   if (r->what != step::user || r->awaiting_app ||
       (r->type != command_type::idle && r->type != command_type::other)) {
     return fatal(errc::imap_unexpected_continuation, f.offset);
@@ -1236,7 +1322,7 @@ inline void client::on_plus(const frame_event& f) {
                                                        : client_event_type::continuation);
   e.tag = r->tag;
   e.command = r->type;
-  e.resp = &resp_;
+  e.resp = resp_.get();
   e.offset = f.offset;
   push(e);
   if (r->type == command_type::idle) {
@@ -1250,14 +1336,14 @@ inline void client::on_plus(const frame_event& f) {
 }
 
 inline void client::on_tagged(const frame_event& f) {
-  const std::size_t i = find(resp_.tag);
+  const std::size_t i = find(resp_->tag);
   if (i == static_cast<std::size_t>(-1)) return fatal(errc::imap_unknown_tag, f.offset);
   record& r = commands_[i];
   // An answer to a command the server has not received in full; only a
   // refusal of a synchronising literal (NO or BAD instead of "+") may come
   // before the rest.
   if (r.at == phase::held || out_.written() < r.written_at ||
-      (r.at != phase::sent && !(r.at == phase::waiting_plus && resp_.status != status_kind::ok))) {
+      (r.at != phase::sent && !(r.at == phase::waiting_plus && resp_->status != status_kind::ok))) {
     return fatal(errc::unexpected_reply, f.offset);
   }
   completed(r, i, f);
@@ -1313,26 +1399,26 @@ inline void client::apply_code(const resp_code& code) {
 inline void client::on_untagged(const frame_event& f) {
   const bool active = selecting_ || mailbox_.selected;
   selected_mailbox& box = selecting_ ? opening_ : mailbox_;
-  switch (resp_.type) {
+  switch (resp_->type) {
     case response_type::status:
       // PREAUTH is a greeting only.
-      if (resp_.status == status_kind::preauth) return fatal(errc::unexpected_reply, f.offset, &resp_);
-      if (resp_.status == status_kind::bye) bye_ = true;
-      apply_code(resp_.code);
+      if (resp_->status == status_kind::preauth) return fatal(errc::unexpected_reply, f.offset, resp_.get());
+      if (resp_->status == status_kind::bye) bye_ = true;
+      apply_code(resp_->code);
       break;
     case response_type::capability:
-      caps_.assign(resp_.names);
+      caps_.assign(resp_->names);
       if (login_in_flight_) caps_during_login_ = true;
       break;
-    case response_type::enabled: enabled_.add(resp_.names); break;
+    case response_type::enabled: enabled_.add(resp_->names); break;
     case response_type::flags:
-      if (active) detail::copy_flags(resp_.flags, box.flags);
+      if (active) detail::copy_flags(resp_->flags, box.flags);
       break;
     case response_type::exists:
-      if (active) box.exists = resp_.number;
+      if (active) box.exists = resp_->number;
       break;
     case response_type::recent:
-      if (active) box.recent = resp_.number;
+      if (active) box.recent = resp_->number;
       break;
     case response_type::expunge:
       if (active) {
@@ -1341,8 +1427,8 @@ inline void client::on_untagged(const frame_event& f) {
       }
       break;
     case response_type::vanished:
-      if (active && !resp_.earlier) {
-        const std::uint64_t n = detail::count_uids(resp_.set);
+      if (active && !resp_->earlier) {
+        const std::uint64_t n = detail::count_uids(resp_->set);
         box.exists = n >= box.exists ? 0 : box.exists - static_cast<std::uint32_t>(n);
         box.expunged += n;
       }
@@ -1350,7 +1436,7 @@ inline void client::on_untagged(const frame_event& f) {
     default: break;
   }
   client_event e = event(client_event_type::untagged);
-  e.resp = &resp_;
+  e.resp = resp_.get();
   e.offset = f.offset;
   push(e);
 }
@@ -1359,20 +1445,20 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
   const step what = r.what;
   const command_type type = r.type;
   const bool uid = r.uid;
-  const bool ok = resp_.status == status_kind::ok;
+  const bool ok = resp_->status == status_kind::ok;
   finish_record(i);
   switch (what) {
     case step::user: {
       client_event e = event(client_event_type::completed);
-      e.tag = resp_.tag;
+      e.tag = resp_->tag;
       e.command = type;
       e.uid_command = uid;
-      e.status = resp_.status;
-      e.resp = &resp_;
+      e.status = resp_->status;
+      e.resp = resp_.get();
       e.offset = f.offset;
       // RFC 7162 3.1.8, 3.2.10: a tagged OK may carry the new
       // HIGHESTMODSEQ (EXPUNGE, STORE); SELECT's carries READ-ONLY.
-      if (ok) apply_code(resp_.code);
+      if (ok) apply_code(resp_->code);
       switch (type) {
         case command_type::select:
         case command_type::examine:
@@ -1407,7 +1493,7 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
             compressed_ = true;
             state_ = state::compress_switch;
             client_event c = event(client_event_type::compress);
-            c.tag = resp_.tag;
+            c.tag = resp_->tag;
             c.command = type;
             c.offset = f.offset;
             push(c);
@@ -1420,7 +1506,7 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
       return pump();
     }
     case step::capability:
-      if (!ok) return setup_failed(errc::unexpected_reply, f.offset, &resp_);
+      if (!ok) return setup_failed(errc::unexpected_reply, f.offset, resp_.get());
       if (!caps_.known()) caps_.assign({});  // OK without a list: the server has none to tell
       return setup();
     case step::starttls:
@@ -1433,7 +1519,7 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
         push(event(client_event_type::starttls));
         return;
       }
-      if (tls_policy_ == tls_policy::required) return setup_failed(errc::tls_unavailable, f.offset, &resp_);
+      if (tls_policy_ == tls_policy::required) return setup_failed(errc::tls_unavailable, f.offset, resp_.get());
       return setup();
     case step::authenticate:
     case step::login: {
@@ -1447,11 +1533,11 @@ inline void client::completed(record& r, std::size_t i, const frame_event& f) {
         else used_mechanism_ = auth_->engine->mech();
       }
       if (!ok || (what == step::authenticate && !used_mechanism_)) {
-        setup_failed(failure, f.offset, &resp_);
+        setup_failed(failure, f.offset, resp_.get());
         if (!events_.empty()) events_.back().command = type;
         return;
       }
-      return logged_in(resp_.code);
+      return logged_in(resp_->code);
     }
     case step::enable: return setup();
     case step::logout:

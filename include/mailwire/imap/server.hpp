@@ -224,6 +224,9 @@ struct server_options {
   /// this many the machine reads no more commands and says write_output
   /// (0 counts as 1).
   std::size_t max_pipelined = limits::imap_pipelined;
+  /// Bytes of updates notify() may hold back (see notify()): past it,
+  /// after coalescing, notify() refuses with errc::message_too_big.
+  std::size_t max_held_updates = limits::imap_held_updates;
 };
 
 enum class server_event_type : std::uint8_t {
@@ -375,12 +378,22 @@ class server {
   /// and so does every update after it; anything waits while a body
   /// streams). Held updates are dropped when the mailbox is closed.
   /// Refused as untagged() refuses, and streamed bodies (invalid_argument).
+  ///
+  /// Held updates are bounded (options.max_held_updates bytes). An EXISTS
+  /// right after a held EXISTS replaces it (the count is absolute: the
+  /// client needs only the newest, as Dovecot sends only the mailbox's
+  /// current view). An update that would take the held bytes past the
+  /// bound is refused with errc::message_too_big and nothing is queued:
+  /// the application keeps it (its store knows the mailbox) and notifies
+  /// again once held_updates() is 0 (at the next command that allows
+  /// them), or ends the session with bye().
   errc notify(const response& r);
   /// notify() of "* n EXISTS".
   errc notify_exists(std::uint32_t n);
   /// notify() of "* n EXPUNGE" (n not 0, else invalid_argument).
   errc notify_expunge(std::uint32_t n);
-  /// Bytes of updates held back by the EXPUNGE rule.
+  /// Bytes of updates held back by the EXPUNGE rule (at most
+  /// options.max_held_updates).
   std::size_t held_updates() const noexcept { return held_.size(); }
 
   /// Ends the session: "* BYE text" (an idle timeout, a shutdown, the
@@ -502,6 +515,7 @@ class server {
   void tagged(std::string_view tag, status_kind k, std::string_view text) { tagged(tag, k, resp_code{}, text); }
   void untagged_status(status_kind k, const resp_code& c, std::string_view text);
   void flush_held();
+  void drop_held() noexcept;
   void advance_stream();
   void close();
 
@@ -548,6 +562,7 @@ class server {
   std::string tag_;        // the tag of LOGIN, AUTHENTICATE or IDLE (the frame reader moves on)
   std::string user_;
   std::string held_;       // updates held back (RFC 9051 7.5.1), serialised
+  std::size_t held_exists_ = std::string::npos;  // offset of held_'s last line when it is an EXISTS
   bool held_expunge_ = false;  // held_ has an EXPUNGE or VANISHED
   std::string caps_;       // the capability names, space-separated; caps_list_ points into it
   std::vector<std::string_view> caps_list_;
@@ -721,8 +736,7 @@ inline errc server::complete(std::string_view tag, status_kind kind, const resp_
       read_only_ = t == command_type::examine || code.kind == code_kind::read_only;
     } else if (t == command_type::close || t == command_type::unselect) {
       state_ = session_state::authenticated;
-      held_.clear();
-      held_expunge_ = false;
+      drop_held();
     }
     errors_.reset();
   } else if (kind == status_kind::bad && strike()) {
@@ -780,10 +794,19 @@ inline errc server::notify(const response& r) {
   const bool expunge = detail::is_expunge(r);
   if (held_.empty() && !stream_.active && (!expunge || expunge_allowed())) {
     out_.append(wire_.bytes);
-  } else {
-    held_ += wire_.bytes;
-    held_expunge_ = held_expunge_ || expunge;
+    return errc::ok;
   }
+  // Held: an EXISTS supersedes an EXISTS held just before it (nothing in
+  // between refers to the messages it announced).
+  const bool exists = r.type == response_type::exists;
+  const std::size_t keep = exists && held_exists_ != std::string::npos ? held_exists_ : held_.size();
+  if (wire_.bytes.size() > options_.max_held_updates || keep > options_.max_held_updates - wire_.bytes.size()) {
+    return errc::message_too_big;
+  }
+  held_.resize(keep);
+  held_exists_ = exists ? keep : std::string::npos;
+  held_ += wire_.bytes;
+  held_expunge_ = held_expunge_ || expunge;
   return errc::ok;
 }
 
@@ -1098,7 +1121,18 @@ inline void server::untagged_status(status_kind k, const resp_code& c, std::stri
 inline void server::flush_held() {
   if (held_.empty() || stream_.active || (held_expunge_ && !expunge_allowed())) return;
   out_.append(held_);
-  held_.clear();
+  drop_held();
+}
+
+inline void server::drop_held() noexcept {
+  // A burst held while a long FETCH ran is not kept for the rest of the
+  // session; a few lines' worth is, so the usual case allocates nothing.
+  if (held_.capacity() > 512) {
+    std::string().swap(held_);
+  } else {
+    held_.clear();
+  }
+  held_exists_ = std::string::npos;
   held_expunge_ = false;
 }
 
@@ -1127,8 +1161,7 @@ inline void server::close() {
   state_ = session_state::logout;
   awaiting_ = awaiting::nothing;
   auth_.reset();
-  held_.clear();
-  held_expunge_ = false;
+  drop_held();
   stream_.active = false;
   if (appending_) drop_append();
 }
@@ -1533,8 +1566,7 @@ inline std::optional<server_event> server::dispatch() {
   // before at once, whatever the outcome (RFC 9051 6.3.2).
   const session_state was = state_;
   if (c.type == command_type::select || c.type == command_type::examine) {
-    held_.clear();
-    held_expunge_ = false;
+    drop_held();
     if (state_ == session_state::selected) {
       if (options_.extensions.imap4rev2 || enabled_.qresync) {
         resp_code closed;
