@@ -498,21 +498,31 @@ class session final : public mw::handler {
     }
     if (!ch.expunged.empty() && imap_.in_progress() != nullptr) expunges_told_ = true;
     if (imap_.enabled().qresync) {
-      if (!ch.expunged_uids.empty()) (void)imap_.notify(vanished(ch.expunged_uids));
+      if (!ch.expunged_uids.empty()) told(imap_.notify(vanished(ch.expunged_uids)));
     } else {
-      for (const std::uint32_t n : ch.expunged) (void)imap_.notify_expunge(n);
+      for (const std::uint32_t n : ch.expunged) told(imap_.notify_expunge(n));
     }
     if (ch.keywords_changed) {
       imap::response r;
       r.type = imap::response_type::flags;
       r.flags = view_->flag_list();
-      (void)imap_.notify(r);
+      told(imap_.notify(r));
     }
-    if (ch.exists_changed) (void)imap_.notify_exists(ch.exists);
+    if (ch.exists_changed) told(imap_.notify_exists(ch.exists));
     for (const std::uint32_t n : ch.flags_changed) {
       imap::response r;
       flags_response(n, false, r);
-      (void)imap_.notify(r);
+      told(imap_.notify(r));
+    }
+  }
+
+  // An update the machine refused: held back past max_held_updates while a
+  // FETCH, STORE or SEARCH by number is answered (or the session is over).
+  // This view and the client's would differ from then on, so the session
+  // ends rather than lose the update.
+  void told(mailwire::errc e) {
+    if (e == mailwire::errc::message_too_big && !imap_.closed()) {
+      (void)imap_.bye("Too many changes at once; please reconnect");
     }
   }
 
