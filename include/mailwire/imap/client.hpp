@@ -232,7 +232,7 @@ struct selected_mailbox {
   /// has_permanent_flags false when the server sent none (RFC 9051 7.1:
   /// then all flags are permanent).
   std::vector<std::string> permanent_flags;
-  bool has_permanent_flags = false;
+  bool has_permanent_flags = false;  ///< the server sent [PERMANENTFLAGS]
   /// Messages removed since selection: EXPUNGE responses, and UIDs in
   /// VANISHED responses without EARLIER. (VANISHED (EARLIER), the QRESYNC
   /// report of what went while the client was away, changes no count.)
@@ -249,15 +249,19 @@ enum class login_choice : std::uint8_t {
   sasl,   ///< AUTHENTICATE only (`mechanism`, or the strongest offered)
 };
 
+/// What an imap::client does and what it accepts; copied at construction.
 struct client_options {
+  /// STARTTLS or implicit TLS, and whether a session without TLS may go on
+  /// (core/session.hpp).
   tls_policy tls = tls_policy::opportunistic;
   /// Credentials, copied and dropped once used; the nonce (SCRAM) comes
   /// from the caller's random source.
   std::string username;
-  std::string password;
-  std::string authzid;
+  std::string password;  ///< for LOGIN and the password mechanisms
+  std::string authzid;   ///< authorisation identity (SASL), usually empty
   std::string token;  ///< OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2)
-  std::string nonce;
+  std::string nonce;  ///< SCRAM's client nonce: printable ASCII, no ','
+  /// LOGIN, AUTHENTICATE or the machine's choice.
   login_choice method = login_choice::automatic;
   /// AUTHENTICATE with this mechanism instead of choosing (it must be
   /// offered; the policy still applies).
@@ -275,9 +279,9 @@ struct client_options {
   /// Extensions to ENABLE (RFC 5161) when the server offers them, once
   /// logged in. QRESYNC implies CONDSTORE on the server's side.
   bool enable_imap4rev2 = false;
-  bool enable_condstore = false;
-  bool enable_qresync = false;
-  bool enable_utf8_accept = false;
+  bool enable_condstore = false;    ///< CONDSTORE (RFC 7162)
+  bool enable_qresync = false;      ///< QRESYNC (RFC 7162)
+  bool enable_utf8_accept = false;  ///< UTF8=ACCEPT (RFC 6855)
   /// Send commands without waiting for earlier ones where RFC 9051 5.5
   /// allows it (see the top of this file); false: one at a time.
   bool pipelining = true;
@@ -294,6 +298,8 @@ struct client_options {
   /// default accepts "+" without its space (RFC 3501's own AUTHENTICATE
   /// example; reopens nothing).
   parse_options parse = default_parse();
+  /// Output waiting to be written past which next() says write_output
+  /// before it reads further responses.
   std::size_t max_pending_output = limits::max_pending_output;
   /// Commands submitted and not yet queued in full for writing (held by
   /// the pipelining rules, an IDLE, a synchronising literal's "+", a body
@@ -305,6 +311,7 @@ struct client_options {
   /// (errc::invalid_argument).
   std::string tag_prefix = "A";
 
+  /// The default `parse`: strict but for the missing space after "+".
   static parse_options default_parse() noexcept {
     parse_options p;
     p.allow_missing_text_space = true;
@@ -332,7 +339,7 @@ enum class client_event_type : std::uint8_t {
 /// One event from client::next(). Views and pointers are valid until the
 /// next non-const call on the client.
 struct client_event {
-  client_event_type type = client_event_type::need_more;
+  client_event_type type = client_event_type::need_more;  ///< what happened
   /// completed: the tag answered; continuation, body_wanted, idle_started:
   /// the command's tag.
   std::string_view tag;
@@ -350,7 +357,7 @@ struct client_event {
   /// UID when the response gave UID before the body (0 otherwise; the
   /// untagged FETCH event that follows has every item).
   std::uint32_t message = 0;
-  std::uint32_t uid = 0;
+  std::uint32_t uid = 0;  ///< see `message`
   /// fetch_chunk, fetch_chunk_end: the item being streamed: kind
   /// (body_section, binary, rfc822, rfc822_header, rfc822_text), sect,
   /// origin, and content->size (the announced size).
@@ -359,15 +366,19 @@ struct client_event {
   /// the bytes to send.
   std::uint64_t size = 0;
   std::string_view bytes;  ///< fetch_chunk: the next bytes of the body
-  errc error = errc::ok;
+  errc error = errc::ok;   ///< error: what went wrong
   /// Stream offset in the server's bytes: of the response, of the
   /// offending byte, or of the chunk. After COMPRESS: the switch point's
   /// offset plus the position in the inflated stream.
   std::uint64_t offset = 0;
 };
 
+/// The client side of an IMAP session (RFC 3501, RFC 9051): see the top of
+/// this file for what it does by itself and docs/design.md §2 for the shape
+/// every mailwire machine has. Never throws on any server input.
 class client {
  public:
+  /// A session with `o`, expecting the server's greeting.
   explicit client(client_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -380,10 +391,13 @@ class client {
   /// errc::truncated when a response was cut off or commands were awaiting
   /// their completion (unless the server had said BYE), then closed.
   void finish() noexcept;
+  /// Bytes to write to the server, valid until the next non-const call.
   std::string_view pending_output() const noexcept { return out_.pending(); }
   /// The caller wrote the first `n` bytes of pending_output(). Responses
   /// are accepted only for commands written in full.
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
+  /// The session is over (after the closed event): write what is pending,
+  /// then close the connection.
   bool closed() const noexcept { return state_ == state::closed; }
   /// At a switch point only (after the starttls or compress event): sets
   /// `out` to the bytes received after the server's OK (valid until the
@@ -406,6 +420,7 @@ class client {
   /// the data the server sends during the command goes to the new one),
   /// and when CLOSE or UNSELECT completes.
   const selected_mailbox& mailbox() const noexcept { return mailbox_; }
+  /// TLS is up (implicit, or after tls_established()).
   bool tls() const noexcept { return tls_; }
   /// Logged in (or PREAUTH).
   bool authenticated() const noexcept { return authenticated_; }
@@ -429,6 +444,8 @@ class client {
 
   // -- events -----------------------------------------------------------------
 
+  /// The next event (see client_event_type); need_more only when nothing
+  /// is pending to write.
   client_event next();
 
   // -- actions ----------------------------------------------------------------

@@ -161,6 +161,7 @@ struct server_extensions {
   std::vector<std::string> other;
 };
 
+/// What an imap::server offers and accepts; copied at construction.
 struct server_options {
   /// The server's name, in the CRAM-MD5 challenge ("<nonce@hostname>").
   std::string hostname = "localhost";
@@ -260,7 +261,7 @@ struct append_literal {
   std::string_view mailbox;  ///< as on the wire (modified UTF-7, or UTF-8 under UTF8=ACCEPT)
   /// This message's flag list (has_flags false: none given).
   std::vector<flag> flags;
-  bool has_flags = false;
+  bool has_flags = false;  ///< a flag list was given (possibly empty)
   std::optional<date_time> internal_date;  ///< this message's date-time, when given
   std::uint64_t size = 0;    ///< the announced size (nothing is reserved from it)
   bool binary = false;       ///< literal8 ("~{n}", BINARY)
@@ -275,17 +276,17 @@ struct append_literal {
 /// or the MODSEQ attribute, STORE (UNCHANGEDSINCE), SEARCH with a MODSEQ
 /// key, STATUS (HIGHESTMODSEQ)) sets condstore too, when it is offered.
 struct enabled_extensions {
-  bool condstore = false;
+  bool condstore = false;    ///< MODSEQ in FETCH responses, HIGHESTMODSEQ on SELECT
   bool qresync = false;      ///< implies condstore
   bool utf8_accept = false;  ///< UTF-8 in quoted strings and mailbox names both ways
-  bool imap4rev2 = false;
+  bool imap4rev2 = false;    ///< RFC 9051's rules (no RECENT, ESEARCH results...)
 };
 
 /// One event from server::next(); see server_event_type for which fields
 /// each type sets, and the file comment for how long the views live.
 struct server_event {
-  server_event_type type = server_event_type::need_more;
-  errc error = errc::ok;
+  server_event_type type = server_event_type::need_more;  ///< what happened
+  errc error = errc::ok;                                  ///< error: what went wrong
   std::uint64_t offset = 0;  ///< error, command, idle_done: stream offset of the message concerned
   std::string_view tag;      ///< command, login, auth_start, auth_check, literal, idle, idle_done, error (when known)
   const command* cmd = nullptr;  ///< command
@@ -299,8 +300,13 @@ struct server_event {
   std::string_view data;      ///< append_chunk
 };
 
+/// The server side of an IMAP session (RFC 3501, RFC 9051): see the top
+/// of this file for what it answers by itself and what it asks the
+/// application, and docs/design.md §2 for the shape every mailwire machine
+/// has. Never throws on any client input.
 class server {
  public:
+  /// A session with `o`; its greeting is queued at once.
   explicit server(server_options o = {});
 
   // -- input and output ---------------------------------------------------
@@ -342,6 +348,7 @@ class server {
   errc complete(std::string_view tag, status_kind kind, code_kind code, std::string_view text) {
     return complete(tag, kind, simple_code(code), text);
   }
+  /// The same without a code.
   errc complete(std::string_view tag, status_kind kind, std::string_view text) {
     return complete(tag, kind, resp_code{}, text);
   }
@@ -413,6 +420,7 @@ class server {
   /// itself failed). To login and auth_check it is a failed login, counted
   /// (max_auth_failures, then "* BYE" and close).
   errc reject_login(const resp_code& code, std::string_view text);
+  /// The same with a code without arguments.
   errc reject_login(code_kind code, std::string_view text) { return reject_login(simple_code(code), text); }
   /// Answers `auth_start`: start the exchange with `nonce` (fresh random
   /// printable ASCII without ',' for SCRAM and CRAM-MD5) and, for
@@ -439,6 +447,7 @@ class server {
   /// when earlier messages of it were streamed) and a body that follows
   /// anyway ("{n+}") is drained, never parsed.
   errc refuse_literal(const resp_code& code, std::string_view text);
+  /// The same with a code without arguments (code_kind::trycreate, toobig).
   errc refuse_literal(code_kind code, std::string_view text) { return refuse_literal(simple_code(code), text); }
 
   // -- TLS ------------------------------------------------------------------
@@ -454,17 +463,22 @@ class server {
 
   // -- state ------------------------------------------------------------------
 
+  /// NOT AUTHENTICATED, AUTHENTICATED, SELECTED or LOGOUT.
   session_state state() const noexcept { return state_; }
   /// SELECTED through EXAMINE, or with a [READ-ONLY] OK.
   bool read_only() const noexcept { return state_ == session_state::selected && read_only_; }
+  /// TLS is up (tls_active, or after tls_established()).
   bool tls() const noexcept { return tls_; }
   /// The logged-in user (empty before, and under PREAUTH).
   std::string_view user() const noexcept { return user_; }
+  /// What the client enabled.
   const enabled_extensions& enabled() const noexcept { return enabled_; }
   /// The command being answered (between its `command` event and
   /// complete()), or null.
   const command* in_progress() const noexcept { return awaiting_ == awaiting::command ? &cmd_ : nullptr; }
+  /// Failed logins so far (max_auth_failures ends the session).
   std::size_t auth_failures() const noexcept { return auth_failures_.count(); }
+  /// Protocol errors so far (max_errors ends the session).
   std::size_t errors() const noexcept { return errors_.count(); }
   /// Bytes of storage the session holds (input, output, the command's
   /// scratch, held updates, a streaming response): bounded by the options
