@@ -195,7 +195,8 @@ struct outgoing {
 /// and each piece of its content (dot-unstuffed, CRLF line ends; valid only
 /// during the call) with `end` false, then once with empty `bytes` and
 /// `end` true when the message is complete. A message cut off (the
-/// session failed) gets no `end` call: discard what it got.
+/// session failed) gets no `end` call: discard what it got. An empty sink
+/// reads the messages and drops them.
 using fetch_sink = std::function<void(std::uint32_t message, std::string_view bytes, bool end)>;
 
 namespace detail {
@@ -599,7 +600,7 @@ class fetch_hooks {
       case kind::listing:
         if (e.command == pop3::verb::uidl) listed_.push_back(e.message);
         break;
-      case kind::chunk: (*sink_)(e.message, e.bytes, false); break;
+      case kind::chunk: deliver(e.message, e.bytes, false); break;
       case kind::reply: on_reply(c, e); break;
       case kind::error:
         if (error_ == errc::ok) error_ = e.error;
@@ -635,7 +636,7 @@ class fetch_hooks {
         // rule: the other messages are still fetched; the outcome says so.
         if (!e.ok && error_ == errc::ok) error_ = errc::unexpected_reply;
         if (e.ok && e.error != errc::ok && error_ == errc::ok) error_ = e.error;
-        if (e.ok) (*sink_)(e.message, std::string_view(), true);
+        if (e.ok) deliver(e.message, std::string_view(), true);
         if (--waiting_ == 0) (void)c.quit();
         return;
       case pop3::verb::quit:
@@ -644,6 +645,12 @@ class fetch_hooks {
         return;
       default: return;
     }
+  }
+
+  // An empty sink would throw bad_function_call: the messages are read
+  // and dropped instead.
+  void deliver(std::uint32_t n, std::string_view bytes, bool end) {
+    if (*sink_) (*sink_)(n, bytes, end);
   }
 
   void fail(pop3::client& c, errc e) {

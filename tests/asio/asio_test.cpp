@@ -823,6 +823,18 @@ TEST_CASE("asio: a POP3 server closing mid-message is an error, the message unen
   CHECK(x.got.bodies[0] == "half");
 }
 
+TEST_CASE("asio: an empty sink reads the messages and drops them", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.drop.messages = {"a\r\n", "b\r\n"};
+  x.sink = nullptr;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.called);
+  CHECK_FALSE(x.result);
+  CHECK(x.drop.retrieved == std::vector<std::uint32_t>{1, 2});
+}
+
 TEST_CASE("asio: async_fetch with use_future", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
   pop3_exchange x;
   x.drop.messages = {"f\r\n"};
