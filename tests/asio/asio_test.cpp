@@ -823,6 +823,20 @@ TEST_CASE("asio: a POP3 server closing mid-message is an error, the message unen
   CHECK(x.got.bodies[0] == "half");
 }
 
+TEST_CASE("asio: a POP3 server without UIDL ends async_fetch with extension_missing", "[asio][pop3]"
+          MAILWIRE_TEST_FLAVOUR) {
+  pop3::server_options so = pop3_exchange::pop3_server();
+  so.uidl = false;
+  pop3_exchange x(pop3_client(), so);
+  x.drop.messages = {"a\r\n"};
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::extension_missing));
+  CHECK(x.drop.retrieved.empty());
+  CHECK_FALSE(x.drop.done);  // QUIT ended the session cleanly
+}
+
 TEST_CASE("asio: an empty sink reads the messages and drops them", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
   pop3_exchange x;
   x.drop.messages = {"a\r\n", "b\r\n"};
