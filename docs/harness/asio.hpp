@@ -8,6 +8,9 @@
 #include <asio.hpp>
 #include <mailwire/asio.hpp>
 
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace net = asio;
@@ -16,5 +19,6 @@ namespace mw = mailwire::asio_layer;
 extern net::ip::tcp::socket stream;
 extern mailwire::smtp::client client;
 extern std::vector<mw::outgoing> msgs;
+extern mailwire::pop3::client pop3_client;
 
 #endif  // MAILWIRE_DOCS_HARNESS_ASIO_HPP

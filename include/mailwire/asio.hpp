@@ -63,6 +63,8 @@
 #include <vector>
 
 #include "mailwire/error.hpp"
+#include "mailwire/pop3/client.hpp"
+#include "mailwire/pop3/server.hpp"
 #include "mailwire/smtp/client.hpp"
 #include "mailwire/smtp/path.hpp"
 #include "mailwire/smtp/server.hpp"
@@ -188,6 +190,14 @@ struct outgoing {
     return true;
   }
 };
+
+/// Where async_fetch() streams messages: called with the message number
+/// and each piece of its content (dot-unstuffed, CRLF line ends; valid only
+/// during the call) with `end` false, then once with empty `bytes` and
+/// `end` true when the message is complete. A message cut off (the
+/// session failed) gets no `end` call: discard what it got. An empty sink
+/// reads the messages and drops them.
+using fetch_sink = std::function<void(std::uint32_t message, std::string_view bytes, bool end)>;
 
 namespace detail {
 
@@ -328,6 +338,8 @@ class drive_op {
   static bool is_paused(Kind k) noexcept {
     if constexpr (std::is_same_v<Kind, smtp::server_event_type>) {
       return k == smtp::server_event_type::paused;
+    } else if constexpr (std::is_same_v<Kind, pop3::server_event_type>) {
+      return k == pop3::server_event_type::paused;
     } else {
       return false;
     }
@@ -554,18 +566,103 @@ class send_hooks {
 };
 
 // async_serve's protocol: the application's handler answers every event.
-template <class Handler>
+template <class Handler, class Server = smtp::server>
 class serve_hooks {
  public:
   static constexpr bool client_side = false;
   explicit serve_hooks(Handler h) : h_(std::move(h)) {}
-  void on_event(smtp::server& s, const smtp::server_event& e) { h_(s, e); }
-  void pump(smtp::server&) noexcept {}
+  template <class Event>
+  void on_event(Server& s, const Event& e) {
+    h_(s, e);
+  }
+  void pump(Server&) noexcept {}
   errc result() const noexcept { return errc::ok; }
   bool stop() const noexcept { return false; }
 
  private:
   Handler h_;
+};
+
+// async_fetch's protocol: once logged in, UIDL; then RETR of every listed
+// message (the machine pipelines them or holds them back), each streamed
+// to the sink; QUIT after the last reply.
+class fetch_hooks {
+ public:
+  static constexpr bool client_side = true;
+  explicit fetch_hooks(fetch_sink& sink) : sink_(&sink) {}
+
+  void on_event(pop3::client& c, const pop3::client_event& e) {
+    using kind = pop3::client_event_type;
+    switch (e.type) {
+      case kind::ready:
+        if (const errc r = c.uidl(); r != errc::ok) fail(c, r);
+        break;
+      case kind::listing:
+        if (e.command == pop3::verb::uidl) listed_.push_back(e.message);
+        break;
+      case kind::chunk: deliver(e.message, e.bytes, false); break;
+      case kind::reply: on_reply(c, e); break;
+      case kind::error:
+        if (error_ == errc::ok) error_ = e.error;
+        break;
+      case kind::closed:
+        // Closed before QUIT's answer without an error event: the
+        // server's EOF between responses.
+        if (error_ == errc::ok && !quit_ok_) error_ = errc::truncated;
+        break;
+      default: break;
+    }
+  }
+
+  void pump(pop3::client&) noexcept {}
+  errc result() const noexcept { return error_; }
+  bool stop() const noexcept { return false; }
+
+ private:
+  void on_reply(pop3::client& c, const pop3::client_event& e) {
+    switch (e.command) {
+      case pop3::verb::uidl:
+        if (!e.ok) return fail(c, errc::unexpected_reply);
+        for (const std::uint32_t n : listed_) {
+          if (const errc r = c.retr(n); r != errc::ok) return fail(c, r);
+        }
+        waiting_ = listed_.size();
+        listed_.clear();
+        listed_.shrink_to_fit();
+        if (waiting_ == 0) (void)c.quit();
+        return;
+      case pop3::verb::retr:
+        // A -ERR (the message went away) or content that broke a line
+        // rule: the other messages are still fetched; the outcome says so.
+        if (!e.ok && error_ == errc::ok) error_ = errc::unexpected_reply;
+        if (e.ok && e.error != errc::ok && error_ == errc::ok) error_ = e.error;
+        if (e.ok) deliver(e.message, std::string_view(), true);
+        if (--waiting_ == 0) (void)c.quit();
+        return;
+      case pop3::verb::quit:
+        quit_ok_ = e.ok;
+        if (!e.ok && error_ == errc::ok) error_ = errc::unexpected_reply;
+        return;
+      default: return;
+    }
+  }
+
+  // An empty sink would throw bad_function_call: the messages are read
+  // and dropped instead.
+  void deliver(std::uint32_t n, std::string_view bytes, bool end) {
+    if (*sink_) (*sink_)(n, bytes, end);
+  }
+
+  void fail(pop3::client& c, errc e) {
+    if (error_ == errc::ok) error_ = e;
+    (void)c.quit();
+  }
+
+  fetch_sink* sink_;
+  std::vector<std::uint32_t> listed_;
+  std::size_t waiting_ = 0;
+  errc error_ = errc::ok;
+  bool quit_ok_ = false;
 };
 
 }  // namespace detail
@@ -616,6 +713,49 @@ template <class Stream, class Handler, class Token>
 auto async_serve(Stream& stream, smtp::server& server, Handler handler, const session_options& o, Token&& token) {
   return detail::drive(stream, server, detail::serve_hooks<Handler>(std::move(handler)), o,
                        std::forward<Token>(token));
+}
+
+/// Runs `server` (a POP3 server machine made with the caller's
+/// server_options, fresh) on an accepted connection until the session is
+/// over, as the SMTP async_serve() does. `handler(pop3::server&, const
+/// pop3::server_event&)` answers login, apop, auth_*, open_maildrop,
+/// retrieve and update before it returns; for retrieve that means the whole
+/// message (send_message() in pieces, then end_message()): a paused event
+/// ends the operation with errc::invalid_state, so a message is held in
+/// the output whole (streaming it while the output drains is not done
+/// here). STLS (server_options::offer_stls) needs an ssl::stream.
+/// Completes with void(error_code) as the SMTP one does.
+template <class Stream, class Handler, class Token>
+auto async_serve(Stream& stream, pop3::server& server, Handler handler, const session_options& o, Token&& token) {
+  return detail::drive(stream, server, detail::serve_hooks<Handler, pop3::server>(std::move(handler)), o,
+                       std::forward<Token>(token));
+}
+
+/// Fetches every message of a POP3 maildrop on `stream` with `client`
+/// (made with the caller's client_options, fresh): the machine sets the
+/// session up by itself (greeting, CAPA, STLS by the client's policy, which
+/// needs an ssl::stream as in async_send(), the login); then UIDL, RETR of
+/// each listed message in order (pipelined when the server offers it),
+/// each streamed to `sink` as it arrives and never held whole, then QUIT.
+/// Nothing is deleted.
+///
+/// Completes with void(error_code): ok when every message was fetched and
+/// QUIT was answered +OK; else Asio's error (the stream's,
+/// error::timed_out), or mailwire's errc: the machine's (sasl_auth_failed,
+/// tls_unavailable, extension_missing when UIDL is not offered, truncated
+/// when the server closed early, ...), or unexpected_reply when UIDL or a
+/// RETR got -ERR (the other messages are still fetched). `stream`, `client`
+/// and `sink` must outlive the operation; the caller closes the stream
+/// afterwards. o.implicit_tls for POP3S (port 995).
+template <class Stream, class Token>
+auto async_fetch(Stream& stream, pop3::client& client, fetch_sink& sink, const session_options& o, Token&& token) {
+  return detail::drive(stream, client, detail::fetch_hooks(sink), o, std::forward<Token>(token));
+}
+
+/// async_fetch() without timeouts or implicit TLS.
+template <class Stream, class Token>
+auto async_fetch(Stream& stream, pop3::client& client, fetch_sink& sink, Token&& token) {
+  return async_fetch(stream, client, sink, session_options{}, std::forward<Token>(token));
 }
 
 }  // namespace asio_layer

@@ -617,3 +617,265 @@ TEST_CASE("asio: plain text injected after the 220 to STARTTLS ends the session"
   CHECK(x->msgs[0].mail.code == 0);
 }
 #endif
+
+// ------------------------------------------------------------------ POP3
+
+namespace {
+
+// A maildrop served by pop3::server through async_serve: USER/PASS of
+// "u"/"p" in clear (loopback), `messages` as the maildrop.
+struct maildrop {
+  std::vector<std::string> messages;
+  std::uint32_t refuse = 0;  // RETR of this message number gets -ERR
+  std::vector<std::uint32_t> retrieved;
+  mwa::error_code done;
+  bool finished = false;
+};
+
+auto pop3_policy(maildrop& d) {
+  return [&d](pop3::server& s, const pop3::server_event& e) {
+    using kind = pop3::server_event_type;
+    switch (e.type) {
+      case kind::login:
+        if (e.user == "u" && e.password == "p") {
+          s.accept();
+        } else {
+          s.reject(pop3::response_code::auth, "no");
+        }
+        break;
+      case kind::open_maildrop: {
+        std::vector<pop3::message_info> list;
+        for (std::size_t i = 0; i < d.messages.size(); ++i) {
+          list.push_back({d.messages[i].size(), "uid" + std::to_string(i + 1)});
+        }
+        s.open_maildrop(std::move(list));
+        break;
+      }
+      case kind::retrieve:
+        d.retrieved.push_back(e.message);
+        if (e.message == d.refuse) {
+          s.reject(pop3::response_code::none, "gone");
+          break;
+        }
+        s.send_message(d.messages[e.message - 1]);
+        s.end_message();
+        break;
+      case kind::update: s.accept(); break;
+      default: break;
+    }
+  };
+}
+
+pop3::client_options pop3_client(std::string password = "p") {
+  pop3::client_options o;
+  o.tls = tls_policy::none;
+  o.username = "u";
+  o.password = std::move(password);
+  o.method = pop3::login::user_pass;
+  o.auth_policy.allow_cleartext_password = true;
+  return o;
+}
+
+// What async_fetch's sink saw: each message's bytes, and which ended.
+struct fetched {
+  std::vector<std::string> bodies;
+  std::vector<std::uint32_t> ended;
+  std::size_t calls = 0;
+  mwa::fetch_sink sink() {
+    return [this](std::uint32_t n, std::string_view bytes, bool end) {
+      ++calls;
+      if (bodies.size() < n) bodies.resize(n);
+      if (end) {
+        CHECK(bytes.empty());
+        ended.push_back(n);
+      } else {
+        bodies[n - 1].append(bytes);
+      }
+    };
+  }
+};
+
+struct pop3_exchange : loopback {
+  pop3::server srv;
+  maildrop drop;
+  pop3::client c;
+  fetched got;
+  mwa::fetch_sink sink = got.sink();
+  mwa::error_code result = mwa::to_error_code(errc::invalid_state);
+  bool called = false;
+
+  explicit pop3_exchange(pop3::client_options co = pop3_client(), pop3::server_options so = pop3_server())
+      : srv(std::move(so)), c(std::move(co)) {}
+  static pop3::server_options pop3_server() {
+    pop3::server_options o;
+    o.allow_plaintext_auth = true;
+    return o;
+  }
+  void serve() {
+    mwa::async_serve(server, srv, pop3_policy(drop), mwa::session_options{}, [this](mwa::error_code ec) {
+      drop.done = ec;
+      drop.finished = true;
+    });
+  }
+  void fetch() {
+    mwa::async_fetch(client, c, sink, [this](mwa::error_code ec) {
+      result = ec;
+      called = true;
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("asio: async_fetch gets every message over POP3 (callbacks)", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  // ".." at a line start: the server stuffs it, the client unstuffs it.
+  x.drop.messages = {"Subject: one\r\n\r\nfirst\r\n", "Subject: two\r\n\r\n.dot\r\n", std::string(100000, 'x') + "\r\n"};
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.called);
+  CHECK_FALSE(x.result);
+  CHECK(x.drop.finished);
+  CHECK_FALSE(x.drop.done);
+  CHECK(x.drop.retrieved == std::vector<std::uint32_t>{1, 2, 3});
+  CHECK(x.got.ended == std::vector<std::uint32_t>{1, 2, 3});
+  REQUIRE(x.got.bodies.size() == 3);
+  CHECK(x.got.bodies == x.drop.messages);
+  // The large one came in more than one piece: streamed, not gathered.
+  CHECK(x.got.calls > 3 + 3);
+}
+
+TEST_CASE("asio: async_fetch of an empty maildrop only lists and quits", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK_FALSE(x.result);
+  CHECK(x.drop.retrieved.empty());
+  CHECK(x.got.calls == 0);
+  CHECK_FALSE(x.drop.done);
+}
+
+TEST_CASE("asio: a RETR refused is reported and the other messages still come", "[asio][pop3]"
+          MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.drop.messages = {"a\r\n", "b\r\n", "c\r\n"};
+  x.drop.refuse = 2;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::unexpected_reply));
+  CHECK(x.got.ended == std::vector<std::uint32_t>{1, 3});
+  REQUIRE(x.got.bodies.size() == 3);
+  CHECK(x.got.bodies[0] == "a\r\n");
+  CHECK(x.got.bodies[1].empty());
+  CHECK(x.got.bodies[2] == "c\r\n");
+}
+
+TEST_CASE("asio: a login refused ends async_fetch with the machine's error", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x(pop3_client("wrong"));
+  x.drop.messages = {"a\r\n"};
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::sasl_auth_failed));
+  CHECK(x.drop.retrieved.empty());
+  CHECK(x.got.calls == 0);
+}
+
+TEST_CASE("asio: a POP3 server closing mid-message is an error, the message unended", "[asio][pop3]"
+          MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  // A hand-written server, a command at a time (no CAPA: no pipelining):
+  // the login, a listing, then half a message and EOF.
+  x.fetch();
+  std::thread t([&] {
+    net::write(x.server, net::buffer(std::string("+OK hi\r\n")));
+    std::string seen;
+    char b[256];
+    mwa::error_code ec;
+    for (;;) {
+      const std::size_t eol = seen.find("\r\n");
+      if (eol == std::string::npos) {
+        const std::size_t n = x.server.read_some(net::buffer(b), ec);
+        if (ec) break;
+        seen.append(b, n);
+        continue;
+      }
+      const std::string line = seen.substr(0, eol);
+      seen.erase(0, eol + 2);
+      std::string answer = "+OK\r\n";
+      if (line == "CAPA") answer = "-ERR no\r\n";
+      if (line == "UIDL") answer = "+OK\r\n1 uidA\r\n.\r\n";
+      if (line == "RETR 1") answer = "+OK 10 octets\r\nhalf";
+      net::write(x.server, net::buffer(answer), ec);
+      if (ec || line == "RETR 1") break;
+    }
+    x.server.close();
+  });
+  x.io.run();
+  t.join();
+  CHECK(x.called);
+  CHECK(x.result == mwa::to_error_code(errc::truncated));
+  CHECK(x.got.ended.empty());
+  REQUIRE(x.got.bodies.size() == 1);
+  CHECK(x.got.bodies[0] == "half");
+}
+
+TEST_CASE("asio: a POP3 server without UIDL ends async_fetch with extension_missing", "[asio][pop3]"
+          MAILWIRE_TEST_FLAVOUR) {
+  pop3::server_options so = pop3_exchange::pop3_server();
+  so.uidl = false;
+  pop3_exchange x(pop3_client(), so);
+  x.drop.messages = {"a\r\n"};
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.result == mwa::to_error_code(errc::extension_missing));
+  CHECK(x.drop.retrieved.empty());
+  CHECK_FALSE(x.drop.done);  // QUIT ended the session cleanly
+}
+
+TEST_CASE("asio: an empty sink reads the messages and drops them", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.drop.messages = {"a\r\n", "b\r\n"};
+  x.sink = nullptr;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.called);
+  CHECK_FALSE(x.result);
+  CHECK(x.drop.retrieved == std::vector<std::uint32_t>{1, 2});
+}
+
+TEST_CASE("asio: async_fetch with use_future", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.drop.messages = {"f\r\n"};
+  x.serve();
+  auto f = mwa::async_fetch(x.client, x.c, x.sink, net::use_future);
+  std::thread t([&] { x.io.run(); });
+  f.get();  // throws the error_code if there is one
+  t.join();
+  CHECK(x.got.ended == std::vector<std::uint32_t>{1});
+  CHECK(x.got.bodies[0] == "f\r\n");
+}
+
+#if defined(MAILWIRE_TEST_COROUTINES)
+TEST_CASE("asio: async_fetch with C++20 coroutines", "[asio][pop3][coroutines]" MAILWIRE_TEST_FLAVOUR) {
+  pop3_exchange x;
+  x.drop.messages = {"co\r\n", "await\r\n"};
+  x.serve();
+  net::co_spawn(
+      x.io,
+      [&]() -> net::awaitable<void> {
+        mwa::error_code ec;
+        co_await mwa::async_fetch(x.client, x.c, x.sink, net::redirect_error(net::use_awaitable, ec));
+        x.result = ec;
+      },
+      net::detached);
+  x.io.run();
+  CHECK_FALSE(x.result);
+  CHECK(x.got.bodies == x.drop.messages);
+}
+#endif
