@@ -584,8 +584,9 @@ class serve_hooks {
 };
 
 // async_fetch's protocol: once logged in, UIDL; then RETR of every listed
-// message (the machine pipelines them or holds them back), each streamed
-// to the sink; QUIT after the last reply.
+// message, at most `window` in flight (the machine pipelines them or holds
+// them back; a maildrop of 100,000 messages must not queue 100,000
+// commands), each streamed to the sink; QUIT after the last reply.
 class fetch_hooks {
  public:
   static constexpr bool client_side = true;
@@ -623,13 +624,8 @@ class fetch_hooks {
     switch (e.command) {
       case pop3::verb::uidl:
         if (!e.ok) return fail(c, errc::unexpected_reply);
-        for (const std::uint32_t n : listed_) {
-          if (const errc r = c.retr(n); r != errc::ok) return fail(c, r);
-        }
-        waiting_ = listed_.size();
-        listed_.clear();
-        listed_.shrink_to_fit();
-        if (waiting_ == 0) (void)c.quit();
+        if (listed_.empty()) (void)c.quit();
+        while (!quitting_ && next_ < listed_.size() && next_ < window) retr_next(c);
         return;
       case pop3::verb::retr:
         // A -ERR (the message went away) or content that broke a line
@@ -637,7 +633,10 @@ class fetch_hooks {
         if (!e.ok && error_ == errc::ok) error_ = errc::unexpected_reply;
         if (e.ok && e.error != errc::ok && error_ == errc::ok) error_ = e.error;
         if (e.ok) deliver(e.message, std::string_view(), true);
-        if (--waiting_ == 0) (void)c.quit();
+        --waiting_;
+        if (quitting_) return;
+        if (next_ < listed_.size()) return retr_next(c);
+        if (waiting_ == 0) (void)c.quit();
         return;
       case pop3::verb::quit:
         quit_ok_ = e.ok;
@@ -645,6 +644,11 @@ class fetch_hooks {
         return;
       default: return;
     }
+  }
+
+  void retr_next(pop3::client& c) {
+    if (const errc r = c.retr(listed_[next_++]); r != errc::ok) return fail(c, r);
+    ++waiting_;
   }
 
   // An empty sink would throw bad_function_call: the messages are read
@@ -655,14 +659,18 @@ class fetch_hooks {
 
   void fail(pop3::client& c, errc e) {
     if (error_ == errc::ok) error_ = e;
-    (void)c.quit();
+    if (!quitting_) (void)c.quit();
+    quitting_ = true;
   }
 
+  static constexpr std::size_t window = 16;  // RETRs in flight, as examples/pop3_fetch.cpp
   fetch_sink* sink_;
   std::vector<std::uint32_t> listed_;
-  std::size_t waiting_ = 0;
+  std::size_t next_ = 0;     // listed_[next_] is the next to ask for
+  std::size_t waiting_ = 0;  // RETRs asked for and not answered
   errc error_ = errc::ok;
   bool quit_ok_ = false;
+  bool quitting_ = false;  // fail() sent QUIT: no more RETRs
 };
 
 }  // namespace detail

@@ -3,6 +3,7 @@
 // client machine on the other (async_send). Compiled four times: standalone
 // Asio and Boost.Asio (MAILWIRE_ASIO_BOOST), C++17 (callbacks, use_future)
 // and C++20 (coroutines too).
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <future>
@@ -744,6 +745,29 @@ TEST_CASE("asio: async_fetch gets every message over POP3 (callbacks)", "[asio][
   CHECK(x.got.bodies == x.drop.messages);
   // The large one came in more than one piece: streamed, not gathered.
   CHECK(x.got.calls > 3 + 3);
+}
+
+TEST_CASE("asio: async_fetch keeps at most 16 RETRs in flight", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
+  // 100 small messages and a pipelining server: were every RETR sent at
+  // once, the server would have answered nearly all of them before the
+  // client saw the first end.
+  pop3_exchange x;
+  for (int i = 1; i <= 100; ++i) x.drop.messages.push_back("Subject: " + std::to_string(i) + "\r\n\r\nbody\r\n");
+  std::size_t most = 0;
+  fetched& got = x.got;
+  maildrop& drop = x.drop;
+  x.sink = [&](std::uint32_t n, std::string_view bytes, bool end) {
+    got.sink()(n, bytes, end);
+    if (end) most = std::max(most, drop.retrieved.size() - got.ended.size() + 1);
+  };
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK_FALSE(x.result);
+  CHECK(x.got.ended.size() == 100);
+  CHECK(x.got.bodies == x.drop.messages);
+  CHECK(most <= 16);
+  CHECK(most > 1);  // pipelined all the same
 }
 
 TEST_CASE("asio: async_fetch of an empty maildrop only lists and quits", "[asio][pop3]" MAILWIRE_TEST_FLAVOUR) {
