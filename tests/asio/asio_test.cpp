@@ -909,13 +909,18 @@ TEST_CASE("asio: async_fetch with C++20 coroutines", "[asio][pop3][coroutines]" 
 namespace {
 
 // One mailbox, "INBOX", served by imap::server through async_serve: LOGIN
-// of "u"/"p" in clear (loopback); UID = index + 1; each FETCH body sent in
+// of "u"/"p" in clear (loopback); UID = 100 + sequence number (so that a
+// sink given sequence numbers would be caught); each FETCH body sent in
 // pieces of 1000 bytes, one a paused event.
 struct imap_store {
   std::vector<std::string> messages;
   std::vector<std::uint32_t> fetched_uids;  // the UIDs the server sent bodies for
   bool examined = false;
   bool read_only = false;  // the client asked for EXAMINE, not SELECT
+  bool peek = false;       // the FETCH was UID FETCH of BODY.PEEK[] alone
+  std::size_t cut_at = 0;  // not 0: the last body stops there, the connection shut
+  bool shut_on_fetch = false;  // the connection shut when the FETCH comes, unanswered
+  tcp::socket* sock = nullptr;
   mwa::error_code done = mwa::to_error_code(errc::invalid_state);
   bool finished = false;
 };
@@ -964,18 +969,25 @@ class imap_peer {
         r.text = "UIDs valid";
         CHECK(s.untagged(r) == errc::ok);
         r.code.kind = imap::code_kind::uidnext;
-        r.code.number = st_->messages.size() + 1;
+        r.code.number = st_->messages.size() + 101;
         r.text = "Predicted next UID";
         CHECK(s.untagged(r) == errc::ok);
         CHECK(s.complete(e.tag, imap::status_kind::ok, imap::code_kind::read_only, "Examine completed") == errc::ok);
         return;
       }
       case imap::command_type::fetch: {
+        if (st_->shut_on_fetch) {
+          mwa::error_code ignored;
+          st_->sock->shutdown(tcp::socket::shutdown_both, ignored);
+          return;
+        }
         const auto& a = std::get<imap::fetch_args>(c.args);
+        st_->peek = c.uid && a.attributes.size() == 1 &&
+                    a.attributes[0].kind == imap::fetch_attribute_kind::body_section && a.attributes[0].peek;
         const auto n = static_cast<std::uint32_t>(st_->messages.size());
         queue_.clear();
-        for (std::uint32_t uid = 1; uid <= n; ++uid) {
-          if (a.set.contains(uid, n)) queue_.push_back(uid);
+        for (std::uint32_t seq = 1; seq <= n; ++seq) {
+          if (a.set.contains(seq + 100, n + 100)) queue_.push_back(seq);
         }
         return go_on(s);
       }
@@ -989,6 +1001,13 @@ class imap_peer {
     if (s.body_remaining() > 0) {
       const std::string& m = st_->messages[sending_ - 1];
       const std::size_t at = m.size() - static_cast<std::size_t>(s.body_remaining());
+      if (st_->cut_at != 0 && queue_.empty() && at >= st_->cut_at) {
+        // What was written reaches the client, then its EOF; this side's
+        // async_serve ends (the paused event unanswered).
+        mwa::error_code ignored;
+        st_->sock->shutdown(tcp::socket::shutdown_both, ignored);
+        return;
+      }
       CHECK(s.send_body(std::string_view(m).substr(at, 1000)) == errc::ok);
       return;
     }
@@ -998,13 +1017,13 @@ class imap_peer {
     }
     sending_ = queue_.front();
     queue_.erase(queue_.begin());
-    st_->fetched_uids.push_back(sending_);
+    st_->fetched_uids.push_back(sending_ + 100);
     imap::response r;
     r.type = imap::response_type::fetch;
     r.fetch.seq = sending_;
     imap::fetch_item uid;
     uid.kind = imap::fetch_item_kind::uid;
-    uid.number = sending_;
+    uid.number = sending_ + 100;
     imap::fetch_item body;
     body.kind = imap::fetch_item_kind::body_section;
     imap::literal_body content;
@@ -1047,6 +1066,7 @@ struct imap_exchange : loopback {
     return o;
   }
   void serve() {
+    store.sock = &server;
     mwa::async_serve(server, srv, imap_peer(store), mwa::session_options{}, [this](mwa::error_code ec) {
       store.done = ec;
       store.finished = true;
@@ -1074,10 +1094,11 @@ TEST_CASE("asio: async_fetch gets every message of an IMAP mailbox", "[asio][ima
   CHECK(x.store.finished);
   CHECK_FALSE(x.store.done);
   CHECK(x.store.read_only);
-  CHECK(x.store.fetched_uids == std::vector<std::uint32_t>{1, 2, 3});
-  CHECK(x.got.ended == std::vector<std::uint32_t>{1, 2, 3});
-  REQUIRE(x.got.bodies.size() == 3);
-  CHECK(x.got.bodies == x.store.messages);
+  CHECK(x.store.peek);
+  CHECK(x.store.fetched_uids == std::vector<std::uint32_t>{101, 102, 103});
+  CHECK(x.got.ended == std::vector<std::uint32_t>{101, 102, 103});
+  REQUIRE(x.got.bodies.size() == 103);
+  CHECK(std::vector<std::string>(x.got.bodies.begin() + 100, x.got.bodies.end()) == x.store.messages);
   // The large one came in more than one piece: streamed, not gathered.
   CHECK(x.got.calls > 3 + 3);
 }
@@ -1125,4 +1146,33 @@ TEST_CASE("asio: EXAMINE refused (no such mailbox) is unexpected_reply after a c
   // The session still ended with LOGOUT: the server saw no error.
   CHECK(x.store.finished);
   CHECK_FALSE(x.store.done);
+}
+
+TEST_CASE("asio: an IMAP server closing mid-body is errc::truncated, the body unended", "[asio][imap]"
+          MAILWIRE_TEST_FLAVOUR) {
+  imap_exchange x;
+  x.store.messages = {"Subject: one\r\n\r\nfirst\r\n", std::string(100000, 'x') + "\r\n"};
+  x.store.cut_at = 50000;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.called);
+  CHECK(x.result == mwa::to_error_code(errc::truncated));
+  CHECK(x.store.fetched_uids == std::vector<std::uint32_t>{101, 102});
+  // The last body got no end; the first one may or may not have arrived.
+  CHECK(std::find(x.got.ended.begin(), x.got.ended.end(), 102u) == x.got.ended.end());
+}
+
+TEST_CASE("asio: an IMAP server closing between responses is errc::truncated", "[asio][imap]"
+          MAILWIRE_TEST_FLAVOUR) {
+  imap_exchange x;
+  x.store.messages = {"a\r\n"};
+  x.store.shut_on_fetch = true;
+  x.serve();
+  x.fetch();
+  x.io.run();
+  CHECK(x.called);
+  CHECK(x.result == mwa::to_error_code(errc::truncated));
+  CHECK(x.store.examined);
+  CHECK(x.got.calls == 0);
 }
