@@ -63,6 +63,8 @@
 #include <vector>
 
 #include "mailwire/error.hpp"
+#include "mailwire/imap/client.hpp"
+#include "mailwire/imap/server.hpp"
 #include "mailwire/pop3/client.hpp"
 #include "mailwire/pop3/server.hpp"
 #include "mailwire/smtp/client.hpp"
@@ -327,6 +329,17 @@ class drive_op {
           continue;
         default:
           if (is_paused(e.type)) return finish(self, to_error_code(errc::invalid_state));
+          if constexpr (std::is_same_v<kind, imap::server_event_type>) {
+            // imap::server pauses while a body streams: the handler sends
+            // the next piece. One that adds nothing would be asked again
+            // for ever.
+            if (e.type == kind::paused) {
+              const std::size_t before = st.m.pending_output().size();
+              st.hooks.on_event(st.m, e);
+              if (st.m.pending_output().size() == before) return finish(self, to_error_code(errc::invalid_state));
+              continue;
+            }
+          }
           st.hooks.on_event(st.m, e);
           continue;
       }
@@ -673,6 +686,97 @@ class fetch_hooks {
   bool quitting_ = false;  // fail() sent QUIT: no more RETRs
 };
 
+// async_fetch's IMAP protocol: once logged in, EXAMINE the mailbox; UID
+// FETCH 1:* (BODY.PEEK[]) unless it is empty, each body streamed to the
+// sink by its UID; then LOGOUT. Read-only throughout: nothing is marked
+// seen.
+class imap_fetch_hooks {
+ public:
+  static constexpr bool client_side = true;
+  imap_fetch_hooks(fetch_sink& sink, std::string mailbox) : sink_(&sink), mailbox_(std::move(mailbox)) {}
+
+  void on_event(imap::client& c, const imap::client_event& e) {
+    using kind = imap::client_event_type;
+    switch (e.type) {
+      case kind::ready: {
+        imap::command x;
+        x.type = imap::command_type::examine;
+        x.args = imap::select_args{mailbox_, false, std::nullopt, {}};
+        if (const errc r = c.submit(x); r != errc::ok) fail(c, r);
+        break;
+      }
+      case kind::fetch_chunk:
+        open_ = true;
+        deliver(e.uid, e.bytes, false);
+        break;
+      case kind::fetch_chunk_end:
+        open_ = false;
+        deliver(e.uid, std::string_view(), true);
+        break;
+      case kind::completed: on_completed(c, e); break;
+      case kind::error:
+        if (error_ == errc::ok) error_ = e.error;
+        break;
+      case kind::closed:
+        // Closed before LOGOUT's answer (or mid-body) without an error
+        // event: the server's EOF between responses.
+        if (error_ == errc::ok && (!logout_ok_ || open_)) error_ = errc::truncated;
+        break;
+      default: break;
+    }
+  }
+
+  void pump(imap::client&) noexcept {}
+  errc result() const noexcept { return error_; }
+  bool stop() const noexcept { return false; }
+
+ private:
+  void on_completed(imap::client& c, const imap::client_event& e) {
+    const bool ok = e.status == imap::status_kind::ok;
+    switch (e.command) {
+      case imap::command_type::examine:
+        if (!ok) return fail(c, errc::unexpected_reply);
+        if (c.mailbox().exists == 0) return fail(c, errc::ok);
+        return fetch_all(c);
+      case imap::command_type::fetch:
+        return fail(c, ok ? errc::ok : errc::unexpected_reply);
+      case imap::command_type::logout: logout_ok_ = ok; return;
+      default: return;
+    }
+  }
+
+  void fetch_all(imap::client& c) {
+    imap::command f;
+    f.type = imap::command_type::fetch;
+    f.uid = true;
+    imap::fetch_attribute a;
+    a.kind = imap::fetch_attribute_kind::body_section;
+    a.peek = true;
+    f.args = imap::fetch_args{imap::sequence_set(imap::seq_range{1, imap::seq_star}), {a}, true, std::nullopt, false};
+    if (const errc r = c.submit(f); r != errc::ok) fail(c, r);
+  }
+
+  // An empty sink would throw bad_function_call: the bodies are read and
+  // dropped instead.
+  void deliver(std::uint32_t uid, std::string_view bytes, bool end) {
+    if (*sink_) (*sink_)(uid, bytes, end);
+  }
+
+  // LOGOUT, keeping the first error (errc::ok: the normal end).
+  void fail(imap::client& c, errc e) {
+    if (error_ == errc::ok) error_ = e;
+    if (!logging_out_) (void)c.logout();
+    logging_out_ = true;
+  }
+
+  fetch_sink* sink_;
+  std::string mailbox_;
+  errc error_ = errc::ok;
+  bool open_ = false;  // a body began and has not ended
+  bool logout_ok_ = false;
+  bool logging_out_ = false;
+};
+
 }  // namespace detail
 
 /// Runs one SMTP or LMTP client session on `stream` with `client` (made
@@ -764,6 +868,52 @@ auto async_fetch(Stream& stream, pop3::client& client, fetch_sink& sink, const s
 template <class Stream, class Token>
 auto async_fetch(Stream& stream, pop3::client& client, fetch_sink& sink, Token&& token) {
   return async_fetch(stream, client, sink, session_options{}, std::forward<Token>(token));
+}
+
+/// Runs `server` (an IMAP server machine made with the caller's
+/// server_options, fresh) on an accepted connection until the session is
+/// over, as the SMTP async_serve() does. `handler(imap::server&, const
+/// imap::server_event&)` answers login, auth_*, literal and command events
+/// before it returns, and a paused event (a body streaming: send_body())
+/// with output: a paused event that adds none ends the operation with
+/// errc::invalid_state (waiting for a store is not done here). STARTTLS
+/// (server_options::offer_starttls) needs an ssl::stream. Completes with
+/// void(error_code) as the SMTP one does.
+template <class Stream, class Handler, class Token>
+auto async_serve(Stream& stream, imap::server& server, Handler handler, const session_options& o, Token&& token) {
+  return detail::drive(stream, server, detail::serve_hooks<Handler, imap::server>(std::move(handler)), o,
+                       std::forward<Token>(token));
+}
+
+/// Fetches every message of the IMAP mailbox `mailbox` (as on the wire:
+/// modified UTF-7, or UTF-8 once UTF8=ACCEPT is on) on `stream` with
+/// `client` (made with the caller's client_options, fresh): the machine
+/// sets the session up by itself (greeting, CAPABILITY, STARTTLS by the
+/// client's policy, which needs an ssl::stream as in async_send(), the
+/// login); then EXAMINE (read-only: nothing is marked seen), UID FETCH
+/// 1:* (BODY.PEEK[]) unless the mailbox is empty, each body streamed to
+/// `sink` as it arrives and never held whole, then LOGOUT. The sink's
+/// message number is the UID (0 when a server sends the UID after the
+/// body, which RFC 9051 allows and servers do not do).
+///
+/// Completes with void(error_code): ok when every body ended and LOGOUT
+/// completed OK; else Asio's error (the stream's, error::timed_out), or
+/// mailwire's errc: the machine's (sasl_auth_failed, tls_unavailable, ...),
+/// unexpected_reply when EXAMINE or the FETCH got NO or BAD, truncated when
+/// the server closed early. `stream`, `client` and `sink` must outlive the
+/// operation; the caller closes the stream afterwards. o.implicit_tls for
+/// IMAPS (port 993).
+template <class Stream, class Token>
+auto async_fetch(Stream& stream, imap::client& client, std::string mailbox, fetch_sink& sink,
+                 const session_options& o, Token&& token) {
+  return detail::drive(stream, client, detail::imap_fetch_hooks(sink, std::move(mailbox)), o,
+                       std::forward<Token>(token));
+}
+
+/// The IMAP async_fetch() without timeouts or implicit TLS.
+template <class Stream, class Token>
+auto async_fetch(Stream& stream, imap::client& client, std::string mailbox, fetch_sink& sink, Token&& token) {
+  return async_fetch(stream, client, std::move(mailbox), sink, session_options{}, std::forward<Token>(token));
 }
 
 }  // namespace asio_layer
