@@ -43,7 +43,8 @@ std::string unstructured_general(std::string_view value, mime::diagnostics* d) {
   mime::detail::check_8bit(value, d);
   std::size_t start = 0;
   while (start < value.size() && mime::detail::is_fws(value[start])) ++start;
-  mime::detail::text_builder b(d, {});
+  const mime::charset_options charsets;  // text_builder keeps a reference: not a temporary
+  mime::detail::text_builder b(d, charsets);
   mime::detail::decode_words(b, value.substr(start), start, true, {}, d);
   return b.finish(true);
 }
