@@ -1,7 +1,8 @@
 // The shared byte scan (core/scan.hpp) and its users, vector kernels against
 // the scalar reference: the scan at every level the CPU has (a set taken from
 // the input) against a byte-by-byte reading; the DATA line rules, dot_reader
-// and dot_writer, and utf8::invalid_at dispatched against forced scalar.
+// and dot_writer (its AVX-512 and AVX2 kernels), and utf8::invalid_at
+// dispatched against forced scalar.
 #include <mailwire/core/cpu.hpp>
 #include <mailwire/core/dot_stuffing.hpp>
 #include <mailwire/core/scan.hpp>
@@ -37,9 +38,13 @@ void check_scan(std::string_view in, const detail::byte_set& set) {
   }
 }
 
-// What the DATA paths and UTF-8 say about `in` split at `cut`.
-std::string data_paths(std::string_view in, std::size_t cut, const mailwire::dot_options& o, bool scalar) {
+// What the DATA paths and UTF-8 say about `in` split at `cut`, forced
+// scalar or with the `off` kernels disabled (dot_writer's AVX2 kernel when
+// AVX-512 is off).
+std::string data_paths(std::string_view in, std::size_t cut, const mailwire::dot_options& o, bool scalar,
+                       std::uint32_t off = 0) {
   mailwire::cpu::force_scalar(scalar);
+  mailwire::cpu::disable(off);
   const std::string_view parts[] = {in.substr(0, cut), in.substr(cut)};
   std::string log;
   mailwire::line_rules_checker c(o);
@@ -61,6 +66,7 @@ std::string data_paths(std::string_view in, std::size_t cut, const mailwire::dot
   for (const std::string_view piece : parts) log += std::to_string(static_cast<int>(w.write(piece, out)));
   w.finish(out);
   log += std::string(out.pending()) + ";" + std::to_string(mailwire::utf8::invalid_at(in));
+  mailwire::cpu::disable(0);
   mailwire::cpu::force_scalar(false);
   return log;
 }
@@ -77,6 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.allow_nul = (opts & 8) != 0;
   o.bare_line_ends = (opts & 16) != 0 ? mailwire::line_end_policy::normalize : mailwire::line_end_policy::reject;
   const std::size_t cut = in.empty() ? 0 : (opts >> 5) * in.size() / 7 % (in.size() + 1);
-  MAILWIRE_FUZZ_CHECK(data_paths(in, cut, o, false) == data_paths(in, cut, o, true));
+  const std::string scalar = data_paths(in, cut, o, true);
+  MAILWIRE_FUZZ_CHECK(data_paths(in, cut, o, false) == scalar);
+  MAILWIRE_FUZZ_CHECK(data_paths(in, cut, o, false, mailwire::cpu::avx512) == scalar);
   return 0;
 }

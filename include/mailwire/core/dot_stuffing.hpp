@@ -28,7 +28,10 @@
 //
 // dot_writer (the sending side) does the reverse: it dot-stuffs every line
 // that starts with ".", turns bare CR and bare LF into CRLF (or refuses
-// them), and finish() ends the data with CRLF "." CRLF.
+// them), and finish() ends the data with CRLF "." CRLF. Where the CPU has
+// AVX2 or AVX-512 (core/cpu.hpp), it copies whole blocks of ordinary text
+// with a vector kernel and leaves only the bytes it changes to its scalar
+// step, so its output is the scalar writer's.
 //
 // Memory: the reader holds back at most 2 bytes (a possible ".\r") and
 // never copies. Time is linear in the input: each byte is searched a
@@ -43,8 +46,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "mailwire/core/cpu.hpp"
 #include "mailwire/core/output_queue.hpp"
 #include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/scan.hpp"
 #include "mailwire/error.hpp"
 
 namespace mailwire {
@@ -133,6 +138,141 @@ inline std::size_t find_unpaired(std::string_view s, bool cr_before) noexcept {
     }
   }
   return no_break;
+}
+
+#if defined(MAILWIRE_SIMD_X86)
+// dot_writer's vector loop. The bytes the writer passes on unchanged are
+// every byte but a bare LF, a CR that is not followed by an LF, and (when
+// stuffing) a "." that starts a line. The kernels copy [p, p + n) to `o`
+// a vector at a time and return how many bytes at the front are of that
+// kind, judged from masks of CR, LF and "." with one lane of carry between
+// vectors, so a block of CRLF text costs three compares and one store
+// whatever its line length. They stop before anything else (the scalar
+// step then treats it exactly as it always has): a CR whose next byte is
+// not in [p, p + n) counts as not followed by an LF, and the byte before p
+// is never a CR (the writer handles a pending CR before calling). What
+// they copy never ends with a CR.
+// `bol`: p starts a line (a "." at p is stuffed when `dots`).
+
+// The CR, LF and "." lanes of one vector (bit i: byte i).
+template <typename Mask>
+struct lane_masks {
+  Mask cr;
+  Mask lf;
+  Mask dot;
+};
+
+// What one vector's lane masks say, with what the vectors before left: the
+// lanes that stop the copy, and the carry of the last lane's CR and LF into
+// the next vector.
+template <typename Mask>
+class plain_lanes {
+ public:
+  static constexpr unsigned top = sizeof(Mask) * 8 - 1;
+
+  plain_lanes(bool bol, bool dots) noexcept
+      : dot_on_(dots ? static_cast<Mask>(~Mask{0}) : Mask{0}), lf_in_(bol ? Mask{1} : Mask{0}) {}
+
+  // `lf_next`: the byte after the vector is an LF (a CR in the top lane is
+  // then half of a CRLF).
+  Mask stops(const lane_masks<Mask>& m, bool lf_next) const noexcept {
+    const Mask after_cr = static_cast<Mask>(static_cast<Mask>(m.cr << 1) | cr_in_);
+    const Mask before_lf = static_cast<Mask>(static_cast<Mask>(m.lf >> 1) | (lf_next ? Mask{1} << top : Mask{0}));
+    const Mask after_lf = static_cast<Mask>(static_cast<Mask>(m.lf << 1) | lf_in_);
+    return static_cast<Mask>((m.lf & static_cast<Mask>(~after_cr)) | (m.cr & static_cast<Mask>(~before_lf)) |
+                             (m.dot & dot_on_ & after_lf));
+  }
+
+  void carry(const lane_masks<Mask>& m) noexcept {
+    cr_in_ = static_cast<Mask>(m.cr >> top);
+    lf_in_ = static_cast<Mask>(m.lf >> top);
+  }
+
+ private:
+  Mask dot_on_;
+  Mask cr_in_ = 0;
+  Mask lf_in_;
+};
+
+// 64 bytes a vector; the tail through a masked load and store, so nothing
+// past p + n is read and nothing past o + (returned count) is written.
+MAILWIRE_TARGET_AVX512 inline lane_masks<std::uint64_t> lanes_avx512(__m512i x, std::uint64_t k) noexcept {
+  return {static_cast<std::uint64_t>(_mm512_mask_cmpeq_epi8_mask(k, x, _mm512_set1_epi8('\r'))),
+          static_cast<std::uint64_t>(_mm512_mask_cmpeq_epi8_mask(k, x, _mm512_set1_epi8('\n'))),
+          static_cast<std::uint64_t>(_mm512_mask_cmpeq_epi8_mask(k, x, _mm512_set1_epi8('.')))};
+}
+
+MAILWIRE_TARGET_AVX512 inline std::size_t plain_prefix_avx512(const char* p, std::size_t n, char* o, bool bol,
+                                                              bool dots) noexcept {
+  plain_lanes<std::uint64_t> lanes(bol, dots);
+  for (std::size_t i = 0; i < n; i += 64) {
+    const std::size_t left = n - i;
+    const std::uint64_t k = left >= 64 ? ~std::uint64_t{0} : _bzhi_u64(~std::uint64_t{0}, static_cast<unsigned>(left));
+    const __m512i x = _mm512_maskz_loadu_epi8(k, p + i);
+    const lane_masks<std::uint64_t> m = lanes_avx512(x, k);
+    const std::uint64_t stop = lanes.stops(m, left > 64 && p[i + 64] == '\n');
+    if (stop != 0) {
+      const auto at = static_cast<unsigned>(__builtin_ctzll(stop));
+      _mm512_mask_storeu_epi8(o + i, _bzhi_u64(~std::uint64_t{0}, at), x);
+      return i + at;
+    }
+    _mm512_mask_storeu_epi8(o + i, k, x);
+    lanes.carry(m);
+  }
+  return n;
+}
+
+// 32 bytes a vector while whole vectors fit; the rest is left to the
+// scalar step. Each vector is stored before it is judged: up to 32 bytes
+// past o + (returned count) may be written, never past o + n.
+MAILWIRE_TARGET_AVX2 inline std::uint32_t lane_avx2(__m256i x, char c) noexcept {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(c))));
+}
+
+MAILWIRE_TARGET_AVX2 inline std::size_t plain_prefix_avx2(const char* p, std::size_t n, char* o, bool bol,
+                                                          bool dots) noexcept {
+  plain_lanes<std::uint32_t> lanes(bol, dots);
+  std::size_t i = 0;
+  for (; n - i >= 32; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + i), x);
+    const lane_masks<std::uint32_t> m{lane_avx2(x, '\r'), lane_avx2(x, '\n'), lane_avx2(x, '.')};
+    const std::uint32_t stop = lanes.stops(m, n - i > 32 && p[i + 32] == '\n');
+    if (stop != 0) return i + static_cast<std::size_t>(__builtin_ctz(stop));
+    lanes.carry(m);
+  }
+  // Never end on the CR of a CRLF: the scalar step would take its LF for
+  // a bare one.
+  return i != 0 && p[i - 1] == '\r' ? i - 1 : i;
+}
+#endif
+
+/// The widest dot_writer kernel cpu::has() allows now (so cpu::disable()
+/// reaches the AVX2 kernel on an AVX-512 machine): decided once per write.
+inline scan_level plain_prefix_level() noexcept {
+  if (cpu::has(cpu::avx512)) return scan_level::avx512;
+  if (cpu::has(cpu::avx2)) return scan_level::avx2;
+  return scan_level::scalar;
+}
+
+/// dot_writer's bulk copy (see the kernels above): how many bytes at the
+/// front of [p, p + n) pass unchanged, copied to `o` (which has room for
+/// n bytes). Returns 0 at scan_level::scalar and sse42: the writer's
+/// scalar step is the reference.
+inline std::size_t plain_prefix(scan_level level, const char* p, std::size_t n, char* o, bool bol,
+                                bool dots) noexcept {
+#if defined(MAILWIRE_SIMD_X86)
+  if (level == scan_level::avx512) return plain_prefix_avx512(p, n, o, bol, dots);
+  if (level == scan_level::avx2) return plain_prefix_avx2(p, n, o, bol, dots);
+#else
+  (void)p;
+  (void)n;
+  (void)o;
+  (void)bol;
+  (void)dots;
+#endif
+  (void)level;
+  return 0;
 }
 
 }  // namespace detail
@@ -434,6 +574,9 @@ class dot_writer {
     char* o = begin;
     const char* p = chunk.data();
     const char* const end = p + chunk.size();
+    // The kernel level, once per call; a chunk shorter than a vector goes
+    // to the scalar steps only.
+    const detail::scan_level level = chunk.size() >= 64 ? detail::plain_prefix_level() : detail::scan_level::scalar;
     while (p != end) {
       if (cr_pending_) {
         // The CR that ended the last piece: CRLF if this byte is LF.
@@ -443,6 +586,16 @@ class dot_writer {
         if (*p == '\n') ++p;
         bol_ = true;
         continue;
+      }
+      // Whole blocks of ordinary text at once, up to the next byte the
+      // scalar step must treat (a stuffed ".", a bare CR or LF).
+      const std::size_t plain =
+          detail::plain_prefix(level, p, static_cast<std::size_t>(end - p), o, bol_, stuffing_);
+      if (plain != 0) {
+        p += plain;
+        o += plain;
+        bol_ = p[-1] == '\n';  // never a bare LF: the kernel stops before those
+        if (p == end) break;
       }
       if (bol_ && stuffing_ && *p == '.') *o++ = '.';  // RFC 5321 4.5.2
       bol_ = false;
