@@ -13,6 +13,7 @@
 // greeting and CAPA (heap counted by a global operator new hook).
 //
 //   mailwire-bench-pop3 [--size MB] [--messages N] [--smoke]
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/pop3/client.hpp>
 #include <mailwire/pop3/server.hpp>
 
@@ -338,17 +339,29 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "self-check failed: RETR delivered {} of {} bytes\n", delivered, body.size());
     return 1;
   }
+  // The same three forced scalar (the dot_writer and line-rule kernels
+  // off), in the same run.
+  mailwire::cpu::force_scalar(true);
+  const double t_server_scalar = bench::best_seconds(reps, [&] { return serve(retr_session, big); });
+  const double t_client_scalar = bench::best_seconds(reps, [&] { return fetch(packets, ask_retr, retrieved); });
+  const double t_client_strict_scalar =
+      bench::best_seconds(reps, [&] { return fetch(packets, ask_retr, retrieved, true); });
+  mailwire::cpu::force_scalar(false);
   std::string copy(body.size(), '\0');
   const double t_copy = bench::best_seconds(reps, [&] { std::memcpy(&copy[0], body.data(), body.size()); });
   const double bytes = static_cast<double>(body.size());
+  const std::string level = std::string(", ") + mailwire::cpu::best_name();
   fmt::print("POP3 RETR of one {:.0f} MB message (1 line in 3 dot-stuffed, {:.0f} MB on the wire), 64 KiB pieces, "
              "best of {}\n",
              bytes / 1e6, static_cast<double>(answer.size()) / 1e6, reps);
   bench::print_rows({{"memcpy (same bytes)", bytes / t_copy / 1e6},
-                     {"server: send_message -> pending_output", bytes / t_server / 1e6},
-                     {"client: feed -> chunk events", bytes / t_client / 1e6},
-                     {"client, strict line rules", bytes / t_client_strict / 1e6}},
-                    40, "direction");
+                     {"server: send_message -> pending_output" + level, bytes / t_server / 1e6},
+                     {"server: send_message, scalar", bytes / t_server_scalar / 1e6},
+                     {"client: feed -> chunk events" + level, bytes / t_client / 1e6},
+                     {"client: feed -> chunk events, scalar", bytes / t_client_scalar / 1e6},
+                     {"client, strict line rules" + level, bytes / t_client_strict / 1e6},
+                     {"client, strict line rules, scalar", bytes / t_client_strict_scalar / 1e6}},
+                    48, "direction");
 
   // --- a session fetching many small messages ------------------------------
   std::vector<std::string> messages;

@@ -109,7 +109,7 @@ inline constexpr std::size_t no_break = static_cast<std::size_t>(-1);
 /// windows that start at 256 bytes and double: a caller that stops at every
 /// break (a reader repairing a run of bare CRs) pays for the distance to
 /// the break plus at most one window, never for the rest of a long line.
-inline std::size_t find_unpaired(std::string_view s, bool cr_before) noexcept {
+inline std::size_t find_unpaired_scalar(std::string_view s, bool cr_before) noexcept {
   const char* const p = s.data();
   const std::size_t n = s.size();
   std::size_t i = 0;
@@ -138,6 +138,59 @@ inline std::size_t find_unpaired(std::string_view s, bool cr_before) noexcept {
     }
   }
   return no_break;
+}
+
+#if defined(MAILWIRE_SIMD_X86)
+// find_unpaired's kernels. A byte breaks the pairing exactly when "it is an
+// LF" differs from "the byte before it is a CR" (an LF after anything but
+// a CR; anything but an LF after a CR), so per vector the first break is
+// the lowest bit of lf ^ (cr << 1 | carry): one compare pair and no branch
+// per line. A CR in the last lane of the input is left undecided, as the
+// scalar search leaves it.
+MAILWIRE_TARGET_AVX512 inline std::size_t find_unpaired_avx512(const char* p, std::size_t n, bool cr_before) noexcept {
+  std::uint64_t cr_in = cr_before ? 1u : 0u;
+  for (std::size_t i = 0; i < n; i += 64) {
+    const std::size_t left = n - i;
+    const std::uint64_t k = left >= 64 ? ~std::uint64_t{0} : _bzhi_u64(~std::uint64_t{0}, static_cast<unsigned>(left));
+    const __m512i x = _mm512_maskz_loadu_epi8(k, p + i);
+    const auto cr = static_cast<std::uint64_t>(_mm512_mask_cmpeq_epi8_mask(k, x, _mm512_set1_epi8('\r')));
+    const auto lf = static_cast<std::uint64_t>(_mm512_mask_cmpeq_epi8_mask(k, x, _mm512_set1_epi8('\n')));
+    const std::uint64_t breaks = (lf ^ ((cr << 1) | cr_in)) & k;
+    if (breaks != 0) return i + static_cast<std::size_t>(__builtin_ctzll(breaks));
+    cr_in = cr >> 63;
+  }
+  return no_break;
+}
+
+// Whole 32-byte vectors, then the scalar search for the tail, told whether
+// the last vector ended with a CR.
+MAILWIRE_TARGET_AVX2 inline std::size_t find_unpaired_avx2(std::string_view s, bool cr_before) noexcept {
+  const char* const p = s.data();
+  std::uint32_t cr_in = cr_before ? 1u : 0u;
+  std::size_t i = 0;
+  for (; s.size() - i >= 32; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const auto cr = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\r'))));
+    const auto lf = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
+    const std::uint32_t breaks = lf ^ ((cr << 1) | cr_in);
+    if (breaks != 0) return i + static_cast<std::size_t>(__builtin_ctz(breaks));
+    cr_in = cr >> 31;
+  }
+  const std::size_t rest = find_unpaired_scalar(s.substr(i), cr_in != 0);
+  return rest == no_break ? no_break : i + rest;
+}
+#endif
+
+/// find_unpaired_scalar's answer, through a vector kernel when the CPU has
+/// one and `s` is at least a vector long (decided once per call).
+inline std::size_t find_unpaired(std::string_view s, bool cr_before) noexcept {
+#if defined(MAILWIRE_SIMD_X86)
+  if (s.size() >= 64) {
+    if (cpu::has(cpu::avx512)) return find_unpaired_avx512(s.data(), s.size(), cr_before);
+    if (cpu::has(cpu::avx2)) return find_unpaired_avx2(s, cr_before);
+  }
+#endif
+  return find_unpaired_scalar(s, cr_before);
 }
 
 #if defined(MAILWIRE_SIMD_X86)

@@ -1,9 +1,11 @@
-// dot_writer's vector kernels (core/dot_stuffing.hpp, issue 15): each
-// kernel level against a byte-by-byte reading of what it must copy, and the
-// writer dispatched (AVX-512, AVX2) against the writer forced scalar, on
-// text with every unusual byte (".", CR, LF, NUL, CR without LF, LF
-// without CR) at every position around the 32- and 64-byte block
-// boundaries, on random text, and in every split into two chunks.
+// The vector kernels of core/dot_stuffing.hpp (issue 15): dot_writer's
+// bulk copy at each kernel level against a byte-by-byte reading of what it
+// must copy, and the writer dispatched (AVX-512, AVX2) against the writer
+// forced scalar; find_unpaired's kernels (the line rules of dot_reader and
+// line_rules_checker) against the scalar search. On text with every
+// unusual byte (".", CR, LF, NUL, CR without LF, LF without CR) at every
+// position around the 32- and 64-byte block boundaries, on random text,
+// and in every split into two chunks.
 #include <mailwire/core/dot_stuffing.hpp>
 
 #include <random>
@@ -28,6 +30,27 @@ std::size_t plain_reference(std::string_view s, bool bol, bool dots) {
     if (dots && s[j] == '.' && (j == 0 ? bol : s[j - 1] == '\n')) return j;
   }
   return s.size();
+}
+
+// find_unpaired at each kernel level against the scalar search, with and
+// without a CR before `s`, on `s` and on each of its suffixes from 1 to 3.
+void check_unpaired(std::string_view s) {
+  for (std::size_t skip = 0; skip < 4 && skip <= s.size(); ++skip) {
+    const std::string_view t = s.substr(skip);
+    for (const bool cr_before : {false, true}) {
+      const std::size_t want = detail::find_unpaired_scalar(t, cr_before);
+      INFO("input " << t.size() << " bytes, cr_before " << cr_before);
+#if defined(MAILWIRE_SIMD_X86)
+      if ((mailwire::cpu::detected() & mailwire::cpu::avx512) != 0) {
+        CHECK(detail::find_unpaired_avx512(t.data(), t.size(), cr_before) == want);
+      }
+      if ((mailwire::cpu::detected() & mailwire::cpu::avx2) != 0) {
+        CHECK(detail::find_unpaired_avx2(t, cr_before) == want);
+      }
+#endif
+      CHECK(detail::find_unpaired(t, cr_before) == want);
+    }
+  }
 }
 
 // Every kernel level this CPU has, each against the reference: AVX-512
@@ -101,7 +124,7 @@ std::string crlf_text(std::size_t total, std::size_t width) {
 
 }  // namespace
 
-TEST_CASE("dot_writer kernels: every unusual byte at every position around the block boundaries", "[dot][simd]") {
+TEST_CASE("dot kernels: every unusual byte at every position around the block edges", "[dot][simd]") {
   const std::string_view marks[] = {".", "\r", "\n", std::string_view("\0", 1), "\r\n", "\r\n.", ".\r\n", "\n.",
                                     "\r\r\n", "\n\n", "\r\n\r\n.."};
   for (const std::size_t width : {std::size_t{0}, std::size_t{5}, std::size_t{62}, std::size_t{76}}) {
@@ -111,6 +134,7 @@ TEST_CASE("dot_writer kernels: every unusual byte at every position around the b
         std::string s = base;
         s.replace(at, mark.size(), mark);
         check_kernels(s);
+        check_unpaired(s);
         check_kernels(std::string_view(s).substr(0, 64));
         check_kernels(std::string_view(s).substr(0, 65));
         check_writer(s, 0);
@@ -121,19 +145,20 @@ TEST_CASE("dot_writer kernels: every unusual byte at every position around the b
   }
 }
 
-TEST_CASE("dot_writer kernels: a CR or LF split from its partner at each block's edge", "[dot][simd]") {
+TEST_CASE("dot kernels: a CR or LF split from its partner at each block's edge", "[dot][simd]") {
   for (std::size_t n = 60; n <= 132; ++n) {
     for (const std::string_view tail : {"\r", "\r\n", "\n", "\r.", "\r\n."}) {
       std::string s(n, 'x');
       s += tail;
       s += "yyyy\r\n";
       check_kernels(s);
+      check_unpaired(s);
       for (std::size_t cut = n - 2; cut <= n + 2; ++cut) check_writer(s, cut);
     }
   }
 }
 
-TEST_CASE("dot_writer kernels: random text of unusual bytes, every split, against forced scalar", "[dot][simd]") {
+TEST_CASE("dot kernels: random text of unusual bytes, every split, against forced scalar", "[dot][simd]") {
   std::mt19937 rng(15);
   const char alphabet[] = {'a', 'b', '.', '\r', '\n', '\0', ' ', '\x80'};
   for (int round = 0; round < 300; ++round) {
@@ -150,6 +175,7 @@ TEST_CASE("dot_writer kernels: random text of unusual bytes, every split, agains
       }
     }
     check_kernels(s);
+    check_unpaired(s);
     for (std::size_t cut = 0; cut <= s.size(); cut += round % 2 == 0 ? 1 : 7) check_writer(s, cut);
   }
 }
