@@ -300,14 +300,6 @@ MAILWIRE_TARGET_AVX2 inline std::size_t plain_prefix_avx2(const char* p, std::si
 }
 #endif
 
-/// The widest dot_writer kernel cpu::has() allows now (so cpu::disable()
-/// reaches the AVX2 kernel on an AVX-512 machine): decided once per write.
-inline scan_level plain_prefix_level() noexcept {
-  if (cpu::has(cpu::avx512)) return scan_level::avx512;
-  if (cpu::has(cpu::avx2)) return scan_level::avx2;
-  return scan_level::scalar;
-}
-
 /// dot_writer's bulk copy (see the kernels above): how many bytes at the
 /// front of [p, p + n) pass unchanged, copied to `o` (which has room for
 /// n bytes). Returns 0 at scan_level::scalar and sse42: the writer's
@@ -629,7 +621,7 @@ class dot_writer {
     const char* const end = p + chunk.size();
     // The kernel level, once per call; a chunk shorter than a vector goes
     // to the scalar steps only.
-    const detail::scan_level level = chunk.size() >= 64 ? detail::plain_prefix_level() : detail::scan_level::scalar;
+    const detail::scan_level level = chunk.size() >= 64 ? detail::scan_level_now() : detail::scan_level::scalar;
     while (p != end) {
       if (cr_pending_) {
         // The CR that ended the last piece: CRLF if this byte is LF.

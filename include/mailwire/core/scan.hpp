@@ -33,14 +33,14 @@ namespace detail {
 /// scan_level_now(), then passed to each scan.
 enum class scan_level : std::uint8_t { scalar, sse42, avx2, avx512 };
 
-/// The widest kernel family the CPU (and cpu::force_scalar) allows now.
+/// The widest kernel family cpu::has() allows now: the CPU, less what
+/// cpu::force_scalar() and cpu::disable() turned off (so a test can reach
+/// the AVX2 kernels on an AVX-512 machine).
 inline scan_level scan_level_now() noexcept {
 #if defined(MAILWIRE_SIMD_X86)
-  const std::uint32_t f = cpu::detected();
-  if (cpu::scalar_forced()) return scan_level::scalar;
-  if ((f & cpu::avx512) != 0) return scan_level::avx512;
-  if ((f & cpu::avx2) != 0) return scan_level::avx2;
-  if ((f & cpu::sse42) != 0) return scan_level::sse42;
+  if (cpu::has(cpu::avx512)) return scan_level::avx512;
+  if (cpu::has(cpu::avx2)) return scan_level::avx2;
+  if (cpu::has(cpu::sse42)) return scan_level::sse42;
 #endif
   return scan_level::scalar;
 }
