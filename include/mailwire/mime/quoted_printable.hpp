@@ -451,34 +451,31 @@ class qp_decoder {
           (esc << 1) | (esc << 2) | soft_lf | (soft_lf << 1) | soft_crlf | (soft_crlf << 1) | (soft_crlf << 2);
       _mm512_storeu_si512(out, _mm512_maskz_compress_epi8(~drop, bytes));
       out += __builtin_popcountll(~drop);
-      // Tokens that end past the block: an escape or "=" CRLF from lane 62
-      // (one byte over) or 63 (two), "=" LF or a CRLF from lane 63 (one).
-      // No branch from here on: where these fall is as random as the text,
-      // and mispredictions would cost more than the block's work.
-      const std::uint64_t s62 = (soft_crlf >> 62) & 1, s63 = soft_crlf >> 63;
-      const std::uint64_t l63 = soft_lf >> 63;
-      const std::uint64_t h63 = (cr & ~(soft_crlf << 1)) >> 63;  // a hard CRLF's CR
-      *out = '\n';  // that CRLF's LF (out + 64 at most: in the room, see above)
+      // The LF of a hard CRLF whose CR is on lane 63 (out + 64 at most: in
+      // the room, see above). No branch from here on: where tokens and line
+      // breaks fall is as random as the text, and mispredictions would cost
+      // more than the block's work.
+      const std::uint64_t h63 = (cr & ~(soft_crlf << 1)) >> 63;
+      *out = '\n';
       out += h63;
-      // Line breaks: the LFs on the block's lanes, then the one past it
-      // (lane 64, or 65 after "=" CRLF from 63). Only the first can end a
-      // line that is too long (end_line()'s test); the next line starts
-      // after the last.
+      // Line breaks, by where each starts (end_line()'s `brk`): the CR of a
+      // CRLF (every CR of a clean block is one, soft or hard) or a bare LF.
+      // A soft break from lane 63 starts on lane 64; bit 63 stands for it
+      // (lane 63 is its "=", so the bit is free). Only the first break can
+      // end a line that is too long (end_line()'s test); the next line
+      // starts after the last break's LF.
       const std::uint64_t at = base + static_cast<std::uint64_t>(p - origin);
-      const std::uint64_t tail_lf = s62 | s63 | l63 | h63;
-      const std::uint64_t none_in = static_cast<std::uint64_t>(lf == 0);
-      const std::uint64_t first =
-          static_cast<std::uint64_t>(__builtin_ctzll(lf | (1ull << 63))) + none_in + (s63 & none_in);
-      const std::uint64_t first_cr =
-          static_cast<std::uint64_t>(((cr << 1) & lf & (0 - lf)) != 0) | (none_in & tail_lf & ~l63);
-      const std::uint64_t brk = at + first - first_cr;
-      const std::uint64_t any_lf = tail_lf | (none_in ^ 1);
-      if ((any_lf & static_cast<std::uint64_t>(brk - line_start > max_line)) != 0) {
+      const std::uint64_t t = (soft_crlf | soft_lf) >> 63;
+      const std::uint64_t brks = cr | (lf & ~(cr << 1)) | (t << 63);
+      const std::uint64_t any = brks != 0;
+      const auto first = static_cast<std::uint64_t>(__builtin_ctzll(brks | (1ull << 63)));
+      const std::uint64_t brk = at + first + (t & static_cast<std::uint64_t>(first == 63));
+      if ((any & static_cast<std::uint64_t>(brk - line_start > max_line)) != 0) {
         report(d, errc::qp_line_too_long, brk);
       }
-      const std::uint64_t in_next = static_cast<std::uint64_t>(64 - __builtin_clzll(lf | 1));
-      const std::uint64_t next = in_next + ((65 + s63 - in_next) & (0 - tail_lf));
-      line_start += (at + next - line_start) & (0 - any_lf);
+      const auto last = static_cast<unsigned>(63 - __builtin_clzll(brks | 1));
+      const std::uint64_t cr_at = cr | ((soft_crlf >> 63) << 63);  // is the break at `last` a CRLF
+      line_start += (at + last + 1 + ((cr_at >> last) & 1) + t - line_start) & (0 - any);
       p = next_p;
     }
     o = out;
