@@ -257,3 +257,27 @@ TEST_CASE("qp blocks: random QP-like text, long enough for blocks", "[qp][simd]"
   std::mt19937 rng(76);
   for (int round = 0; round < 200; ++round) check_same(random_qp(rng, 200 + rng() % 800), 7);
 }
+
+TEST_CASE("qp blocks: the VBMI2 bit follows force_scalar and disable", "[qp][simd][cpu]") {
+  const std::uint32_t was = cpu::disabled();
+  const std::uint32_t blocks = cpu::avx512 | cpu::avx512vbmi2;
+  // Found only with AVX-512 (F, BW, VL, VBMI).
+  if ((cpu::detected() & cpu::avx512vbmi2) != 0) CHECK((cpu::detected() & cpu::avx512) != 0);
+  {
+    const scalar_scope s(true);
+    CHECK_FALSE(cpu::has(blocks));
+  }
+  cpu::disable(cpu::avx512);
+  CHECK_FALSE(cpu::has(blocks));
+  cpu::disable(cpu::avx512vbmi2);
+  CHECK_FALSE(cpu::has(blocks));
+  CHECK(cpu::has(cpu::avx512) == ((cpu::detected() & cpu::avx512) != 0 && !cpu::scalar_forced()));
+  cpu::disable(was);
+  // The line decoder with the blocks off decodes as they do.
+  const std::string qp = encoded_prose(900, 4);
+  const std::string want = decode(qp, {}, false);
+  cpu::disable(cpu::avx512vbmi2);
+  CHECK(decode(qp, {}, false) == want);
+  CHECK(decode(qp, {450}, false) == want);
+  cpu::disable(was);
+}
