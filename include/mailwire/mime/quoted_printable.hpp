@@ -131,17 +131,26 @@ class qp_decoder {
     const auto level = mailwire::detail::scan_level_now();
 #if defined(MAILWIRE_SIMD_X86)
     const bool blocks = cpu::has(cpu::avx512 | cpu::avx512vbmi2);
+    std::ptrdiff_t hand = 64;  // bytes the line decoder takes after an unusual block
 #endif
     while (p != end) {
       if (held_n_ == 0 && !cr_) {
         const char* stop = end;
 #if defined(MAILWIRE_SIMD_X86)
         if (blocks && end - p >= block_reach) {
+          const char* const from = p;
           p = decode_blocks_vbmi2(p, end, o, in.data(), base, d);
           // A block with something unusual in it: the line decoder (and
-          // step()) take that block only, as if the input were cut after
-          // it, then the blocks go on.
-          if (end - p >= block_reach) stop = p + 64;
+          // step()) take that block, as if the input were cut after it,
+          // then the blocks go on. When blocks keep failing (trailing
+          // whitespace on every line, say), the line decoder takes twice
+          // as much each time, up to 4 KiB, so the blocks' failed tries
+          // cost little; a block taken brings it back to one block.
+          if (p != from) hand = 64;
+          if (end - p >= block_reach) {
+            stop = end - p > hand ? p + hand : end;
+            hand = hand < 4096 ? 2 * hand : hand;
+          }
         }
 #endif
         p = decode_lines_at(p, stop, o, in.data(), base, d, level);
