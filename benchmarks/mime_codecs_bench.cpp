@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
     q.push_back({"mailwire body_decoder (std::string out)", bench::measure(qp.size(), reps, [&] {
                    return decode_body(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
-    q.push_back({"mailwire body_decoder, 64 KiB chunks", bench::measure(qp.size(), reps, [&] {
+    // The dispatched path: the block decoder where the CPU has VBMI2.
+    const std::string qp_path = std::string(mailwire::cpu::best_name()) +
+                                (mailwire::cpu::has(mailwire::cpu::avx512 | mailwire::cpu::avx512vbmi2) ? " vbmi2 blocks" : "");
+    q.push_back({"mailwire body_decoder, 64 KiB chunks, " + qp_path, bench::measure(qp.size(), reps, [&] {
                    return decode_body_chunked(mime::transfer_encoding::quoted_printable, qp, out);
                  })});
     const auto qp_raw = [&] {
@@ -101,8 +104,17 @@ int main(int argc, char** argv) {
       const std::size_t n = dec.decode(qp, &raw_out[0], nullptr);
       return n + dec.finish(&raw_out[n], nullptr);
     };
-    q.push_back({std::string("mailwire qp_decoder (char* out), ") + mailwire::cpu::best_name(),
-                 bench::measure(qp.size(), reps, qp_raw)});
+    q.push_back({"mailwire qp_decoder (char* out), " + qp_path, bench::measure(qp.size(), reps, qp_raw)});
+    // Without the block decoder: the line decoder with the vector scan (the
+    // path before it).
+    if (mailwire::cpu::has(mailwire::cpu::avx512vbmi2)) {
+      mailwire::cpu::disable(mailwire::cpu::avx512vbmi2);
+      q.push_back({std::string("mailwire body_decoder, 64 KiB chunks, ") + mailwire::cpu::best_name() + " lines",
+                   bench::measure(qp.size(), reps, [&] {
+                     return decode_body_chunked(mime::transfer_encoding::quoted_printable, qp, out);
+                   })});
+      mailwire::cpu::disable(0);
+    }
     // The same decoder on the scalar path, in the same run.
     mailwire::cpu::force_scalar(true);
     q.push_back({"mailwire qp_decoder (char* out), scalar", bench::measure(qp.size(), reps, qp_raw)});
@@ -115,7 +127,7 @@ int main(int argc, char** argv) {
                    return peers::gmime_qp_decode(qp.data(), qp.size(), reinterpret_cast<unsigned char*>(&raw_out[0]));
                  })});
 #endif
-    bench::table("quoted-printable decode", q, 44);
+    bench::table("quoted-printable decode", q, 56);
   }
 
   // base64: random bytes, 76-column CRLF-wrapped.

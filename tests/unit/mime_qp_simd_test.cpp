@@ -147,3 +147,137 @@ TEST_CASE("qp simd: long whitespace runs and lines at the length limit", "[qp][s
     check_same(std::string(n, 'y') + "\r\n" + std::string(n, 'z') + "=\r\n" + std::string(n, 'w') + "=\n");
   }
 }
+
+// The block decoder (AVX-512 VBMI2: 64 bytes a step, with the two bytes
+// after each block): it takes a block only when everything in it is usual,
+// and hands the others to the line decoder at the block's start. These
+// inputs put each kind of token and irregularity on every lane of a block
+// (every alignment), across block ends and chunk ends.
+
+namespace {
+
+// Encoded prose: 76-column soft breaks, hard breaks, one word in
+// `accented_every` non-ASCII (escapes in runs).
+std::string encoded_prose(std::size_t n, unsigned accented_every, bool lower_hex = false) {
+  static const char* const words[] = {"the", "caf\xC3\xA9", "quick", "na\xC3\xAFve", "brown", "d\xC3\xA9j\xC3\xA0",
+                                      "fox", "jumps", "\xE2\x80\x99tis", "over", "lazy", "dog"};
+  std::string text;
+  unsigned k = 0;
+  while (text.size() < n) {
+    const char* w = words[(k * 7) % 12];
+    if (k % accented_every == 0) w = words[1 + 2 * ((k / accented_every) % 4)];
+    text += w;
+    text += ++k % 23 == 0 ? ".\r\n" : " ";
+  }
+  mime::qp_encoder e;
+  std::string qp;
+  e.encode(text, qp);
+  e.finish(qp);
+  if (lower_hex) {
+    for (std::size_t i = 0; i + 2 < qp.size(); ++i) {
+      if (qp[i] != '=') continue;
+      for (std::size_t j = i + 1; j <= i + 2; ++j) {
+        if (qp[j] >= 'A' && qp[j] <= 'F') qp[j] = static_cast<char>(qp[j] - 'A' + 'a');
+      }
+    }
+  }
+  return qp;
+}
+
+}  // namespace
+
+TEST_CASE("qp blocks: encoded prose, ordinary and escape-heavy, at every split", "[qp][simd]") {
+  for (const unsigned every : {20u, 4u, 1u}) {
+    const std::string qp = encoded_prose(1500, every);
+    REQUIRE(qp.find('=') != std::string::npos);
+    check_same(qp);
+    check_same(encoded_prose(700, every, true));
+    // The decoding itself, not only the agreement: the encoder's input back.
+    std::string text;
+    const char* const expect = every == 1 ? "caf\xC3\xA9" : "quick";
+    const scalar_scope s(false);
+    mime::qp_decoder dec;
+    mime::diagnostics d;
+    dec.decode(qp, text, &d);
+    dec.finish(text, &d);
+    CHECK(d.empty());
+    CHECK(text.find(expect) != std::string::npos);
+    CHECK(text.find('=') == std::string::npos);
+  }
+}
+
+TEST_CASE("qp blocks: each token and irregularity on every lane", "[qp][simd]") {
+  // A clean run of text, then the piece, then clean text to fill two more
+  // blocks: the piece lands on each lane of the first block and across its
+  // end; splits are tried at every point near it and across the whole.
+  static const char* const pieces[] = {
+      "=C3=A9",  "=c3=a9", "=\r\n",  "=\n",   "\r\n",     "\n",   "=3D=3d", "=G1",   "=4G",    "=4",
+      "= \r\n",  "=\t\n",  "=\r",    "=\rx",  "\rx",      "\r",   " \r\n",  "\t\n",  " \t \n", "  x",
+      "==41",    "=\x80\x41", "=A\x80", "\0\xFF", " =\r\n", "=0D=0A", "\r\r\n", "=\r\r\n", "x =",  "= ",
+      "  "};
+  const std::string tail = "abc=C3=A9def ghi\r\njkl=\r\nmno pq=E2=80=99rs\ntu vw xy z0 12 34 56 78 9a bc de fg";
+  for (const char* piece : pieces) {
+    const std::string pc = piece[0] == '\0' ? std::string("\0\xFF", 2) : std::string(piece);
+    for (std::size_t lead = 0; lead < 72; ++lead) {
+      const std::string in = std::string(lead, 'k') + pc + tail + tail;
+      const std::string want = decode(in, {}, true);
+      INFO("piece " << mailwire_test::quote(pc) << " after " << lead);
+      REQUIRE(decode(in, {}, false) == want);
+      for (std::size_t cut = lead > 4 ? lead - 4 : 0; cut <= lead + pc.size() + 4; ++cut) {
+        REQUIRE(decode(in, {cut}, false) == want);
+      }
+      for (std::size_t cut = 0; cut <= in.size(); cut += 11) REQUIRE(decode(in, {cut}, false) == want);
+      // The piece as the very end of the input, and of the first chunk.
+      const std::string at_end = std::string(lead, 'k') + tail + pc;
+      REQUIRE(decode(at_end, {}, false) == decode(at_end, {}, true));
+      REQUIRE(decode(at_end, {at_end.size() - pc.size()}, false) == decode(at_end, {}, true));
+    }
+  }
+}
+
+TEST_CASE("qp blocks: lines of 75 to 78 characters, the break on every lane", "[qp][simd]") {
+  for (std::size_t len = 75; len <= 78; ++len) {
+    for (const char* brk : {"\r\n", "\n", "=\r\n", "=\n"}) {
+      for (std::size_t lead = 0; lead < 66; ++lead) {
+        // A first line that ends on lane `lead` of a later block, then lines of
+        // `len` characters (the soft break's "=" counted) with escapes in them.
+        std::string line = std::string(len - 6 - (brk[0] == '=' ? 1 : 0), 'q') + "=C3=A9" + brk;
+        const std::string in = std::string(lead, 'p') + "\n" + line + line + line;
+        const std::string want = decode(in, {}, true);
+        INFO("len " << len << " brk " << mailwire_test::quote(brk) << " lead " << lead);
+        REQUIRE(decode(in, {}, false) == want);
+        REQUIRE((len > 76) == (want.find("qp_line_too_long") != std::string::npos));
+        for (std::size_t cut = 0; cut <= in.size(); cut += 5) REQUIRE(decode(in, {cut}, false) == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("qp blocks: random QP-like text, long enough for blocks", "[qp][simd]") {
+  std::mt19937 rng(76);
+  for (int round = 0; round < 200; ++round) check_same(random_qp(rng, 200 + rng() % 800), 7);
+}
+
+TEST_CASE("qp blocks: the VBMI2 bit follows force_scalar and disable", "[qp][simd][cpu]") {
+  const std::uint32_t was = cpu::disabled();
+  const std::uint32_t blocks = cpu::avx512 | cpu::avx512vbmi2;
+  // Found only with AVX-512 (F, BW, VL, VBMI).
+  if ((cpu::detected() & cpu::avx512vbmi2) != 0) CHECK((cpu::detected() & cpu::avx512) != 0);
+  {
+    const scalar_scope s(true);
+    CHECK_FALSE(cpu::has(blocks));
+  }
+  cpu::disable(cpu::avx512);
+  CHECK_FALSE(cpu::has(blocks));
+  cpu::disable(cpu::avx512vbmi2);
+  CHECK_FALSE(cpu::has(blocks));
+  CHECK(cpu::has(cpu::avx512) == ((cpu::detected() & cpu::avx512) != 0 && !cpu::scalar_forced()));
+  cpu::disable(was);
+  // The line decoder with the blocks off decodes as they do.
+  const std::string qp = encoded_prose(900, 4);
+  const std::string want = decode(qp, {}, false);
+  cpu::disable(cpu::avx512vbmi2);
+  CHECK(decode(qp, {}, false) == want);
+  CHECK(decode(qp, {450}, false) == want);
+  cpu::disable(was);
+}

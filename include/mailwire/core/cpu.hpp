@@ -32,6 +32,9 @@
 #define MAILWIRE_TARGET_AVX512 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,bmi,bmi2,popcnt")))
 #define MAILWIRE_TARGET_SHA __attribute__((target("sha,sse4.1,ssse3")))
+#define MAILWIRE_TARGET_AVX512VBMI2                                                          \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx2,bmi,bmi2," \
+                        "popcnt")))
 #endif
 
 #if !defined(MAILWIRE_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && \
@@ -52,6 +55,10 @@ enum feature : std::uint32_t {
   avx512 = 1u << 2,  ///< AVX-512 F, BW, VL and VBMI (OS saves ZMM state)
   sha = 1u << 3,     ///< SHA-1/SHA-256 extensions (SHA-NI) with SSE4.1
   neon = 1u << 4,    ///< ARM64 Advanced SIMD
+  /// AVX-512 VBMI2 (byte compress/expand, vpcompressb); found only together
+  /// with `avx512`, so a kernel asks for `avx512 | avx512vbmi2` and
+  /// disable(avx512) turns it off too.
+  avx512vbmi2 = 1u << 5,
 };
 
 namespace detail {
@@ -88,6 +95,7 @@ inline std::uint32_t probe() noexcept {
   if (zmm && (f & avx2) != 0 && bit(leaf7_ebx, 16) && bit(leaf7_ebx, 30) && bit(leaf7_ebx, 31) &&
       bit(leaf7_ecx, 1))
     f |= avx512;
+  if ((f & avx512) != 0 && bit(leaf7_ecx, 6)) f |= avx512vbmi2;
   if (bit(leaf7_ebx, 29) && bit(leaf1_ecx, 19) && bit(leaf1_ecx, 9)) f |= sha;
   return f;
 }
@@ -143,7 +151,8 @@ inline bool has(std::uint32_t wanted) noexcept {
 }
 
 /// Name of the widest x86/ARM kernel family has() allows, for benchmark and
-/// test output: "avx512", "avx2", "sse4.2", "neon" or "scalar".
+/// test output: "avx512", "avx2", "sse4.2", "neon" or "scalar". (VBMI2 is
+/// an extension within the "avx512" family: has(avx512vbmi2) tells.)
 inline const char* best_name() noexcept {
   if (has(avx512)) return "avx512";
   if (has(avx2)) return "avx2";

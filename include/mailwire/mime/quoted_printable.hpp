@@ -2,7 +2,10 @@
 //
 // The decoder is the per-part hot path of the MIME parser: it takes input in
 // any chunking and gives the same bytes and the same diagnostics (absolute
-// stream offsets) however the input is split. Literal runs are found and
+// stream offsets) however the input is split. Where the CPU has AVX-512
+// VBMI2, clean text goes 64 bytes at a time through a block decoder
+// (decode_blocks_vbmi2, design change (as)), which hands any block with
+// something unusual in it to the code below. Literal runs are found and
 // copied by the shared vector scan (core/scan.hpp, up to the next "=", CR
 // or LF; without vector kernels, lines by memchr and sixteen bytes at a
 // time by SWAR), escapes, CRLF and soft breaks are handled in the same loop; only
@@ -42,6 +45,7 @@
 #include <string_view>
 
 #include "mailwire/core/ascii.hpp"
+#include "mailwire/core/cpu.hpp"
 #include "mailwire/core/scan.hpp"
 #include "mailwire/mime/diagnostic.hpp"
 
@@ -72,6 +76,15 @@ constexpr std::array<bool, 256> make_qp_literal() {
 inline constexpr std::array<bool, 256> qp_literal = make_qp_literal();
 
 constexpr bool is_qp_space(unsigned char c) noexcept { return c == ' ' || c == '\t'; }
+
+// The ASCII half of hex_values for the block decoder's byte lookup (vpermi2b
+// reads 128 entries): a digit's value, 0x80 for any other byte.
+constexpr std::array<unsigned char, 128> make_hex_nibbles() {
+  std::array<unsigned char, 128> t{};
+  for (std::size_t i = 0; i < 128; ++i) t[i] = hex_values[i] >= 0 ? static_cast<unsigned char>(hex_values[i]) : 0x80;
+  return t;
+}
+inline constexpr std::array<unsigned char, 128> hex_nibbles = make_hex_nibbles();
 }  // namespace detail
 
 /// Streaming quoted-printable decoder; see the rules at the top of this
@@ -116,10 +129,32 @@ class qp_decoder {
     char* o = out;
     const std::uint64_t base = offset_;  // of in[0]
     const auto level = mailwire::detail::scan_level_now();
+#if defined(MAILWIRE_SIMD_X86)
+    const bool blocks = cpu::has(cpu::avx512 | cpu::avx512vbmi2);
+    std::ptrdiff_t hand = 64;  // bytes the line decoder takes after an unusual block
+#endif
     while (p != end) {
       if (held_n_ == 0 && !cr_) {
-        p = decode_lines_at(p, end, o, in.data(), base, d, level);
-        if (p == end) break;
+        const char* stop = end;
+#if defined(MAILWIRE_SIMD_X86)
+        if (blocks && end - p >= block_reach) {
+          const char* const from = p;
+          p = decode_blocks_vbmi2(p, end, o, in.data(), base, d);
+          // A block with something unusual in it: the line decoder (and
+          // step()) take that block, as if the input were cut after it,
+          // then the blocks go on. When blocks keep failing (trailing
+          // whitespace on every line, say), the line decoder takes twice
+          // as much each time, up to 4 KiB, so the blocks' failed tries
+          // cost little; a block taken brings it back to one block.
+          if (p != from) hand = 64;
+          if (end - p >= block_reach) {
+            stop = end - p > hand ? p + hand : end;
+            hand = hand < 4096 ? 2 * hand : hand;
+          }
+        }
+#endif
+        p = decode_lines_at(p, stop, o, in.data(), base, d, level);
+        if (p == stop) continue;
       }
       o = step(static_cast<unsigned char>(*p), base + static_cast<std::uint64_t>(p - in.data()), o, d);
       ++p;
@@ -333,6 +368,128 @@ class qp_decoder {
   MAILWIRE_TARGET_AVX2 __attribute__((flatten)) const char* decode_lines_avx2(
       const char* p, const char* end, char*& o, const char* origin, std::uint64_t base, diagnostics* d) {
     return decode_lines(p, end, o, origin, base, d, mailwire::detail::scan_level::avx2);
+  }
+#endif
+
+#if defined(MAILWIRE_SIMD_X86)
+  // Bytes the block decoder reads for one block: 64 and the two after them,
+  // where an escape or a line break begun in the block ends.
+  static constexpr std::ptrdiff_t block_reach = 66;
+
+  // The block decoder (AVX-512 VBMI2), in the clean state: 64 bytes a step
+  // with no branch per run. Over a block it takes masks of "=", CR, LF and
+  // SP/HTAB, and of the next two bytes (loads at p + 1 and p + 2): an "="
+  // with two hex digits after it is an escape (its byte replaces the "=",
+  // the digits are dropped), "=" CRLF and "=" LF are soft breaks (dropped),
+  // every other byte is kept; vpcompressb packs the kept bytes. A block is
+  // taken only when it is clean: every "=" an escape or a plain soft break,
+  // every CR before an LF, no SP/HTAB before a CR or LF. Since hex digits,
+  // CR and LF are never "=", every "=" of a clean block starts a token, so
+  // the block reads as the line decoder would read it. Anything else stops
+  // here, at the block's start, and the line decoder and step() (the
+  // reference) decode that block: errors and offsets are theirs by
+  // construction. A token that ends in the two bytes after the block is
+  // taken whole (the next block starts after it). Needs end - p >=
+  // block_reach for each block; writes up to 65 bytes at o, within
+  // decoded_size_max() (o - out never passes the bytes read plus those held
+  // at the call's start, 129).
+  MAILWIRE_TARGET_AVX512VBMI2 const char* decode_blocks_vbmi2(const char* p, const char* end, char*& o,
+                                                              const char* origin, std::uint64_t base,
+                                                              diagnostics* d) {
+    // Only a block's first line break can end a line that is too long: the
+    // ones after it are at most 63 bytes after another.
+    static_assert(max_line >= 64, "one long-line check per block");
+    const __m512i tab_lo = _mm512_loadu_si512(detail::hex_nibbles.data());
+    const __m512i tab_hi = _mm512_loadu_si512(detail::hex_nibbles.data() + 64);
+    const __m512i eq_v = _mm512_set1_epi8('=');
+    const __m512i cr_v = _mm512_set1_epi8('\r');
+    const __m512i lf_v = _mm512_set1_epi8('\n');
+    const __m512i sp_v = _mm512_set1_epi8(' ');
+    const __m512i tab_v = _mm512_set1_epi8('\t');
+    const __m512i high_nibble = _mm512_set1_epi8(static_cast<char>(0xF0));
+    char* out = o;  // o and line_start_ in registers, not through memory
+    std::uint64_t line_start = line_start_;
+    while (end - p >= block_reach) {
+      const __m512i x0 = _mm512_loadu_si512(p);
+      const __m512i x1 = _mm512_loadu_si512(p + 1);
+      const __m512i x2 = _mm512_loadu_si512(p + 2);
+      // Where the next block starts, from the last bytes alone, so that the
+      // next loads wait for two byte loads rather than for the masks: past
+      // an escape or "=" CRLF begun on lane 63 (two bytes over) or lane 62,
+      // past "=" LF or a CRLF begun on lane 63 (one). (Right whenever the
+      // block is clean; otherwise it is not used.)
+      const auto b62 = static_cast<unsigned char>(p[62]), b63 = static_cast<unsigned char>(p[63]);
+      const auto b64 = static_cast<unsigned char>(p[64]);
+      const std::uint64_t lf64 = b64 == '\n';
+      const std::uint64_t eq63 = b63 == '=';  // (arithmetic, not a branch: "=" falls there at random)
+      const std::uint64_t one_over =
+          (static_cast<std::uint64_t>(b62 == '=') & static_cast<std::uint64_t>(b63 != '\n')) |
+          static_cast<std::uint64_t>(b63 == '\r');
+      const char* const next_p = p + 64 + ((eq63 << 1) - (eq63 & lf64) + (one_over & (eq63 ^ 1)));
+      const std::uint64_t eq = _mm512_cmpeq_epi8_mask(x0, eq_v);
+      const std::uint64_t cr = _mm512_cmpeq_epi8_mask(x0, cr_v);
+      const std::uint64_t lf = _mm512_cmpeq_epi8_mask(x0, lf_v);
+      const std::uint64_t sp = _mm512_cmpeq_epi8_mask(x0, sp_v) | _mm512_cmpeq_epi8_mask(x0, tab_v);
+      // The same for the next byte and the one after, from these masks and
+      // the two bytes past the block (mask shifts instead of compares: the
+      // compares share one port with the permutes and the compress).
+      const auto b65 = static_cast<unsigned char>(p[65]);
+      const std::uint64_t cr1 = (cr >> 1) | (static_cast<std::uint64_t>(b64 == '\r') << 63);
+      const std::uint64_t lf1 = (lf >> 1) | (lf64 << 63);
+      const std::uint64_t lf2 = (lf >> 2) | (lf64 << 62) | (static_cast<std::uint64_t>(b65 == '\n') << 63);
+      // The next two bytes as hex digits: 0x80 set in either when one is
+      // not (the table's mark, or a byte >= 0x80 that vpermi2b folds).
+      const __m512i h1 = _mm512_permutex2var_epi8(tab_lo, x1, tab_hi);
+      const __m512i h2 = _mm512_permutex2var_epi8(tab_lo, x2, tab_hi);
+      const std::uint64_t not_hex =
+          _mm512_movepi8_mask(_mm512_ternarylogic_epi32(_mm512_or_si512(h1, x1), h2, x2, 0xFE));
+      const std::uint64_t esc = eq & ~not_hex;
+      const std::uint64_t soft_lf = eq & lf1;
+      const std::uint64_t soft_crlf = eq & cr1 & lf2;
+      const std::uint64_t unusual = (eq & ~(esc | soft_lf | soft_crlf)) | (cr & ~lf1) | (sp & (cr1 | lf1));
+      // SP/HTAB on the last lane with more of them after the block: they
+      // may be trailing whitespace, which the line decoder could not take
+      // back from the next block (it takes back only from where it starts).
+      const std::uint64_t sp_on = (sp >> 63) & static_cast<std::uint64_t>(detail::is_qp_space(b64));
+      if ((unusual | sp_on) != 0) break;
+      // (h1 << 4) | h2 per byte: the 16-bit shift's carry into the next
+      // byte is masked off by the select (0xF0 from the shift, 0x0F from h2).
+      const __m512i value = _mm512_ternarylogic_epi32(_mm512_slli_epi16(h1, 4), h2, high_nibble, 0xE4);
+      const __m512i bytes = _mm512_mask_blend_epi8(esc, x0, value);
+      const std::uint64_t drop =
+          (esc << 1) | (esc << 2) | soft_lf | (soft_lf << 1) | soft_crlf | (soft_crlf << 1) | (soft_crlf << 2);
+      _mm512_storeu_si512(out, _mm512_maskz_compress_epi8(~drop, bytes));
+      out += __builtin_popcountll(~drop);
+      // The LF of a hard CRLF whose CR is on lane 63 (out + 64 at most: in
+      // the room, see above). No branch from here on: where tokens and line
+      // breaks fall is as random as the text, and mispredictions would cost
+      // more than the block's work.
+      const std::uint64_t h63 = (cr & ~(soft_crlf << 1)) >> 63;
+      *out = '\n';
+      out += h63;
+      // Line breaks, by where each starts (end_line()'s `brk`): the CR of a
+      // CRLF (every CR of a clean block is one, soft or hard) or a bare LF.
+      // A soft break from lane 63 starts on lane 64; bit 63 stands for it
+      // (lane 63 is its "=", so the bit is free). Only the first break can
+      // end a line that is too long (end_line()'s test); the next line
+      // starts after the last break's LF.
+      const std::uint64_t at = base + static_cast<std::uint64_t>(p - origin);
+      const std::uint64_t t = (soft_crlf | soft_lf) >> 63;
+      const std::uint64_t brks = cr | (lf & ~(cr << 1)) | (t << 63);
+      const std::uint64_t any = brks != 0;
+      const auto first = static_cast<std::uint64_t>(__builtin_ctzll(brks | (1ull << 63)));
+      const std::uint64_t brk = at + first + (t & static_cast<std::uint64_t>(first == 63));
+      if ((any & static_cast<std::uint64_t>(brk - line_start > max_line)) != 0) {
+        report(d, errc::qp_line_too_long, brk);
+      }
+      const auto last = static_cast<unsigned>(63 - __builtin_clzll(brks | 1));
+      const std::uint64_t cr_at = cr | ((soft_crlf >> 63) << 63);  // is the break at `last` a CRLF
+      line_start += (at + last + 1 + ((cr_at >> last) & 1) + t - line_start) & (0 - any);
+      p = next_p;
+    }
+    o = out;
+    line_start_ = line_start;
+    return p;
   }
 #endif
 
