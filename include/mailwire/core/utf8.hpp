@@ -112,9 +112,9 @@ inline std::size_t utf8_restart_before(std::string_view in, std::size_t at) noex
 // any other.
 //
 // The kernels only tell whether a block is clean. At the first block that
-// is not (or at the end) they return utf8_restart_before() it, and the
+// is not, they return the place utf8_restart_before() gives for it, and the
 // scalar code finds the offset from there: the answer is the scalar one by
-// construction.
+// construction. A clean input leaves the scalar code nothing to do.
 namespace utf8_lookup {
 // The error kinds of a byte pair (prev1, byte), one bit each.
 constexpr unsigned char too_short = 1u << 0;     // lead byte, then no continuation byte
@@ -152,12 +152,12 @@ alignas(16) inline constexpr unsigned char tables[3][16] = {
      too_long | overlong_2 | two_conts | surrogate | too_large,                              // 0xB0-0xBF
      too_short, too_short, too_short, too_short}};                                           // 0xC0-0xFF
 
-// 0..63: byte i of the block before prev_k is lane 64 - k + i of the
-// (previous block, block) pair.
-alignas(64) inline constexpr unsigned char iota[64] = {
-    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+// prev1 through a two-register byte permute (VBMI): its byte i is byte
+// 63 + i of the pair (block before, block).
+alignas(64) inline constexpr unsigned char prev1_index[64] = {
+    63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88,
+    89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126};
 }  // namespace utf8_lookup
 
 // Nonzero lanes where the 32 bytes `x`, after `prev`, are not UTF-8.
@@ -219,22 +219,36 @@ MAILWIRE_TARGET_AVX512 inline __m512i utf8_lanes_avx512(const unsigned char (&ta
                                       _mm_load_si128(reinterpret_cast<const __m128i*>(table)));
 }
 
-// Nonzero lanes where the 64 bytes `x`, after `prev`, are not UTF-8.
-MAILWIRE_TARGET_AVX512 inline __mmask64 utf8_errors_avx512(__m512i x, __m512i prev, const __m512i (&t)[3],
-                                                           const __m512i (&shift)[3]) noexcept {
-  const __m512i prev1 = _mm512_permutex2var_epi8(prev, shift[0], x);
-  const __m512i prev2 = _mm512_permutex2var_epi8(prev, shift[1], x);
-  const __m512i prev3 = _mm512_permutex2var_epi8(prev, shift[2], x);
+// The AVX-512 kernel's state between blocks: the block before (for prev1)
+// and where it has 3- and 4-byte lead bytes (bit i: byte i >= 0xE0, >= 0xF0).
+struct utf8_avx512_carry {
+  __m512i prev;
+  std::uint64_t lead3;
+  std::uint64_t lead4;
+};
+
+// Nonzero bits where the 64 bytes `x`, after the block in `c`, are not
+// UTF-8; `c` then describes `x`. prev2 and prev3 are only compared with
+// 0xE0 and 0xF0, so those compares run on `x` and their masks are shifted
+// (in general registers) rather than the bytes (a byte permute each).
+MAILWIRE_TARGET_AVX512 inline std::uint64_t utf8_errors_avx512(__m512i x, utf8_avx512_carry& c, const __m512i (&t)[3],
+                                                               __m512i shift1) noexcept {
+  const __m512i prev1 = _mm512_permutex2var_epi8(c.prev, shift1, x);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i kinds =
       _mm512_ternarylogic_epi32(_mm512_shuffle_epi8(t[0], _mm512_and_si512(_mm512_srli_epi16(prev1, 4), low4)),
                                 _mm512_shuffle_epi8(t[1], _mm512_and_si512(prev1, low4)),
                                 _mm512_shuffle_epi8(t[2], _mm512_and_si512(_mm512_srli_epi16(x, 4), low4)),
                                 0x80);  // a & b & c
-  const __mmask64 must_follow = _mm512_cmpge_epu8_mask(prev2, _mm512_set1_epi8(static_cast<char>(0xE0))) |
-                                _mm512_cmpge_epu8_mask(prev3, _mm512_set1_epi8(static_cast<char>(0xF0)));
-  const __mmask64 follows = _mm512_movepi8_mask(kinds);  // bit 7: two_conts
-  const __mmask64 errors = _mm512_test_epi8_mask(kinds, _mm512_set1_epi8(0x7F));
+  // Bit 7 of x - 0x60 (saturating) is x >= 0xE0; of x - 0x70, x >= 0xF0.
+  const auto lead3 = static_cast<std::uint64_t>(
+      _mm512_movepi8_mask(_mm512_subs_epu8(x, _mm512_set1_epi8(static_cast<char>(0xE0 - 0x80)))));
+  const auto lead4 = static_cast<std::uint64_t>(
+      _mm512_movepi8_mask(_mm512_subs_epu8(x, _mm512_set1_epi8(static_cast<char>(0xF0 - 0x80)))));
+  const std::uint64_t must_follow = (lead3 << 2) | (c.lead3 >> 62) | (lead4 << 3) | (c.lead4 >> 61);
+  const auto follows = static_cast<std::uint64_t>(_mm512_movepi8_mask(kinds));  // bit 7: two_conts
+  const auto errors = static_cast<std::uint64_t>(_mm512_test_epi8_mask(kinds, _mm512_set1_epi8(0x7F)));
+  c = {x, lead3, lead4};
   return errors | (must_follow ^ follows);
 }
 
@@ -244,26 +258,23 @@ MAILWIRE_TARGET_AVX512 inline __mmask64 utf8_errors_avx512(__m512i x, __m512i pr
 MAILWIRE_TARGET_AVX512 inline std::size_t utf8_checked_avx512(std::string_view in) noexcept {
   const __m512i t[3] = {utf8_lanes_avx512(utf8_lookup::tables[0]), utf8_lanes_avx512(utf8_lookup::tables[1]),
                         utf8_lanes_avx512(utf8_lookup::tables[2])};
-  const __m512i iota = _mm512_load_si512(utf8_lookup::iota);
-  const __m512i shift[3] = {_mm512_add_epi8(iota, _mm512_set1_epi8(63)),
-                            _mm512_add_epi8(iota, _mm512_set1_epi8(62)),
-                            _mm512_add_epi8(iota, _mm512_set1_epi8(61))};
+  const __m512i shift1 = _mm512_load_si512(utf8_lookup::prev1_index);
   const char* const p = in.data();
   const std::size_t n = in.size();
-  __m512i prev = _mm512_setzero_si512();
+  utf8_avx512_carry c{_mm512_setzero_si512(), 0, 0};
   bool prev_ascii = true;
   std::size_t i = 0;
   for (; n - i >= 64; i += 64) {
     const __m512i x = _mm512_loadu_si512(p + i);
     const bool ascii = _mm512_movepi8_mask(x) == 0;
+    // ASCII after ASCII: nothing to check (and the carry stays ASCII).
     if (ascii && prev_ascii) continue;
-    if (utf8_errors_avx512(x, prev, t, shift) != 0) return utf8_restart_before(in, i);
-    prev = x;
+    if (utf8_errors_avx512(x, c, t, shift1) != 0) return utf8_restart_before(in, i);
     prev_ascii = ascii;
   }
   const __mmask64 k = _bzhi_u64(~std::uint64_t{0}, static_cast<unsigned>(n - i));
   const __m512i x = _mm512_maskz_loadu_epi8(k, p + i);  // zeros past the end
-  return utf8_errors_avx512(x, prev, t, shift) == 0 ? n : utf8_restart_before(in, i);
+  return utf8_errors_avx512(x, c, t, shift1) == 0 ? n : utf8_restart_before(in, i);
 }
 #endif
 
