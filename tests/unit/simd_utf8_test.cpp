@@ -3,8 +3,9 @@
 // character must be the same on every path. Inputs: every file of the test
 // vectors and the shared corpus (whole, and cut around their non-ASCII bytes
 // at every block offset and length), valid text of every sequence length,
-// every kind of error at every position 0..200, every truncation, and every
-// pair and quadruple of bytes from a set that covers each class boundary.
+// every kind of error at every position 0..200, every truncation, every
+// pair and quadruple of bytes from a set that covers each class boundary;
+// and RFC 3629's edges against offsets written out by hand.
 #include <mailwire/core/cpu.hpp>
 #include <mailwire/core/utf8.hpp>
 
@@ -267,4 +268,56 @@ TEST_CASE("utf8 kernels: every file of the vectors and corpora, whole and cut ar
   }
   CHECK(files > 100);
   CHECK(with_8bit > 10);
+}
+
+TEST_CASE("utf8 kernels: RFC 3629's edges give the offsets the RFC gives, on every path", "[utf8][simd]") {
+  // Expected offsets written out by hand (not from decode()): where each
+  // sequence stops being UTF-8, or its length when it is all well-formed.
+  struct edge {
+    const char* bytes;
+    std::size_t bad_at;
+  };
+  static const edge edges[] = {
+      {"\x7F", 1},  {"\xC2\x80", 2}, {"\xDF\xBF", 2}, {"\xE0\xA0\x80", 3}, {"\xED\x9F\xBF", 3}, {"\xEE\x80\x80", 3},
+      {"\xEF\xBF\xBF", 3}, {"\xF0\x90\x80\x80", 4}, {"\xF4\x8F\xBF\xBF", 4},  // the last scalar value
+      {"\x80", 0}, {"\xBF", 0}, {"\xC3\xA9\xA9", 2}, {"\xE2\x82\xAC\x80", 3}, {"\xF0\x9F\x98\x80\x80", 4},
+      {"\xC0\x80", 0}, {"\xC1\xBF", 0},                                      // overlong 2-byte
+      {"\xE0\x80\x80", 0}, {"\xE0\x9F\xBF", 0},                              // overlong 3-byte
+      {"\xF0\x80\x80\x80", 0}, {"\xF0\x8F\xBF\xBF", 0},                      // overlong 4-byte
+      {"\xED\xA0\x80", 0}, {"\xED\xBF\xBF", 0},                              // surrogates
+      {"\xF4\x90\x80\x80", 0}, {"\xF5\x80\x80\x80", 0}, {"\xFF", 0},          // above U+10FFFF, never UTF-8
+      {"\xC3" "a", 0}, {"\xE2\x82" "a", 0}, {"\xF0\x9F\x98" "a", 0},          // cut short
+      {"a\xC3\xC3\xA9", 1}, {"\xE2\x82\xAC\xE2\xE2\x82\xAC", 3}};
+  std::vector<std::size_t (*)(std::string_view)> paths = {
+      [](std::string_view s) { return utf8::invalid_at(s); },
+      [](std::string_view s) {
+        const scalar_scope forced(true);
+        return utf8::invalid_at(s);
+      }};
+#if defined(MAILWIRE_SIMD_X86)
+  if ((cpu::detected() & cpu::avx2) != 0) {
+    paths.push_back([](std::string_view s) {
+      namespace detail = mailwire::utf8::detail;
+      return detail::invalid_at_scalar(s, detail::utf8_checked_avx2(s), scan_level::scalar);
+    });
+  }
+  if ((cpu::detected() & cpu::avx512) != 0) {
+    paths.push_back([](std::string_view s) {
+      namespace detail = mailwire::utf8::detail;
+      return detail::invalid_at_scalar(s, detail::utf8_checked_avx512(s), scan_level::scalar);
+    });
+  }
+#endif
+  for (const edge& e : edges) {
+    const std::string_view bytes = e.bytes;
+    for (const std::size_t before : {std::size_t{0}, std::size_t{30}, std::size_t{62}, std::size_t{63},
+                                     std::size_t{64}, std::size_t{100}}) {
+      const std::string in = std::string(before, 'x') + std::string(bytes) + std::string(40, 'y');
+      const std::size_t want = e.bad_at == bytes.size() ? in.size() : before + e.bad_at;
+      for (std::size_t k = 0; k < paths.size(); ++k) {
+        INFO("path " << k << ", " << before << " bytes before sequence " << &e - edges);
+        CHECK(paths[k](in) == want);
+      }
+    }
+  }
 }
