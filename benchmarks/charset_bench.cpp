@@ -1,9 +1,14 @@
 // Charset decoding throughput: mailwire's charset_decoder (fed in 64 KiB
 // chunks, as a MIME body arrives) against memcpy (the ceiling) and glibc's
 // iconv (libc, so always there) in the same run, on the same buffers. MB/s
-// are of the input side.
+// are of the input side. A second table times UTF-8 validation
+// (utf8::invalid_at, which the decoder and the header paths call) with the
+// vector kernels, forced scalar and memcpy, on ASCII, Latin, CJK and emoji
+// text.
 //
 //   mailwire-bench-charset [--size MiB] [--smoke]
+#include <mailwire/core/cpu.hpp>
+#include <mailwire/core/utf8.hpp>
 #include <mailwire/mime/charset.hpp>
 
 #include <iconv.h>
@@ -70,6 +75,56 @@ std::size_t iconv_decode(const char* from, std::string_view in, std::string& out
   return out.size();
 }
 
+// UTF-8 validation (issue 15): dispatched (the widest kernel the CPU has)
+// and forced scalar against memcpy of the same bytes, in the same run.
+void validation_table(std::size_t n, int reps, const std::vector<std::string>& latin) {
+  const std::vector<std::string> cjk = {"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E",  // 日本語
+                                        "\xE5\x8F\xB0\xE5\x8C\x97", "\xE9\x9B\xBB\xE5\xAD\x90",
+                                        "\xE3\x83\xA1\xE3\x83\xBC\xE3\x83\xAB",  // メール
+                                        "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C"};
+  const std::vector<std::string> emoji = {"thanks", "\xF0\x9F\x98\x80", "see", "you", "\xF0\x9F\x8E\x89",
+                                          "caf\xC3\xA9", "\xE2\x82\xAC" "5", "at", "noon", "\xF0\x9F\x91\x8D",
+                                          "ok", "\xE2\x9C\x93"};
+  struct row {
+    const char* title;
+    std::string data;
+  };
+  const std::vector<row> rows = {{"pure ASCII", text_of({"plain", "ascii", "text", "mail"}, n)},
+                                 {"Latin (UTF-8 prose)", bench::prose(n, 4, 12, "\r\n")},
+                                 {"French words (UTF-8)", text_of(latin, n)},
+                                 {"CJK (3-byte)", text_of(cjk, n)},
+                                 {"emoji mix (1-4 bytes)", text_of(emoji, n)}};
+  fmt::print("\nUTF-8 validation (utf8::invalid_at), {} MiB inputs; best of {}; kernel {}\n", n >> 20, reps,
+             mailwire::cpu::best_name());
+  fmt::print("  {:<24} {:>9} {:>10} {:>10} {:>10} {:>10} {:>12}\n", "input", "non-ASCII", "memcpy", "dispatched",
+             "AVX2", "scalar", "vs memcpy");
+  std::string out;
+  for (const row& r : rows) {
+    std::size_t high = 0;
+    for (const char c : r.data) high += static_cast<unsigned char>(c) >= 0x80 ? 1 : 0;
+    if (mailwire::utf8::invalid_at(r.data) != r.data.size()) {
+      fmt::print(stderr, "self-check failed: {} is not UTF-8\n", r.title);
+      std::exit(1);
+    }
+    const std::size_t bytes = r.data.size();
+    out.reserve(bytes);
+    const double copy = bench::measure(bytes, reps, [&] {
+      out.resize(bytes);
+      std::memcpy(&out[0], r.data.data(), bytes);
+      return out.size();
+    });
+    const double fast = bench::measure(bytes, reps, [&] { return mailwire::utf8::invalid_at(r.data); });
+    mailwire::cpu::disable(mailwire::cpu::avx512);  // the AVX2 kernel, where there is one
+    const double avx2 = bench::measure(bytes, reps, [&] { return mailwire::utf8::invalid_at(r.data); });
+    mailwire::cpu::disable(0);
+    mailwire::cpu::force_scalar(true);
+    const double slow = bench::measure(bytes, reps, [&] { return mailwire::utf8::invalid_at(r.data); });
+    mailwire::cpu::force_scalar(false);
+    fmt::print("  {:<24} {:>8.0f}% {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>11.2f}x\n", r.title,
+               100.0 * static_cast<double>(high) / static_cast<double>(bytes), copy, fast, avx2, slow, fast / copy);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,5 +178,6 @@ int main(int argc, char** argv) {
     const double theirs = bench::measure(bytes, reps, [&] { return iconv_decode(in.iconv_name, in.data, out); });
     fmt::print("  {:<28} {:>10.0f} {:>10.0f} {:>10.0f} {:>9.2f}x\n", in.title, copy, ours, theirs, ours / theirs);
   }
+  validation_table(n, reps, french_utf8);
   return 0;
 }
