@@ -75,6 +75,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -297,7 +298,9 @@ class parser {
   std::vector<frame> stack_;
   diagnostics diags_;
   std::size_t diag_head_ = 0;
-  std::string decoded_;
+  std::string decoded_;                // a decoder's last bytes, uuencode's output
+  std::unique_ptr<char[]> raw_;        // the other decoders' output: see emit_text
+  std::size_t raw_size_ = 0;
   part ended_;
   std::size_t pending_consume_ = 0;
   std::size_t field_len_ = 0;
@@ -917,10 +920,21 @@ inline event parser::emit_text(std::string_view text, std::size_t scanned, bool 
       f.info.encoding == transfer_encoding::unknown) {
     e.data = text;
   } else {
-    decoded_.clear();
-    f.decoder.decode(text, decoded_, &diags_);
-    e.data = decoded_;
-    if (decoded_.empty()) {
+    if (f.decoder.decodes_into_buffer()) {
+      // Into a buffer that only grows, never zero-filled: a string's
+      // resize before each decode wrote every output byte twice.
+      const std::size_t need = f.decoder.decoded_size_max(text.size());
+      if (need > raw_size_) {
+        raw_size_ = need > 2 * raw_size_ ? need : 2 * raw_size_;
+        raw_.reset(new char[raw_size_]);  // default-initialised: no fill
+      }
+      e.data = std::string_view(raw_.get(), f.decoder.decode(text, raw_.get(), &diags_));
+    } else {
+      decoded_.clear();
+      f.decoder.decode(text, decoded_, &diags_);
+      e.data = decoded_;
+    }
+    if (e.data.empty()) {
       progressed_ = true;
       return {};
     }
