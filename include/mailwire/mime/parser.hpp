@@ -874,16 +874,11 @@ inline event parser::step_after_close() {
   return {};
 }
 
-// The first position at or after `from` that holds '-' at a line start.
+// The first position at or after `from` that holds '-' at a line start
+// (not 0: the caller knows whether d[0] starts a line), or npos.
 inline std::size_t parser::next_dash_line(std::string_view d, std::size_t from) noexcept {
-  while (from < d.size()) {
-    const void* m = std::memchr(d.data() + from, '-', d.size() - from);
-    if (m == nullptr) break;
-    const auto q = static_cast<std::size_t>(static_cast<const char*>(m) - d.data());
-    if (q > 0 && d[q - 1] == '\n') return q;
-    from = q + 1;
-  }
-  return std::string_view::npos;
+  const std::size_t q = detail::find_dash_line(d, from, mailwire::detail::scan_level_now());
+  return q == d.size() ? std::string_view::npos : q;
 }
 
 // Length of the line break ending just before `p` (a line start), or 0.
