@@ -82,6 +82,7 @@
 
 #include "mailwire/core/ascii.hpp"
 #include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/scan.hpp"
 #include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
@@ -630,11 +631,16 @@ inline event parser::field_event(std::string_view raw, bool cut) {
 }
 
 // NUL, bare CR and 8-bit bytes that are not UTF-8 (RFC 6532) in a field.
+// The shared scan stops only at NUL and CR (one CR per line of a CRLF
+// field), not at every byte.
 inline void parser::check_header_bytes(std::string_view raw, std::uint64_t offset) {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (c == '\0') diag(errc::nul_byte, offset + i);
-    if (c == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n')) diag(errc::bare_cr, offset + i);
+  constexpr mailwire::detail::byte_set nul_cr = mailwire::detail::make_byte_set(std::string_view("\0\r", 2));
+  const auto level = mailwire::detail::scan_level_now();
+  const char* const end = raw.data() + raw.size();
+  for (const char* p = raw.data(); (p = mailwire::detail::scan(level, p, end, nul_cr)) != end; ++p) {
+    const auto i = static_cast<std::size_t>(p - raw.data());
+    if (*p == '\0') diag(errc::nul_byte, offset + i);
+    if (*p == '\r' && (p + 1 == end || p[1] != '\n')) diag(errc::bare_cr, offset + i);
   }
   const std::size_t bad = utf8::invalid_at(raw);
   if (bad != raw.size()) diag(errc::mime_8bit_header, offset + bad);
