@@ -17,8 +17,10 @@
 // realistic mailbox: 2000), 80% of them multipart/mixed with base64
 // attachments, and mailwire decodes every header field's value as well.
 //
+// --no-peers times mailwire alone (and memcpy), for profiling it.
+//
 //   mailwire-bench-mime [--size MB] [--reps N] [--smoke] [--write-corpus DIR]
-//                       [--peer NAME=COMMAND]... [--peak-memory] [--attachments N]
+//                       [--peer NAME=COMMAND]... [--peak-memory] [--attachments N] [--no-peers]
 #include <mailwire/core/ascii.hpp>
 #include <mailwire/mime/address.hpp>
 #include <mailwire/mime/encoded_word.hpp>
@@ -245,13 +247,15 @@ int main(int argc, char** argv) {
   std::string corpus_dir;
   std::vector<std::pair<std::string, std::string>> externals;
   bool peak = false;
+  bool no_peers = false;
   long long peak_child = -1;
   std::size_t attachments = 0;  // messages of the attachment-heavy corpus; 0: the default corpus
   bench::parse_command_line(
       cl, argc, argv, "[--size MB] [--reps N] [--smoke] [--write-corpus DIR] [--peer NAME=COMMAND]... [--peak-memory] "
-      "[--attachments N]",
+      "[--attachments N] [--no-peers]",
       [&](std::string_view a, int& i) {
         if (a == "--peak-memory") return peak = true;
+        if (a == "--no-peers") return no_peers = true;
         if (i + 1 >= argc) return false;
         const std::string v = argv[i + 1];
         if (a == "--write-corpus") {
@@ -301,6 +305,7 @@ int main(int argc, char** argv) {
     return w;
   }));
   std::vector<peers::mime_peer> libs;
+  if (no_peers) externals.clear();
 #if MAILWIRE_BENCH_GMIME
   libs.push_back(peers::gmime_mime(corpus));
 #endif
@@ -313,6 +318,7 @@ int main(int argc, char** argv) {
 #if MAILWIRE_BENCH_ETPAN
   libs.push_back(peers::etpan_mime(corpus));
 #endif
+  if (no_peers) libs.clear();
   for (const peers::mime_peer& p : libs) rows.push_back(timed(p.name, cl.reps, p.run));
   for (const auto& [name, command] : externals) rows.push_back(external(name, command, corpus_dir, cl.reps));
 
@@ -347,7 +353,7 @@ int main(int argc, char** argv) {
     fmt::print("  * leaves or decoded bytes differ from mailwire's: the peer counts parts differently (Node's "
                "parsers give text as strings, a nested message as one attachment)\n");
   }
-  if (libs.empty()) fmt::print("  (built without the C/C++ peers: none of their libraries was found)\n");
+  if (libs.empty() && !no_peers) fmt::print("  (built without the C/C++ peers: none of their libraries was found)\n");
   fmt::print("wrapped base64 and QP decoding alone: mailwire-bench-mime-codecs\n");
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
   volatile std::uint64_t sink = touch;  // the decoded bytes were read

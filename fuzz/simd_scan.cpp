@@ -2,39 +2,58 @@
 // the scalar reference: the scan at every level the CPU has (a set taken from
 // the input) against a byte-by-byte reading; the DATA line rules, dot_reader
 // and dot_writer (its AVX-512 and AVX2 kernels), and utf8::invalid_at
-// dispatched against forced scalar.
+// dispatched against forced scalar; the MIME parser's boundary candidate
+// scan (mime::detail::find_dash_line) at every level against a byte-by-byte
+// reading.
 #include <mailwire/core/cpu.hpp>
 #include <mailwire/core/dot_stuffing.hpp>
 #include <mailwire/core/scan.hpp>
 #include <mailwire/core/utf8.hpp>
+#include <mailwire/mime/boundary.hpp>
 
 #include <string>
+#include <vector>
 
 #include "fuzz_check.hpp"
 
 namespace {
 namespace detail = mailwire::detail;
 
+// The kernel levels this CPU has, the scalar one first.
+std::vector<detail::scan_level> levels() {
+  std::vector<detail::scan_level> all{detail::scan_level::scalar};
+#if defined(MAILWIRE_SIMD_X86)
+  const std::uint32_t have = mailwire::cpu::detected();
+  if ((have & mailwire::cpu::sse42) != 0) all.push_back(detail::scan_level::sse42);
+  if ((have & mailwire::cpu::avx2) != 0) all.push_back(detail::scan_level::avx2);
+  if ((have & mailwire::cpu::avx512) != 0) all.push_back(detail::scan_level::avx512);
+#endif
+  return all;
+}
+
 void check_scan(std::string_view in, const detail::byte_set& set) {
   std::size_t want = 0;
   while (want < in.size() && !set.contains(static_cast<unsigned char>(in[want]))) ++want;
-  std::uint32_t have = mailwire::cpu::detected();
-  for (const auto level : {detail::scan_level::scalar, detail::scan_level::sse42, detail::scan_level::avx2,
-                           detail::scan_level::avx512}) {
-#if defined(MAILWIRE_SIMD_X86)
-    if (level == detail::scan_level::sse42 && (have & mailwire::cpu::sse42) == 0) continue;
-    if (level == detail::scan_level::avx2 && (have & mailwire::cpu::avx2) == 0) continue;
-    if (level == detail::scan_level::avx512 && (have & mailwire::cpu::avx512) == 0) continue;
-#else
-    (void)have;
-    if (level != detail::scan_level::scalar) continue;
-#endif
+  for (const auto level : levels()) {
     const char* b = in.data();
     MAILWIRE_FUZZ_CHECK(detail::scan(level, b, b + in.size(), set) == b + want);
     std::string out(in.size(), '\0');
     char* o = &out[0];
     MAILWIRE_FUZZ_CHECK(detail::scan_copy(level, b, b + in.size(), set, o) == b + want);
     MAILWIRE_FUZZ_CHECK(o == out.data() + want && out.compare(0, want, in, 0, want) == 0);
+  }
+}
+
+// Every '-' after a LF from `from` on, at every level, as byte by byte.
+void check_dash_lines(std::string_view in, std::size_t from) {
+  for (std::size_t at = from; at <= in.size(); ++at) {
+    std::size_t want = at == 0 ? 1 : at;
+    while (want < in.size() && !(in[want] == '-' && in[want - 1] == '\n')) ++want;
+    if (want > in.size()) want = in.size();
+    for (const auto level : levels()) {
+      MAILWIRE_FUZZ_CHECK(mailwire::mime::detail::find_dash_line(in, at, level) == want);
+    }
+    at = want;  // the walk the parser makes: on from each answer
   }
 }
 
@@ -78,6 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t opts = mailwire_fuzz::take_byte(in);
   const std::string_view set_bytes = mailwire_fuzz::take_bytes(in, 1 + opts % 4);
   check_scan(in, detail::make_byte_set(set_bytes, (opts & 4) != 0));
+
+  check_dash_lines(in, in.empty() ? 0 : opts % in.size());
 
   mailwire::dot_options o;
   o.allow_nul = (opts & 8) != 0;

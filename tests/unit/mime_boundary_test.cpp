@@ -1,11 +1,23 @@
 // Multipart boundaries (mime/boundary.hpp): which lines are delimiter and
 // close lines, when more input is needed to tell, the padding limit just
 // under and just over, the RFC 2046 grammar a writer checks its boundary
-// against, and the looser prefix test a writer runs over its bodies.
+// against, and the looser prefix test a writer runs over its bodies; the
+// parser's candidate scan (detail::find_dash_line) at every kernel level
+// against a byte-by-byte reading, on the corpus at every start and on
+// random text.
+#include <mailwire/core/cpu.hpp>
 #include <mailwire/mime/boundary.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catch.hpp"
 
@@ -114,6 +126,88 @@ TEST_CASE("find_dash_boundary: any line that starts with --boundary", "[mime][bo
   // An inner boundary that starts with the outer one is seen in the inner
   // delimiter line: a writer checks its boundaries against each other.
   CHECK(mime::find_dash_boundary("--outer-inner", "outer") == 0);
+}
+
+// The first '-' after a LF at or after `from`, byte by byte.
+std::size_t dash_line_by_bytes(std::string_view d, std::size_t from) {
+  for (std::size_t i = from == 0 ? 1 : from; i < d.size(); ++i) {
+    if (d[i] == '-' && d[i - 1] == '\n') return i;
+  }
+  return d.size();
+}
+
+// Every level this CPU has (and the scalar one) against the byte-by-byte
+// answer: from every start in `d` when `every_start`, else from each
+// answer on (as the parser walks the candidates) and from the first 130
+// starts. The text is copied to a heap block of its exact size, so ASan
+// sees a read past it.
+void check_dash_lines(std::string_view text, bool every_start = true) {
+  using mailwire::detail::scan_level;
+  const std::unique_ptr<char[]> copy(new char[text.size() + 1]);
+  std::memcpy(copy.get(), text.data(), text.size());
+  const std::string_view d(copy.get(), text.size());
+  const std::uint32_t have = mailwire::cpu::detected();
+  for (const scan_level level : {scan_level::scalar, scan_level::avx2, scan_level::avx512}) {
+#if defined(MAILWIRE_SIMD_X86)
+    if (level == scan_level::avx2 && (have & mailwire::cpu::avx2) == 0) continue;
+    if (level == scan_level::avx512 && (have & mailwire::cpu::avx512) == 0) continue;
+#else
+    (void)have;
+    if (level != scan_level::scalar) continue;
+#endif
+    std::size_t chain = 0;  // the next start of the walk
+    for (std::size_t from = 0; from <= d.size() + 1;) {
+      const std::size_t want = dash_line_by_bytes(d, from);
+      if (mime::detail::find_dash_line(d, from, level) != want) {
+        INFO("level " << static_cast<int>(level) << ", from " << from << " of " << d.size());
+        REQUIRE(mime::detail::find_dash_line(d, from, level) == want);
+      }
+      if (from == chain) chain = want + 1;
+      ++from;
+      if (!every_start && from > 130 && from < chain) from = chain;
+    }
+  }
+}
+
+TEST_CASE("find_dash_line: every kernel finds the same line starts as byte by byte", "[mime][boundary][simd]") {
+  // Around every vector edge: a "\n-" pair at each position of 200 bytes,
+  // with '-' and LF alone elsewhere (the halves of a pair in two vectors).
+  for (std::size_t at = 0; at + 1 < 200; ++at) {
+    std::string t(200, 'A');
+    t[at] = '\n';
+    t[at + 1] = '-';
+    if (at > 3) t[at - 3] = '-';
+    if (at + 5 < t.size()) t[at + 5] = '\n';
+    check_dash_lines(t);
+  }
+  std::mt19937 rng(2046);
+  for (int i = 0; i < 300; ++i) {
+    std::string t(rng() % 300, '\0');
+    const char alphabet[] = {'-', '\n', '\r', 'x', '-', '\n'};
+    const std::uint32_t dense = static_cast<std::uint32_t>(2 + rng() % 60);  // one special byte in `dense`
+    for (char& c : t) c = rng() % dense == 0 ? alphabet[rng() % sizeof alphabet] : 'Q';
+    check_dash_lines(t);
+  }
+  check_dash_lines("");
+  check_dash_lines("-");
+  check_dash_lines("\n-");
+}
+
+TEST_CASE("find_dash_line: the corpus messages, walked as the parser walks them", "[mime][boundary][simd][corpus]") {
+  const std::filesystem::path root = std::filesystem::path(MAILWIRE_VECTORS_DIR) / "mime";
+  std::vector<std::filesystem::path> all;
+  for (const char* dir : {"mime4j/testmsgs", "mime4j/mimetools-testmsgs", "mail-parser/rfc"}) {
+    for (const auto& f : std::filesystem::directory_iterator(root / dir)) all.push_back(f.path());
+  }
+  std::sort(all.begin(), all.end());
+  REQUIRE(all.size() > 50);
+  for (const auto& p : all) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    INFO(p.string());
+    check_dash_lines(s.str(), false);
+  }
 }
 
 }  // namespace

@@ -120,7 +120,15 @@ TEST_CASE("decode_unstructured's common case: the trimmed value, into the caller
   REQUIRE(d.size() == 1);
   CHECK(d[0].code == mailwire::errc::mime_8bit_header);
   CHECK(d[0].offset == 4);
-  // An encoded-word or a fold takes the general path; the result is appended.
+  // A fold: its line breaks removed, the white space kept, in place too.
+  out.clear();
+  mime::decode_unstructured("multipart/mixed;\r\n\tboundary=\"b\"\r\n ", out, &d);
+  CHECK(out == "multipart/mixed;\tboundary=\"b\"");
+  CHECK(out.data() == storage);
+  mime::decode_unstructured("\r\n a\nb\rc", out.erase(), &d);
+  CHECK(out == "abc");  // a bare LF or CR is a line break too, removed
+  CHECK(d.size() == 1);
+  // An encoded-word takes the general path; the result is appended.
   out = "x";
   mime::decode_unstructured("=?utf-8?q?caf=C3=A9?=\r\n !", out);
   CHECK(out == "xcaf\xC3\xA9 !");

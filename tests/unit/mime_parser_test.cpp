@@ -541,6 +541,24 @@ TEST_CASE("diagnostics: multipart structure", "[mime][parser]") {
   CHECK(has(log, "\"abc\""));
 }
 
+TEST_CASE("diagnostics: every NUL and bare CR of a long field, past the vector widths", "[mime][parser][simd]") {
+  // The check scans for NUL and CR with the shared scan (core/scan.hpp):
+  // each one is still reported, where it is, in kernels and tails alike.
+  std::string field = "X-Long: " + std::string(140, 'v');
+  for (const std::size_t at : {15u, 16u, 31u, 63u, 64u, 100u, 146u}) field[at] = '\0';
+  for (const std::size_t at : {20u, 70u, 129u}) field[at] = '\r';
+  field[130] = '\n';  // a CR before LF is no bare CR: the fold's, but only with white space next
+  field[131] = ' ';
+  std::string log = log_of(field + "\r\n\r\n");
+  for (const char* want : {"! nul_byte @15\n", "! nul_byte @16\n", "! nul_byte @31\n", "! nul_byte @63\n",
+                           "! nul_byte @64\n", "! nul_byte @100\n", "! nul_byte @146\n", "! bare_cr @20\n",
+                           "! bare_cr @70\n"}) {
+    CHECK(has(log, want));
+  }
+  CHECK(!has(log, "bare_cr @129"));
+  CHECK(!has(log, "bare_cr @148"));
+}
+
 TEST_CASE("diagnostics: NUL and bare CR in a body, once per part, not in binary", "[mime][parser]") {
   std::string log = log_of("\r\na\0b\0c\rd\re\r\n"s);
   CHECK(has(log, "! nul_byte @3\n"));

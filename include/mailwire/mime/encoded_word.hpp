@@ -36,6 +36,7 @@
 #define MAILWIRE_MIME_ENCODED_WORD_HPP
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -232,12 +233,13 @@ class text_builder {
   bool last_ew_ = false;
 };
 
-// Whether `s` may hold an encoded-word ("=?") or a line break; without
-// either, decoding it as text only trims it and reads its bytes.
-inline bool has_word_or_fold(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '\r' || c == '\n' || (c == '=' && i + 1 < s.size() && s[i + 1] == '?')) return true;
+// Whether `s` may hold an encoded-word ("=?"); without one, decoding it as
+// text only unfolds and trims it and reads its bytes.
+inline bool has_encoded_word(std::string_view s) noexcept {
+  for (const char* p = s.data(), *end = p + s.size(); p != end;) {
+    p = static_cast<const char*>(std::memchr(p, '=', static_cast<std::size_t>(end - p)));
+    if (p == nullptr || ++p == end) return false;
+    if (*p == '?') return true;
   }
   return false;
 }
@@ -339,9 +341,9 @@ inline void decode_words(text_builder& b, std::string_view s, std::size_t base, 
 /// ones not built in); it must outlive the call.
 ///
 /// This form appends the text to `out` (nothing else in `out` changes) and
-/// allocates nothing beyond `out`'s growth when the value has neither
-/// encoded-words ("=?") nor folds: the common case, whose text is the value
-/// itself, trimmed (and read as windows-1252 where it is not UTF-8).
+/// allocates nothing beyond `out`'s growth when the value has no
+/// encoded-word ("=?"): the common case, whose text is the value itself,
+/// unfolded and trimmed (and read as windows-1252 where it is not UTF-8).
 inline void decode_unstructured(std::string_view value, std::string& out, diagnostics* d = nullptr,
                                 const charset_options& cs = {}) {
   const std::size_t bad = utf8::invalid_at(value);
@@ -349,15 +351,22 @@ inline void decode_unstructured(std::string_view value, std::string& out, diagno
   std::size_t start = 0;
   while (start < value.size() && detail::is_fws(value[start])) ++start;
   const std::string_view rest = value.substr(start);
-  if (!detail::has_word_or_fold(rest)) {
+  if (!detail::has_encoded_word(rest)) {
     // What decode_words would build: literal runs and the white space
-    // between them as they are, the trailing white space dropped.
+    // between them as they are but for the line breaks of folds (every CR
+    // and LF is in a white-space run), the trailing white space dropped.
+    // Split at line breaks only, the runs read as text read the same.
     std::size_t end = rest.size();
     while (end > 0 && detail::is_fws(rest[end - 1])) --end;
-    if (bad == value.size()) {
-      out.append(rest.data(), end);
-    } else {
-      detail::append_text(out, rest.substr(0, end));
+    std::size_t from = 0;
+    for (std::size_t i = 0; i <= end; ++i) {
+      if (i != end && rest[i] != '\r' && rest[i] != '\n') continue;
+      if (bad == value.size()) {
+        out.append(rest.data() + from, i - from);
+      } else {
+        detail::append_text(out, rest.substr(from, i - from));
+      }
+      from = i + 1;
     }
     return;
   }

@@ -75,12 +75,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mailwire/core/ascii.hpp"
 #include "mailwire/core/recv_buffer.hpp"
+#include "mailwire/core/scan.hpp"
 #include "mailwire/core/utf8.hpp"
 #include "mailwire/error.hpp"
 #include "mailwire/limits.hpp"
@@ -297,7 +299,9 @@ class parser {
   std::vector<frame> stack_;
   diagnostics diags_;
   std::size_t diag_head_ = 0;
-  std::string decoded_;
+  std::string decoded_;                // a decoder's last bytes, uuencode's output
+  std::unique_ptr<char[]> raw_;        // the other decoders' output: see emit_text
+  std::size_t raw_size_ = 0;
   part ended_;
   std::size_t pending_consume_ = 0;
   std::size_t field_len_ = 0;
@@ -627,11 +631,16 @@ inline event parser::field_event(std::string_view raw, bool cut) {
 }
 
 // NUL, bare CR and 8-bit bytes that are not UTF-8 (RFC 6532) in a field.
+// The shared scan stops only at NUL and CR (one CR per line of a CRLF
+// field), not at every byte.
 inline void parser::check_header_bytes(std::string_view raw, std::uint64_t offset) {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (c == '\0') diag(errc::nul_byte, offset + i);
-    if (c == '\r' && (i + 1 == raw.size() || raw[i + 1] != '\n')) diag(errc::bare_cr, offset + i);
+  constexpr mailwire::detail::byte_set nul_cr = mailwire::detail::make_byte_set(std::string_view("\0\r", 2));
+  const auto level = mailwire::detail::scan_level_now();
+  const char* const end = raw.data() + raw.size();
+  for (const char* p = raw.data(); (p = mailwire::detail::scan(level, p, end, nul_cr)) != end; ++p) {
+    const auto i = static_cast<std::size_t>(p - raw.data());
+    if (*p == '\0') diag(errc::nul_byte, offset + i);
+    if (*p == '\r' && (p + 1 == end || p[1] != '\n')) diag(errc::bare_cr, offset + i);
   }
   const std::size_t bad = utf8::invalid_at(raw);
   if (bad != raw.size()) diag(errc::mime_8bit_header, offset + bad);
@@ -871,16 +880,11 @@ inline event parser::step_after_close() {
   return {};
 }
 
-// The first position at or after `from` that holds '-' at a line start.
+// The first position at or after `from` that holds '-' at a line start
+// (not 0: the caller knows whether d[0] starts a line), or npos.
 inline std::size_t parser::next_dash_line(std::string_view d, std::size_t from) noexcept {
-  while (from < d.size()) {
-    const void* m = std::memchr(d.data() + from, '-', d.size() - from);
-    if (m == nullptr) break;
-    const auto q = static_cast<std::size_t>(static_cast<const char*>(m) - d.data());
-    if (q > 0 && d[q - 1] == '\n') return q;
-    from = q + 1;
-  }
-  return std::string_view::npos;
+  const std::size_t q = detail::find_dash_line(d, from, mailwire::detail::scan_level_now());
+  return q == d.size() ? std::string_view::npos : q;
 }
 
 // Length of the line break ending just before `p` (a line start), or 0.
@@ -917,10 +921,21 @@ inline event parser::emit_text(std::string_view text, std::size_t scanned, bool 
       f.info.encoding == transfer_encoding::unknown) {
     e.data = text;
   } else {
-    decoded_.clear();
-    f.decoder.decode(text, decoded_, &diags_);
-    e.data = decoded_;
-    if (decoded_.empty()) {
+    if (f.decoder.decodes_into_buffer()) {
+      // Into a buffer that only grows, never zero-filled: a string's
+      // resize before each decode wrote every output byte twice.
+      const std::size_t need = f.decoder.decoded_size_max(text.size());
+      if (need > raw_size_) {
+        raw_size_ = need > 2 * raw_size_ ? need : 2 * raw_size_;
+        raw_.reset(new char[raw_size_]);  // default-initialised: no fill
+      }
+      e.data = std::string_view(raw_.get(), f.decoder.decode(text, raw_.get(), &diags_));
+    } else {
+      decoded_.clear();
+      f.decoder.decode(text, decoded_, &diags_);
+      e.data = decoded_;
+    }
+    if (e.data.empty()) {
       progressed_ = true;
       return {};
     }

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -143,6 +144,37 @@ class body_decoder {
     }
   }
 
+  /// Whether this encoding has the buffer form of decode() below: every
+  /// one but uuencode (whose "begin" and partial lines make its output per
+  /// call unbounded by its input: use the appending form).
+  bool decodes_into_buffer() const noexcept { return enc_ != transfer_encoding::uuencode; }
+
+  /// Most bytes the buffer form of decode() writes for `n` input bytes.
+  std::size_t decoded_size_max(std::size_t n) const noexcept {
+    switch (enc_) {
+      case transfer_encoding::quoted_printable: return qp_decoder::decoded_size_max(n);
+      case transfer_encoding::base64: return base64::decoded_size_max(n);
+      default: return n;
+    }
+  }
+
+  /// The appending form's work into the caller's buffer `out`, which has
+  /// room for decoded_size_max(in.size()) bytes (any of which may be
+  /// written); returns the bytes decoded. The same bytes and diagnostics
+  /// as the appending form, without the zero-filling of a string's growth.
+  /// Only where decodes_into_buffer() (not uuencode: there it writes
+  /// nothing and returns 0).
+  std::size_t decode(std::string_view in, char* out, diagnostics* d) {
+    switch (enc_) {
+      case transfer_encoding::quoted_printable: return qp_.decode(in, out, d);
+      case transfer_encoding::base64: return decode_base64(in, out, d);
+      case transfer_encoding::uuencode: return 0;
+      default:
+        if (!in.empty()) std::memcpy(out, in.data(), in.size());
+        return in.size();
+    }
+  }
+
   /// Ends the body: writes what was held back, reports what is missing.
   void finish(std::string& out, diagnostics* d) {
     switch (enc_) {
@@ -171,10 +203,14 @@ class body_decoder {
 
  private:
   void decode_base64(std::string_view in, std::string& out, diagnostics* d) {
-    if (b64_stopped_) return;
     const std::size_t old = out.size();
     out.resize(old + base64::decoded_size_max(in.size()));
-    char* o = &out[old];
+    out.resize(old + decode_base64(in, &out[old], d));
+  }
+
+  std::size_t decode_base64(std::string_view in, char* out, diagnostics* d) {
+    if (b64_stopped_) return 0;
+    char* o = out;
     for (;;) {
       const base64::decode_result r = b64_.update(in, o);
       o += r.written;
@@ -189,7 +225,7 @@ class body_decoder {
       b64_.skip();
       in.remove_prefix(r.consumed + 1);
     }
-    out.resize(static_cast<std::size_t>(o - out.data()));
+    return static_cast<std::size_t>(o - out);
   }
 
   transfer_encoding enc_;
