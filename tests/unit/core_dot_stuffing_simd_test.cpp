@@ -176,6 +176,6 @@ TEST_CASE("dot kernels: random text of unusual bytes, every split, against force
     }
     check_kernels(s);
     check_unpaired(s);
-    for (std::size_t cut = 0; cut <= s.size(); cut += round % 2 == 0 ? 1 : 7) check_writer(s, cut);
+    for (std::size_t cut = 0; cut <= s.size(); cut += round % 2 == 0 ? std::size_t{1} : std::size_t{7}) check_writer(s, cut);
   }
 }
