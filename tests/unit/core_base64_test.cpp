@@ -2,13 +2,12 @@
 #include <mailwire/core/cpu.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "catch.hpp"
+#include "files.hpp"
 #include "grind.hpp"
 
 namespace base64 = mailwire::base64;
@@ -243,10 +242,6 @@ bool mostly_base64(std::string_view v) {
   return other * 50 <= v.size();
 }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 }  // namespace
 
 TEST_CASE("base64 kernels: bodies of any line length and line end decode as the scalar code, at every split",
@@ -293,15 +288,11 @@ TEST_CASE("base64 kernels: any bad byte at any position, same error at the same 
 
 TEST_CASE("base64 kernels: every file of the vectors and corpora decodes as the scalar code", "[base64][simd]") {
   namespace fs = std::filesystem;
-  std::vector<fs::path> roots{fs::path(MAILWIRE_VECTORS_DIR)};
-  // The shared corpus sits beside the checkout in the project's workspace.
-  const fs::path shared = fs::path(MAILWIRE_VECTORS_DIR) / ".." / ".." / ".." / "shared" / "corpus";
-  if (fs::is_directory(shared)) roots.push_back(shared);
   std::size_t files = 0;
-  for (const fs::path& root : roots) {
+  for (const fs::path& root : mailwire_test::message_roots()) {
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       if (!e.is_regular_file()) continue;
-      const std::string text = read_file(e.path());
+      const std::string text = mailwire_test::read_file(e.path());
       const std::string_view v = text;
       ++files;
       INFO(e.path().string());
@@ -327,12 +318,12 @@ TEST_CASE("base64 kernels: every file of the vectors and corpora decodes as the 
   CHECK(files > 100);
   const std::string dir = std::string(MAILWIRE_VECTORS_DIR) + "/mime/codecs/";
   std::string photo;
-  CHECK(base64::decode(read_file(dir + "photo.b64"), photo, base64::mode::mime));
-  CHECK(photo == read_file(dir + "photo.jpg"));
+  CHECK(base64::decode(mailwire_test::read_file(dir + "photo.b64"), photo, base64::mode::mime));
+  CHECK(photo == mailwire_test::read_file(dir + "photo.jpg"));
 }
 
 TEST_CASE("base64 kernels: a 76-column photo at every split point of its first 2 KiB", "[base64][simd]") {
-  std::string photo = read_file(std::string(MAILWIRE_VECTORS_DIR) + "/mime/codecs/photo.b64");
+  std::string photo = mailwire_test::read_file(std::string(MAILWIRE_VECTORS_DIR) + "/mime/codecs/photo.b64");
   photo.resize(2048);
   std::string crlf;  // it has LF line ends: CRLF ones too
   for (const char c : photo) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);

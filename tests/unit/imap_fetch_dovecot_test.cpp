@@ -4,24 +4,18 @@
 // strictly, is written back by fetch.hpp's writer, and reads back the same.
 #include <mailwire/imap/fetch.hpp>
 
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "catch.hpp"
+#include "files.hpp"
 #include "imap_transcript.hpp"
 
 namespace imap = mailwire::imap;
 using mailwire::errc;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // The msg-att list of "* n FETCH (...)\r\n", or empty when `response` is
 // not an untagged FETCH.
@@ -64,7 +58,7 @@ outcome round_trip(std::string_view list) {
 
 TEST_CASE("imap fetch: Dovecot's ENVELOPE, BODYSTRUCTURE and BODY of every corpus message", "[imap][fetch][dovecot]") {
   const std::string dir = std::string(MAILWIRE_VECTORS_DIR) + "/imap/bodystructure/";
-  std::istringstream index(slurp(dir + "index.tsv"));
+  std::istringstream index(mailwire_test::read_file(dir + "index.tsv"));
   std::size_t messages = 0, identical = 0;
   for (std::string line; std::getline(index, line);) {
     if (line.empty() || line[0] == '#') continue;
@@ -72,7 +66,7 @@ TEST_CASE("imap fetch: Dovecot's ENVELOPE, BODYSTRUCTURE and BODY of every corpu
     const std::string vector = line.substr(tab + 1, line.find('\t', tab + 1) - tab - 1);
     if (vector == "REFUSED") continue;
     INFO(vector);
-    const std::string response = slurp(dir + vector);
+    const std::string response = mailwire_test::read_file(dir + vector);
     const std::string_view list = msg_att(response);
     REQUIRE(!list.empty());
     const outcome o = round_trip(list);

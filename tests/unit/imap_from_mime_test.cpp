@@ -8,25 +8,19 @@
 #include <mailwire/imap/from_mime.hpp>
 #include <mailwire/imap/response.hpp>
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "catch.hpp"
+#include "files.hpp"
 
 namespace imap = mailwire::imap;
 namespace mime = mailwire::mime;
 using mailwire::errc;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 bool same_token(std::string_view a, std::string_view b) { return mailwire::ascii::iequals(a, b); }
 
@@ -133,7 +127,7 @@ const std::map<std::string, std::string> known_differences = {
 
 TEST_CASE("imap from_mime: ENVELOPE and BODYSTRUCTURE agree with Dovecot for the corpus", "[imap][from_mime][dovecot]") {
   const std::string vectors = std::string(MAILWIRE_VECTORS_DIR);
-  std::istringstream index(slurp(vectors + "/imap/bodystructure/index.tsv"));
+  std::istringstream index(mailwire_test::read_file(vectors + "/imap/bodystructure/index.tsv"));
   std::size_t messages = 0, agree = 0;
   std::string report;
   for (std::string line; std::getline(index, line);) {
@@ -145,7 +139,7 @@ TEST_CASE("imap from_mime: ENVELOPE and BODYSTRUCTURE agree with Dovecot for the
     ++messages;
     INFO(vector);
     // Dovecot's answer: "* n FETCH (UID u ENVELOPE e BODYSTRUCTURE b BODY b)".
-    const std::string response = slurp(vectors + "/imap/bodystructure/" + vector);
+    const std::string response = mailwire_test::read_file(vectors + "/imap/bodystructure/" + vector);
     std::string_view list = response;
     list = list.substr(list.find(" FETCH (") + 7);
     list.remove_suffix(2);
@@ -157,7 +151,7 @@ TEST_CASE("imap from_mime: ENVELOPE and BODYSTRUCTURE agree with Dovecot for the
     const imap::fetch_item* body = dovecot.find(imap::fetch_item_kind::body);
     REQUIRE((env && bs && body));
 
-    const std::string message = slurp(vectors + "/mime/" + source);
+    const std::string message = mailwire_test::read_file(vectors + "/mime/" + source);
     const mime::tree tree = mime::parse_tree(message);
     imap::mime_text_store store;
     imap::envelope our_env;

@@ -7,7 +7,6 @@
 #include <mailwire/mime/quoted_printable.hpp>
 
 #include <fstream>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "files.hpp"
 #include "scalar_scope.hpp"
 #include "quote.hpp"
 
@@ -65,9 +65,8 @@ void check_same(std::string_view in, std::size_t step = 1) {
 }
 
 std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE(f);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  REQUIRE(std::ifstream(path, std::ios::binary));
+  return mailwire_test::read_file(path);
 }
 
 std::string unhex(std::string_view h) {

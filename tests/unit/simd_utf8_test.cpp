@@ -10,8 +10,6 @@
 #include <mailwire/core/utf8.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <string>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "files.hpp"
 #include "scalar_scope.hpp"
 
 namespace cpu = mailwire::cpu;
@@ -127,11 +126,6 @@ const char* const errors[] = {
     "\xE2\xE2\x82\xAC", //
     "\xF0\x9F\xF0\x9F\x98\x80"};
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 TEST_CASE("utf8 kernels: valid text of every sequence length, at every length and cut off at every length",
@@ -229,17 +223,13 @@ TEST_CASE("utf8 kernels: every pair and every four bytes of the class boundaries
 TEST_CASE("utf8 kernels: every file of the vectors and corpora, whole and cut around its non-ASCII bytes",
           "[utf8][simd]") {
   namespace fs = std::filesystem;
-  std::vector<fs::path> roots{fs::path(MAILWIRE_VECTORS_DIR)};
-  // The shared corpus sits beside the checkout in the project's workspace.
-  const fs::path shared = fs::path(MAILWIRE_VECTORS_DIR) / ".." / ".." / ".." / "shared" / "corpus";
-  if (fs::is_directory(shared)) roots.push_back(shared);
   checker check;
   std::size_t files = 0;
   std::size_t with_8bit = 0;
-  for (const fs::path& root : roots) {
+  for (const fs::path& root : mailwire_test::message_roots()) {
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       if (!e.is_regular_file()) continue;
-      const std::string text = read_file(e.path());
+      const std::string text = mailwire_test::read_file(e.path());
       const std::string_view v = text;
       ++files;
       check(v);
